@@ -1,0 +1,13 @@
+"""Exit statuses, one place (DESIGN.md, "Verdicts and exit codes")."""
+
+from enum import IntEnum
+
+__all__ = ["ExitStatus"]
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    CHECK_FAILED = 1
+    BAD_CONFIG = 2
+    STACK_FAILED = 3
+    INTERRUPTED = 130
