@@ -1,0 +1,1 @@
+"""Collect: server metrics scraped from every replica, as time series."""

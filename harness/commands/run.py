@@ -1,0 +1,100 @@
+"""`harness run`: up, load, collect, verify, report and down, in one command."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from harness import paths, settings
+from harness.config.durations import parse_duration
+from harness.config.load import load_scenario, load_slo
+from harness.config.model import RunOptions
+from harness.errors import UsageError
+from harness.pipeline import RunPlan, execute
+
+__all__ = ["Stack", "new_run_id", "register"]
+
+
+class Stack(StrEnum):
+    embedded = "embedded"
+    external = "external"
+
+
+def new_run_id(scenario: str) -> str:
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{scenario}-{secrets.token_hex(2)}"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        scenario: str = typer.Option(
+            "smoke", "--scenario", "-s", help="A bundled scenario name (see `harness scenarios`) "
+            "or the path to a scenario file."
+        ),
+        stack: Stack = typer.Option(
+            Stack.embedded, "--stack", envvar=settings.ENV_STACK, case_sensitive=False,
+            help="Where the stack runs.",
+        ),
+        target: str | None = typer.Option(
+            None, "--target", envvar=settings.ENV_TARGET, metavar="URL",
+            help="Drive an already-running stack at URL (the external backend).",
+        ),
+        duration: str | None = typer.Option(
+            None, "--duration", "-d", metavar="DURATION",
+            help="Scale the scenario to this total length, e.g. 60s or 5m.",
+        ),
+        replicas: int | None = typer.Option(
+            None, "--replicas", min=1, max=64,
+            help="Replicas to start (default: the bundled Deployment's replicas).",
+        ),
+        slo: Path | None = typer.Option(
+            None, "--slo", metavar="FILE", help="An SLO spec (default loadtests/slo.yaml)."
+        ),
+        report_dir: Path = typer.Option(
+            None, "--report-dir", envvar=settings.ENV_REPORT_DIR, metavar="DIR",
+            help="Where run folders are written (default: reports/).", show_default=False,
+        ),
+        run_id: str | None = typer.Option(None, "--run-id", help="Name of the run's folder."),
+        progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress."),
+    ) -> int:
+        """Bring the stack up, drive the scenario, verify the SLOs, write the report, bring it down.
+
+        Exit status: 0 all checks passed, 1 a check failed, 2 bad usage or configuration,
+        3 the stack or a dependency failed, 130 interrupted (a partial report is kept).
+        """
+        loaded = load_scenario(scenario)
+        if duration is not None:
+            try:
+                seconds = parse_duration(duration)
+            except ValueError as exc:
+                raise UsageError(f"--duration: {exc}") from None
+            if seconds < 5:
+                raise UsageError(f"--duration: {duration!r} is too short (at least 5s)")
+            loaded = loaded.scaled_to(seconds)
+        chosen_stack = stack.value
+        if target and stack is Stack.embedded:
+            chosen_stack = Stack.external.value
+        if chosen_stack == Stack.external.value and not target:
+            raise UsageError("--stack external: needs --target URL")
+        spec = loaded.slo.apply(load_slo(slo))
+        options = RunOptions(
+            stack=chosen_stack,
+            target=target,
+            replicas=replicas,
+            duration=loaded.duration,
+            report_dir=(report_dir or paths.reports_dir()).resolve(),
+            run_id=run_id or new_run_id(loaded.name),
+        )
+        out = Console()
+        err = Console(stderr=True)
+        result = execute(RunPlan(options, loaded, spec), err, progress=progress)
+        from harness.report.terminal import print_verdict
+
+        print_verdict(result, out)
+        out.print(f"report: {options.report_dir / options.run_id}")
+        return result.exit_status

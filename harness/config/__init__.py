@@ -1,0 +1,1 @@
+"""Configuration: scenarios, the SLO spec, the bundled Kubernetes manifests, run options."""

@@ -1,0 +1,33 @@
+"""The app's settings as the bundled Kubernetes ConfigMap states them (the single source).
+
+The embedded and local backends start replicas with these values, overridden only where the
+backend must (addresses, database URL) and by a scenario's `app_settings`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from harness import paths
+from harness.errors import ConfigError
+
+__all__ = ["bundled_app_settings"]
+
+
+def bundled_app_settings(base_dir: Path | None = None) -> dict[str, str]:
+    """The `data` of the ConfigMap in stack/k8s/base (an empty dict if the base has none)."""
+    folder = base_dir or paths.k8s_base_dir()
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        except yaml.YAMLError as exc:
+            raise ConfigError(str(path), None, f"invalid YAML: {exc}") from None
+        for document in documents:
+            if isinstance(document, dict) and document.get("kind") == "ConfigMap":
+                data = document.get("data") or {}
+                if not isinstance(data, dict):
+                    raise ConfigError(str(path), ("data",), "expected a mapping of settings")
+                return {str(k): str(v) for k, v in data.items()}
+    return {}

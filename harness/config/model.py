@@ -1,0 +1,169 @@
+"""Typed, frozen configuration records: the scenario, the SLO spec and the run's options.
+
+Files are parsed into these by harness.config.load; nothing downstream reads YAML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from harness.config.durations import parse_duration
+
+__all__ = [
+    "Duration",
+    "GroupObjective",
+    "LatencyObjective",
+    "RunOptions",
+    "Scenario",
+    "SeedSpec",
+    "SloOverrides",
+    "SloSpec",
+    "Stage",
+    "WindowSpec",
+]
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Stage(_Frozen):
+    """One stage of a scenario: ramp to `users` at `spawn_rate` per second, hold for `duration`."""
+
+    name: str | None = None
+    duration: Duration = Field(gt=0)
+    users: int = Field(ge=0, le=100_000)
+    spawn_rate: float = Field(default=10.0, gt=0, le=10_000)
+    # Steady-state stages are where the SLO is judged as a whole (ramps are judged by the
+    # sliding windows only). With none marked, every stage after the first counts.
+    steady: bool = False
+
+
+class LatencyObjective(_Frozen):
+    p95_ms: float | None = Field(default=None, gt=0)
+    p99_ms: float | None = Field(default=None, gt=0)
+
+
+class GroupObjective(_Frozen):
+    """Latency objectives for a group of request names, e.g. reads or writes."""
+
+    description: str = ""
+    requests: tuple[str, ...] = Field(min_length=1)
+    p95_ms: float | None = Field(default=None, gt=0)
+    p99_ms: float | None = Field(default=None, gt=0)
+
+
+class WindowSpec(_Frozen):
+    """Sliding windows: a late collapse cannot hide in a whole-run average."""
+
+    size: Duration = Field(default=30.0, gt=0)
+    step: Duration = Field(default=10.0, gt=0)
+    min_requests: int = Field(default=50, ge=1)
+
+
+class SloSpec(_Frozen):
+    """The one SLO file (loadtests/slo.yaml) from which checks, rules, panels, monitors come."""
+
+    version: Literal[1] = 1
+    service: str = "servicedesk"
+    latency: LatencyObjective = LatencyObjective(p95_ms=250, p99_ms=500)
+    availability_percent: float = Field(default=99.5, gt=0, lt=100)
+    compliance_period: Duration = Field(default=30 * 86400.0, gt=0)
+    min_rps: float | None = Field(default=None, ge=0)
+    groups: dict[str, GroupObjective] = Field(default_factory=dict)
+    windows: WindowSpec = WindowSpec()
+
+    @property
+    def max_error_percent(self) -> float:
+        """The error budget as a per-run limit: 100 - availability target."""
+        return round(100.0 - self.availability_percent, 6)
+
+
+class SloOverrides(_Frozen):
+    """What a scenario may change in the SLO spec for its own run."""
+
+    latency: LatencyObjective | None = None
+    availability_percent: float | None = Field(default=None, gt=0, lt=100)
+    min_rps: float | None = Field(default=None, ge=0)
+    groups: dict[str, GroupObjective] | None = None
+    windows: WindowSpec | None = None
+
+    def apply(self, spec: SloSpec) -> SloSpec:
+        changes: dict[str, object] = {}
+        if self.latency is not None:
+            merged = spec.latency.model_copy(
+                update={k: v for k, v in self.latency.model_dump().items() if v is not None}
+            )
+            changes["latency"] = merged
+        if self.groups is not None:
+            changes["groups"] = {**spec.groups, **self.groups}
+        for name in ("availability_percent", "min_rps", "windows"):
+            value = getattr(self, name)
+            if value is not None:
+                changes[name] = value
+        return spec.model_copy(update=changes)
+
+
+class SeedSpec(_Frozen):
+    """How much realistic data the stack is seeded with before load."""
+
+    tickets: int = Field(default=5000, ge=0, le=1_000_000)
+    agents: int = Field(default=25, ge=1, le=10_000)
+    customers: int = Field(default=300, ge=1, le=100_000)
+
+
+class Scenario(_Frozen):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str
+    locustfile: Path | None = None  # resolved against the scenario file's folder
+    stages: tuple[Stage, ...] = Field(min_length=1)
+    slo: SloOverrides = SloOverrides()
+    # Extra settings for the app's replicas (same keys as the ConfigMap), e.g. a seeded defect.
+    app_settings: dict[str, str] = Field(default_factory=dict)
+    seed: SeedSpec = SeedSpec()
+    source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _settings_are_keys(self) -> Scenario:
+        for key in self.app_settings:
+            if not key.replace("_", "").isalnum() or key.upper() != key:
+                raise ValueError(f"app_settings key {key!r} must be an UPPER_CASE variable name")
+        return self
+
+    @property
+    def duration(self) -> float:
+        return sum(stage.duration for stage in self.stages)
+
+    def steady_stage_indexes(self) -> tuple[int, ...]:
+        marked = tuple(i for i, s in enumerate(self.stages) if s.steady)
+        if marked:
+            return marked
+        return tuple(range(1, len(self.stages))) or (0,)
+
+    def scaled_to(self, total_seconds: float) -> Scenario:
+        """The same shape squeezed (or stretched) to `total_seconds`, for quick runs."""
+        factor = total_seconds / self.duration
+        stages = tuple(
+            stage.model_copy(update={"duration": max(stage.duration * factor, 1.0)})
+            for stage in self.stages
+        )
+        return self.model_copy(update={"stages": stages})
+
+
+class RunOptions(_Frozen):
+    """The run's options after CLI > HARNESS_* env > file > default precedence is resolved."""
+
+    stack: Literal["embedded", "local", "compose", "k8s", "external"] = "embedded"
+    target: str | None = None
+    replicas: int | None = Field(default=None, ge=1, le=64)
+    duration: Duration | None = Field(default=None, gt=0)
+    report_dir: Path
+    run_id: str
+    workers: int = Field(default=0, ge=0, le=64)
+    scrape_interval: Duration = Field(default=2.0, gt=0)
+    debug: bool = False

@@ -1,0 +1,1 @@
+"""Drive load: Locust in its own process, latency recorded in HdrHistograms."""

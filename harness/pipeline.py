@@ -1,0 +1,193 @@
+"""The run, stage by stage: stack up, drive load, collect, verify, report, stack down.
+
+Each stage hands the next an immutable record; whatever happens (a failed check, a broken stack,
+Ctrl-C), everything started is stopped and a report is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from harness import paths
+from harness.collect.scrape import Scrape, Scraper
+from harness.config.model import RunOptions, Scenario, SloSpec
+from harness.errors import HarnessError, Interrupted, UsageError
+from harness.load.progress import LiveProgress
+from harness.load.records import LoadResult
+from harness.load.runner import LoadRunner
+from harness.load.shapes import plan_stages, windows
+from harness.redact import redact
+from harness.report.assemble import assemble
+from harness.report.results import RunResult, RunStatus
+from harness.stack.backend import Endpoints, StackBackend
+from harness.status import ExitStatus
+from harness.verify.check import CheckResult, exit_status_for
+from harness.verify.slo import slo_checks
+
+__all__ = ["RunPlan", "execute", "make_backend"]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    options: RunOptions
+    scenario: Scenario  # already scaled to --duration
+    slo: SloSpec  # with the scenario's overrides applied
+
+    @property
+    def folder(self) -> Path:
+        return self.options.report_dir / self.options.run_id
+
+
+def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
+    options = plan.options
+    if options.stack == "external":
+        from harness.stack.external import ExternalStack
+
+        if not options.target:
+            raise UsageError("--stack external needs --target URL")
+        return ExternalStack(options.target)
+    if options.stack == "embedded":
+        from harness.config.k8s import load_deployment
+        from harness.stack.embedded import EmbeddedStack, ProbeSpec
+
+        deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
+        return EmbeddedStack(
+            replicas=options.replicas or deployment.replicas,
+            log_dir=log_dir,
+            settings=plan.scenario.app_settings,
+            seed=plan.scenario.seed,
+            # The Deployment's startup probe attempts, on a one-second local clock.
+            probe=ProbeSpec(attempts=deployment.startup_failure_threshold or 30, period=1.0),
+        )
+    raise UsageError(f"--stack {options.stack}: not available in this version (allowed: embedded, external)")
+
+
+def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunResult:
+    """Run the plan end to end and write its report. Raises Interrupted after writing a
+    partial report when interrupted, and re-raises stack errors after writing theirs."""
+    folder = plan.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    log_dir = folder / "logs"
+    stages = plan_stages(plan.scenario.stages, plan.scenario.steady_stage_indexes())
+    started_at = time.time()
+    backend: StackBackend | None = None
+    endpoints: Endpoints | None = None
+    scraper: Scraper | None = None
+    runner: LoadRunner | None = None
+    load: LoadResult | None = None
+    scrapes: tuple[Scrape, ...] = ()
+    checks: tuple[CheckResult, ...] = ()
+    notes: list[str] = []
+    failure: BaseException | None = None
+    status = RunStatus.ERROR
+
+    live = LiveProgress(
+        console, scenario=plan.scenario.name, stages=stages, enabled=progress,
+        replicas=lambda: len(backend.endpoints().replicas) if backend else 0,
+    )
+    try:
+        with live:
+            live.set_phase(f"bringing the {plan.options.stack} stack up")
+            backend = make_backend(plan, log_dir)
+            endpoints = backend.up()
+            scraper = Scraper(lambda: backend.endpoints().replicas if backend else (),
+                              interval=plan.options.scrape_interval)
+            scraper.start()
+            live.set_phase("driving load")
+            runner = LoadRunner(
+                stages=stages,
+                locustfiles=[plan.scenario.locustfile or paths.loadtests_dir() / "locustfile.py"],
+                host=endpoints.service_url,
+                work_dir=log_dir,
+                env=_load_env(endpoints),
+            )
+            load = runner.run(on_interval=live.interval)
+            live.set_phase("collecting")
+            scrapes = scraper.stop()
+        checks = slo_checks(load, plan.slo)
+        status = RunStatus.FAILED if exit_status_for(checks) else RunStatus.PASSED
+    except (KeyboardInterrupt, Interrupted) as exc:
+        failure = exc if isinstance(exc, Interrupted) else Interrupted()
+        status = RunStatus.INTERRUPTED
+        notes.append("The run was interrupted; this report is partial.")
+    except HarnessError as exc:
+        failure = exc
+        status = RunStatus.ERROR
+        notes.append(f"The run stopped: {exc}")
+    finally:
+        if scraper is not None and not scrapes:
+            with contextlib.suppress(Exception):
+                scrapes = scraper.stop()
+        if runner is not None:
+            runner.stop()
+            if load is None:
+                load = runner.partial()
+        if backend is not None:
+            with _still_interruptible():
+                backend.down()
+    if load is not None and status is RunStatus.INTERRUPTED and load.intervals:
+        checks = slo_checks(load, plan.slo)
+    if load is None:
+        load = LoadResult(started_at, time.time(), (), (), windows(stages), interrupted=True)
+    result = assemble(
+        run_id=plan.options.run_id,
+        scenario=plan.scenario,
+        slo=plan.slo,
+        stack=plan.options.stack,
+        status=status,
+        exit_status=_exit_for(status),
+        started_at=started_at,
+        ended_at=time.time(),
+        load=load,
+        scrapes=scrapes,
+        checks=checks,
+        endpoints={k: redact(v) for k, v in (endpoints.describe() if endpoints else {}).items()},
+        notes=[redact(n) for n in notes],
+    )
+    _write(result, folder)
+    if failure is not None:
+        raise failure
+    return result
+
+
+def _exit_for(status: RunStatus) -> ExitStatus:
+    return {
+        RunStatus.PASSED: ExitStatus.OK,
+        RunStatus.FAILED: ExitStatus.CHECK_FAILED,
+        RunStatus.INTERRUPTED: ExitStatus.INTERRUPTED,
+        RunStatus.ERROR: ExitStatus.STACK_FAILED,
+    }[status]
+
+
+def _load_env(endpoints: Endpoints) -> dict[str, str]:
+    env = {"SERVICEDESK_TOKENS_FILE": endpoints.tokens_file} if endpoints.tokens_file else {}
+    token = os.environ.get("SERVICEDESK_API_TOKEN")
+    if token and not endpoints.tokens_file:
+        env["SERVICEDESK_API_TOKEN"] = token
+    return env
+
+
+@contextlib.contextmanager
+def _still_interruptible():  # type: ignore[no-untyped-def]
+    """Stopping the stack must finish even if Ctrl-C is pressed again meanwhile."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+
+
+def _write(result: RunResult, folder: Path) -> None:
+    from harness.report.render import write_report
+
+    write_report(result, folder)
+    latest = folder.parent / "latest"
+    with contextlib.suppress(OSError):
+        if latest.is_symlink() or not latest.exists():
+            latest.unlink(missing_ok=True)
+            latest.symlink_to(folder.name)

@@ -1,0 +1,169 @@
+"""The run's result record and its versioned JSON form (results.json).
+
+Every number a report shows comes from a RunResult; `compare` and `plan` read results.json back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from harness.load.aggregate import RequestStats, TimelinePoint
+from harness.load.latency import LatencySummary
+from harness.verify.check import CheckResult, Verdict, Window
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ErrorRow",
+    "ReplicaPoint",
+    "RequestStats",
+    "RunResult",
+    "RunStatus",
+    "ServerSummary",
+    "StageRow",
+    "TimelinePoint",
+    "load_results",
+]
+
+SCHEMA_VERSION = 1
+
+
+class RunStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"  # a check failed
+    INTERRUPTED = "interrupted"  # Ctrl-C / SIGTERM: the report is partial
+    ERROR = "error"  # the stack or a dependency failed
+
+
+@dataclass(frozen=True)
+class ReplicaPoint:
+    """A replica's resource use at one scrape."""
+
+    t: float
+    replica: str
+    cpu_percent: float  # of one core
+    rss_mb: float
+
+
+@dataclass(frozen=True)
+class StageRow:
+    index: int
+    name: str
+    start: float
+    end: float
+    users: int
+    steady: bool
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    name: str
+    error: str
+    occurrences: int
+
+
+@dataclass(frozen=True)
+class ServerSummary:
+    """What the replicas' /api/metrics said over the run."""
+
+    scrapes: int
+    failed_scrapes: int
+    requests: float
+    p95_ms: float | None  # from the server-side duration histogram
+    cache_hit_percent: float | None
+    db_query_p95_ms: float | None
+    max_in_flight: float | None
+    max_pool_in_use: float | None
+    tickets_created: float | None
+    sla_breaches: float | None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    scenario: str
+    scenario_description: str
+    stack: str
+    status: RunStatus
+    exit_status: int
+    started_at: float
+    ended_at: float
+    checks: tuple[CheckResult, ...]
+    totals: RequestStats
+    per_request: dict[str, RequestStats]
+    groups: dict[str, RequestStats]
+    stages: tuple[StageRow, ...]
+    timeline: tuple[TimelinePoint, ...]
+    replicas: tuple[ReplicaPoint, ...]
+    server: ServerSummary | None
+    errors: tuple[ErrorRow, ...]
+    endpoints: dict[str, str]  # names to URLs, secrets already removed
+    notes: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)  # later stages' sections (scaling, pools)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def failed_checks(self) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks if c.verdict is Verdict.FAIL)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
+
+
+def _latency(data: dict[str, Any]) -> LatencySummary:
+    return LatencySummary(**data)
+
+
+def _stats(data: dict[str, Any]) -> RequestStats:
+    return RequestStats(**{**data, "latency": _latency(data["latency"])})
+
+
+def _check(data: dict[str, Any]) -> CheckResult:
+    window = data.get("window")
+    return CheckResult(
+        **{
+            **data,
+            "verdict": Verdict(data["verdict"]),
+            "window": Window(**window) if window else None,
+        }
+    )
+
+
+def load_results(path: Path) -> RunResult:
+    """Read results.json back (for compare, plan and history)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        from harness.errors import ConfigError
+
+        raise ConfigError(str(path), "schema_version", f"unsupported version {version!r}", "1")
+    server = data.get("server")
+    return RunResult(
+        run_id=data["run_id"],
+        scenario=data["scenario"],
+        scenario_description=data["scenario_description"],
+        stack=data["stack"],
+        status=RunStatus(data["status"]),
+        exit_status=int(data["exit_status"]),
+        started_at=float(data["started_at"]),
+        ended_at=float(data["ended_at"]),
+        checks=tuple(_check(c) for c in data["checks"]),
+        totals=_stats(data["totals"]),
+        per_request={k: _stats(v) for k, v in data["per_request"].items()},
+        groups={k: _stats(v) for k, v in data["groups"].items()},
+        stages=tuple(StageRow(**s) for s in data["stages"]),
+        timeline=tuple(TimelinePoint(**p) for p in data["timeline"]),
+        replicas=tuple(ReplicaPoint(**p) for p in data["replicas"]),
+        server=ServerSummary(**server) if server else None,
+        errors=tuple(ErrorRow(**e) for e in data["errors"]),
+        endpoints=dict(data["endpoints"]),
+        notes=tuple(data.get("notes", ())),
+        extra=dict(data.get("extra", {})),
+        schema_version=SCHEMA_VERSION,
+    )

@@ -1,0 +1,1 @@
+"""Stack backends: bring ServiceDesk up, hand back endpoints, bring it down."""

@@ -1,0 +1,72 @@
+"""The one interface every stack backend offers: up, ready, endpoints, down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Endpoints", "Replica", "Scalable", "StackBackend"]
+
+
+@dataclass(frozen=True)
+class Replica:
+    """One app replica as the harness can reach it directly (for scrapes and probes)."""
+
+    name: str
+    url: str
+    pid: int | None = None
+    ready: bool = True
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """What a backend hands back once the stack is up. Carries no secrets."""
+
+    backend: str
+    service_url: str  # where load goes: a Service, an ingress, or a shared port
+    replicas: tuple[Replica, ...]
+    prometheus_url: str | None = None
+    database: str | None = None  # a description such as "sqlite (embedded)", never a password
+    cache: str | None = None
+    tokens_file: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, str]:
+        """Names to URLs for reports and `harness up`."""
+        shown = {"service": self.service_url}
+        for replica in self.replicas:
+            shown[replica.name] = replica.url
+        if self.prometheus_url:
+            shown["prometheus"] = self.prometheus_url
+        if self.database:
+            shown["database"] = self.database
+        if self.cache:
+            shown["cache"] = self.cache
+        shown.update(self.extra)
+        return shown
+
+
+@runtime_checkable
+class StackBackend(Protocol):
+    name: str
+
+    def up(self) -> Endpoints:
+        """Start (or attach to) the stack and wait until it is ready; raise StackError if not."""
+
+    def ready(self) -> bool:
+        """Whether every replica answers its readiness probe now."""
+
+    def endpoints(self) -> Endpoints:
+        """The endpoints now (replicas may come and go while the autoscaler works)."""
+
+    def down(self) -> None:
+        """Stop everything `up` started. Safe to call twice, and after a failed `up`."""
+
+
+@runtime_checkable
+class Scalable(Protocol):
+    """Backends whose replica count the harness itself controls (embedded, local)."""
+
+    def scale(self, replicas: int) -> None: ...
+
+    def replica_count(self) -> int: ...

@@ -1,0 +1,261 @@
+"""The `embedded` backend: the reference app as N replica processes on 127.0.0.1.
+
+SQLite and an in-memory cache, the seed's "Development" profile; needs only Python. The replicas
+share one service port through SO_REUSEPORT, so the kernel spreads connections across them as a
+Kubernetes Service does; each also listens on a port of its own for probes and scrapes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import paths
+from harness.config.appsettings import bundled_app_settings
+from harness.config.model import SeedSpec
+from harness.errors import StackError
+from harness.stack import processes
+from harness.stack.backend import Endpoints, Replica
+from harness.stack.processes import ManagedProcess
+
+__all__ = ["EmbeddedStack", "ProbeSpec"]
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """How replicas are judged started: the Deployment's startup probe, on a local clock."""
+
+    attempts: int = 30
+    period: float = 1.0
+
+
+class EmbeddedStack:
+    """Replica processes of stack/app on loopback.
+
+    Attributes:
+        replicas: how many replicas `up` starts.
+        settings: app settings (ConfigMap keys) on top of the bundled ConfigMap.
+        seed: how much data is seeded before the replicas start.
+        log_dir: where each replica's log is written (kept after `down`).
+    """
+
+    name = "embedded"
+
+    def __init__(
+        self,
+        *,
+        replicas: int,
+        log_dir: Path,
+        settings: Mapping[str, str] | None = None,
+        seed: SeedSpec | None = None,
+        probe: ProbeSpec | None = None,
+    ) -> None:
+        if replicas < 1:
+            raise StackError("the embedded stack needs at least one replica")
+        self.initial_replicas = replicas
+        self.log_dir = log_dir
+        self.settings = dict(settings or {})
+        self.seed = seed or SeedSpec()
+        self.probe = probe or ProbeSpec()
+        self.work_dir: Path | None = None
+        self.service_port: int | None = None
+        self._replicas: list[ManagedProcess] = []
+        self._ports: dict[str, int] = {}
+        self._serial = 0
+        self._lock = threading.Lock()
+        self._admin_token = secrets.token_urlsafe(24)
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def _database_url(self) -> str:
+        assert self.work_dir is not None  # noqa: S101 - set by up()
+        return f"sqlite:///{self.work_dir / 'servicedesk.db'}"
+
+    def app_environment(self, admin_port: int | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "HARNESS_"))}
+        env.update(bundled_app_settings())
+        env.update(
+            {
+                "APP_ENV": "development",
+                "HOST": HOST,
+                "DATABASE_URL": self._database_url(),
+                "CACHE_URL": "memory://",
+                "UPLOADS_DIR": str(self.work_dir / "uploads") if self.work_dir else "uploads",
+                "LOG_FORMAT": "json",
+                "ADMIN_TOKEN": self._admin_token,
+                "PYTHONPATH": str(paths.app_dir()),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.settings)
+        if self.service_port is not None:
+            env["PORT"] = str(self.service_port)
+            env["REUSE_PORT"] = "true"
+        if admin_port is not None:
+            env["ADMIN_PORT"] = str(admin_port)
+        return env
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def up(self) -> Endpoints:
+        self.work_dir = Path(tempfile.mkdtemp(prefix="harness-embedded-"))
+        self.service_port = processes.free_port()
+        self._seed()
+        for _ in range(self.initial_replicas):
+            self._start_replica()
+        for replica in list(self._replicas):
+            self._wait_started(replica)
+        return self.endpoints()
+
+    def _seed(self) -> None:
+        assert self.work_dir is not None  # noqa: S101
+        tokens = self.work_dir / "tokens.json"
+        seeder = processes.start(
+            "seed",
+            [
+                sys.executable, "-m", "servicedesk", "seed",
+                "--tickets", str(self.seed.tickets),
+                "--agents", str(self.seed.agents),
+                "--customers", str(self.seed.customers),
+                "--tokens-out", str(tokens),
+            ],
+            env=self.app_environment(),
+            log_path=self.log_dir / "seed.log",
+        )
+        try:
+            code = seeder.popen.wait(timeout=300)
+        except Exception:
+            processes.stop(seeder)
+            raise
+        if code != 0:
+            raise StackError(f"seeding the database failed (status {code}): {seeder.log_tail()}")
+        self.tokens_file = tokens
+
+    def _start_replica(self) -> ManagedProcess:
+        with self._lock:
+            self._serial += 1
+            name = f"replica-{self._serial}"
+            port = processes.free_port()
+            process = processes.start(
+                name,
+                [sys.executable, "-m", "servicedesk", "serve"],
+                env=self.app_environment(admin_port=port),
+                log_path=self.log_dir / f"{name}.log",
+            )
+            self._ports[name] = port
+            self._replicas.append(process)
+            return process
+
+    def _wait_started(self, replica: ManagedProcess) -> None:
+        base = f"http://{HOST}:{self._ports[replica.name]}"
+        processes.wait_for_probe(
+            f"{base}/api/health/startup",
+            attempts=self.probe.attempts,
+            period=self.probe.period,
+            process=replica,
+        )
+        processes.wait_for_probe(
+            f"{base}/api/health/ready", attempts=self.probe.attempts, period=self.probe.period,
+            process=replica,
+        )
+
+    def ready(self) -> bool:
+        import httpx
+
+        with httpx.Client(timeout=2.0) as client:
+            for replica in self.endpoints().replicas:
+                try:
+                    if client.get(f"{replica.url}/api/health/ready").status_code != 200:
+                        return False
+                except httpx.HTTPError:
+                    return False
+        return True
+
+    def endpoints(self) -> Endpoints:
+        with self._lock:
+            replicas = tuple(
+                Replica(name=p.name, url=f"http://{HOST}:{self._ports[p.name]}", pid=p.pid)
+                for p in self._replicas
+                if p.alive()
+            )
+        return Endpoints(
+            backend=self.name,
+            service_url=f"http://{HOST}:{self.service_port}",
+            replicas=replicas,
+            database="sqlite (embedded)",
+            cache="in-memory LRU",
+            tokens_file=str(self.tokens_file) if getattr(self, "tokens_file", None) else None,
+        )
+
+    def replica_count(self) -> int:
+        with self._lock:
+            return len(self._replicas)
+
+    def scale(self, replicas: int) -> None:
+        """Start or stop replicas (newest first) until `replicas` run; new ones are gated by
+        their startup probe as a Deployment's would be."""
+        while self.replica_count() < replicas:
+            self._wait_started(self._start_replica())
+        while self.replica_count() > max(replicas, 1):
+            with self._lock:
+                victim = self._replicas.pop()
+            processes.stop(victim)
+
+    def down(self) -> None:
+        with self._lock:
+            replicas, self._replicas = self._replicas, []
+        for replica in replicas:
+            with contextlib.suppress(Exception):
+                processes.stop(replica)
+        if self.work_dir is not None:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            self.work_dir = None
+
+    # -- `harness up` / `harness down` across processes ---------------------------------------
+
+    def state(self) -> dict[str, object]:
+        endpoints = self.endpoints()
+        return {
+            "backend": self.name,
+            "service_url": endpoints.service_url,
+            "replicas": [{"name": r.name, "url": r.url, "pid": r.pid} for r in endpoints.replicas],
+            "work_dir": str(self.work_dir),
+            "tokens_file": endpoints.tokens_file,
+            "log_dir": str(self.log_dir),
+        }
+
+
+def stop_from_state(state_file: Path) -> list[str]:
+    """Stop what a detached `harness up` started; returns the names of what was stopped."""
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    stopped = []
+    for replica in state.get("replicas", []):
+        pid = int(replica["pid"])
+        if _is_app_process(pid):
+            processes.kill_group(pid)
+            stopped.append(str(replica["name"]))
+    work_dir = state.get("work_dir")
+    if work_dir and Path(work_dir).name.startswith("harness-embedded-"):
+        shutil.rmtree(work_dir, ignore_errors=True)
+    state_file.unlink(missing_ok=True)
+    return stopped
+
+
+def _is_app_process(pid: int) -> bool:
+    """Only kill what is still ours: a pid may have been reused since `up`."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"servicedesk" in cmdline

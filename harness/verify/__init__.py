@@ -1,0 +1,1 @@
+"""Verify: turn collected evidence into checks, each a verdict with its numbers."""
