@@ -1,0 +1,469 @@
+"""The report's time charts as plotly figures: load, latency, errors, replica CPU and memory.
+
+Every chart shares one x axis (seconds since the load started), one set of colours and the stage
+bands (steady stages tinted green), so the charts line up when read top to bottom. A chart with no
+data is left out rather than drawn empty; `missing_charts` says which and why.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+
+from harness.report.formatting import format_number, is_partial
+from harness.report.results import ReplicaPoint, RunResult, RunStatus, StageRow
+from harness.verify.check import CheckResult
+
+__all__ = [
+    "COLORS",
+    "REPLICA_PALETTE",
+    "Chart",
+    "build_charts",
+    "figure_json",
+    "missing_charts",
+    "replica_colors",
+]
+
+COLORS = {
+    "rps": "#2563eb",
+    "users": "#64748b",
+    "p50": "#0d9488",
+    "p95": "#d97706",
+    "p99": "#dc2626",
+    "errors": "#dc2626",
+    "stage": "rgba(100, 116, 139, 0.07)",
+    "steady": "rgba(22, 163, 74, 0.10)",
+    "stage_text": "#64748b",
+    "interrupted": "#b45309",
+    "grid": "#e2e8f0",
+    "text": "#1e293b",
+}
+
+# Tableau 10, minus the blue/red/orange already used above would leave too few; replicas get their
+# own dashed-free palette and keep the same colour in the CPU and the memory chart.
+REPLICA_PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
+
+_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str  # the HTML element id, stable: "chart-throughput"
+    title: str
+    caption: str
+    figure: go.Figure
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), 3)
+
+
+def _data_end(result: RunResult) -> float:
+    return max([p.t for p in result.timeline] + [p.t for p in result.replicas], default=0.0)
+
+
+def _x_end(result: RunResult) -> float:
+    """Where every time axis ends: the planned end, or a little past the stop of a partial run."""
+    data_end = _data_end(result)
+    planned = result.stages[-1].end if result.stages else 0.0
+    if is_partial(result) and data_end:
+        return min(planned, data_end * 1.15) if planned > data_end else data_end
+    return max(data_end, planned) or 1.0
+
+
+def _stage_shapes(stages: Sequence[StageRow], show_labels: bool) -> tuple[list[dict], list[dict]]:
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    for stage in stages:
+        fill = (
+            COLORS["steady"]
+            if stage.steady
+            else (COLORS["stage"] if stage.index % 2 == 0 else "rgba(0,0,0,0)")
+        )
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": stage.start,
+                "x1": stage.end,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": fill,
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": stage.start,
+                "x1": stage.start,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "rgba(100, 116, 139, 0.35)", "width": 1, "dash": "dot"},
+                "layer": "below",
+            }
+        )
+        if show_labels:
+            label = f"{stage.name} · steady" if stage.steady else stage.name
+            annotations.append(
+                {
+                    "x": stage.start,
+                    "xref": "x",
+                    "xanchor": "left",
+                    "y": 1,
+                    "yref": "paper",
+                    "yanchor": "bottom",
+                    "text": label,
+                    "showarrow": False,
+                    "font": {
+                        "size": 11,
+                        "color": "#15803d" if stage.steady else COLORS["stage_text"],
+                    },
+                }
+            )
+    return shapes, annotations
+
+
+def _base_layout(result: RunResult, y_title: str, x_end: float) -> dict[str, Any]:
+    shapes, annotations = _stage_shapes(result.stages, show_labels=True)
+    stop = _data_end(result)
+    if is_partial(result) and stop and stop < x_end:
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": stop,
+                "x1": x_end,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": "rgba(148, 163, 184, 0.30)",
+                "line": {"width": 0},
+                "layer": "above",
+            }
+        )
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": stop,
+                "x1": stop,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": COLORS["interrupted"], "width": 2, "dash": "dash"},
+            }
+        )
+        annotations.append(
+            {
+                "x": stop,
+                "xref": "x",
+                "xanchor": "left",
+                "y": 0.5,
+                "yref": "paper",
+                "yanchor": "middle",
+                "text": (
+                    " interrupted:<br> not run"
+                    if result.status is RunStatus.INTERRUPTED
+                    else " stopped on<br> an error"
+                ),
+                "showarrow": False,
+                "font": {"size": 11, "color": COLORS["interrupted"]},
+            }
+        )
+    return {
+        "template": "plotly_white",
+        "height": 320,
+        "margin": {"l": 64, "r": 64, "t": 44, "b": 44},
+        "font": {"family": _FONT, "size": 12, "color": COLORS["text"]},
+        "hovermode": "x unified",
+        "legend": {
+            "orientation": "h",
+            "x": 1,
+            "xanchor": "right",
+            "y": 1.08,
+            "yanchor": "bottom",
+            "font": {"size": 12},
+        },
+        "xaxis": {
+            "title": {"text": "seconds since start", "standoff": 8},
+            "range": [0, x_end],
+            "gridcolor": COLORS["grid"],
+            "zeroline": False,
+            "hoverformat": ".0f",
+        },
+        "yaxis": {
+            "title": {"text": y_title},
+            "rangemode": "tozero",
+            "gridcolor": COLORS["grid"],
+            "zeroline": False,
+        },
+        "shapes": shapes,
+        "annotations": annotations,
+    }
+
+
+def _throughput(result: RunResult, x_end: float) -> Chart:
+    t = [p.t for p in result.timeline]
+    layout = _base_layout(result, "requests/s", x_end)
+    layout["yaxis2"] = {
+        "title": {"text": "users"},
+        "overlaying": "y",
+        "side": "right",
+        "rangemode": "tozero",
+        "tickmode": "auto",
+        "nticks": 5,
+        "tickformat": ",d",
+        "showgrid": False,
+        "zeroline": False,
+    }
+    figure = go.Figure(layout=layout)
+    figure.add_trace(
+        go.Scatter(
+            x=t,
+            y=[_finite(p.rps) for p in result.timeline],
+            name="requests/s",
+            mode="lines",
+            line={"color": COLORS["rps"], "width": 2},
+            hovertemplate="%{y:,.1f} req/s<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=t,
+            y=[p.users for p in result.timeline],
+            name="users",
+            mode="lines",
+            yaxis="y2",
+            line={"color": COLORS["users"], "width": 1.5, "dash": "dot", "shape": "hv"},
+            hovertemplate="%{y} users<extra></extra>",
+        )
+    )
+    peak = max((p.rps for p in result.timeline), default=0.0)
+    return Chart(
+        "chart-throughput",
+        "Throughput and users",
+        f"Requests per second (left axis) and simulated users (right). Peak "
+        f"{format_number(peak, 'req/s')}.",
+        figure,
+    )
+
+
+def _slo_lines(
+    checks: Iterable[CheckResult], prefix: str, unit: str, label: str | None = None
+) -> list[tuple[str, float]]:
+    """(label, threshold) per distinct threshold of the checks whose id starts with prefix."""
+    seen: dict[tuple[str, float], None] = {}
+    for check in checks:
+        if not check.id.startswith(prefix) or check.unit != unit or check.threshold is None:
+            continue
+        if math.isfinite(check.threshold):
+            name = label or check.id.removeprefix(prefix)
+            seen[(name, float(check.threshold))] = None
+    # one line per threshold value; the first id naming it labels it
+    by_value: dict[float, str] = {}
+    for label, value in seen:
+        by_value.setdefault(value, label)
+    return sorted(((label, value) for value, label in by_value.items()), key=lambda x: x[1])
+
+
+def _line_color(label: str) -> str:
+    for name in ("p99", "p95", "p50"):
+        if name in label:
+            return COLORS[name]
+    return COLORS["text"]
+
+
+def _threshold_shapes(lines: list[tuple[str, float]], unit: str) -> tuple[list, list]:
+    shapes, annotations = [], []
+    for label, value in lines:
+        color = _line_color(label)
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "paper",
+                "yref": "y",
+                "x0": 0,
+                "x1": 1,
+                "y0": value,
+                "y1": value,
+                "line": {"color": color, "width": 1.5, "dash": "dash"},
+            }
+        )
+        annotations.append(
+            {
+                "x": 1,
+                "xref": "paper",
+                "xanchor": "right",
+                "y": value,
+                "yref": "y",
+                "yanchor": "bottom",
+                "text": f"SLO {label} {format_number(value, unit)}",
+                "showarrow": False,
+                "font": {"size": 11, "color": color},
+                "bgcolor": "rgba(255,255,255,0.8)",
+            }
+        )
+    return shapes, annotations
+
+
+def _latency(result: RunResult, x_end: float) -> Chart:
+    t = [p.t for p in result.timeline]
+    layout = _base_layout(result, "latency (ms)", x_end)
+    lines = _slo_lines(result.checks, "slo.latency.", "ms")
+    shapes, annotations = _threshold_shapes(lines, "ms")
+    layout["shapes"] += shapes
+    layout["annotations"] += annotations
+    top = max([p.p99_ms for p in result.timeline] + [v for _, v in lines], default=0.0)
+    layout["yaxis"]["range"] = [0, top * 1.12 if top > 0 else 1]
+    layout["yaxis"]["rangemode"] = "normal"
+    figure = go.Figure(layout=layout)
+    for name, attr in (("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms")):
+        figure.add_trace(
+            go.Scatter(
+                x=t,
+                y=[_finite(getattr(p, attr)) for p in result.timeline],
+                name=name,
+                mode="lines",
+                line={"color": COLORS[name], "width": 2 if name != "p50" else 1.5},
+                hovertemplate=f"{name} %{{y:,.1f}} ms<extra></extra>",
+            )
+        )
+    caption = "Client-side latency percentiles per interval (HdrHistogram)."
+    if lines:
+        caption += " Dashed lines: the SLO thresholds of the latency checks."
+    return Chart("chart-latency", "Latency percentiles", caption, figure)
+
+
+def _errors(result: RunResult, x_end: float) -> Chart:
+    t = [p.t for p in result.timeline]
+    layout = _base_layout(result, "errors (%)", x_end)
+    lines = _slo_lines(result.checks, "slo.error", "%", label="error rate")
+    shapes, annotations = _threshold_shapes(lines, "%")
+    layout["shapes"] += shapes
+    layout["annotations"] += annotations
+    top = max([p.error_percent for p in result.timeline] + [v for _, v in lines], default=0.0)
+    layout["yaxis"]["range"] = [0, max(top * 1.15, 1.0)]
+    layout["yaxis"]["rangemode"] = "normal"
+    figure = go.Figure(layout=layout)
+    figure.add_trace(
+        go.Scatter(
+            x=t,
+            y=[_finite(p.error_percent) for p in result.timeline],
+            name="errors",
+            mode="lines",
+            fill="tozeroy",
+            line={"color": COLORS["errors"], "width": 1.5},
+            fillcolor="rgba(220, 38, 38, 0.12)",
+            hovertemplate="%{y:.2f} % failed<extra></extra>",
+        )
+    )
+    return Chart(
+        "chart-errors",
+        "Error rate",
+        "Share of requests that failed per interval.",
+        figure,
+    )
+
+
+def replica_colors(replicas: Iterable[ReplicaPoint]) -> dict[str, str]:
+    names = sorted({p.replica for p in replicas})
+    return {name: REPLICA_PALETTE[i % len(REPLICA_PALETTE)] for i, name in enumerate(names)}
+
+
+def _per_replica(
+    result: RunResult, x_end: float, attr: str, y_title: str, suffix: str
+) -> go.Figure:
+    layout = _base_layout(result, y_title, x_end)
+    figure = go.Figure(layout=layout)
+    colors = replica_colors(result.replicas)
+    series: dict[str, list[ReplicaPoint]] = {name: [] for name in colors}
+    for point in result.replicas:
+        series[point.replica].append(point)
+    for name, points in series.items():
+        points.sort(key=lambda p: p.t)
+        figure.add_trace(
+            go.Scatter(
+                x=[p.t for p in points],
+                y=[_finite(getattr(p, attr)) for p in points],
+                name=name,
+                legendgroup=name,
+                mode="lines",
+                line={"color": colors[name], "width": 1.5},
+                hovertemplate=f"{name} %{{y:,.1f}}{suffix}<extra></extra>",
+            )
+        )
+    return figure
+
+
+def build_charts(result: RunResult) -> list[Chart]:
+    """The charts the data supports, in reading order."""
+    x_end = _x_end(result)
+    charts: list[Chart] = []
+    if result.timeline:
+        charts += [
+            _throughput(result, x_end),
+            _latency(result, x_end),
+            _errors(result, x_end),
+        ]
+    if result.replicas:
+        count = len({p.replica for p in result.replicas})
+        charts.append(
+            Chart(
+                "chart-replica-cpu",
+                "CPU per replica",
+                f"CPU use of each of the {count} replicas, in % of one core, from their "
+                "/api/metrics.",
+                _per_replica(result, x_end, "cpu_percent", "CPU (% of one core)", " %"),
+            )
+        )
+        charts.append(
+            Chart(
+                "chart-replica-rss",
+                "Memory per replica",
+                "Resident memory (RSS) of each replica.",
+                _per_replica(result, x_end, "rss_mb", "RSS (MB)", " MB"),
+            )
+        )
+    return charts
+
+
+def missing_charts(result: RunResult) -> list[str]:
+    """Sentences naming the charts left out for lack of data."""
+    missing = []
+    if not result.timeline:
+        missing.append(
+            "No load interval was recorded, so there are no throughput, latency or error charts."
+        )
+    if not result.replicas:
+        missing.append("No replica metrics were scraped, so there are no CPU or memory charts.")
+    return missing
+
+
+def figure_json(chart: Chart) -> dict[str, Any]:
+    """The figure as plain JSON data (data + layout), NaN-free, ready for Plotly.newPlot."""
+    text = chart.figure.to_json(validate=False)
+    data = json.loads(text)
+    return {"data": data.get("data", []), "layout": data.get("layout", {})}

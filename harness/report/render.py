@@ -1,0 +1,349 @@
+"""Write a run's report folder: results.json, summary.md, report.html and junit.xml.
+
+`write_report` is the report stage's one entry point. It works for every RunResult, including a
+partial one written on Ctrl-C (no timeline, no checks), and scrubs credentials from every text
+before anything is written. Output is deterministic: the same result gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from plotly.offline import get_plotlyjs
+
+from harness import settings
+from harness.report.charts import COLORS, build_charts, figure_json, missing_charts
+from harness.report.formatting import (
+    MISSING,
+    STATUS_EXPLANATIONS,
+    checks_in_report_order,
+    format_duration,
+    format_number,
+    format_observed,
+    format_seconds,
+    format_threshold,
+    format_timestamp,
+    format_window,
+    partial_notice,
+    scrub_text,
+    verdict_counts,
+)
+from harness.report.junit import render_junit
+from harness.report.results import RequestStats, RunResult
+from harness.report.summary import render_summary
+from harness.verify.check import Verdict
+
+__all__ = ["ReportFiles", "redact_result", "render_html", "write_report"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+COLLAPSE_ROWS = 25  # longer generic tables start folded
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    results_json: Path
+    summary_md: Path
+    report_html: Path
+    junit_xml: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.report_html.parent
+
+
+# --- credentials ---------------------------------------------------------------------------
+
+
+def _secret_values() -> tuple[str, ...]:
+    """Values of the secret environment variables that are set (to remove, never to write)."""
+    values = (os.environ.get(name, "") for name in settings.SECRET_ENV_VARS)
+    return tuple(sorted((v for v in values if len(v) >= 4), key=len, reverse=True))
+
+
+def _scrub_any(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return scrub_text(value, secrets)
+    if isinstance(value, Mapping):
+        return {k: _scrub_any(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub_any(v, secrets) for v in value)
+    return value
+
+
+def redact_result(result: RunResult, secrets: Iterable[str] | None = None) -> RunResult:
+    """The result with credentials removed from every free text (URLs, notes, evidence, extra)."""
+    known = _secret_values() if secrets is None else tuple(s for s in secrets if s)
+
+    def s(text: str) -> str:
+        return scrub_text(text, known)
+
+    return replace(
+        result,
+        scenario_description=s(result.scenario_description),
+        endpoints={name: s(url) for name, url in result.endpoints.items()},
+        notes=tuple(s(n) for n in result.notes),
+        checks=tuple(
+            replace(c, title=s(c.title), evidence=s(c.evidence), reason=c.reason and s(c.reason))
+            for c in result.checks
+        ),
+        errors=tuple(replace(e, error=s(e.error)) for e in result.errors),
+        extra=_scrub_any(result.extra, known),
+    )
+
+
+# --- report.html ---------------------------------------------------------------------------
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON safe inside <script>: sorted keys, no NaN, nothing that could close the tag."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _humanize(key: str) -> str:
+    text = str(key).replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _plain(value: Any) -> str:
+    """A generic value as table text."""
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.6g}"
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+_FIRST_COLUMNS = ("t", "time", "start", "end", "name", "id")
+
+
+def _columns(rows: list[Mapping[str, Any]]) -> list[str]:
+    keys = sorted({str(k) for row in rows for k in row})
+    first = [k for k in _FIRST_COLUMNS if k in keys]
+    return first + [k for k in keys if k not in first]
+
+
+def _block(title: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        rows = [[_humanize(k), _plain(value[k])] for k in sorted(value, key=str)]
+        return {"title": title, "columns": ["", "value"], "rows": rows, "kv": True}
+    items = list(value)
+    if items and all(isinstance(item, Mapping) for item in items):
+        columns = _columns(items)
+        rows = [[_plain(item.get(c)) for c in columns] for item in items]
+    else:
+        columns = ["value"]
+        rows = [[_plain(item)] for item in items]
+    return {"title": title, "columns": columns, "rows": rows, "kv": False}
+
+
+def extra_sections(extra: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Later stages' optional sections (scaling, pools, …) as titled tables, keys sorted."""
+    sections = []
+    for key in sorted(extra, key=str):
+        value = extra[key]
+        blocks = []
+        if isinstance(value, Mapping):
+            scalars = {k: v for k, v in value.items() if not isinstance(v, Mapping | list | tuple)}
+            if scalars:
+                blocks.append(_block("", scalars))
+            for sub in sorted(value, key=str):
+                if isinstance(value[sub], Mapping | list | tuple):
+                    blocks.append(_block(_humanize(sub), value[sub]))
+        elif isinstance(value, list | tuple):
+            blocks.append(_block("", value))
+        else:
+            blocks.append(_block("", {key: value}))
+        for block in blocks:
+            block["collapsed"] = len(block["rows"]) > COLLAPSE_ROWS
+        sections.append({"id": f"extra-{key}", "title": _humanize(key), "blocks": blocks})
+    return sections
+
+
+def _stats_row(name: str, stats: RequestStats) -> dict[str, str]:
+    lat = stats.latency
+    return {
+        "name": name,
+        "requests": f"{stats.requests:,}",
+        "failures": f"{stats.failures:,}",
+        "error_percent": format_number(stats.error_percent, "%"),
+        "rps": format_number(stats.rps),
+        "p50": format_number(lat.p50_ms),
+        "p95": format_number(lat.p95_ms),
+        "p99": format_number(lat.p99_ms),
+        "max": format_number(lat.max_ms),
+        "failed": "yes" if stats.failures else "",
+    }
+
+
+def _kpis(result: RunResult) -> list[dict[str, str]]:
+    totals, counts = result.totals, verdict_counts(result.checks)
+    lat = totals.latency
+    has_load = totals.requests > 0
+    error_check_failed = any(
+        c.id.startswith("slo.error") and c.verdict is Verdict.FAIL for c in result.checks
+    )
+    return [
+        {
+            "label": "Requests",
+            "value": f"{totals.requests:,}",
+            "sub": "all request names",
+            "alert": "",
+        },
+        {
+            "label": "Throughput",
+            "value": format_number(totals.rps) if has_load else MISSING,
+            "sub": "req/s, whole run",
+            "alert": "",
+        },
+        {
+            "label": "Errors",
+            "value": format_number(totals.error_percent, "%") if has_load else MISSING,
+            "sub": f"{totals.failures:,} failed requests",
+            "alert": "yes" if error_check_failed else "",
+        },
+        {
+            "label": "p50 / p95 / p99",
+            "value": " / ".join(format_number(v) for v in (lat.p50_ms, lat.p95_ms, lat.p99_ms))
+            if has_load
+            else MISSING,
+            "sub": "ms, client side",
+            "alert": "",
+        },
+        {
+            "label": "Checks passed",
+            "value": f"{counts[Verdict.PASS]} / {len(result.checks)}" if result.checks else MISSING,
+            "sub": f"{counts[Verdict.FAIL]} failed, {counts[Verdict.SKIPPED]} skipped"
+            if result.checks
+            else "not evaluated",
+            "alert": "yes" if counts[Verdict.FAIL] else "",
+        },
+    ]
+
+
+def _server_rows(result: RunResult) -> list[list[str]]:
+    server = result.server
+    if server is None:
+        return []
+    return [
+        ["Scrapes (failed)", f"{server.scrapes:,} ({server.failed_scrapes:,})"],
+        ["Requests served", format_number(server.requests)],
+        ["p95 latency, server side", format_number(server.p95_ms, "ms")],
+        ["Cache hits", format_number(server.cache_hit_percent, "%")],
+        ["p95 database query", format_number(server.db_query_p95_ms, "ms")],
+        ["Most requests in flight", format_number(server.max_in_flight)],
+        ["Most pool connections in use", format_number(server.max_pool_in_use)],
+        ["Tickets created", format_number(server.tickets_created)],
+        ["SLA breaches", format_number(server.sla_breaches)],
+    ]
+
+
+def html_context(result: RunResult) -> dict[str, Any]:
+    """Everything report.html shows, as template-ready text (no formatting in the template)."""
+    charts = build_charts(result)
+    checks = [
+        {
+            "verdict": check.verdict.value,
+            "id": check.id,
+            "title": check.title,
+            "observed": format_observed(check),
+            "threshold": format_threshold(check),
+            "window": format_window(check.window),
+            "evidence": check.evidence,
+            "reason": check.reason or "",
+        }
+        for check in checks_in_report_order(result.checks)
+    ]
+    return {
+        "result": result,
+        "status": result.status.value,
+        "headline": STATUS_EXPLANATIONS[result.status],
+        "partial_notice": partial_notice(result),
+        "started": format_timestamp(result.started_at),
+        "duration": format_duration(result.ended_at - result.started_at),
+        "kpis": _kpis(result),
+        "checks": checks,
+        "charts": [{"id": c.id, "title": c.title, "caption": c.caption} for c in charts],
+        "chart_specs": _json_for_script({c.id: figure_json(c) for c in charts}),
+        "missing_charts": missing_charts(result),
+        "stage_colors": {"steady": COLORS["steady"], "stage": COLORS["stage"]},
+        "requests": [_stats_row(n, s) for n, s in sorted(result.per_request.items())],
+        "groups": [_stats_row(n, s) for n, s in sorted(result.groups.items())],
+        "totals": _stats_row("all requests", result.totals),
+        "stages": [
+            {
+                "index": s.index,
+                "name": s.name,
+                "window": f"{format_seconds(s.start)}–{format_seconds(s.end)} s",
+                "users": s.users,
+                "steady": s.steady,
+            }
+            for s in result.stages
+        ],
+        "server": _server_rows(result),
+        "errors": sorted(result.errors, key=lambda e: (-e.occurrences, e.name, e.error)),
+        "extra": extra_sections(result.extra),
+        "endpoints": sorted(result.endpoints.items()),
+    }
+
+
+def render_html(result: RunResult) -> str:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    plotly_js = get_plotlyjs()
+    if "</script" in plotly_js.lower():  # would end the inline <script> early
+        raise RuntimeError("the bundled plotly.js cannot be inlined: it contains </script")
+    template = environment.get_template("report.html.j2")
+    return template.render(plotly_js=plotly_js, **html_context(result))
+
+
+# --- the folder ----------------------------------------------------------------------------
+
+
+def _write(path: Path, text: str) -> None:
+    """Write through a temporary file, so a second Ctrl-C never leaves half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_report(
+    result: RunResult, folder: Path, *, secrets: Iterable[str] | None = None
+) -> ReportFiles:
+    """Write the four report files into `folder` (created if missing) and return their paths.
+
+    `secrets`: values to remove from every file; by default the values of the secret environment
+    variables (settings.SECRET_ENV_VARS) that are set. URL credentials are removed regardless.
+    """
+    clean = redact_result(result, secrets)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = ReportFiles(
+        results_json=folder / "results.json",
+        summary_md=folder / "summary.md",
+        report_html=folder / "report.html",
+        junit_xml=folder / "junit.xml",
+    )
+    # most important first: if the process is killed mid-way, results.json is already there
+    _write(files.results_json, clean.to_json() + "\n")
+    _write(files.junit_xml, render_junit(clean))
+    _write(files.summary_md, render_summary(clean))
+    _write(files.report_html, render_html(clean))
+    return files
