@@ -1,0 +1,58 @@
+"""`harness validate`: check the bundled stack's definitions before deploying them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from harness import paths
+from harness.status import ExitStatus
+
+__all__ = ["OutputFormat", "register"]
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("validate")
+    def validate(
+        stack_dir: Path | None = typer.Option(
+            None,
+            "--stack-dir",
+            help="The stack to check (default: the bundled stack/).",
+            file_okay=False,
+        ),
+        output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json."),
+        kubernetes_version: str = typer.Option(
+            "1.32", "--kubernetes-version", help="Kubernetes version whose schemas objects must satisfy."
+        ),
+        kubectl: str = typer.Option("kubectl", "--kubectl", help="The kubectl (with kustomize) to render with."),
+        list_rules: bool = typer.Option(False, "--list-rules", help="List every rule id and exit."),
+    ) -> int:
+        """Render the kustomize overlays and the compose file, validate them offline against the
+        Kubernetes and Compose schemas, and check the architecture's rules.
+        Exit 1 when an error-level finding exists."""
+        from harness.validate import all_rules, validate_stack
+        from harness.validate.report import render_json, render_text
+
+        out = Console(soft_wrap=output is OutputFormat.JSON)
+        if list_rules:
+            for rule in all_rules():
+                typer.echo(f"{rule.id:<36} {rule.severity.value:<8} {rule.summary}")
+            return int(ExitStatus.OK)
+        report = validate_stack(
+            (stack_dir or paths.stack_dir()).resolve(), kubectl=kubectl, kubernetes_version=kubernetes_version
+        )
+        if output is OutputFormat.JSON:
+            typer.echo(render_json(report))
+        else:
+            render_text(report, out)
+        if report.has_errors:
+            raise typer.Exit(int(ExitStatus.CHECK_FAILED))
+        return int(ExitStatus.OK)

@@ -1,0 +1,57 @@
+"""Architecture rules, one module per family. Each module has `RULES` (its Rule records) and
+`check(stack) -> Iterator[Finding]`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Protocol
+
+from harness.validate.model import Finding, Rule, Stack
+
+__all__ = ["RuleFamily", "all_rules", "families"]
+
+
+class RuleFamily(Protocol):
+    RULES: tuple[Rule, ...]
+
+    def check(self, stack: Stack) -> Iterator[Finding]: ...
+
+
+def families() -> tuple[ModuleType, ...]:
+    from harness.validate.rules import (
+        compose,
+        configs,
+        connections,
+        disruption,
+        hardening,
+        memory,
+        netpol,
+        probes,
+        resources,
+        settings,
+        storage,
+        structure,
+    )
+
+    return (
+        structure,
+        hardening,
+        probes,
+        resources,
+        disruption,
+        connections,
+        netpol,
+        storage,
+        settings,
+        memory,
+        compose,
+        configs,
+    )
+
+
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule id `harness validate` can report, schema rules included."""
+    from harness.validate import schema
+
+    return (*schema.RULES, *(rule for family in families() for rule in family.RULES))

@@ -1,0 +1,112 @@
+"""Connection budget: the app's pools at the most pods that can run at once (HPA maximum plus the
+rolling update's surge) against what PostgreSQL and Redis accept, less reserved connections and
+headroom for everyone else (stack/environments.yaml)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from harness.validate.compose import service_environment
+from harness.validate.model import EnvironmentSpec, Finding, Rule, Severity, Stack
+from harness.validate.rules.k8s import app_container, app_deployment, container_settings, replica_range, surge
+
+__all__ = ["RULES", "check"]
+
+DB_PEAK = Rule(
+    "connections.db-peak",
+    Severity.ERROR,
+    "peak pods x DB_POOL_MAX fits max_connections - superuser_reserved_connections - headroom",
+    "lower DB_POOL_MAX (or maxReplicas), raise max_connections with the instance, or add PgBouncer",
+)
+DB_IDLE = Rule(
+    "connections.db-idle",
+    Severity.ERROR,
+    "DB_POOL_MIN <= DB_POOL_MAX and peak pods x DB_POOL_MIN (held even when idle) fits the budget",
+    "lower DB_POOL_MIN",
+)
+REDIS_PEAK = Rule(
+    "connections.redis-peak",
+    Severity.ERROR,
+    "peak pods x REDIS_POOL_SIZE fits Redis maxclients - headroom",
+    "lower REDIS_POOL_SIZE or raise maxclients",
+)
+RULES = (DB_PEAK, DB_IDLE, REDIS_PEAK)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pools:
+    target: str
+    file: str
+    object: str
+    pods: int
+    pods_why: str
+    settings: Mapping[str, str | None]
+
+
+def _int(settings: Mapping[str, str | None], key: str) -> int | None:
+    try:
+        return int(str(settings.get(key)))
+    except ValueError:
+        return None
+
+
+def _k8s_pools(stack: Stack) -> Iterator[_Pools]:
+    for target in stack.targets:
+        dep = app_deployment(target)
+        container = app_container(dep) if dep else None
+        if dep is None or container is None:
+            continue
+        _, high = replica_range(target, dep)
+        extra = surge(dep, high)
+        settings = {k: s.value for k, s in container_settings(target, container, dep.file).items()}
+        cm_file = next((o.file for o in target.of_kind("ConfigMap")), dep.file)
+        yield _Pools(target.name, cm_file, dep.ref, high + extra, f"{high} max replicas + {extra} surge", settings)
+
+
+def _compose_pools(stack: Stack) -> Iterator[_Pools]:
+    app = stack.compose.service("app")
+    if app is None:
+        return
+    replicas = int((app.get("deploy") or {}).get("replicas", 1) or 1)
+    yield _Pools("compose", stack.compose.file, "service app", replicas, f"{replicas} replica(s)", service_environment(app))
+
+
+def _check(pools: _Pools, env: EnvironmentSpec) -> Iterator[Finding]:
+    where = {"target": pools.target, "file": pools.file, "object": pools.object}
+    pg = env.postgres
+    budget = pg.max_connections - pg.superuser_reserved_connections - env.postgres_headroom
+    budget_text = (
+        f"{budget} (max_connections {pg.max_connections} - reserved {pg.superuser_reserved_connections} "
+        f"- headroom {env.postgres_headroom}, {pg.file})"
+    )
+    low, high = _int(pools.settings, "DB_POOL_MIN"), _int(pools.settings, "DB_POOL_MAX")
+    if high is not None and pools.pods * high > budget:
+        yield DB_PEAK.finding(
+            **where,
+            message=f"{pools.pods} pods ({pools.pods_why}) x DB_POOL_MAX {high} = {pools.pods * high} "
+            f"connections > budget {budget_text}",
+        )
+    if low is not None and high is not None and low > high:
+        yield DB_IDLE.finding(**where, message=f"DB_POOL_MIN {low} > DB_POOL_MAX {high}")
+    elif low is not None and pools.pods * low > budget:
+        yield DB_IDLE.finding(
+            **where,
+            message=f"{pools.pods} pods x DB_POOL_MIN {low} = {pools.pods * low} connections held even "
+            f"when idle > budget {budget_text}",
+        )
+    size = _int(pools.settings, "REDIS_POOL_SIZE")
+    redis_budget = env.redis.maxclients - env.redis_headroom
+    if size is not None and pools.pods * size > redis_budget:
+        yield REDIS_PEAK.finding(
+            **where,
+            message=f"{pools.pods} pods x REDIS_POOL_SIZE {size} = {pools.pods * size} > maxclients "
+            f"{env.redis.maxclients} - headroom {env.redis_headroom} ({env.redis.file})",
+        )
+
+
+def check(stack: Stack) -> Iterator[Finding]:
+    for pools in (*_k8s_pools(stack), *_compose_pools(stack)):
+        env = stack.environments.get(pools.target)
+        if env is not None:
+            yield from _check(pools, env)
