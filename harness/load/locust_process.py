@@ -133,10 +133,21 @@ def main(argv: list[str]) -> int:
         )
         last = now
 
+    quitting = False
+
+    def quit_once() -> None:
+        nonlocal quitting
+        if not quitting:
+            quitting = True
+            runner.quit()
+
     def stop(*_: Any) -> None:
         nonlocal interrupted
         interrupted = True
-        runner.quit()
+        gevent.spawn(quit_once)
+
+    # The shape returning None stops the test; then the runner itself must quit.
+    env.events.test_stop.add_listener(lambda **_: gevent.spawn(quit_once))
 
     gevent.signal_handler(signal.SIGTERM, stop)
     gevent.signal_handler(signal.SIGINT, stop)

@@ -1,0 +1,42 @@
+import pytest
+
+from harness.config.model import GroupObjective, LatencyObjective, Scenario, SloOverrides, SloSpec
+
+
+def scenario(**changes):
+    data = {
+        "name": "s",
+        "description": "d",
+        "stages": [{"duration": 60, "users": 10}, {"duration": 240, "users": 50, "steady": True}],
+    }
+    data.update(changes)
+    return Scenario.model_validate(data)
+
+
+def test_scaling_keeps_the_shape():
+    scaled = scenario().scaled_to(30)
+    assert [s.duration for s in scaled.stages] == pytest.approx([6, 24])
+    assert [s.users for s in scaled.stages] == [10, 50]
+
+
+def test_without_marked_stages_all_but_the_first_are_steady():
+    plain = scenario(stages=[{"duration": 1, "users": 1}, {"duration": 1, "users": 2},
+                             {"duration": 1, "users": 3}])
+    assert plain.steady_stage_indexes() == (1, 2)
+    assert scenario(stages=[{"duration": 1, "users": 1}]).steady_stage_indexes() == (0,)
+
+
+def test_overrides_change_only_what_they_name():
+    spec = SloSpec(groups={"read": GroupObjective(requests=("GET /x",), p95_ms=100)})
+    changed = SloOverrides(latency=LatencyObjective(p99_ms=900),
+                           availability_percent=99.0).apply(spec)
+    assert changed.latency.p95_ms == spec.latency.p95_ms
+    assert changed.latency.p99_ms == 900
+    assert changed.max_error_percent == pytest.approx(1.0)
+    assert changed.groups == spec.groups
+
+
+def test_app_settings_keys_must_be_variable_names():
+    with pytest.raises(ValueError):
+        scenario(app_settings={"db-pool": "2"})
+    assert scenario(app_settings={"DB_POOL_MAX": "2"}).app_settings == {"DB_POOL_MAX": "2"}

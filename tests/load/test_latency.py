@@ -1,0 +1,48 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.load.latency import decode, encode, merge, new_histogram, summarize
+
+latencies = st.lists(st.integers(min_value=1, max_value=60_000_000), min_size=0, max_size=300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(latencies, min_size=1, max_size=6))
+def test_merging_worker_histograms_equals_recording_everything_in_one(workers):
+    whole = new_histogram()
+    parts = []
+    for values in workers:
+        part = new_histogram()
+        for value in values:
+            part.record_value(value)
+            whole.record_value(value)
+        parts.append(encode(part))
+    merged = merge(parts)
+    assert merged.get_total_count() == whole.get_total_count()
+    for q in (50, 90, 95, 99, 99.9, 100):
+        assert merged.get_value_at_percentile(q) == whole.get_value_at_percentile(q)
+
+
+def test_encoding_round_trips():
+    histogram = new_histogram()
+    for value in (1000, 2000, 3000, 250_000):
+        histogram.record_value(value)
+    again = decode(encode(histogram))
+    assert again.get_total_count() == 4
+    assert again.get_max_value() == histogram.get_max_value()
+
+
+def test_summary_is_in_milliseconds_with_three_significant_digits():
+    histogram = new_histogram()
+    for _ in range(99):
+        histogram.record_value(10_000)  # 10 ms
+    histogram.record_value(51_234)  # 51.234 ms
+    summary = summarize(histogram)
+    assert summary.count == 100
+    assert abs(summary.p50_ms - 10.0) <= 10.0 * 0.001  # 3 significant digits
+    assert abs(summary.max_ms - 51.234) <= 51.234 * 0.001
+    assert summary.percentile("p95") == summary.p95_ms
+
+
+def test_empty_summary_is_zero():
+    assert summarize(new_histogram()).count == 0
