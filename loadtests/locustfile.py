@@ -65,7 +65,8 @@ class ServiceDeskUser(FastHttpUser):
 
     def on_start(self) -> None:
         token = self.tokens[next(_user_numbers) % len(self.tokens)]
-        self.client.headers = {"Authorization": f"Bearer {token}"}  # type: ignore[misc]
+        # FastHttpSession sends auth_header with every request.
+        self.client.auth_header = f"Bearer {token}"
         self.known_ids: list[int] = []
 
     def remember(self, response) -> None:  # type: ignore[no-untyped-def]

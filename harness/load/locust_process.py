@@ -12,6 +12,7 @@ where `h` is the encoded HdrHistogram (microseconds) of that interval; at the en
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
 import time
@@ -66,6 +67,14 @@ class _Recorder:
         return names
 
 
+_URL_PREFIX = re.compile(r"^URL \S+: ")
+
+
+def _error_text(exception: object) -> str:
+    """Errors grouped by kind, not by URL: "URL http://h/api/tickets?x=1: code=401" -> "code=401"."""
+    return _URL_PREFIX.sub("", str(exception))[:300] or type(exception).__name__
+
+
 def _emit(record: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
     sys.stdout.flush()
@@ -108,7 +117,7 @@ def main(argv: list[str]) -> int:
         key = f"{request_type} {name}"
         recorder.record(key, response_time or 0.0, exception is not None)
         if exception is not None:
-            error = str(exception)[:300]
+            error = _error_text(exception)
             recorder.errors[(key, error)] = recorder.errors.get((key, error), 0) + 1
 
     env.events.request.add_listener(on_request)
