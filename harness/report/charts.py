@@ -314,9 +314,9 @@ def _threshold_shapes(lines: list[tuple[str, float]], unit: str) -> tuple[list, 
         )
         annotations.append(
             {
-                "x": 1,
+                "x": 0.005,
                 "xref": "paper",
-                "xanchor": "right",
+                "xanchor": "left",
                 "y": value,
                 "yref": "y",
                 "yanchor": "bottom",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from plotly.offline import get_plotlyjs
 
-from harness import settings
+from harness.redact import redact
 from harness.report.charts import COLORS, build_charts, figure_json, missing_charts
 from harness.report.formatting import (
     MISSING,
@@ -60,28 +60,27 @@ class ReportFiles:
 # --- credentials ---------------------------------------------------------------------------
 
 
-def _secret_values() -> tuple[str, ...]:
-    """Values of the secret environment variables that are set (to remove, never to write)."""
-    values = (os.environ.get(name, "") for name in settings.SECRET_ENV_VARS)
-    return tuple(sorted((v for v in values if len(v) >= 4), key=len, reverse=True))
-
-
-def _scrub_any(value: Any, secrets: tuple[str, ...]) -> Any:
+def _scrub_any(value: Any, scrub: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return scrub_text(value, secrets)
+        return scrub(value)
     if isinstance(value, Mapping):
-        return {k: _scrub_any(v, secrets) for k, v in value.items()}
+        return {k: _scrub_any(v, scrub) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(_scrub_any(v, secrets) for v in value)
+        return type(value)(_scrub_any(v, scrub) for v in value)
     return value
 
 
 def redact_result(result: RunResult, secrets: Iterable[str] | None = None) -> RunResult:
-    """The result with credentials removed from every free text (URLs, notes, evidence, extra)."""
-    known = _secret_values() if secrets is None else tuple(s for s in secrets if s)
+    """The result with credentials removed from every free text (URLs, notes, evidence, extra).
+
+    Secret values: `secrets` if given, else those of the secret environment variables that are
+    set (harness.redact); URL user info and secret query parameters go in any case.
+    """
+    environ: dict[str, str] | None = None if secrets is None else {}
+    extra: tuple[str, ...] = () if secrets is None else tuple(secrets)
 
     def s(text: str) -> str:
-        return scrub_text(text, known)
+        return scrub_text(redact(text, environ=environ, extra_secrets=extra))
 
     return replace(
         result,
@@ -93,7 +92,7 @@ def redact_result(result: RunResult, secrets: Iterable[str] | None = None) -> Ru
             for c in result.checks
         ),
         errors=tuple(replace(e, error=s(e.error)) for e in result.errors),
-        extra=_scrub_any(result.extra, known),
+        extra=_scrub_any(result.extra, s),
     )
 
 
@@ -331,7 +330,7 @@ def write_report(
     """Write the four report files into `folder` (created if missing) and return their paths.
 
     `secrets`: values to remove from every file; by default the values of the secret environment
-    variables (settings.SECRET_ENV_VARS) that are set. URL credentials are removed regardless.
+    variables (harness.settings.SECRET_ENV_VARS) that are set. URL credentials go regardless.
     """
     clean = redact_result(result, secrets)
     folder.mkdir(parents=True, exist_ok=True)

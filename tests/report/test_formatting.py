@@ -38,8 +38,15 @@ def test_format_number(value, unit, text):
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(4.25, "4.2 s"), (42, "42 s"), (300, "5 min"), (312, "5 min 12 s"), (3600, "1 h"),
-     (3725, "1 h 2 min"), (-1, "0.0 s")],
+    [
+        (4.25, "4.2 s"),
+        (42, "42 s"),
+        (300, "5 min"),
+        (312, "5 min 12 s"),
+        (3600, "1 h"),
+        (3725, "1 h 2 min"),
+        (-1, "0.0 s"),
+    ],
 )
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
@@ -68,8 +75,10 @@ def test_failures_come_first_then_passes_then_skipped(result_factory):
     [
         ("postgresql://harness:pw@127.0.0.1:5432/db", "postgresql://harness:***@127.0.0.1:5432/db"),
         ("redis://tok123@host:6379/0", "redis://***@host:6379/0"),
-        ("see https://u:p@a.example/x and http://b.example/", "see https://u:***@a.example/x and "
-         "http://b.example/"),
+        (
+            "see https://u:p@a.example/x and http://b.example/",
+            "see https://u:***@a.example/x and http://b.example/",
+        ),
         ("http://h/?orgId=1&token=abc&x=2", "http://h/?orgId=1&token=***&x=2"),
         ("http://h/?password=abc", "http://h/?password=***"),
         ("mail me at ops@example.com", "mail me at ops@example.com"),

@@ -1,0 +1,174 @@
+"""write_report: the four files, round-trip, determinism, no secrets, self-contained HTML."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.report.render import ReportFiles, extra_sections, redact_result, write_report
+from harness.report.results import load_results
+
+from .conftest import SECRET, TOKEN
+
+CHARTS = [
+    "chart-throughput",
+    "chart-latency",
+    "chart-errors",
+    "chart-replica-cpu",
+    "chart-replica-rss",
+]
+
+
+def _specs(html: str) -> dict:
+    match = re.search(
+        r'<script type="application/json" id="chart-specs">(.*?)</script>', html, re.S
+    )
+    assert match, "no chart specs in report.html"
+    return json.loads(match.group(1))
+
+
+def test_writes_the_four_files_into_a_new_folder(result_factory, tmp_path: Path):
+    folder = tmp_path / "reports" / "run-1"
+    files = write_report(result_factory("passed"), folder)
+    assert isinstance(files, ReportFiles)
+    assert files == ReportFiles(
+        results_json=folder / "results.json",
+        summary_md=folder / "summary.md",
+        report_html=folder / "report.html",
+        junit_xml=folder / "junit.xml",
+    )
+    assert files.folder == folder
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "junit.xml",
+        "report.html",
+        "results.json",
+        "summary.md",
+    ]
+
+
+def test_results_json_round_trips(any_result, tmp_path: Path):
+    files = write_report(any_result, tmp_path, secrets=())
+    assert load_results(files.results_json) == redact_result(any_result, secrets=())
+    data = json.loads(files.results_json.read_text(encoding="utf-8"))
+    assert data["schema_version"] == 1
+    assert data["status"] == any_result.status.value
+
+
+def test_same_result_gives_the_same_bytes(result_factory, tmp_path: Path):
+    first = write_report(result_factory("failed"), tmp_path / "a", secrets=())
+    second = write_report(result_factory("failed"), tmp_path / "b", secrets=())
+    for name in ("results_json", "summary_md", "report_html", "junit_xml"):
+        assert getattr(first, name).read_bytes() == getattr(second, name).read_bytes(), name
+
+
+def test_no_credential_reaches_any_file(result_factory, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("DATABASE_PASSWORD", "env-only-password")
+    result = result_factory("failed")
+    result = result.__class__(
+        **{**result.__dict__, "notes": result.notes + ("db said: env-only-password rejected",)}
+    )
+    files = write_report(result, tmp_path)
+    for path in (files.results_json, files.summary_md, files.report_html, files.junit_xml):
+        text = path.read_text(encoding="utf-8")
+        assert SECRET not in text, path.name
+        assert TOKEN not in text, path.name
+        assert "env-only-password" not in text, path.name
+    html = files.report_html.read_text(encoding="utf-8")
+    assert "postgresql://harness:***@127.0.0.1:5432/servicedesk" in html
+    assert "redis://***@127.0.0.1:6379/0" in html
+    assert "token=***&amp;orgId=1" in html
+
+
+def test_report_html_is_self_contained(result_factory, tmp_path: Path):
+    html = write_report(result_factory("passed"), tmp_path).report_html.read_text(encoding="utf-8")
+    assert html.count("* plotly.js v") == 1  # the library, inline, exactly once
+    # everything but the library (whose defaults name its CDN for map data it never fetches here)
+    start = html.index("* plotly.js v")
+    ours = html[:start] + html[html.index("</script>", start) :]
+    assert not re.search(r"<script[^>]+src=", ours)
+    assert not re.search(r"<link[^>]+href=", ours)
+    assert not re.search(r"\b(src|href)=[\"']?(https?:)?//", ours)
+    assert "cdn" not in ours
+    assert "https://" not in ours
+
+
+def test_report_html_has_header_checks_and_every_chart(result_factory, tmp_path: Path):
+    html = write_report(result_factory("failed"), tmp_path).report_html.read_text(encoding="utf-8")
+    assert '<span class="badge failed" id="status-badge">failed</span>' in html
+    assert "20260921-141320-failed" in html
+    assert "embedded" in html and "5 min 12 s" in html
+    # failures first, each with its evidence, HTML-escaped
+    rows = re.findall(r'<tr class="(fail|pass|skipped)" data-check="([^"]+)"', html)
+    assert rows[:2] == [("fail", "slo.latency.p99"), ("fail", "slo.error-rate")]
+    assert rows[-1] == ("skipped", "pool.max-in-use")
+    assert "&lt;worst&gt; window &amp; all." in html
+    for chart in CHARTS:
+        assert f'<div class="chart" id="{chart}"></div>' in html
+    assert sorted(_specs(html)) == sorted(CHARTS)
+    assert 'id="partial-notice"' not in html
+
+
+def test_latency_chart_draws_the_slo_thresholds(result_factory, tmp_path: Path):
+    html = write_report(result_factory("failed"), tmp_path).report_html.read_text(encoding="utf-8")
+    layout = _specs(html)["chart-latency"]["layout"]
+    lines = sorted(s["y0"] for s in layout["shapes"] if s.get("yref") == "y")
+    assert lines == [300.0, 500.0]
+    labels = {a["text"] for a in layout["annotations"]}
+    assert {"SLO p99 300 ms", "SLO p95 500 ms"} <= labels
+    assert "peak · steady" in labels
+
+
+def test_partial_report_says_so_prominently(result_factory, tmp_path: Path):
+    html = write_report(result_factory("interrupted"), tmp_path).report_html.read_text(
+        encoding="utf-8"
+    )
+    assert '<span class="badge interrupted" id="status-badge">interrupted</span>' in html
+    notice = re.search(
+        r'<div class="partial interrupted" id="partial-notice"[^>]*>(.*?)</div>', html
+    )
+    assert notice and notice.group(1).startswith("PARTIAL REPORT: the run was interrupted")
+    assert html.index('id="partial-notice"') < html.index('id="checks"')
+    assert "No checks were evaluated" in html
+
+
+def test_empty_run_renders_without_charts(result_factory, tmp_path: Path):
+    files = write_report(result_factory("empty"), tmp_path)
+    html = files.report_html.read_text(encoding="utf-8")
+    assert _specs(html) == {}
+    assert 'class="chart"' not in html
+    assert "No load interval was recorded" in html
+    assert "No replica metrics were scraped" in html
+    assert "No requests were recorded." in html
+
+
+def test_extra_sections_become_tables(result_factory, tmp_path: Path):
+    result = result_factory("passed")
+    sections = extra_sections(result.extra)
+    assert [s["title"] for s in sections] == ["Pools", "Scaling"]
+    scaling = sections[1]["blocks"]
+    assert [b["title"] for b in scaling] == ["", "Decisions", "Hpa", "Replicas"][1:]
+    decisions = scaling[0]
+    assert decisions["columns"] == ["t", "from", "reason", "to"]
+    assert decisions["rows"][0] == ["15", "2", "cpu 82 % > 77 %", "3"]
+    html = write_report(result, tmp_path).report_html.read_text(encoding="utf-8")
+    assert '<section id="extra-scaling" class="extra">' in html
+    assert "<td>cpu 91 % &gt; 77 %</td>" in html
+
+
+def test_long_extra_tables_start_folded():
+    sections = extra_sections(
+        {"pools": {"samples": [{"t": i, "in_use": i % 7} for i in range(40)]}}
+    )
+    block = sections[0]["blocks"][0]
+    assert block["collapsed"] is True
+    assert len(block["rows"]) == 40
+
+
+@pytest.mark.parametrize("kind", ["passed", "failed", "interrupted", "empty"])
+def test_every_kind_writes(result_factory, tmp_path: Path, kind):
+    files = write_report(result_factory(kind), tmp_path)
+    assert files.summary_md.read_text(encoding="utf-8").startswith("# ")
+    assert files.report_html.stat().st_size > 1_000_000  # plotly.js is inline

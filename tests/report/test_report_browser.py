@@ -1,0 +1,197 @@
+"""report.html in headless Chromium (Debian's package), offline: no errors, charts drawn, not blank.
+
+The page is loaded from file:// with every other request refused and recorded, so a report that
+needed the network (a CDN script, a font) fails here rather than on a CI machine without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+from harness.report.render import write_report
+
+from .pngstats import decode_png, pixel_stats
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+
+CHART_STATE = """
+() => Array.from(document.querySelectorAll('.chart')).map(el => ({
+  id: el.id,
+  svgs: el.querySelectorAll('svg.main-svg').length,
+  traces: el.querySelectorAll('.scatterlayer .trace').length,
+  lines: Array.from(el.querySelectorAll('.scatterlayer path.js-line'))
+    .filter(p => /^M[^LHV]+[LHV]/.test(p.getAttribute('d') || '')).length,
+  width: el.getBoundingClientRect().width,
+  height: el.getBoundingClientRect().height,
+}))
+"""
+ALL_DRAWN = "() => document.body.getAttribute('data-charts') === 'drawn'"
+
+
+@dataclass
+class Opened:
+    page: Page
+    problems: list[str] = field(default_factory=list)  # console errors and page errors
+    blocked: list[str] = field(default_factory=list)  # requests that were not for a local file
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _open(browser: Browser, html: Path) -> Opened:
+    page = browser.new_page(viewport=VIEWPORT)
+    opened = Opened(page)
+
+    def route(r: Route) -> None:
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            opened.blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on(
+        "console",
+        lambda m: (
+            opened.problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "assert")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: opened.problems.append(f"page error: {e}"))
+    page.goto(html.as_uri(), wait_until="load")
+    page.wait_for_function(ALL_DRAWN, timeout=60_000)
+    return opened
+
+
+def _expected_traces(result) -> dict[str, int]:
+    replicas = len({p.replica for p in result.replicas})
+    return {
+        "chart-throughput": 2,
+        "chart-latency": 3,
+        "chart-errors": 1,
+        "chart-replica-cpu": replicas,
+        "chart-replica-rss": replicas,
+    }
+
+
+def _not_blank(png: bytes) -> None:
+    stats = pixel_stats(decode_png(png))
+    assert stats.variance > 150, stats
+    assert stats.distinct_colors > 200, stats
+    assert stats.nonwhite_fraction > 0.05, stats
+    assert stats.colored_fraction > 0.003, stats  # coloured lines, bands and badges
+
+
+def test_full_report_opens_offline_with_every_chart_drawn(
+    browser: Browser, result_factory, tmp_path: Path
+):
+    result = result_factory("failed", replicas=4)
+    files = write_report(result, tmp_path / "report")
+    opened = _open(browser, files.report_html)
+    page = opened.page
+    try:
+        charts = page.evaluate(CHART_STATE)
+        expected = _expected_traces(result)
+        assert [c["id"] for c in charts] == list(expected)
+        for chart in charts:
+            assert chart["svgs"] >= 1, chart
+            assert chart["traces"] == expected[chart["id"]], chart
+            assert chart["lines"] == expected[chart["id"]], chart  # every trace has a drawn line
+            assert chart["width"] > 900 and chart["height"] >= 300, chart
+        assert page.locator("#status-badge").inner_text().lower() == "failed"
+        assert page.locator("#partial-notice").count() == 0
+        first_row = page.locator("table.checks tbody tr").first
+        assert first_row.get_attribute("data-check") == "slo.latency.p99"
+
+        # zooming one time chart moves the others with it
+        page.evaluate("() => Plotly.relayout('chart-latency', {'xaxis.range': [60, 120]})")
+        page.wait_for_function(
+            "() => document.getElementById('chart-replica-rss').layout.xaxis.range[0] === 60"
+        )
+        page.evaluate("() => Plotly.relayout('chart-latency', {'xaxis.range': [0, 300]})")
+        page.wait_for_function(
+            "() => document.getElementById('chart-throughput').layout.xaxis.range[0] === 0"
+        )
+
+        page.screenshot(path=str(tmp_path / "report-full.png"), full_page=True)
+        page.locator("#chart-latency").scroll_into_view_if_needed()
+        shot = page.screenshot(path=str(tmp_path / "report-charts.png"))
+        _not_blank(shot)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        _not_blank(page.screenshot(path=str(tmp_path / "report-top.png")))
+    finally:
+        page.close()
+    assert opened.problems == []
+    assert opened.blocked == []
+
+
+def test_partial_report_opens_and_says_it_is_partial(
+    browser: Browser, result_factory, tmp_path: Path
+):
+    result = result_factory("interrupted")
+    opened = _open(browser, write_report(result, tmp_path).report_html)
+    page = opened.page
+    try:
+        notice = page.locator("#partial-notice")
+        assert notice.is_visible()
+        assert notice.inner_text().startswith("PARTIAL REPORT: the run was interrupted")
+        box = notice.bounding_box()
+        assert box is not None and box["y"] < VIEWPORT["height"]  # seen without scrolling
+        charts = page.evaluate(CHART_STATE)
+        expected = _expected_traces(result)
+        assert {c["id"]: c["traces"] for c in charts} == expected
+        _not_blank(page.screenshot(path=str(tmp_path / "partial.png")))
+    finally:
+        page.close()
+    assert opened.problems == []
+    assert opened.blocked == []
+
+
+def test_empty_report_opens_without_errors(browser: Browser, result_factory, tmp_path: Path):
+    opened = _open(browser, write_report(result_factory("empty"), tmp_path).report_html)
+    try:
+        assert opened.page.evaluate(CHART_STATE) == []
+        assert opened.page.locator("#partial-notice").is_visible()
+        assert opened.page.evaluate("() => typeof Plotly") == "object"
+    finally:
+        opened.page.close()
+    assert opened.problems == []
+    assert opened.blocked == []
+
+
+def test_blank_page_fails_the_blank_check(browser: Browser, tmp_path: Path):
+    """The screenshot check can fail: an empty page is judged blank."""
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.set_content("<html><body style='background:#fff'></body></html>")
+        png = page.screenshot(path=str(tmp_path / "blank.png"))
+    finally:
+        page.close()
+    with pytest.raises(AssertionError):
+        _not_blank(png)

@@ -1,0 +1,105 @@
+"""summary.md: the verdict first, then checks (failures first), requests, stages, errors, notes."""
+
+from __future__ import annotations
+
+from harness.report.summary import render_summary
+
+
+def _section(text: str, title: str) -> list[str]:
+    """The lines of one `## title` section, without the heading and blank edges."""
+    lines = text.splitlines()
+    start = lines.index(f"## {title}") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return [line for line in lines[start:end] if line]
+
+
+def test_failed_run_leads_with_the_verdict(result_factory):
+    text = render_summary(result_factory("failed"))
+    lines = text.splitlines()
+    assert lines[0] == "# FAILED: at least one check failed"
+    assert "- Run: `20260921-141320-failed`" in lines
+    assert "- Stack: `embedded`" in lines
+    assert "- Started: 2026-09-21 14:13:20 UTC, duration 5 min 12 s" in lines
+    assert "- Checks: 3 passed, 2 failed, 1 skipped" in lines
+    assert "PARTIAL" not in text
+
+
+def test_checks_table_puts_failures_first_with_their_evidence(result_factory):
+    rows = _section(render_summary(result_factory("failed")), "Checks")
+    assert rows[0] == ("| Verdict | Check | Title | Observed | Threshold | Window | Evidence |")
+    assert rows[2] == (
+        "| **FAIL** | `slo.latency.p99` | p99 latency, all requests | 690 ms | ≤ 300 ms | "
+        "sliding 60s 210–300 s | p99 reached 690 ms in the sliding 60 s window ending at 300 s "
+        "(limit 300 ms); &lt;worst&gt; window &amp; all. |"
+    )
+    assert rows[3].startswith("| **FAIL** | `slo.error-rate` | Error rate | 2.8 % | ≤ 1 % |")
+    assert [r.split("|")[1].strip() for r in rows[2:]] == [
+        "**FAIL**",
+        "**FAIL**",
+        "PASS",
+        "PASS",
+        "PASS",
+        "skipped",
+    ]
+    assert rows[-1] == (
+        "| skipped | `pool.max-in-use` | PostgreSQL pool never exhausted | — | ≤ 50 connections | "
+        "— | skipped: the embedded stack uses SQLite: no connection pool to observe |"
+    )
+
+
+def test_requests_table_per_name_then_groups_then_total(result_factory):
+    rows = _section(render_summary(result_factory("passed")), "Requests")
+    assert rows[0] == "| Name | Requests | Failures | Errors | req/s | p50 ms | p95 ms | p99 ms |"
+    names = [r.split(" | ")[0].removeprefix("| ") for r in rows[2:]]
+    assert names == [
+        "`GET /api/search`",
+        "`GET /api/tickets`",
+        "`GET /api/tickets/{id}`",
+        "`PATCH /api/tickets/{id}`",
+        "`POST /api/tickets`",
+        "`POST /api/tickets/{id}/comments`",
+        "group: read",
+        "group: write",
+        "**all requests**",
+    ]
+    search = rows[2].split(" | ")
+    assert search[5:] == ["61", "189", "366 |"]  # p50, p95, p99 in ms
+
+
+def test_stages_errors_and_notes(result_factory):
+    text = render_summary(result_factory("failed"))
+    assert _section(text, "Stages")[2:] == [
+        "| 0 | ramp-up | 0–60 s | 50 |  |",
+        "| 1 | peak | 60–240 s | 100 | yes |",
+        "| 2 | ramp-down | 240–300 s | 20 |  |",
+    ]
+    errors = _section(text, "Errors")
+    assert errors[2] == "| `POST /api/tickets` | HTTPError('503 Service Unavailable') | 41 |"
+    assert errors[4] == "| `PATCH /api/tickets/{id}` | HTTPError('409 Conflict') \\| retried | 3 |"
+    notes = _section(text, "Notes")
+    assert notes[0].startswith("- The embedded stack runs")
+    assert _section(text, "More in report.html and results.json") == [
+        "- `pools`: acquire_timeout_s, postgres_max, redis_max",
+        "- `scaling`: decisions (2 rows), hpa, replicas (10 rows)",
+    ]
+
+
+def test_interrupted_run_says_partial_before_anything_else(result_factory):
+    lines = render_summary(result_factory("interrupted")).splitlines()
+    assert lines[0] == "# INTERRUPTED: the run was interrupted; this report is partial"
+    assert lines[2].startswith("> **PARTIAL REPORT: the run was interrupted after 2 min")
+    assert "No checks were evaluated." in lines
+    assert "- Interrupted by SIGINT during stage 'peak'." in lines
+
+
+def test_empty_run_still_has_every_section(result_factory):
+    text = render_summary(result_factory("empty"))
+    for title in ("Checks", "Requests", "Stages", "Errors"):
+        assert f"## {title}" in text
+    assert _section(text, "Requests") == ["No requests were recorded."]
+    assert _section(text, "Errors") == ["None recorded."]
+    assert "before any load interval was recorded" in text
+
+
+def test_summary_is_deterministic(result_factory):
+    assert render_summary(result_factory("failed")) == render_summary(result_factory("failed"))
