@@ -72,11 +72,9 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     """Run the plan end to end and write its report. Raises Interrupted after writing a
     partial report when interrupted, and re-raises stack errors after writing theirs."""
     folder = plan.folder
-    folder.mkdir(parents=True, exist_ok=True)
     log_dir = folder / "logs"
     stages = plan_stages(plan.scenario.stages, plan.scenario.steady_stage_indexes())
     started_at = time.time()
-    backend: StackBackend | None = None
     endpoints: Endpoints | None = None
     scraper: Scraper | None = None
     runner: LoadRunner | None = None
@@ -87,16 +85,18 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     failure: BaseException | None = None
     status = RunStatus.ERROR
 
+    # Bad configuration stops the run here, before anything starts and without a report.
+    backend: StackBackend = make_backend(plan, log_dir)
     live = LiveProgress(
         console, scenario=plan.scenario.name, stages=stages, enabled=progress,
-        replicas=lambda: len(backend.endpoints().replicas) if backend else 0,
+        replicas=lambda: len(backend.endpoints().replicas),
     )
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         with live:
             live.set_phase(f"bringing the {plan.options.stack} stack up")
-            backend = make_backend(plan, log_dir)
             endpoints = backend.up()
-            scraper = Scraper(lambda: backend.endpoints().replicas if backend else (),
+            scraper = Scraper(lambda: backend.endpoints().replicas,
                               interval=plan.options.scrape_interval)
             scraper.start()
             live.set_phase("driving load")
@@ -128,9 +128,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             runner.stop()
             if load is None:
                 load = runner.partial()
-        if backend is not None:
-            with _still_interruptible():
-                backend.down()
+        with _still_interruptible():
+            backend.down()
     if load is not None and status is RunStatus.INTERRUPTED and load.intervals:
         checks = slo_checks(load, plan.slo)
     if load is None:

@@ -1,0 +1,73 @@
+"""The CLI in-process: exit statuses and one-line errors (httpie-style)."""
+
+import pytest
+
+from harness.cli import main
+from harness.status import ExitStatus
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_help_lists_the_commands(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == ExitStatus.OK
+    for command in ("run", "up", "down", "scenarios", "validate"):
+        assert command in out
+
+
+@pytest.mark.parametrize("command", ["run", "up", "down", "scenarios", "validate"])
+def test_every_command_has_help(capsys, command):
+    code, out, _ = run(capsys, command, "--help")
+    assert code == ExitStatus.OK
+    assert "Usage" in out
+
+
+def test_scenarios_lists_each_bundled_one_on_a_line(capsys):
+    code, out, _ = run(capsys, "scenarios")
+    assert code == ExitStatus.OK
+    lines = [line for line in out.splitlines() if line.strip()]
+    for name in ("smoke", "baseline", "peak", "spike", "soak", "stress"):
+        assert sum(line.startswith(name) for line in lines) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", "--stack", "nowhere"], "--stack"),
+        (["run", "--bogus"], "--bogus"),
+        (["run", "--duration", "soon"], "--duration"),
+        (["run", "--replicas", "0"], "--replicas"),
+        (["run", "--scenario", "no-such-scenario"], "no-such-scenario"),
+        (["run", "--stack", "external"], "--target"),
+        (["run", "--target", "ftp://example"], "--target"),
+        (["no-such-command"], "no-such-command"),
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_2(capsys, args, words):
+    code, _, err = run(capsys, *args)
+    assert code == ExitStatus.BAD_CONFIG
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert words in lines[0]
+    assert "Traceback" not in err
+
+
+def test_malformed_scenario_file_names_file_and_field(capsys, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: broken\ndescription: x\nstages:\n  - {duration: 10s, users: lots}\n")
+    code, _, err = run(capsys, "run", "--scenario", str(path))
+    assert code == ExitStatus.BAD_CONFIG
+    line = err.strip()
+    assert "\n" not in line
+    assert str(path) in line and "stages -> 0 -> users" in line
+
+
+def test_down_without_up_is_fine(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_STATE_DIR", str(tmp_path))
+    code, out, _ = run(capsys, "down")
+    assert code == ExitStatus.OK
+    assert "nothing to stop" in out
