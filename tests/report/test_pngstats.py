@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from .pngstats import _paeth, decode_png, pixel_stats
+from tests.report.pngstats import _paeth, decode_png, pixel_stats
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:

@@ -10,8 +10,7 @@ import pytest
 
 from harness.report.render import ReportFiles, extra_sections, redact_result, write_report
 from harness.report.results import load_results
-
-from .conftest import SECRET, TOKEN
+from tests.report.factory import SECRET, TOKEN
 
 CHARTS = [
     "chart-throughput",

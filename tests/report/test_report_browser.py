@@ -14,8 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from harness.report.render import write_report
-
-from .pngstats import decode_png, pixel_stats
+from tests.report.pngstats import decode_png, pixel_stats
 
 pytestmark = pytest.mark.integration
 
