@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from harness import paths
 from harness.status import ExitStatus
+from harness.validate.schema import DEFAULT_KUBERNETES_VERSION
 
 __all__ = ["OutputFormat", "register"]
 
@@ -22,18 +24,30 @@ class OutputFormat(StrEnum):
 def register(app: typer.Typer) -> None:
     @app.command("validate")
     def validate(
-        stack_dir: Path | None = typer.Option(
-            None,
-            "--stack-dir",
-            help="The stack to check (default: the bundled stack/).",
-            file_okay=False,
-        ),
-        output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json."),
-        kubernetes_version: str = typer.Option(
-            "1.32", "--kubernetes-version", help="Kubernetes version whose schemas objects must satisfy."
-        ),
-        kubectl: str = typer.Option("kubectl", "--kubectl", help="The kubectl (with kustomize) to render with."),
-        list_rules: bool = typer.Option(False, "--list-rules", help="List every rule id and exit."),
+        stack_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--stack-dir",
+                help="The stack to check (default: the bundled stack/).",
+                file_okay=False,
+            ),
+        ] = None,
+        output: Annotated[
+            OutputFormat, typer.Option("--format", help="text or json.")
+        ] = OutputFormat.TEXT,
+        kubernetes_version: Annotated[
+            str,
+            typer.Option(
+                "--kubernetes-version",
+                help="Kubernetes version whose schemas objects must satisfy.",
+            ),
+        ] = DEFAULT_KUBERNETES_VERSION,
+        kubectl: Annotated[
+            str, typer.Option("--kubectl", help="The kubectl (with kustomize) to render with.")
+        ] = "kubectl",
+        list_rules: Annotated[
+            bool, typer.Option("--list-rules", help="List every rule id and exit.")
+        ] = False,
     ) -> int:
         """Render the kustomize overlays and the compose file, validate them offline against the
         Kubernetes and Compose schemas, and check the architecture's rules.
@@ -47,7 +61,9 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"{rule.id:<36} {rule.severity.value:<8} {rule.summary}")
             return int(ExitStatus.OK)
         report = validate_stack(
-            (stack_dir or paths.stack_dir()).resolve(), kubectl=kubectl, kubernetes_version=kubernetes_version
+            (stack_dir or paths.stack_dir()).resolve(),
+            kubectl=kubectl,
+            kubernetes_version=kubernetes_version,
         )
         if output is OutputFormat.JSON:
             typer.echo(render_json(report))

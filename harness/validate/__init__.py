@@ -5,4 +5,12 @@ from harness.validate.engine import check_stack, validate_stack
 from harness.validate.model import Finding, Rule, Severity, ValidationReport
 from harness.validate.rules import all_rules
 
-__all__ = ["Finding", "Rule", "Severity", "ValidationReport", "all_rules", "check_stack", "validate_stack"]
+__all__ = [
+    "Finding",
+    "Rule",
+    "Severity",
+    "ValidationReport",
+    "all_rules",
+    "check_stack",
+    "validate_stack",
+]

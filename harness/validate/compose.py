@@ -13,7 +13,14 @@ import yaml
 from harness.errors import ConfigError
 from harness.validate.model import ComposeProject
 
-__all__ = ["COMPOSE_FILE", "interpolate", "load_compose", "read_env_file", "service_environment"]
+__all__ = [
+    "COMPOSE_FILE",
+    "interpolate",
+    "load_compose",
+    "read_env_file",
+    "service_environment",
+    "volume_targets",
+]
 
 COMPOSE_FILE = "compose/docker-compose.yml"
 
@@ -89,6 +96,21 @@ def service_environment(service: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def volume_targets(service: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(type, target) of each compose volume entry, short or long syntax."""
+    out = []
+    for vol in service.get("volumes") or []:
+        if isinstance(vol, Mapping):
+            if not vol.get("read_only"):
+                out.append((str(vol.get("type", "volume")), str(vol.get("target"))))
+            continue
+        parts = str(vol).split(":")
+        if len(parts) >= 2 and not (len(parts) > 2 and "ro" in parts[2].split(",")):
+            kind = "bind" if parts[0].startswith((".", "/", "~")) else "volume"
+            out.append((kind, parts[1]))
+    return out
+
+
 def _scalar(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -103,7 +125,9 @@ def load_compose(stack_dir: Path) -> ComposeProject:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), None, f"not valid YAML: {' '.join(str(exc).split())}") from None
+        raise ConfigError(
+            str(path), None, f"not valid YAML: {' '.join(str(exc).split())}"
+        ) from None
     if not isinstance(raw, Mapping) or not isinstance(raw.get("services"), Mapping):
         raise ConfigError(str(path), "services", "missing or not a mapping")
     example = read_env_file(path.parent / ".env.example")

@@ -103,7 +103,9 @@ class NginxDirective:
         return tuple(d for d in self.block or () if d.name == name)
 
 
-_NGINX_TOKEN = re.compile(r"""\s+|#[^\n]*|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([{};])|([^\s{};"'#]+)""")
+_NGINX_TOKEN = re.compile(
+    r"""\s+|#[^\n]*|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([{};])|([^\s{};"'#]+)"""
+)
 
 
 def _nginx_tokens(text: str) -> Iterator[str | tuple[str]]:

@@ -10,7 +10,11 @@ from pathlib import Path
 from harness.validate.loader import load_stack
 from harness.validate.model import Finding, Stack, ValidationReport
 from harness.validate.rules import families
-from harness.validate.schema import DEFAULT_KUBERNETES_VERSION, KubernetesSchemas, check_compose_schema
+from harness.validate.schema import (
+    DEFAULT_KUBERNETES_VERSION,
+    KubernetesSchemas,
+    check_compose_schema,
+)
 
 __all__ = ["check_stack", "merge_findings", "validate_stack"]
 
@@ -22,13 +26,21 @@ def merge_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
         if key in merged:
             old = merged[key]
             targets = old.targets + tuple(t for t in f.targets if t not in old.targets)
-            merged[key] = Finding(f.rule_id, f.severity, f.file, f.object, f.message, f.fix, targets)
+            merged[key] = Finding(
+                f.rule_id, f.severity, f.file, f.object, f.message, f.fix, targets
+            )
         else:
             merged[key] = f
-    return tuple(sorted(merged.values(), key=lambda f: (f.severity.rank, f.rule_id, f.file, f.object, f.targets)))
+    return tuple(
+        sorted(
+            merged.values(), key=lambda f: (f.severity.rank, f.rule_id, f.file, f.object, f.targets)
+        )
+    )
 
 
-def check_stack(stack: Stack, *, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> tuple[Finding, ...]:
+def check_stack(
+    stack: Stack, *, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+) -> tuple[Finding, ...]:
     schemas = KubernetesSchemas(kubernetes_version)
     found: list[Finding] = []
     for target in stack.targets:
@@ -40,7 +52,10 @@ def check_stack(stack: Stack, *, kubernetes_version: str = DEFAULT_KUBERNETES_VE
 
 
 def validate_stack(
-    stack_dir: Path, *, kubectl: str = "kubectl", kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    stack_dir: Path,
+    *,
+    kubectl: str = "kubectl",
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
 ) -> ValidationReport:
     started = time.perf_counter()
     stack = load_stack(stack_dir, kubectl=kubectl)

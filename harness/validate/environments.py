@@ -62,7 +62,9 @@ def load_environments(stack_dir: Path, targets: Iterable[str]) -> dict[str, Envi
     out: dict[str, EnvironmentSpec] = {}
     for target in targets:
         if target not in declared:
-            raise ConfigError(source, ["targets", target], "no entry for this target", ", ".join(declared))
+            raise ConfigError(
+                source, ["targets", target], "no entry for this target", ", ".join(declared)
+            )
         entry = _mapping(declared[target], source, ["targets", target])
         pg = _mapping(entry.get("postgres"), source, ["targets", target, "postgres"])
         rd = _mapping(entry.get("redis"), source, ["targets", target, "redis"])
@@ -83,9 +85,13 @@ def load_environments(stack_dir: Path, targets: Iterable[str]) -> dict[str, Envi
             postgres=postgres_cache[pg_file],
             redis=redis_cache[rd_file],
             postgres_instance=pg.get("instance"),
-            postgres_memory=instance_bytes(pg.get("instance"), ["targets", target, "postgres", "instance"]),
+            postgres_memory=instance_bytes(
+                pg.get("instance"), ["targets", target, "postgres", "instance"]
+            ),
             redis_instance=rd.get("instance"),
-            redis_memory=instance_bytes(rd.get("instance"), ["targets", target, "redis", "instance"]),
+            redis_memory=instance_bytes(
+                rd.get("instance"), ["targets", target, "redis", "instance"]
+            ),
             postgres_headroom=pg_headroom,
             redis_headroom=rd_headroom,
         )

@@ -33,7 +33,9 @@ def _texts(stack_dir: Path) -> dict[str, str]:
 
 def load_stack(stack_dir: Path, *, kubectl: str = "kubectl") -> Stack:
     if not stack_dir.is_dir():
-        raise ConfigError(str(stack_dir), None, "not a directory", "a stack directory with k8s/ and compose/")
+        raise ConfigError(
+            str(stack_dir), None, "not a directory", "a stack directory with k8s/ and compose/"
+        )
     compose = load_compose(stack_dir)
     targets = render_targets(stack_dir, kubectl=kubectl)
     environments = load_environments(stack_dir, [t.name for t in targets] + ["compose"])

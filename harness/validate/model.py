@@ -20,6 +20,7 @@ __all__ = [
     "Severity",
     "Stack",
     "ValidationReport",
+    "Where",
 ]
 
 
@@ -62,6 +63,15 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Where:
+    """Where a finding points: the rendering, the stack-relative file, the object in it."""
+
+    target: str
+    file: str
+    object: str
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """A rule's identity: id (`family.name`), default severity, one-line summary, default fix."""
 
@@ -72,14 +82,18 @@ class Rule:
 
     def finding(
         self,
+        where: Where | None = None,
         *,
-        target: str,
-        file: str,
-        object: str,
         message: str,
+        target: str = "",
+        file: str = "",
+        object: str = "",
         fix: str | None = None,
         severity: Severity | None = None,
     ) -> Finding:
+        """A finding of this rule, placed by `where` or by target/file/object."""
+        if where is not None:
+            target, file, object = where.target, where.file, where.object
         return Finding(
             rule_id=self.id,
             severity=severity or self.severity,

@@ -45,7 +45,9 @@ def discover_targets(k8s_dir: Path) -> tuple[str, ...]:
     overlays = k8s_dir / "overlays"
     if overlays.is_dir():
         targets += [
-            f"overlays/{d.name}" for d in sorted(overlays.iterdir()) if d.is_dir() and _kustomization(d)
+            f"overlays/{d.name}"
+            for d in sorted(overlays.iterdir())
+            if d.is_dir() and _kustomization(d)
         ]
     if not targets:
         raise ConfigError(str(k8s_dir), None, "no kustomization found", "base/, overlays/<name>/")
@@ -56,7 +58,9 @@ def _load_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), None, f"not valid YAML: {' '.join(str(exc).split())}") from None
+        raise ConfigError(
+            str(path), None, f"not valid YAML: {' '.join(str(exc).split())}"
+        ) from None
 
 
 def _stand_in_secrets(tree: Path) -> None:
@@ -123,9 +127,13 @@ def _render_one(kubectl: str, tree: Path, target: str, stack_k8s: Path) -> Rende
     except FileNotFoundError:
         raise DependencyError(f"`{kubectl}` not found: install kubectl (with kustomize)") from None
     except subprocess.TimeoutExpired:
-        raise DependencyError(f"`{kubectl} kustomize {target}` took over {_TIMEOUT_SECONDS} s") from None
+        raise DependencyError(
+            f"`{kubectl} kustomize {target}` took over {_TIMEOUT_SECONDS} s"
+        ) from None
     if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.replace(str(tree), str(stack_k8s)).splitlines() if ln.strip()]
+        lines = [
+            ln for ln in proc.stderr.replace(str(tree), str(stack_k8s)).splitlines() if ln.strip()
+        ]
         problem = lines[-1] if lines else f"kubectl exited with {proc.returncode}"
         raise ConfigError(str(stack_k8s / target), None, f"kustomize failed: {problem}")
     objects = []
@@ -136,7 +144,9 @@ def _render_one(kubectl: str, tree: Path, target: str, stack_k8s: Path) -> Rende
         body = _strip_origin(body)
         meta = body.get("metadata") or {}
         objects.append(
-            K8sObject(kind=str(body.get("kind", "")), name=str(meta.get("name", "")), body=body, file=file)
+            K8sObject(
+                kind=str(body.get("kind", "")), name=str(meta.get("name", "")), body=body, file=file
+            )
         )
     return RenderedTarget(name=target, path=f"k8s/{target}", objects=tuple(objects))
 

@@ -29,11 +29,14 @@ def render_text(report: ValidationReport, console: Console) -> None:
         table.add_column("fix", overflow="fold", ratio=1)
         for f in report.findings:
             where = f"{f.file}\n{f.object}\n[dim]{', '.join(f.targets)}[/]"
-            table.add_row(f"[{_STYLE[f.severity]}]{f.severity.value}[/]", f.rule_id, where, f.message, f.fix)
+            table.add_row(
+                f"[{_STYLE[f.severity]}]{f.severity.value}[/]", f.rule_id, where, f.message, f.fix
+            )
         console.print(table)
     verdict = "[bold red]FAIL[/]" if report.has_errors else "[bold green]OK[/]"
     console.print(
-        f"{verdict}  {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info "
+        f"{verdict}  {counts['error']} error(s), {counts['warning']} warning(s), "
+        f"{counts['info']} info "
         f"in {', '.join(report.targets)} ({report.seconds:.2f} s)",
         highlight=False,
     )

@@ -52,7 +52,11 @@ class KubernetesSchemas:
 
     def __init__(self, version: str = DEFAULT_KUBERNETES_VERSION) -> None:
         wanted = version.removeprefix("v")
-        available = [v for v in kv_utils.all_versions() if kv_utils.major_minor(v) <= kv_utils.major_minor(wanted)]
+        available = [
+            v
+            for v in kv_utils.all_versions()
+            if kv_utils.major_minor(v) <= kv_utils.major_minor(wanted)
+        ]
         if not re.fullmatch(r"\d+\.\d+(\.\d+)?", wanted) or not available:
             raise ConfigError(
                 "--kubernetes-version",
@@ -95,7 +99,9 @@ class KubernetesSchemas:
                     severity=Severity.WARNING,
                 )
                 continue
-            for error in sorted(validator.iter_errors(dict(obj.body)), key=lambda e: list(e.absolute_path)):
+            for error in sorted(
+                validator.iter_errors(dict(obj.body)), key=lambda e: list(e.absolute_path)
+            ):
                 yield KUBERNETES_SCHEMA.finding(
                     target=target.name,
                     file=obj.file,
@@ -111,7 +117,9 @@ def _compose_schema() -> Mapping[str, Any]:
 
 def check_compose_schema(compose: ComposeProject) -> Iterator[Finding]:
     validator = jsonschema.Draft7Validator(_compose_schema())
-    for error in sorted(validator.iter_errors(dict(compose.model)), key=lambda e: list(e.absolute_path)):
+    for error in sorted(
+        validator.iter_errors(dict(compose.model)), key=lambda e: list(e.absolute_path)
+    ):
         yield COMPOSE_SCHEMA.finding(
             target="compose",
             file=compose.file,

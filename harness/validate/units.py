@@ -38,7 +38,9 @@ _K8S_SUFFIX = {
     "m": 10**-3,
     "": 1,
 }
-_K8S_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$")
+_K8S_RE = re.compile(
+    r"^([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$"
+)
 
 
 def _k8s_quantity(value: object) -> float:

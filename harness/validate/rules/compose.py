@@ -16,7 +16,8 @@ PROFILES = {"monitoring": ("prometheus", "grafana", "datadog"), "tools": ("pgadm
 PROFILES_RULE = Rule(
     "compose.profiles",
     Severity.ERROR,
-    "core services start by default; Prometheus/Grafana/Datadog in `monitoring`, pgAdmin in `tools`",
+    "core services start by default; Prometheus/Grafana/Datadog in `monitoring`, pgAdmin in "
+    "`tools`",
     "set `profiles:` as the seed's quick start uses them",
 )
 IMAGE_OVERRIDE = Rule(
@@ -43,14 +44,18 @@ def check(stack: Stack) -> Iterator[Finding]:
         svc = services.get(name)
         if svc is None:
             yield PROFILES_RULE.finding(
-                target="compose", file=compose.file, object=f"service {name}", message=f"no service {name}"
+                target="compose",
+                file=compose.file,
+                object=f"service {name}",
+                message=f"no service {name}",
             )
         elif svc.get("profiles"):
             yield PROFILES_RULE.finding(
                 target="compose",
                 file=compose.file,
                 object=f"service {name}",
-                message=f"core service in profiles {svc['profiles']}: `docker compose up -d` would not start it",
+                message=f"core service in profiles {svc['profiles']}: `docker compose up -d` "
+                "would not start it",
             )
     for profile, names in PROFILES.items():
         for name in names:

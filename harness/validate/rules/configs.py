@@ -43,7 +43,7 @@ NGINX_TLS = Rule(
 NGINX_STATIC_CACHE = Rule(
     "nginx.static-cache",
     Severity.ERROR,
-    f"/_next/static/ and /static/ are served with Cache-Control \"{IMMUTABLE}\"",
+    f'/_next/static/ and /static/ are served with Cache-Control "{IMMUTABLE}"',
     f'add_header Cache-Control "{IMMUTABLE}"; in both locations',
 )
 NGINX_PROXY = Rule(
@@ -56,7 +56,8 @@ PROMETHEUS_SCRAPE = Rule(
     "prometheus.scrape",
     Severity.ERROR,
     "Prometheus scrapes every app replica's /api/metrics on port 3000",
-    "add a scrape job: metrics_path /api/metrics, dns_sd_configs {names: [app], type: A, port: 3000}",
+    "add a scrape job: metrics_path /api/metrics, dns_sd_configs "
+    "{names: [app], type: A, port: 3000}",
 )
 GRAFANA_DASHBOARDS = Rule(
     "grafana.dashboards",
@@ -70,7 +71,14 @@ DATADOG_AGENT = Rule(
     "the Datadog agent checks /api/metrics (OpenMetrics) and has logs and APM on",
     "openmetrics_endpoint: http://app:3000/api/metrics; DD_LOGS_ENABLED and DD_APM_ENABLED true",
 )
-RULES = (NGINX_TLS, NGINX_STATIC_CACHE, NGINX_PROXY, PROMETHEUS_SCRAPE, GRAFANA_DASHBOARDS, DATADOG_AGENT)
+RULES = (
+    NGINX_TLS,
+    NGINX_STATIC_CACHE,
+    NGINX_PROXY,
+    PROMETHEUS_SCRAPE,
+    GRAFANA_DASHBOARDS,
+    DATADOG_AGENT,
+)
 
 
 def _args(block: tuple[NginxDirective, ...], name: str) -> tuple[str, ...] | None:
@@ -80,9 +88,10 @@ def _args(block: tuple[NginxDirective, ...], name: str) -> tuple[str, ...] | Non
 
 def _check_nginx(stack: Stack) -> Iterator[Finding]:
     text = stack.text(NGINX_CONF)
-    where = {"target": "compose", "file": NGINX_CONF}
     if text is None:
-        yield NGINX_PROXY.finding(**where, object="nginx.conf", message="missing")
+        yield NGINX_PROXY.finding(
+            target="compose", file=NGINX_CONF, object="nginx.conf", message="missing"
+        )
         return
     top = parse_nginx(text, NGINX_CONF)
     http = next((d for d in top if d.name == "http"), NginxDirective("http", (), ()))
@@ -91,31 +100,50 @@ def _check_nginx(stack: Stack) -> Iterator[Finding]:
     upstreams = {d.args[0]: d for d in http.find("upstream") if d.args}
     tls_servers = [s for s in servers if any("ssl" in d.args for d in s.find("listen"))]
     if not tls_servers:
-        yield NGINX_TLS.finding(**where, object="http", message="no server listens with ssl")
+        yield NGINX_TLS.finding(
+            target="compose", file=NGINX_CONF, object="http", message="no server listens with ssl"
+        )
     for server in tls_servers:
         obj = f"server listen {' '.join(server.find('listen')[0].args)}"
         for name, want in SEED_TLS.items():
             have = _args(server.block or (), name) or _args(http_block, name)
             if have != want:
-                yield NGINX_TLS.finding(**where, object=obj, message=f"{name} is {have and ' '.join(have)!r}; want {' '.join(want)!r}")
+                yield NGINX_TLS.finding(
+                    target="compose",
+                    file=NGINX_CONF,
+                    object=obj,
+                    message=f"{name} is {have and ' '.join(have)!r}; want {' '.join(want)!r}",
+                )
         locations = {d.args[-1]: d for d in server.find("location") if d.args}
         for prefix in STATIC_PREFIXES:
             loc = locations.get(prefix)
             headers = [d.args for d in (loc.block or ()) if d.name == "add_header"] if loc else []
             if not any(h[:2] == ("Cache-Control", IMMUTABLE) for h in headers):
                 yield NGINX_STATIC_CACHE.finding(
-                    **where, object=f"{obj} location {prefix}", message=f"no Cache-Control \"{IMMUTABLE}\" for {prefix}"
+                    target="compose",
+                    file=NGINX_CONF,
+                    object=f"{obj} location {prefix}",
+                    message=f'no Cache-Control "{IMMUTABLE}" for {prefix}',
                 )
         root = locations.get("/")
         proxy = _args(root.block or (), "proxy_pass") if root else None
         target = (proxy or ("",))[0].removeprefix("http://").rstrip("/")
-        servers_of = {a for d in (upstreams[target].find("server") if target in upstreams else ()) for a in d.args[:1]}
+        servers_of = {
+            a
+            for d in (upstreams[target].find("server") if target in upstreams else ())
+            for a in d.args[:1]
+        }
         if target != APP_UPSTREAM and APP_UPSTREAM not in servers_of:
             yield NGINX_PROXY.finding(
-                **where, object=f"{obj} location /", message=f"proxy_pass {proxy!r} does not reach {APP_UPSTREAM}"
+                target="compose",
+                file=NGINX_CONF,
+                object=f"{obj} location /",
+                message=f"proxy_pass {proxy!r} does not reach {APP_UPSTREAM}",
             )
     if _args(http_block, "gzip") != ("on",):
-        yield NGINX_PROXY.finding(**where, object="http", message="gzip is not on")
+        yield NGINX_PROXY.finding(
+            target="compose", file=NGINX_CONF, object="http", message="gzip is not on"
+        )
 
 
 def _yaml(stack: Stack, path: str) -> Any:
@@ -135,7 +163,10 @@ def _scrapes_app(job: Mapping[str, Any]) -> bool:
         if "app" in (sd.get("names") or []) and int(sd.get("port", 0)) == 3000:
             return True
     for sc in job.get("static_configs") or []:
-        if any(str(t).startswith(APP_UPSTREAM) or str(t).endswith(":3000") for t in sc.get("targets") or []):
+        if any(
+            str(t).startswith(APP_UPSTREAM) or str(t).endswith(":3000")
+            for t in sc.get("targets") or []
+        ):
             return True
     return False
 
@@ -155,7 +186,11 @@ def _check_prometheus(stack: Stack) -> Iterator[Finding]:
 def _check_grafana(stack: Stack) -> Iterator[Finding]:
     grafana = stack.compose.service("grafana") or {}
     mounts = [str(v).split(":") for v in grafana.get("volumes") or [] if isinstance(v, str)]
-    dashboards = [m[1] for m in mounts if len(m) > 1 and m[0].rstrip("/").endswith("dashboards") and "provisioning" not in m[0]]
+    dashboards = [
+        m[1]
+        for m in mounts
+        if len(m) > 1 and m[0].rstrip("/").endswith("dashboards") and "provisioning" not in m[0]
+    ]
     paths = []
     for rel, _ in sorted(stack.texts.items()):
         if rel.startswith(GRAFANA_DASHBOARDS_DIR):
@@ -167,13 +202,18 @@ def _check_grafana(stack: Stack) -> Iterator[Finding]:
             target="compose",
             file=GRAFANA_DASHBOARDS_DIR,
             object="providers",
-            message=f"provider paths {paths} do not match the compose dashboards mount {dashboards or '(none)'}",
+            message=f"provider paths {paths} do not match the compose dashboards mount "
+            f"{dashboards or '(none)'}",
         )
 
 
 def _check_datadog(stack: Stack) -> Iterator[Finding]:
     doc = _yaml(stack, DATADOG_OPENMETRICS) or {}
-    endpoints = [str(i.get("openmetrics_endpoint", "")) for i in doc.get("instances") or [] if isinstance(i, Mapping)]
+    endpoints = [
+        str(i.get("openmetrics_endpoint", ""))
+        for i in doc.get("instances") or []
+        if isinstance(i, Mapping)
+    ]
     if f"http://{APP_UPSTREAM}{METRICS_PATH}" not in endpoints:
         yield DATADOG_AGENT.finding(
             target="compose",
@@ -186,7 +226,10 @@ def _check_datadog(stack: Stack) -> Iterator[Finding]:
     for key in ("DD_LOGS_ENABLED", "DD_APM_ENABLED"):
         if env.get(key, "").lower() != "true":
             yield DATADOG_AGENT.finding(
-                target="compose", file=stack.compose.file, object="service datadog", message=f"{key} is not true"
+                target="compose",
+                file=stack.compose.file,
+                object="service datadog",
+                message=f"{key} is not true",
             )
 
 

@@ -8,8 +8,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from harness.validate.compose import service_environment
-from harness.validate.model import EnvironmentSpec, Finding, Rule, Severity, Stack
-from harness.validate.rules.k8s import app_container, app_deployment, container_settings, replica_range, surge
+from harness.validate.model import EnvironmentSpec, Finding, Rule, Severity, Stack, Where
+from harness.validate.rules.k8s import (
+    app_container,
+    app_deployment,
+    container_settings,
+    replica_range,
+    surge,
+)
 
 __all__ = ["RULES", "check"]
 
@@ -61,7 +67,14 @@ def _k8s_pools(stack: Stack) -> Iterator[_Pools]:
         extra = surge(dep, high)
         settings = {k: s.value for k, s in container_settings(target, container, dep.file).items()}
         cm_file = next((o.file for o in target.of_kind("ConfigMap")), dep.file)
-        yield _Pools(target.name, cm_file, dep.ref, high + extra, f"{high} max replicas + {extra} surge", settings)
+        yield _Pools(
+            target.name,
+            cm_file,
+            dep.ref,
+            high + extra,
+            f"{high} max replicas + {extra} surge",
+            settings,
+        )
 
 
 def _compose_pools(stack: Stack) -> Iterator[_Pools]:
@@ -69,38 +82,49 @@ def _compose_pools(stack: Stack) -> Iterator[_Pools]:
     if app is None:
         return
     replicas = int((app.get("deploy") or {}).get("replicas", 1) or 1)
-    yield _Pools("compose", stack.compose.file, "service app", replicas, f"{replicas} replica(s)", service_environment(app))
+    yield _Pools(
+        "compose",
+        stack.compose.file,
+        "service app",
+        replicas,
+        f"{replicas} replica(s)",
+        service_environment(app),
+    )
 
 
 def _check(pools: _Pools, env: EnvironmentSpec) -> Iterator[Finding]:
-    where = {"target": pools.target, "file": pools.file, "object": pools.object}
+    where = Where(target=pools.target, file=pools.file, object=pools.object)
     pg = env.postgres
     budget = pg.max_connections - pg.superuser_reserved_connections - env.postgres_headroom
     budget_text = (
-        f"{budget} (max_connections {pg.max_connections} - reserved {pg.superuser_reserved_connections} "
+        f"{budget} (max_connections {pg.max_connections} - reserved "
+        f"{pg.superuser_reserved_connections} "
         f"- headroom {env.postgres_headroom}, {pg.file})"
     )
     low, high = _int(pools.settings, "DB_POOL_MIN"), _int(pools.settings, "DB_POOL_MAX")
     if high is not None and pools.pods * high > budget:
         yield DB_PEAK.finding(
-            **where,
-            message=f"{pools.pods} pods ({pools.pods_why}) x DB_POOL_MAX {high} = {pools.pods * high} "
+            where,
+            message=f"{pools.pods} pods ({pools.pods_why}) x DB_POOL_MAX {high} = "
+            f"{pools.pods * high} "
             f"connections > budget {budget_text}",
         )
     if low is not None and high is not None and low > high:
-        yield DB_IDLE.finding(**where, message=f"DB_POOL_MIN {low} > DB_POOL_MAX {high}")
+        yield DB_IDLE.finding(where, message=f"DB_POOL_MIN {low} > DB_POOL_MAX {high}")
     elif low is not None and pools.pods * low > budget:
         yield DB_IDLE.finding(
-            **where,
-            message=f"{pools.pods} pods x DB_POOL_MIN {low} = {pools.pods * low} connections held even "
+            where,
+            message=f"{pools.pods} pods x DB_POOL_MIN {low} = {pools.pods * low} connections "
+            "held even "
             f"when idle > budget {budget_text}",
         )
     size = _int(pools.settings, "REDIS_POOL_SIZE")
     redis_budget = env.redis.maxclients - env.redis_headroom
     if size is not None and pools.pods * size > redis_budget:
         yield REDIS_PEAK.finding(
-            **where,
-            message=f"{pools.pods} pods x REDIS_POOL_SIZE {size} = {pools.pods * size} > maxclients "
+            where,
+            message=f"{pools.pods} pods x REDIS_POOL_SIZE {size} = {pools.pods * size} > "
+            "maxclients "
             f"{env.redis.maxclients} - headroom {env.redis_headroom} ({env.redis.file})",
         )
 

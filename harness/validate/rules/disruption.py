@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from harness.validate.model import Finding, Rule, Severity, Stack
+from harness.validate.model import Finding, Rule, Severity, Stack, Where
 from harness.validate.rules.k8s import pdb_for, pod_labels, replica_range, selector_matches
 
 __all__ = ["RULES", "check"]
@@ -27,7 +27,8 @@ HPA_REPLICAS = Rule(
 PDB_BLOCKS = Rule(
     "pdb.blocks-disruption",
     Severity.ERROR,
-    "the PDB allows a voluntary disruption at the HPA's minimum (seed: minAvailable 2 vs minReplicas 2)",
+    "the PDB allows a voluntary disruption at the HPA's minimum (seed: minAvailable 2 vs "
+    "minReplicas 2)",
     "use maxUnavailable: 1, or raise the HPA's minReplicas above minAvailable",
 )
 PDB_SELECTOR = Rule(
@@ -63,14 +64,20 @@ def check(stack: Stack) -> Iterator[Finding]:
             ref = hpa.spec.get("scaleTargetRef") or {}
             workload = target.get(str(ref.get("kind")), str(ref.get("name")))
             low, high = int(hpa.spec.get("minReplicas", 1)), int(hpa.spec.get("maxReplicas", 1))
-            where = {"target": target.name, "file": hpa.file, "object": hpa.ref}
+            where = Where(target=target.name, file=hpa.file, object=hpa.ref)
             if workload is None:
                 yield HPA_TARGET.finding(
-                    **where, message=f"scaleTargetRef {ref.get('kind')}/{ref.get('name')} is not in this rendering"
+                    where,
+                    message=f"scaleTargetRef {ref.get('kind')}/{ref.get('name')} is not in "
+                    "this rendering",
                 )
                 continue
             if low > high:
-                yield HPA_REPLICAS.finding(**where, message=f"minReplicas {low} > maxReplicas {high}", severity=Severity.ERROR)
+                yield HPA_REPLICAS.finding(
+                    where,
+                    message=f"minReplicas {low} > maxReplicas {high}",
+                    severity=Severity.ERROR,
+                )
             replicas = workload.spec.get("replicas")
             if replicas is not None and not low <= int(replicas) <= high:
                 yield HPA_REPLICAS.finding(
@@ -81,10 +88,15 @@ def check(stack: Stack) -> Iterator[Finding]:
                 )
         workloads = [o for o in target.objects if o.kind in _SCALABLE]
         for pdb in target.of_kind("PodDisruptionBudget"):
-            covered = [w for w in workloads if selector_matches(pdb.spec.get("selector"), pod_labels(w))]
+            covered = [
+                w for w in workloads if selector_matches(pdb.spec.get("selector"), pod_labels(w))
+            ]
             if not covered:
                 yield PDB_SELECTOR.finding(
-                    target=target.name, file=pdb.file, object=pdb.ref, message="selects no workload's pods"
+                    target=target.name,
+                    file=pdb.file,
+                    object=pdb.ref,
+                    message="selects no workload's pods",
                 )
         for workload in workloads:
             low, _ = replica_range(target, workload)
@@ -99,11 +111,14 @@ def check(stack: Stack) -> Iterator[Finding]:
             for pdb in pdbs:
                 allowed = _allowed_disruptions(dict(pdb.spec), low)
                 if allowed < 1:
-                    budget = {k: pdb.spec[k] for k in ("minAvailable", "maxUnavailable") if k in pdb.spec}
+                    budget = {
+                        k: pdb.spec[k] for k in ("minAvailable", "maxUnavailable") if k in pdb.spec
+                    }
                     yield PDB_BLOCKS.finding(
                         target=target.name,
                         file=pdb.file,
                         object=pdb.ref,
-                        message=f"{budget} with {workload.ref} at its minimum of {low} pod(s) allows "
+                        message=f"{budget} with {workload.ref} at its minimum of {low} pod(s) "
+                        "allows "
                         f"{allowed} voluntary disruption(s): node drains and upgrades block",
                     )

@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from harness.validate.model import Finding, Rule, Severity, Stack
+from harness.validate.compose import volume_targets
+from harness.validate.model import Finding, Rule, Severity, Stack, Where
 from harness.validate.rules.k8s import containers, pod_spec, workloads
 
 __all__ = ["RULES", "check"]
@@ -20,7 +21,7 @@ NON_ROOT = Rule(
     "hardening.non-root",
     Severity.ERROR,
     "containers run as the non-root UID 1001",
-    "set runAsNonRoot: true and runAsUser: 1001 (compose: user: \"1001:1001\")",
+    'set runAsNonRoot: true and runAsUser: 1001 (compose: user: "1001:1001")',
 )
 READ_ONLY_ROOT = Rule(
     "hardening.read-only-root",
@@ -67,24 +68,37 @@ def _check_k8s(stack: Stack) -> Iterator[Finding]:
             pod_ctx = pod.get("securityContext") or {}
             mounts_by_container = {}
             for c in containers(obj):
-                mounts_by_container[c.get("name")] = {m.get("mountPath") for m in c.get("volumeMounts") or []}
+                mounts_by_container[c.get("name")] = {
+                    m.get("mountPath") for m in c.get("volumeMounts") or []
+                }
             for c in containers(obj):
                 ctx = c.get("securityContext") or {}
-                where = {"target": target.name, "file": obj.file, "object": f"{obj.ref} container {c.get('name')}"}
+                where = Where(
+                    target=target.name,
+                    file=obj.file,
+                    object=f"{obj.ref} container {c.get('name')}",
+                )
                 non_root = _effective(pod_ctx, ctx, "runAsNonRoot")
                 uid = _effective(pod_ctx, ctx, "runAsUser")
                 if non_root is not True or uid != UID:
                     yield NON_ROOT.finding(
-                        **where, message=f"runAsNonRoot is {non_root!r} and runAsUser is {uid!r}; want true and {UID}"
+                        where,
+                        message=f"runAsNonRoot is {non_root!r} and runAsUser is {uid!r}; want "
+                        f"true and {UID}",
                     )
                 if ctx.get("readOnlyRootFilesystem") is not True:
                     yield READ_ONLY_ROOT.finding(
-                        **where, message=f"readOnlyRootFilesystem is {ctx.get('readOnlyRootFilesystem')!r}"
+                        where,
+                        message=f"readOnlyRootFilesystem is {ctx.get('readOnlyRootFilesystem')!r}",
                     )
-                if ctx.get("allowPrivilegeEscalation") is not False or ctx.get("privileged") is True:
+                if (
+                    ctx.get("allowPrivilegeEscalation") is not False
+                    or ctx.get("privileged") is True
+                ):
                     yield NO_ESCALATION.finding(
-                        **where,
-                        message=f"allowPrivilegeEscalation is {ctx.get('allowPrivilegeEscalation')!r}"
+                        where,
+                        message=f"allowPrivilegeEscalation is "
+                        f"{ctx.get('allowPrivilegeEscalation')!r}"
                         f", privileged is {ctx.get('privileged')!r}",
                     )
                 caps = ctx.get("capabilities") or {}
@@ -92,38 +106,50 @@ def _check_k8s(stack: Stack) -> Iterator[Finding]:
                 add = {str(x).upper().removeprefix("CAP_") for x in caps.get("add") or []}
                 if "ALL" not in drop or not add <= ALLOWED_CAPS:
                     yield CAPABILITIES.finding(
-                        **where, message=f"drop {sorted(drop)}, add {sorted(add)}; want drop [ALL], add only NET_BIND_SERVICE"
+                        where,
+                        message=f"drop {sorted(drop)}, add {sorted(add)}; want drop [ALL], add "
+                        "only NET_BIND_SERVICE",
                     )
-                if ctx.get("readOnlyRootFilesystem") is True and "/tmp" not in mounts_by_container[c.get("name")]:
-                    yield WRITABLE_TMP.finding(**where, message="read-only root but nothing writable mounted at /tmp")
+                if (
+                    ctx.get("readOnlyRootFilesystem") is True
+                    and "/tmp" not in mounts_by_container[c.get("name")]
+                ):
+                    yield WRITABLE_TMP.finding(
+                        where, message="read-only root but nothing writable mounted at /tmp"
+                    )
 
 
 def _check_compose(stack: Stack) -> Iterator[Finding]:
     app = stack.compose.service("app")
     if app is None:
         return
-    where = {"target": "compose", "file": stack.compose.file, "object": "service app"}
+    where = Where(target="compose", file=stack.compose.file, object="service app")
     user = str(app.get("user", ""))
     uid = user.split(":", 1)[0]
     if uid != str(UID):
-        yield NON_ROOT.finding(**where, message=f"user is {user or 'unset (the image decides)'}; want 1001:1001")
+        yield NON_ROOT.finding(
+            where, message=f"user is {user or 'unset (the image decides)'}; want 1001:1001"
+        )
     if app.get("read_only") is not True:
-        yield READ_ONLY_ROOT.finding(**where, message=f"read_only is {app.get('read_only')!r}")
+        yield READ_ONLY_ROOT.finding(where, message=f"read_only is {app.get('read_only')!r}")
     opts = [str(o).replace("=", ":") for o in app.get("security_opt") or []]
-    if not any(o in ("no-new-privileges:true", "no-new-privileges") for o in opts) or app.get("privileged"):
-        yield NO_ESCALATION.finding(**where, message=f"security_opt is {opts}, privileged is {app.get('privileged')!r}")
+    if not any(o in ("no-new-privileges:true", "no-new-privileges") for o in opts) or app.get(
+        "privileged"
+    ):
+        yield NO_ESCALATION.finding(
+            where, message=f"security_opt is {opts}, privileged is {app.get('privileged')!r}"
+        )
     drop = {str(x).upper() for x in app.get("cap_drop") or []}
     add = {str(x).upper().removeprefix("CAP_") for x in app.get("cap_add") or []}
     if "ALL" not in drop or not add <= ALLOWED_CAPS:
-        yield CAPABILITIES.finding(**where, message=f"cap_drop {sorted(drop)}, cap_add {sorted(add)}")
+        yield CAPABILITIES.finding(where, message=f"cap_drop {sorted(drop)}, cap_add {sorted(add)}")
     if app.get("read_only") is True:
         tmpfs = app.get("tmpfs") or []
         tmpfs = [tmpfs] if isinstance(tmpfs, str) else tmpfs
         targets = {str(t).split(":", 1)[0] for t in tmpfs}
-        for vol in app.get("volumes") or []:
-            targets.add(vol.get("target") if isinstance(vol, Mapping) else str(vol).split(":")[1] if ":" in str(vol) else "")
+        targets |= {target for _, target in volume_targets(app)}
         if "/tmp" not in targets:
-            yield WRITABLE_TMP.finding(**where, message="read_only but no tmpfs or volume at /tmp")
+            yield WRITABLE_TMP.finding(where, message="read_only but no tmpfs or volume at /tmp")
 
 
 _FROM = re.compile(r"^\s*FROM\s", re.IGNORECASE)
@@ -131,9 +157,9 @@ _USER = re.compile(r"^\s*USER\s+(\S+)", re.IGNORECASE)
 
 
 def _check_dockerfile(stack: Stack) -> Iterator[Finding]:
-    where = {"target": "image", "file": stack.dockerfile, "object": "final stage"}
+    where = Where(target="image", file=stack.dockerfile, object="final stage")
     if not stack.dockerfile_text:
-        yield IMAGE_USER.finding(**where, message="the Dockerfile is missing")
+        yield IMAGE_USER.finding(where, message="the Dockerfile is missing")
         return
     user: str | None = None
     for line in stack.dockerfile_text.splitlines():
@@ -144,7 +170,9 @@ def _check_dockerfile(stack: Stack) -> Iterator[Finding]:
             user = match.group(1)
     uid = (user or "").split(":", 1)[0]
     if uid != str(UID):
-        yield IMAGE_USER.finding(**where, message=f"the final stage runs as {user or 'root (no USER)'}")
+        yield IMAGE_USER.finding(
+            where, message=f"the final stage runs as {user or 'root (no USER)'}"
+        )
 
 
 def check(stack: Stack) -> Iterator[Finding]:

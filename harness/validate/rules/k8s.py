@@ -133,7 +133,9 @@ class Setting:
     file: str
 
 
-def container_settings(target: RenderedTarget, container: Mapping[str, Any], file: str) -> dict[str, Setting]:
+def container_settings(
+    target: RenderedTarget, container: Mapping[str, Any], file: str
+) -> dict[str, Setting]:
     out: dict[str, Setting] = {}
     for ref in container.get("envFrom") or []:
         prefix = ref.get("prefix") or ""
@@ -160,7 +162,9 @@ def container_settings(target: RenderedTarget, container: Mapping[str, Any], fil
             ref = source["configMapKeyRef"]
             cm = target.get("ConfigMap", str(ref.get("name")))
             value = (cm.body.get("data") or {}).get(ref.get("key")) if cm else None
-            out[name] = Setting(None if value is None else str(value), "configmap", cm.file if cm else file)
+            out[name] = Setting(
+                None if value is None else str(value), "configmap", cm.file if cm else file
+            )
         else:
             out[name] = Setting(None, "field", file)
     return out

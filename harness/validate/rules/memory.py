@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.validate.model import EnvironmentSpec, Finding, Rule, Severity, Stack
+from harness.validate.model import EnvironmentSpec, Finding, Rule, Severity, Stack, Where
 from harness.validate.units import format_bytes
 
 __all__ = ["RULES", "check"]
@@ -61,24 +61,30 @@ def _postgres(env: EnvironmentSpec) -> Iterator[Finding]:
     pg, memory = env.postgres, env.postgres_memory
     if memory is None:
         return
-    where = {"target": env.target, "file": pg.file, "object": f"PostgreSQL on {env.postgres_instance}"}
+    where = Where(
+        target=env.target,
+        file=pg.file,
+        object=f"PostgreSQL on {env.postgres_instance}",
+    )
     size = format_bytes(memory)
     if pg.shared_buffers > SHARED_BUFFERS_MAX * memory:
         yield SHARED_BUFFERS.finding(
-            **where,
-            message=f"shared_buffers {format_bytes(pg.shared_buffers)} is {_pct(pg.shared_buffers, memory)} of {size}",
+            where,
+            message=f"shared_buffers {format_bytes(pg.shared_buffers)} is "
+            f"{_pct(pg.shared_buffers, memory)} of {size}",
         )
     elif pg.shared_buffers < SHARED_BUFFERS_MIN * memory:
         yield SHARED_BUFFERS.finding(
-            **where,
+            where,
             severity=Severity.WARNING,
             message=f"shared_buffers {format_bytes(pg.shared_buffers)} is only "
             f"{_pct(pg.shared_buffers, memory)} of {size}",
         )
     if not pg.shared_buffers <= pg.effective_cache_size <= memory:
         yield EFFECTIVE_CACHE.finding(
-            **where,
-            message=f"effective_cache_size {format_bytes(pg.effective_cache_size)} with shared_buffers "
+            where,
+            message=f"effective_cache_size {format_bytes(pg.effective_cache_size)} with "
+            "shared_buffers "
             f"{format_bytes(pg.shared_buffers)} on {size}",
         )
     total = (
@@ -89,27 +95,35 @@ def _postgres(env: EnvironmentSpec) -> Iterator[Finding]:
     )
     if total > POSTGRES_TOTAL_MAX * memory:
         yield POSTGRES_TOTAL.finding(
-            **where,
-            message=f"worst case {format_bytes(total)} ({_pct(total, memory)} of {size}): shared_buffers "
-            f"{format_bytes(pg.shared_buffers)} + {pg.max_connections} x work_mem {format_bytes(pg.work_mem)} "
-            f"+ {pg.autovacuum_max_workers} x maintenance_work_mem {format_bytes(pg.maintenance_work_mem)}",
+            where,
+            message=f"worst case {format_bytes(total)} ({_pct(total, memory)} of {size}): "
+            "shared_buffers "
+            f"{format_bytes(pg.shared_buffers)} + {pg.max_connections} x work_mem "
+            f"{format_bytes(pg.work_mem)} "
+            f"+ {pg.autovacuum_max_workers} x maintenance_work_mem "
+            f"{format_bytes(pg.maintenance_work_mem)}",
         )
 
 
 def _redis(env: EnvironmentSpec) -> Iterator[Finding]:
     rd, memory = env.redis, env.redis_memory
-    where = {"target": env.target, "file": rd.file, "object": f"Redis on {env.redis_instance or 'unsized host'}"}
+    where = Where(
+        target=env.target,
+        file=rd.file,
+        object=f"Redis on {env.redis_instance or 'unsized host'}",
+    )
     if rd.maxmemory_policy not in EVICTING_POLICIES:
-        yield REDIS_POLICY.finding(**where, message=f"maxmemory-policy {rd.maxmemory_policy}")
+        yield REDIS_POLICY.finding(where, message=f"maxmemory-policy {rd.maxmemory_policy}")
     if memory is None:
         return
     if rd.maxmemory == 0:
         yield REDIS_MAXMEMORY.finding(
-            **where, message=f"maxmemory unset: Redis grows until the {format_bytes(memory)} node runs out"
+            where,
+            message=f"maxmemory unset: Redis grows until the {format_bytes(memory)} node runs out",
         )
     elif rd.maxmemory > REDIS_MAXMEMORY_MAX * memory:
         yield REDIS_MAXMEMORY.finding(
-            **where,
+            where,
             message=f"maxmemory {format_bytes(rd.maxmemory)} is {_pct(rd.maxmemory, memory)} of "
             f"{format_bytes(memory)}",
         )

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.validate.model import Finding, K8sObject, RenderedTarget, Rule, Severity, Stack
+from harness.validate.model import Finding, K8sObject, RenderedTarget, Rule, Severity, Stack, Where
 from harness.validate.rules.k8s import app_deployment, pod_labels, selector_matches
 
 __all__ = ["RULES", "check"]
@@ -31,7 +31,8 @@ INGRESS_SCRAPE = Rule(
     "netpol.ingress-scrape",
     Severity.ERROR,
     "the Prometheus scrape of /api/metrics on 3000 is admitted",
-    "admit from: namespaceSelector monitoring + podSelector app.kubernetes.io/name: prometheus on TCP 3000",
+    "admit from: namespaceSelector monitoring + podSelector app.kubernetes.io/name: prometheus "
+    "on TCP 3000",
 )
 EGRESS_DNS = Rule(
     "netpol.egress-dns",
@@ -54,11 +55,20 @@ EGRESS_REDIS = Rule(
 EXTERNAL_SERVICE = Rule(
     "netpol.external-service",
     Severity.ERROR,
-    "no LoadBalancer/NodePort Service exposes pods whose policy drops outside traffic (seed: LB + policy)",
+    "no LoadBalancer/NodePort Service exposes pods whose policy drops outside traffic (seed: "
+    "LB + policy)",
     "make the Service ClusterIP and publish through the ingress controller, or admit the "
     "load balancer's source ranges on the target port",
 )
-RULES = (MISSING, INGRESS_PROXY, INGRESS_SCRAPE, EGRESS_DNS, EGRESS_POSTGRES, EGRESS_REDIS, EXTERNAL_SERVICE)
+RULES = (
+    MISSING,
+    INGRESS_PROXY,
+    INGRESS_SCRAPE,
+    EGRESS_DNS,
+    EGRESS_POSTGRES,
+    EGRESS_REDIS,
+    EXTERNAL_SERVICE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +82,10 @@ class Peer:
 
 NGINX_INGRESS = (
     Peer({"app": "nginx-ingress"}),
-    Peer({"app.kubernetes.io/name": "ingress-nginx"}, {"kubernetes.io/metadata.name": "ingress-nginx"}),
+    Peer(
+        {"app.kubernetes.io/name": "ingress-nginx"},
+        {"kubernetes.io/metadata.name": "ingress-nginx"},
+    ),
 )
 PROMETHEUS = (
     Peer({"app.kubernetes.io/name": "prometheus"}, {"kubernetes.io/metadata.name": "monitoring"}),
@@ -118,7 +131,11 @@ def _types(policy: K8sObject) -> set[str]:
 
 
 def _allows(
-    policies: Sequence[K8sObject], direction: str, port: int, protocol: str, peers: Sequence[Peer] | None
+    policies: Sequence[K8sObject],
+    direction: str,
+    port: int,
+    protocol: str,
+    peers: Sequence[Peer] | None,
 ) -> bool:
     """True when traffic is unrestricted in `direction` or some rule admits one of `peers`
     (`peers` None: any peer will do, as for DNS, whose servers vary by cluster)."""
@@ -143,16 +160,39 @@ def _check_target(target: RenderedTarget) -> Iterator[Finding]:
     if dep is None:
         return
     labels = pod_labels(dep)
-    policies = [p for p in target.of_kind("NetworkPolicy") if selector_matches(p.spec.get("podSelector"), labels)]
+    policies = [
+        p
+        for p in target.of_kind("NetworkPolicy")
+        if selector_matches(p.spec.get("podSelector"), labels)
+    ]
     if not policies:
-        yield MISSING.finding(target=target.name, file=dep.file, object=dep.ref, message="no NetworkPolicy selects the app's pods")
+        yield MISSING.finding(
+            target=target.name,
+            file=dep.file,
+            object=dep.ref,
+            message="no NetworkPolicy selects the app's pods",
+        )
         return
     file = policies[0].file
     obj = ", ".join(p.ref for p in policies)
-    where = {"target": target.name, "file": file, "object": obj}
+    where = Where(target=target.name, file=file, object=obj)
     checks = (
-        (INGRESS_PROXY, "Ingress", APP_PORT, "TCP", NGINX_INGRESS, "the NGINX ingress controller on TCP 3000"),
-        (INGRESS_SCRAPE, "Ingress", APP_PORT, "TCP", PROMETHEUS, "Prometheus (monitoring namespace) on TCP 3000"),
+        (
+            INGRESS_PROXY,
+            "Ingress",
+            APP_PORT,
+            "TCP",
+            NGINX_INGRESS,
+            "the NGINX ingress controller on TCP 3000",
+        ),
+        (
+            INGRESS_SCRAPE,
+            "Ingress",
+            APP_PORT,
+            "TCP",
+            PROMETHEUS,
+            "Prometheus (monitoring namespace) on TCP 3000",
+        ),
         (EGRESS_DNS, "Egress", 53, "UDP", None, "DNS on UDP 53"),
         (EGRESS_DNS, "Egress", 53, "TCP", None, "DNS on TCP 53 (large answers)"),
         (EGRESS_POSTGRES, "Egress", 5432, "TCP", POSTGRES, "PostgreSQL on TCP 5432"),
@@ -161,7 +201,7 @@ def _check_target(target: RenderedTarget) -> Iterator[Finding]:
     for rule, direction, port, protocol, peers, what in checks:
         if not _allows(policies, direction, port, protocol, peers):
             verb = "admits" if direction == "Ingress" else "allows"
-            yield rule.finding(**where, message=f"no rule {verb} {what}")
+            yield rule.finding(where, message=f"no rule {verb} {what}")
     for svc in target.of_kind("Service"):
         kind = svc.spec.get("type", "ClusterIP")
         if kind not in ("LoadBalancer", "NodePort") or not selector_matches(

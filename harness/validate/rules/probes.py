@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from harness.validate.model import Finding, Rule, Severity, Stack
+from harness.validate.model import Finding, Rule, Severity, Stack, Where
 from harness.validate.rules.k8s import APP_CONTAINER, app_container, workloads
 
 __all__ = ["BOOT_BUDGET_SECONDS", "ENDPOINTS", "RULES", "check"]
@@ -28,7 +28,8 @@ MISSING = Rule(
     "probes.missing",
     Severity.ERROR,
     "the app container has startup, liveness and readiness probes",
-    "add the probe (startup /api/health/startup, liveness /api/health/live, readiness /api/health/ready)",
+    "add the probe (startup /api/health/startup, liveness /api/health/live, readiness "
+    "/api/health/ready)",
 )
 ENDPOINT = Rule(
     "probes.endpoint",
@@ -39,7 +40,8 @@ ENDPOINT = Rule(
 STARTUP_BUDGET = Rule(
     "probes.startup-budget",
     Severity.ERROR,
-    f"startup failureThreshold x periodSeconds covers boot (>= {BOOT_BUDGET_SECONDS} s; seed: 30 attempts)",
+    f"startup failureThreshold x periodSeconds covers boot (>= {BOOT_BUDGET_SECONDS} s; seed: "
+    "30 attempts)",
     "raise startupProbe.failureThreshold (the seed: 30) or periodSeconds",
 )
 LIVENESS_STRICTER = Rule(
@@ -103,39 +105,51 @@ def _check_k8s(stack: Stack) -> Iterator[Finding]:
             container = app_container(obj)
             if container is None:
                 continue
-            where = {"target": target.name, "file": obj.file, "object": f"{obj.ref} container {APP_CONTAINER}"}
+            where = Where(
+                target=target.name,
+                file=obj.file,
+                object=f"{obj.ref} container {APP_CONTAINER}",
+            )
             probes = {kind: container.get(kind) for kind in ENDPOINTS}
             for kind, path in ENDPOINTS.items():
                 probe = probes[kind]
                 if not isinstance(probe, Mapping):
-                    yield MISSING.finding(**where, message=f"no {kind}")
+                    yield MISSING.finding(where, message=f"no {kind}")
                     continue
                 http = probe.get("httpGet") or {}
                 if http.get("path") != path or not _port_matches(http.get("port"), container):
                     yield ENDPOINT.finding(
-                        **where,
-                        message=f"{kind} asks {http.get('path')!r} on port {http.get('port')!r}; want {path} on {APP_PORT}",
+                        where,
+                        message=f"{kind} asks {http.get('path')!r} on port "
+                        f"{http.get('port')!r}; want {path} on {APP_PORT}",
                     )
                 if int(probe.get("timeoutSeconds", 1)) >= int(probe.get("periodSeconds", 10)):
                     yield TIMEOUT.finding(
-                        **where,
-                        message=f"{kind} timeoutSeconds {probe.get('timeoutSeconds')} >= periodSeconds {probe.get('periodSeconds', 10)}",
+                        where,
+                        message=f"{kind} timeoutSeconds {probe.get('timeoutSeconds')} >= "
+                        f"periodSeconds {probe.get('periodSeconds', 10)}",
                     )
             startup = probes["startupProbe"]
             if isinstance(startup, Mapping) and _window(startup) < BOOT_BUDGET_SECONDS:
                 yield STARTUP_BUDGET.finding(
-                    **where,
+                    where,
                     message=f"startupProbe gives up after {startup.get('failureThreshold', 3)} x "
-                    f"{startup.get('periodSeconds', 10)} s = {_window(startup)} s < {BOOT_BUDGET_SECONDS} s",
+                    f"{startup.get('periodSeconds', 10)} s = {_window(startup)} s < "
+                    f"{BOOT_BUDGET_SECONDS} s",
                 )
             live, ready = probes["livenessProbe"], probes["readinessProbe"]
             if isinstance(live, Mapping) and isinstance(ready, Mapping):
-                live_t, ready_t = int(live.get("timeoutSeconds", 1)), int(ready.get("timeoutSeconds", 1))
+                live_t, ready_t = (
+                    int(live.get("timeoutSeconds", 1)),
+                    int(ready.get("timeoutSeconds", 1)),
+                )
                 if _window(live) < _window(ready) or live_t < ready_t:
                     yield LIVENESS_STRICTER.finding(
-                        **where,
-                        message=f"liveness acts after {_window(live)} s (timeout {live_t} s), readiness after "
-                        f"{_window(ready)} s (timeout {ready_t} s): pods are restarted before they are taken out of rotation",
+                        where,
+                        message=f"liveness acts after {_window(live)} s (timeout {live_t} s), "
+                        "readiness after "
+                        f"{_window(ready)} s (timeout {ready_t} s): pods are restarted before "
+                        "they are taken out of rotation",
                     )
 
 
@@ -153,22 +167,25 @@ def _check_compose(stack: Stack) -> Iterator[Finding]:
         svc = compose.service(name)
         if svc is None:
             continue
-        where = {"target": "compose", "file": compose.file, "object": f"service {name}"}
+        where = Where(target="compose", file=compose.file, object=f"service {name}")
         health = svc.get("healthcheck")
         if not isinstance(health, Mapping) or health.get("disable") or not health.get("test"):
-            yield COMPOSE_HEALTHCHECK.finding(**where, message=f"service {name} has no healthcheck")
+            yield COMPOSE_HEALTHCHECK.finding(where, message=f"service {name} has no healthcheck")
             continue
         if name == "app" and _seconds(health.get("start_period", "0s")) < BOOT_BUDGET_SECONDS:
             yield COMPOSE_HEALTHCHECK.finding(
-                **where,
-                message=f"start_period {health.get('start_period', '0s')} is shorter than the boot budget "
+                where,
+                message=f"start_period {health.get('start_period', '0s')} is shorter than the "
+                "boot budget "
                 f"({BOOT_BUDGET_SECONDS} s)",
             )
     app = compose.service("app")
     if app is not None:
         depends = app.get("depends_on") or {}
         for dep in ("postgres", "redis"):
-            condition = (depends.get(dep) or {}).get("condition") if isinstance(depends, Mapping) else None
+            condition = (
+                (depends.get(dep) or {}).get("condition") if isinstance(depends, Mapping) else None
+            )
             if condition != "service_healthy":
                 yield COMPOSE_DEPENDS_ON.finding(
                     target="compose",

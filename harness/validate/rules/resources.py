@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.validate.model import Finding, Rule, Severity, Stack
+from harness.validate.model import Finding, Rule, Severity, Stack, Where
 from harness.validate.rules.k8s import containers, hpa_for, workloads
 from harness.validate.units import format_bytes, k8s_cpu, k8s_memory
 
@@ -45,7 +45,11 @@ def check(stack: Stack) -> Iterator[Finding]:
             pod_limits: dict[str, float] = {"cpu": 0.0, "memory": 0.0}
             complete = True
             for c in containers(obj):
-                where = {"target": target.name, "file": obj.file, "object": f"{obj.ref} container {c.get('name')}"}
+                where = Where(
+                    target=target.name,
+                    file=obj.file,
+                    object=f"{obj.ref} container {c.get('name')}",
+                )
                 res = c.get("resources") or {}
                 for resource in ("cpu", "memory"):
                     values = {}
@@ -53,17 +57,22 @@ def check(stack: Stack) -> Iterator[Finding]:
                         raw = (res.get(kind) or {}).get(resource)
                         if raw is None:
                             complete = False
-                            yield MISSING.finding(**where, message=f"no {resource} in resources.{kind}")
+                            yield MISSING.finding(
+                                where, message=f"no {resource} in resources.{kind}"
+                            )
                             continue
                         try:
                             values[kind] = _PARSE[resource](raw)
                         except ValueError as exc:
                             complete = False
-                            yield MISSING.finding(**where, message=f"resources.{kind}.{resource} {raw!r}: want {exc}")
+                            yield MISSING.finding(
+                                where, message=f"resources.{kind}.{resource} {raw!r}: want {exc}"
+                            )
                     if len(values) == 2 and values["requests"] > values["limits"]:
                         yield REQUEST_ABOVE_LIMIT.finding(
-                            **where,
-                            message=f"{resource} request {_show(resource, values['requests'])} > limit "
+                            where,
+                            message=f"{resource} request {_show(resource, values['requests'])} "
+                            "> limit "
                             f"{_show(resource, values['limits'])}",
                         )
                     pod_requests[resource] += values.get("requests", 0.0)
@@ -73,7 +82,7 @@ def check(stack: Stack) -> Iterator[Finding]:
             for metric in hpa.spec.get("metrics") or []:
                 if metric.get("type") != "Resource":
                     continue
-                resource = (metric.get("resource") or {}).get("name")
+                resource = str((metric.get("resource") or {}).get("name"))
                 target_spec = (metric.get("resource") or {}).get("target") or {}
                 if resource not in _PARSE or target_spec.get("type") != "Utilization":
                     continue

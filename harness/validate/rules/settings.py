@@ -66,13 +66,16 @@ REQUIRED = Rule(
     "settings.required",
     Severity.ERROR,
     "the app gets every setting it reads (the same list in compose and Kubernetes)",
-    "add the key to stack/k8s/base/configmap.yaml (secrets: the Secret) and to the compose app environment",
+    "add the key to stack/k8s/base/configmap.yaml (secrets: the Secret) and to the compose app "
+    "environment",
 )
 SECRET_LITERAL = Rule(
     "settings.secret-literal",
     Severity.ERROR,
-    "DATABASE_URL and ADMIN_TOKEN come from a Secret (compose: a ${VARIABLE} from .env), never a literal",
-    "Kubernetes: valueFrom.secretKeyRef to servicedesk-secrets; compose: ${POSTGRES_PASSWORD} / ${ADMIN_TOKEN}",
+    "DATABASE_URL and ADMIN_TOKEN come from a Secret (compose: a ${VARIABLE} from .env), never "
+    "a literal",
+    "Kubernetes: valueFrom.secretKeyRef to servicedesk-secrets; compose: ${POSTGRES_PASSWORD} "
+    "/ ${ADMIN_TOKEN}",
 )
 SEED_VALUE = Rule(
     "settings.seed-values",
@@ -126,7 +129,11 @@ def _compose_env(stack: Stack) -> _AppEnv | None:
         return None
     raw_env = service_environment(raw)
     settings = {
-        key: Setting(None if "${" in raw_env.get(key, "") and key in SECRET_KEYS else value, "compose", stack.compose.file)
+        key: Setting(
+            None if "${" in raw_env.get(key, "") and key in SECRET_KEYS else value,
+            "compose",
+            stack.compose.file,
+        )
         for key, value in service_environment(app).items()
     }
     return _AppEnv("compose", stack.compose.file, "service app", settings)
@@ -150,7 +157,8 @@ def _secret_literals(stack: Stack, envs: list[_AppEnv]) -> Iterator[Finding]:
                     target=env.target,
                     file=setting.file,
                     object=env.object,
-                    message=f"{key} comes from a {setting.source}, not a Secret: it leaks into every "
+                    message=f"{key} comes from a {setting.source}, not a Secret: it leaks into "
+                    "every "
                     f"`kubectl get -o yaml`",
                 )
     raw = stack.compose.raw_service("app")
@@ -161,7 +169,11 @@ def _secret_literals(stack: Stack, envs: list[_AppEnv]) -> Iterator[Finding]:
         value = raw_env.get(key)
         if value is None:
             continue
-        ok = bool(_URL_SECRET.match(value)) if key == "DATABASE_URL" else value.strip().startswith("${")
+        ok = (
+            bool(_URL_SECRET.match(value))
+            if key == "DATABASE_URL"
+            else value.strip().startswith("${")
+        )
         if not ok:
             yield SECRET_LITERAL.finding(
                 target="compose",
@@ -203,7 +215,9 @@ def _drift(compose: _AppEnv, envs: list[_AppEnv]) -> Iterator[Finding]:
                 parts.append(f"only in Kubernetes: {', '.join(only_k8s)}")
             if only_compose:
                 parts.append(f"only in compose: {', '.join(only_compose)}")
-            yield DRIFT_KEYS.finding(target=env.target, file=env.file, object=env.object, message="; ".join(parts))
+            yield DRIFT_KEYS.finding(
+                target=env.target, file=env.file, object=env.object, message="; ".join(parts)
+            )
         for key in sorted(keys & compose_keys - ENVIRONMENT_KEYS):
             k8s_value, compose_value = env.settings[key].value, compose.settings[key].value
             if k8s_value is None or compose_value is None or k8s_value == compose_value:
@@ -225,7 +239,11 @@ def _compose_resources(stack: Stack) -> Iterator[Finding]:
     for (kind, name), want in COMPOSE_RESOURCES.items():
         raw = (resources.get(kind) or {}).get(name)
         try:
-            have = None if raw is None else (compose_cpus(raw) if name == "cpus" else compose_bytes(raw))
+            have = (
+                None
+                if raw is None
+                else (compose_cpus(raw) if name == "cpus" else compose_bytes(raw))
+            )
         except ValueError:
             have = None
         if have != want:
@@ -233,7 +251,10 @@ def _compose_resources(stack: Stack) -> Iterator[Finding]:
             wrong.append(f"{kind}.{name} is {raw!r} (want {shown})")
     if wrong:
         yield DRIFT_COMPOSE_RESOURCES.finding(
-            target="compose", file=stack.compose.file, object="service app", message="; ".join(wrong)
+            target="compose",
+            file=stack.compose.file,
+            object="service app",
+            message="; ".join(wrong),
         )
 
 
@@ -246,7 +267,10 @@ def check(stack: Stack) -> Iterator[Finding]:
         missing = [k for k in REQUIRED_KEYS if k not in env.settings]
         if missing:
             yield REQUIRED.finding(
-                target=env.target, file=env.file, object=env.object, message=f"missing {', '.join(missing)}"
+                target=env.target,
+                file=env.file,
+                object=env.object,
+                message=f"missing {', '.join(missing)}",
             )
     yield from _secret_literals(stack, envs)
     yield from _seed_values(envs)

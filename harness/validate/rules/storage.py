@@ -3,21 +3,29 @@ come and go), and a claim that several pods mount at once is ReadWriteMany."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import PurePosixPath
-from typing import Any
 
-from harness.validate.compose import service_environment
+from harness.validate.compose import service_environment, volume_targets
 from harness.validate.model import Finding, Rule, Severity, Stack
-from harness.validate.rules.k8s import app_container, app_deployment, container_settings, pod_spec, replica_range, surge
+from harness.validate.rules.k8s import (
+    app_container,
+    app_deployment,
+    container_settings,
+    pod_spec,
+    replica_range,
+    surge,
+)
 
 __all__ = ["RULES", "check"]
 
 SHARED_VOLUME = Rule(
     "storage.shared-volume",
     Severity.ERROR,
-    "a PVC mounted by a workload that runs 2+ pods at once (replicas, HPA, rollout surge) is ReadWriteMany",
-    "set accessModes: [ReadWriteMany] with a storage class that offers it (EFS, Filestore, Azure Files)",
+    "a PVC mounted by a workload that runs 2+ pods at once (replicas, HPA, rollout surge) is "
+    "ReadWriteMany",
+    "set accessModes: [ReadWriteMany] with a storage class that offers it (EFS, Filestore, "
+    "Azure Files)",
 )
 UPLOADS = Rule(
     "storage.uploads",
@@ -29,7 +37,10 @@ RULES = (SHARED_VOLUME, UPLOADS)
 
 
 def _under(path: str, mount: str) -> bool:
-    return PurePosixPath(path) == PurePosixPath(mount) or PurePosixPath(mount) in PurePosixPath(path).parents
+    return (
+        PurePosixPath(path) == PurePosixPath(mount)
+        or PurePosixPath(mount) in PurePosixPath(path).parents
+    )
 
 
 def _check_k8s(stack: Stack) -> Iterator[Finding]:
@@ -54,7 +65,8 @@ def _check_k8s(stack: Stack) -> Iterator[Finding]:
                     target=target.name,
                     file=pvc.file,
                     object=pvc.ref,
-                    message=f"accessModes {sorted(modes)} but {dep.ref} runs up to {pods} pods at once "
+                    message=f"accessModes {sorted(modes)} but {dep.ref} runs up to {pods} pods "
+                    "at once "
                     f"(spread over nodes): all but one stay in ContainerCreating (Multi-Attach)",
                 )
         container = app_container(dep)
@@ -66,30 +78,18 @@ def _check_k8s(stack: Stack) -> Iterator[Finding]:
         mounts = [
             m
             for m in container.get("volumeMounts") or []
-            if m.get("name") in claims and not m.get("readOnly") and _under(uploads.value, str(m.get("mountPath")))
+            if m.get("name") in claims
+            and not m.get("readOnly")
+            and _under(uploads.value, str(m.get("mountPath")))
         ]
         if not mounts:
             yield UPLOADS.finding(
                 target=target.name,
                 file=dep.file,
                 object=f"{dep.ref} container {container.get('name')}",
-                message=f"UPLOADS_DIR {uploads.value} is not on a writable PersistentVolumeClaim mount",
+                message=f"UPLOADS_DIR {uploads.value} is not on a writable "
+                "PersistentVolumeClaim mount",
             )
-
-
-def _compose_targets(service: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(type, target) of each compose volume entry, short or long syntax."""
-    out = []
-    for vol in service.get("volumes") or []:
-        if isinstance(vol, Mapping):
-            if not vol.get("read_only"):
-                out.append((str(vol.get("type", "volume")), str(vol.get("target"))))
-            continue
-        parts = str(vol).split(":")
-        if len(parts) >= 2 and not (len(parts) > 2 and "ro" in parts[2].split(",")):
-            kind = "bind" if parts[0].startswith((".", "/", "~")) else "volume"
-            out.append((kind, parts[1]))
-    return out
 
 
 def _check_compose(stack: Stack) -> Iterator[Finding]:
@@ -99,7 +99,9 @@ def _check_compose(stack: Stack) -> Iterator[Finding]:
     uploads = service_environment(app).get("UPLOADS_DIR")
     if not uploads:
         return
-    if not any(kind in ("volume", "bind") and _under(uploads, t) for kind, t in _compose_targets(app)):
+    if not any(
+        kind in ("volume", "bind") and _under(uploads, t) for kind, t in volume_targets(app)
+    ):
         yield UPLOADS.finding(
             target="compose",
             file=stack.compose.file,

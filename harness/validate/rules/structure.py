@@ -13,7 +13,8 @@ APP_DEPLOYMENT = Rule(
     "structure.app-deployment",
     Severity.ERROR,
     f"every rendering has a Deployment with a container named `{APP_CONTAINER}`",
-    f"keep the Deployment servicedesk-app with its container `{APP_CONTAINER}` (kubectl set image relies on it)",
+    f"keep the Deployment servicedesk-app with its container `{APP_CONTAINER}` (kubectl set "
+    "image relies on it)",
 )
 RULES = (APP_DEPLOYMENT,)
 

@@ -1,0 +1,38 @@
+"""Fixtures for the bundled stack's own tests: where it is, a private copy, required binaries."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "servicedesk", ".env", "secrets.env")
+
+
+@pytest.fixture(scope="session")
+def bundled_stack() -> Path:
+    return REPO / "stack"
+
+
+@pytest.fixture
+def stack_copy(tmp_path: Path, bundled_stack: Path) -> Path:
+    target = tmp_path / "stack"
+    shutil.copytree(bundled_stack, target, ignore=_IGNORE)
+    return target
+
+
+def _require(name: str, package: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"`{name}` is required by this test and is not installed (install {package})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def require_binary() -> Callable[[str, str], str]:
+    """`require_binary(name, package)`: the binary's path; a missing one fails the test loudly
+    instead of skipping it."""
+    return _require
