@@ -336,7 +336,9 @@ def _behavior(doc: dict[str, Any], rules: dict[str, Any]) -> None:
             id="select-policy",
         ),
         pytest.param(
-            lambda d: _behavior(d, {"policies": [{"type": "Pod", "value": 1, "periodSeconds": 60}]}),
+            lambda d: _behavior(
+                d, {"policies": [{"type": "Pod", "value": 1, "periodSeconds": 60}]}
+            ),
             "spec -> behavior -> scaleDown -> policies -> 0 -> type",
             "unsupported value 'Pod'",
             id="policy-type",
@@ -350,7 +352,9 @@ def _behavior(doc: dict[str, Any], rules: dict[str, Any]) -> None:
             id="period-too-long",
         ),
         pytest.param(
-            lambda d: _behavior(d, {"policies": [{"type": "Pods", "value": 0, "periodSeconds": 15}]}),
+            lambda d: _behavior(
+                d, {"policies": [{"type": "Pods", "value": 0, "periodSeconds": 15}]}
+            ),
             "spec -> behavior -> scaleDown -> policies -> 0 -> value",
             "out of range: 0",
             id="policy-value-zero",

@@ -1,0 +1,641 @@
+"""The bundled Kubernetes manifests (stack/k8s/base) as typed records.
+
+The HPA and the Deployment are the single source of truth for replica bounds, utilization targets,
+scaling behavior, resource requests/limits and probes. The local autoscaler and the autoscaling
+checks read them through this module; nothing else copies those numbers.
+
+Defaults are Kubernetes' own (autoscaling/v2 defaulting, pkg/apis/autoscaling/v2/defaults.go):
+an absent ``behavior`` leaves the controller on its legacy path (``HpaSpec.has_behavior`` False);
+a present one has every missing field filled with DEFAULT_SCALE_UP / DEFAULT_SCALE_DOWN.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import yaml
+
+from harness import paths
+from harness.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_SCALE_DOWN",
+    "DEFAULT_SCALE_UP",
+    "DeploymentSpec",
+    "HpaMetricTarget",
+    "HpaSpec",
+    "Probe",
+    "ResourceLimits",
+    "ResourceRequests",
+    "ScalingPolicy",
+    "ScalingRules",
+    "ScalingSpec",
+    "cpu_millicores",
+    "load_deployment",
+    "load_hpa",
+    "load_scaling",
+    "memory_bytes",
+    "parse_quantity",
+]
+
+ResourceName = Literal["cpu", "memory"]
+PolicyType = Literal["Pods", "Percent"]
+SelectPolicy = Literal["Max", "Min", "Disabled"]
+FieldPath = tuple[str | int, ...]
+
+RESOURCES: tuple[ResourceName, ...] = ("cpu", "memory")
+POLICY_TYPES: tuple[PolicyType, ...] = ("Pods", "Percent")
+SELECT_POLICIES: tuple[SelectPolicy, ...] = ("Max", "Min", "Disabled")
+APP_CONTAINER = "app"
+
+# Kubernetes API validation limits (pkg/apis/autoscaling/validation).
+MAX_PERIOD_SECONDS = 1800
+MAX_STABILIZATION_SECONDS = 3600
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class ResourceRequests:
+    """A container's resource requests; None where the manifest sets none."""
+
+    cpu_millicores: int | None
+    memory_bytes: int | None
+
+    def get(self, resource: ResourceName) -> int | None:
+        """The request for ``resource`` in its unit (millicores for cpu, bytes for memory)."""
+        return self.cpu_millicores if resource == "cpu" else self.memory_bytes
+
+
+@dataclass(frozen=True)
+class ResourceLimits:
+    """A container's resource limits; None where the manifest sets none."""
+
+    cpu_millicores: int | None
+    memory_bytes: int | None
+
+    def get(self, resource: ResourceName) -> int | None:
+        return self.cpu_millicores if resource == "cpu" else self.memory_bytes
+
+
+@dataclass(frozen=True)
+class HpaMetricTarget:
+    """A ``type: Resource`` metric with a ``Utilization`` target (percent of the request)."""
+
+    resource: ResourceName
+    average_utilization: int
+
+
+@dataclass(frozen=True)
+class ScalingPolicy:
+    """At most ``value`` pods (Pods) or ``value`` percent (Percent) per ``period_seconds``."""
+
+    type: PolicyType
+    value: int
+    period_seconds: int
+
+
+@dataclass(frozen=True)
+class ScalingRules:
+    """One direction of ``spec.behavior`` (scaleUp or scaleDown), defaults filled in.
+
+    ``tolerance`` is the per-direction tolerance of newer Kubernetes (behavior.*.tolerance);
+    None means the controller-wide tolerance (0.1).
+    """
+
+    stabilization_window_seconds: int
+    select_policy: SelectPolicy
+    policies: tuple[ScalingPolicy, ...]
+    tolerance: float | None = None
+
+    @property
+    def longest_period_seconds(self) -> int:
+        return max((p.period_seconds for p in self.policies), default=0)
+
+
+DEFAULT_SCALE_UP = ScalingRules(
+    stabilization_window_seconds=0,
+    select_policy="Max",
+    policies=(ScalingPolicy("Pods", 4, 15), ScalingPolicy("Percent", 100, 15)),
+)
+# Kubernetes leaves scaleDown's window unset and the controller fills in its
+# --horizontal-pod-autoscaler-downscale-stabilization flag, 5 minutes by default.
+DEFAULT_SCALE_DOWN = ScalingRules(
+    stabilization_window_seconds=300,
+    select_policy="Max",
+    policies=(ScalingPolicy("Percent", 100, 15),),
+)
+
+
+@dataclass(frozen=True)
+class HpaSpec:
+    """An autoscaling/v2 HorizontalPodAutoscaler, reduced to what the autoscaler needs.
+
+    ``has_behavior`` says whether the manifest had ``spec.behavior``: without it the Kubernetes
+    controller takes its legacy path (scale-down stabilization only, scale-up limited to
+    max(2 x current, 4) per sync) and ``scale_up``/``scale_down`` only carry the defaults
+    (``scale_down.stabilization_window_seconds`` standing for the controller flag).
+    """
+
+    min_replicas: int
+    max_replicas: int
+    metrics: tuple[HpaMetricTarget, ...]
+    scale_up: ScalingRules = DEFAULT_SCALE_UP
+    scale_down: ScalingRules = DEFAULT_SCALE_DOWN
+    has_behavior: bool = True
+    name: str = ""
+    target_kind: str = "Deployment"
+    target_name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.min_replicas < 1 or self.max_replicas < self.min_replicas:
+            raise ValueError(
+                "need 1 <= min_replicas <= max_replicas, "
+                f"got {self.min_replicas}..{self.max_replicas}"
+            )
+        if not self.metrics:
+            raise ValueError("an HPA needs at least one metric")
+
+    def target_for(self, resource: ResourceName) -> int | None:
+        """The utilization target (percent) for ``resource``, None when the HPA has none."""
+        for metric in self.metrics:
+            if metric.resource == resource:
+                return metric.average_utilization
+        return None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """An HTTP probe with Kubernetes' defaults for unset fields."""
+
+    path: str | None
+    port: int | None
+    initial_delay_seconds: int = 0
+    period_seconds: int = 10
+    timeout_seconds: int = 1
+    success_threshold: int = 1
+    failure_threshold: int = 3
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """The Deployment and its ``app`` container."""
+
+    name: str
+    replicas: int
+    container_name: str
+    requests: ResourceRequests
+    limits: ResourceLimits
+    container_port: int | None = None
+    startup_probe: Probe | None = None
+    readiness_probe: Probe | None = None
+    liveness_probe: Probe | None = None
+    termination_grace_period_seconds: int = 30
+    max_surge: int | str = "25%"
+    max_unavailable: int | str = "25%"
+
+    @property
+    def startup_failure_threshold(self) -> int | None:
+        return self.startup_probe.failure_threshold if self.startup_probe else None
+
+    @property
+    def startup_period_seconds(self) -> int | None:
+        return self.startup_probe.period_seconds if self.startup_probe else None
+
+
+@dataclass(frozen=True)
+class ScalingSpec:
+    """The HPA and the Deployment it scales, checked against each other."""
+
+    hpa: HpaSpec
+    deployment: DeploymentSpec
+
+
+# --------------------------------------------------------------------------- quantities
+
+_QUANTITY = re.compile(
+    r"^(?P<number>[+-]?(?:\d+\.?\d*|\.\d+))"
+    r"(?P<suffix>[eE][+-]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
+)
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL_EXP = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+
+
+def parse_quantity(value: object) -> Decimal:
+    """A Kubernetes quantity ("500m", "1", "512Mi", "1G", "1e3", 0.5) as an exact Decimal.
+
+    Raises ValueError for anything that is not a quantity.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"not a quantity: {value!r}")
+    text = str(value).strip() if not isinstance(value, str) else value
+    match = _QUANTITY.match(text)
+    if not match:
+        raise ValueError(f"not a quantity: {value!r}")
+    try:
+        number = Decimal(match["number"])
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid numbers
+        raise ValueError(f"not a quantity: {value!r}") from None
+    suffix = match["suffix"] or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix[:1] in ("e", "E") and len(suffix) > 1:
+        return number.scaleb(int(suffix[1:]))
+    return number.scaleb(_DECIMAL_EXP[suffix])
+
+
+def cpu_millicores(value: object) -> int:
+    """A cpu quantity in millicores, rounded up as Kubernetes' MilliValue() does."""
+    return math.ceil(_non_negative(value) * 1000)
+
+
+def memory_bytes(value: object) -> int:
+    """A memory quantity in bytes, rounded up as Kubernetes' Value() does."""
+    return math.ceil(_non_negative(value))
+
+
+def _non_negative(value: object) -> Decimal:
+    quantity = parse_quantity(value)
+    if quantity < 0:
+        raise ValueError(f"must not be negative: {value!r}")
+    return quantity
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Reader:
+    """Walks one manifest, raising ConfigError with the file and the field path on bad input."""
+
+    def __init__(self, path: Path) -> None:
+        self.source = str(path)
+
+    def fail(
+        self, field: FieldPath | str | None, problem: str, allowed: str | None = None
+    ) -> ConfigError:
+        return ConfigError(self.source, field, problem, allowed)
+
+    def mapping(self, value: object, field: FieldPath) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(field or None, f"expected a mapping, got {_kind(value)}")
+        return cast(Mapping[str, Any], value)
+
+    def child(self, parent: Mapping[str, Any], key: str, field: FieldPath) -> Any:
+        if key not in parent or parent[key] is None:
+            raise self.fail((*field, key), "required field is missing")
+        return parent[key]
+
+    def sequence(self, value: object, field: FieldPath) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(field, f"expected a list, got {_kind(value)}")
+        return value
+
+    def integer(self, value: object, field: FieldPath, low: int, high: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(field, f"expected an integer, got {value!r}", _range(low, high))
+        if value < low or (high is not None and value > high):
+            raise self.fail(field, f"out of range: {value}", _range(low, high))
+        return value
+
+    def choice(self, value: object, field: FieldPath, allowed: tuple[str, ...]) -> str:
+        if value not in allowed:
+            raise self.fail(field, f"unsupported value {value!r}", ", ".join(allowed))
+        return cast(str, value)
+
+    def header(self, doc: Mapping[str, Any], api_versions: tuple[str, ...], kind: str) -> None:
+        self.choice(doc.get("apiVersion"), ("apiVersion",), api_versions)
+        self.choice(doc.get("kind"), ("kind",), (kind,))
+
+    def quantity(self, value: object, field: FieldPath, resource: ResourceName) -> int:
+        try:
+            return cpu_millicores(value) if resource == "cpu" else memory_bytes(value)
+        except ValueError as exc:
+            example = '"500m", "1", "0.5"' if resource == "cpu" else '"512Mi", "1Gi", "1G", "250M"'
+            raise self.fail(
+                field, str(exc), f"a non-negative Kubernetes quantity such as {example}"
+            ) from None
+
+
+def _kind(value: object) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+def _range(low: int, high: int | None) -> str:
+    return f"an integer >= {low}" if high is None else f"an integer {low}..{high}"
+
+
+def _read_manifest(path: Path) -> tuple[_Reader, Mapping[str, Any]]:
+    reader = _Reader(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise reader.fail(None, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise reader.fail(None, f"cannot read: {exc}") from None
+    try:
+        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise reader.fail(where, f"invalid YAML: {problem}") from None
+    if len(docs) != 1:
+        raise reader.fail(None, f"expected exactly one YAML document, found {len(docs)}")
+    return reader, reader.mapping(docs[0], ())
+
+
+# --------------------------------------------------------------------------- HPA
+
+
+def load_hpa(path: Path | str) -> HpaSpec:
+    """Read an autoscaling/v2 HorizontalPodAutoscaler manifest."""
+    reader, doc = _read_manifest(Path(path))
+    reader.header(doc, ("autoscaling/v2",), "HorizontalPodAutoscaler")
+    metadata = reader.mapping(doc.get("metadata") or {}, ("metadata",))
+    spec = reader.mapping(reader.child(doc, "spec", ()), ("spec",))
+    ref = reader.mapping(
+        reader.child(spec, "scaleTargetRef", ("spec",)), ("spec", "scaleTargetRef")
+    )
+
+    min_field: FieldPath = ("spec", "minReplicas")
+    min_replicas = reader.integer(spec.get("minReplicas", 1), min_field, 1)
+    max_replicas = reader.integer(
+        reader.child(spec, "maxReplicas", ("spec",)), ("spec", "maxReplicas"), min_replicas
+    )
+    behavior = spec.get("behavior")
+    if behavior is None:
+        scale_up, scale_down = DEFAULT_SCALE_UP, DEFAULT_SCALE_DOWN
+    else:
+        behavior = reader.mapping(behavior, ("spec", "behavior"))
+        scale_up = _scaling_rules(reader, behavior.get("scaleUp"), "scaleUp", DEFAULT_SCALE_UP)
+        scale_down = _scaling_rules(
+            reader, behavior.get("scaleDown"), "scaleDown", DEFAULT_SCALE_DOWN
+        )
+    return HpaSpec(
+        min_replicas=min_replicas,
+        max_replicas=max_replicas,
+        metrics=_metrics(reader, spec.get("metrics")),
+        scale_up=scale_up,
+        scale_down=scale_down,
+        has_behavior=behavior is not None,
+        name=str(metadata.get("name", "")),
+        target_kind=str(reader.child(ref, "kind", ("spec", "scaleTargetRef"))),
+        target_name=str(reader.child(ref, "name", ("spec", "scaleTargetRef"))),
+    )
+
+
+def _metrics(reader: _Reader, raw: object) -> tuple[HpaMetricTarget, ...]:
+    if raw is None or raw == []:
+        # Kubernetes' default when no metric is given: cpu at 80 % of the request.
+        return (HpaMetricTarget("cpu", 80),)
+    metrics = []
+    for index, item in enumerate(reader.sequence(raw, ("spec", "metrics"))):
+        field: FieldPath = ("spec", "metrics", index)
+        entry = reader.mapping(item, field)
+        reader.choice(
+            entry.get("type"),
+            (*field, "type"),
+            ("Resource",),  # the local autoscaler measures replica processes' cpu and memory only
+        )
+        resource = reader.mapping(reader.child(entry, "resource", field), (*field, "resource"))
+        name = reader.choice(resource.get("name"), (*field, "resource", "name"), RESOURCES)
+        target_field: FieldPath = (*field, "resource", "target")
+        target = reader.mapping(
+            reader.child(resource, "target", (*field, "resource")), target_field
+        )
+        reader.choice(target.get("type"), (*target_field, "type"), ("Utilization",))
+        utilization = reader.integer(
+            reader.child(target, "averageUtilization", target_field),
+            (*target_field, "averageUtilization"),
+            1,
+        )
+        metrics.append(HpaMetricTarget(cast(ResourceName, name), utilization))
+    return tuple(metrics)
+
+
+def _scaling_rules(
+    reader: _Reader, raw: object, direction: str, defaults: ScalingRules
+) -> ScalingRules:
+    field: FieldPath = ("spec", "behavior", direction)
+    if raw is None:
+        return defaults
+    rules = reader.mapping(raw, field)
+    window = defaults.stabilization_window_seconds
+    if rules.get("stabilizationWindowSeconds") is not None:
+        window = reader.integer(
+            rules["stabilizationWindowSeconds"],
+            (*field, "stabilizationWindowSeconds"),
+            0,
+            MAX_STABILIZATION_SECONDS,
+        )
+    select = defaults.select_policy
+    if rules.get("selectPolicy") is not None:
+        select = cast(
+            SelectPolicy,
+            reader.choice(rules["selectPolicy"], (*field, "selectPolicy"), SELECT_POLICIES),
+        )
+    policies = defaults.policies
+    if rules.get("policies") is not None:
+        policies = _policies(reader, rules["policies"], (*field, "policies"))
+    tolerance = None
+    if rules.get("tolerance") is not None:
+        try:
+            tolerance = float(_non_negative(rules["tolerance"]))
+        except ValueError as exc:
+            raise reader.fail(
+                (*field, "tolerance"), str(exc), 'a quantity >= 0 such as "0.05"'
+            ) from None
+    return ScalingRules(window, select, policies, tolerance)
+
+
+def _policies(reader: _Reader, raw: object, field: FieldPath) -> tuple[ScalingPolicy, ...]:
+    items = reader.sequence(raw, field)
+    if not items:
+        raise reader.fail(field, "must list at least one policy")
+    policies = []
+    for index, item in enumerate(items):
+        entry = reader.mapping(item, (*field, index))
+        kind = reader.choice(entry.get("type"), (*field, index, "type"), POLICY_TYPES)
+        value = reader.integer(
+            reader.child(entry, "value", (*field, index)), (*field, index, "value"), 1
+        )
+        period = reader.integer(
+            reader.child(entry, "periodSeconds", (*field, index)),
+            (*field, index, "periodSeconds"),
+            1,
+            MAX_PERIOD_SECONDS,
+        )
+        policies.append(ScalingPolicy(cast(PolicyType, kind), value, period))
+    return tuple(policies)
+
+
+# --------------------------------------------------------------------------- Deployment
+
+
+def load_deployment(path: Path | str, container: str = APP_CONTAINER) -> DeploymentSpec:
+    """Read an apps/v1 Deployment manifest and its container named ``container`` ("app")."""
+    return _load_deployment(Path(path), container)[0]
+
+
+def _load_deployment(path: Path, container: str) -> tuple[DeploymentSpec, int]:
+    """The Deployment and the index of its container (for field paths in later errors)."""
+    reader, doc = _read_manifest(path)
+    reader.header(doc, ("apps/v1",), "Deployment")
+    metadata = reader.mapping(reader.child(doc, "metadata", ()), ("metadata",))
+    spec = reader.mapping(reader.child(doc, "spec", ()), ("spec",))
+    pod_field: FieldPath = ("spec", "template", "spec")
+    template = reader.mapping(reader.child(spec, "template", ("spec",)), ("spec", "template"))
+    pod = reader.mapping(reader.child(template, "spec", ("spec", "template")), pod_field)
+    containers = reader.sequence(
+        reader.child(pod, "containers", pod_field), (*pod_field, "containers")
+    )
+    index, entry = _find_container(reader, containers, container, (*pod_field, "containers"))
+    field: FieldPath = (*pod_field, "containers", index)
+
+    resources = reader.mapping(entry.get("resources") or {}, (*field, "resources"))
+    requests = _resources(reader, resources.get("requests"), (*field, "resources", "requests"))
+    limits = _resources(reader, resources.get("limits"), (*field, "resources", "limits"))
+    ports = _named_ports(reader, entry.get("ports"), (*field, "ports"))
+    strategy = reader.mapping(spec.get("strategy") or {}, ("spec", "strategy"))
+    rolling = reader.mapping(
+        strategy.get("rollingUpdate") or {}, ("spec", "strategy", "rollingUpdate")
+    )
+    deployment = DeploymentSpec(
+        name=str(reader.child(metadata, "name", ("metadata",))),
+        replicas=reader.integer(spec.get("replicas", 1), ("spec", "replicas"), 0),
+        container_name=container,
+        requests=ResourceRequests(requests[0], requests[1]),
+        limits=ResourceLimits(limits[0], limits[1]),
+        container_port=next(iter(ports.values()), None),
+        startup_probe=_probe(reader, entry.get("startupProbe"), (*field, "startupProbe"), ports),
+        readiness_probe=_probe(
+            reader, entry.get("readinessProbe"), (*field, "readinessProbe"), ports
+        ),
+        liveness_probe=_probe(reader, entry.get("livenessProbe"), (*field, "livenessProbe"), ports),
+        termination_grace_period_seconds=reader.integer(
+            pod.get("terminationGracePeriodSeconds", 30),
+            (*pod_field, "terminationGracePeriodSeconds"),
+            0,
+        ),
+        max_surge=_int_or_percent(
+            reader,
+            rolling.get("maxSurge", "25%"),
+            ("spec", "strategy", "rollingUpdate", "maxSurge"),
+        ),
+        max_unavailable=_int_or_percent(
+            reader,
+            rolling.get("maxUnavailable", "25%"),
+            ("spec", "strategy", "rollingUpdate", "maxUnavailable"),
+        ),
+    )
+    return deployment, index
+
+
+def _find_container(
+    reader: _Reader, containers: list[Any], name: str, field: FieldPath
+) -> tuple[int, Mapping[str, Any]]:
+    names = []
+    for index, item in enumerate(containers):
+        entry = reader.mapping(item, (*field, index))
+        if entry.get("name") == name:
+            return index, entry
+        names.append(str(entry.get("name")))
+    raise reader.fail(field, f"no container named {name!r} (found: {', '.join(names) or 'none'})")
+
+
+def _resources(reader: _Reader, raw: object, field: FieldPath) -> tuple[int | None, int | None]:
+    values = reader.mapping(raw or {}, field)
+    cpu = values.get("cpu")
+    memory = values.get("memory")
+    return (
+        None if cpu is None else reader.quantity(cpu, (*field, "cpu"), "cpu"),
+        None if memory is None else reader.quantity(memory, (*field, "memory"), "memory"),
+    )
+
+
+def _named_ports(reader: _Reader, raw: object, field: FieldPath) -> dict[str, int]:
+    ports: dict[str, int] = {}
+    for index, item in enumerate(reader.sequence(raw or [], field)):
+        entry = reader.mapping(item, (*field, index))
+        number = reader.integer(
+            reader.child(entry, "containerPort", (*field, index)),
+            (*field, index, "containerPort"),
+            1,
+            65535,
+        )
+        ports[str(entry.get("name", number))] = number
+    return ports
+
+
+def _probe(reader: _Reader, raw: object, field: FieldPath, ports: dict[str, int]) -> Probe | None:
+    if raw is None:
+        return None
+    probe = reader.mapping(raw, field)
+    http = reader.mapping(probe.get("httpGet") or {}, (*field, "httpGet"))
+    port = http.get("port")
+    if isinstance(port, str):
+        if port not in ports:
+            raise reader.fail(
+                (*field, "httpGet", "port"), f"no container port named {port!r}", ", ".join(ports)
+            )
+        port = ports[port]
+    elif port is not None:
+        port = reader.integer(port, (*field, "httpGet", "port"), 1, 65535)
+
+    def number(key: str, default: int, low: int) -> int:
+        return reader.integer(probe.get(key, default), (*field, key), low)
+
+    return Probe(
+        path=None if http.get("path") is None else str(http["path"]),
+        port=port,
+        initial_delay_seconds=number("initialDelaySeconds", 0, 0),
+        period_seconds=number("periodSeconds", 10, 1),
+        timeout_seconds=number("timeoutSeconds", 1, 1),
+        success_threshold=number("successThreshold", 1, 1),
+        failure_threshold=number("failureThreshold", 3, 1),
+    )
+
+
+def _int_or_percent(reader: _Reader, value: object, field: FieldPath) -> int | str:
+    if isinstance(value, str) and re.fullmatch(r"\d+%", value):
+        return value
+    return reader.integer(value, field, 0)
+
+
+# --------------------------------------------------------------------------- both
+
+
+def load_scaling(base_dir: Path | str | None = None) -> ScalingSpec:
+    """Read ``hpa.yaml`` and ``deployment.yaml`` from ``base_dir`` (default: stack/k8s/base).
+
+    Checks that the HPA targets this Deployment and that every metric's resource has a request
+    (utilization is usage divided by the request).
+    """
+    base = Path(base_dir) if base_dir is not None else paths.k8s_base_dir()
+    hpa_path, deployment_path = base / "hpa.yaml", base / "deployment.yaml"
+    hpa = load_hpa(hpa_path)
+    deployment, container_index = _load_deployment(deployment_path, APP_CONTAINER)
+    if hpa.target_kind != "Deployment" or hpa.target_name != deployment.name:
+        raise ConfigError(
+            str(hpa_path),
+            ("spec", "scaleTargetRef"),
+            f"targets {hpa.target_kind}/{hpa.target_name}, not the bundled Deployment",
+            f"Deployment/{deployment.name}",
+        )
+    for metric in hpa.metrics:
+        if deployment.requests.get(metric.resource) is None:
+            requests_field = ("resources", "requests", metric.resource)
+            raise ConfigError(
+                str(deployment_path),
+                ("spec", "template", "spec", "containers", container_index, *requests_field),
+                f"missing, but the HPA ({hpa_path.name}) scales on {metric.resource} utilization",
+                "a quantity; utilization is usage divided by this request",
+            )
+    return ScalingSpec(hpa=hpa, deployment=deployment)
