@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.utils import PlotlyJSONEncoder
 
 from harness.report.formatting import format_number, is_partial
 from harness.report.results import ReplicaPoint, RunResult, RunStatus, StageRow
@@ -59,6 +61,7 @@ REPLICA_PALETTE = (
     "#bab0ac",
 )
 
+TEMPLATE = "plotly_white"
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -67,7 +70,26 @@ class Chart:
     id: str  # the HTML element id, stable: "chart-throughput"
     title: str
     caption: str
-    figure: go.Figure
+    data: list[dict[str, Any]]  # plotly traces, plain JSON
+    layout: dict[str, Any]  # plotly layout, plain JSON (the template expanded)
+
+
+def _scatter(**props: Any) -> dict[str, Any]:
+    """A scatter trace as plain JSON. Traces are not run through plotly's validators, which
+    cost more than the rest of the report for a long run; tests validate them instead."""
+    return {"type": "scatter", **props}
+
+
+def _finish(layout: dict[str, Any]) -> dict[str, Any]:
+    """The layout validated by plotly (the template is added once, by build_charts)."""
+    validated = go.Layout(layout).to_plotly_json()
+    return json.loads(json.dumps(validated, cls=PlotlyJSONEncoder))
+
+
+def _template() -> dict[str, Any]:
+    """plotly_white, expanded: plotly.js knows templates only as objects, not by name."""
+    template = pio.templates[TEMPLATE].to_plotly_json()
+    return json.loads(json.dumps(template, cls=PlotlyJSONEncoder))
 
 
 def _finite(value: float | None) -> float | None:
@@ -194,7 +216,6 @@ def _base_layout(result: RunResult, y_title: str, x_end: float) -> dict[str, Any
             }
         )
     return {
-        "template": "plotly_white",
         "height": 320,
         "margin": {"l": 64, "r": 64, "t": 44, "b": 44},
         "font": {"family": _FONT, "size": 12, "color": COLORS["text"]},
@@ -239,9 +260,9 @@ def _throughput(result: RunResult, x_end: float) -> Chart:
         "showgrid": False,
         "zeroline": False,
     }
-    figure = go.Figure(layout=layout)
-    figure.add_trace(
-        go.Scatter(
+    traces: list[dict[str, Any]] = []
+    traces.append(
+        _scatter(
             x=t,
             y=[_finite(p.rps) for p in result.timeline],
             name="requests/s",
@@ -250,8 +271,8 @@ def _throughput(result: RunResult, x_end: float) -> Chart:
             hovertemplate="%{y:,.1f} req/s<extra></extra>",
         )
     )
-    figure.add_trace(
-        go.Scatter(
+    traces.append(
+        _scatter(
             x=t,
             y=[p.users for p in result.timeline],
             name="users",
@@ -267,7 +288,8 @@ def _throughput(result: RunResult, x_end: float) -> Chart:
         "Throughput and users",
         f"Requests per second (left axis) and simulated users (right). Peak "
         f"{format_number(peak, 'req/s')}.",
-        figure,
+        traces,
+        _finish(layout),
     )
 
 
@@ -339,10 +361,10 @@ def _latency(result: RunResult, x_end: float) -> Chart:
     top = max([p.p99_ms for p in result.timeline] + [v for _, v in lines], default=0.0)
     layout["yaxis"]["range"] = [0, top * 1.12 if top > 0 else 1]
     layout["yaxis"]["rangemode"] = "normal"
-    figure = go.Figure(layout=layout)
+    traces: list[dict[str, Any]] = []
     for name, attr in (("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms")):
-        figure.add_trace(
-            go.Scatter(
+        traces.append(
+            _scatter(
                 x=t,
                 y=[_finite(getattr(p, attr)) for p in result.timeline],
                 name=name,
@@ -354,7 +376,7 @@ def _latency(result: RunResult, x_end: float) -> Chart:
     caption = "Client-side latency percentiles per interval (HdrHistogram)."
     if lines:
         caption += " Dashed lines: the SLO thresholds of the latency checks."
-    return Chart("chart-latency", "Latency percentiles", caption, figure)
+    return Chart("chart-latency", "Latency percentiles", caption, traces, _finish(layout))
 
 
 def _errors(result: RunResult, x_end: float) -> Chart:
@@ -367,9 +389,9 @@ def _errors(result: RunResult, x_end: float) -> Chart:
     top = max([p.error_percent for p in result.timeline] + [v for _, v in lines], default=0.0)
     layout["yaxis"]["range"] = [0, max(top * 1.15, 1.0)]
     layout["yaxis"]["rangemode"] = "normal"
-    figure = go.Figure(layout=layout)
-    figure.add_trace(
-        go.Scatter(
+    traces: list[dict[str, Any]] = []
+    traces.append(
+        _scatter(
             x=t,
             y=[_finite(p.error_percent) for p in result.timeline],
             name="errors",
@@ -384,7 +406,8 @@ def _errors(result: RunResult, x_end: float) -> Chart:
         "chart-errors",
         "Error rate",
         "Share of requests that failed per interval.",
-        figure,
+        traces,
+        _finish(layout),
     )
 
 
@@ -395,17 +418,17 @@ def replica_colors(replicas: Iterable[ReplicaPoint]) -> dict[str, str]:
 
 def _per_replica(
     result: RunResult, x_end: float, attr: str, y_title: str, suffix: str
-) -> go.Figure:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     layout = _base_layout(result, y_title, x_end)
-    figure = go.Figure(layout=layout)
+    traces: list[dict[str, Any]] = []
     colors = replica_colors(result.replicas)
     series: dict[str, list[ReplicaPoint]] = {name: [] for name in colors}
     for point in result.replicas:
         series[point.replica].append(point)
     for name, points in series.items():
         points.sort(key=lambda p: p.t)
-        figure.add_trace(
-            go.Scatter(
+        traces.append(
+            _scatter(
                 x=[p.t for p in points],
                 y=[_finite(getattr(p, attr)) for p in points],
                 name=name,
@@ -415,7 +438,7 @@ def _per_replica(
                 hovertemplate=f"{name} %{{y:,.1f}}{suffix}<extra></extra>",
             )
         )
-    return figure
+    return traces, _finish(layout)
 
 
 def build_charts(result: RunResult) -> list[Chart]:
@@ -436,7 +459,7 @@ def build_charts(result: RunResult) -> list[Chart]:
                 "CPU per replica",
                 f"CPU use of each of the {count} replicas, in % of one core, from their "
                 "/api/metrics.",
-                _per_replica(result, x_end, "cpu_percent", "CPU (% of one core)", " %"),
+                *_per_replica(result, x_end, "cpu_percent", "CPU (% of one core)", " %"),
             )
         )
         charts.append(
@@ -444,9 +467,12 @@ def build_charts(result: RunResult) -> list[Chart]:
                 "chart-replica-rss",
                 "Memory per replica",
                 "Resident memory (RSS) of each replica.",
-                _per_replica(result, x_end, "rss_mb", "RSS (MB)", " MB"),
+                *_per_replica(result, x_end, "rss_mb", "RSS (MB)", " MB"),
             )
         )
+    if charts:
+        template = _template()
+        charts = [replace(c, layout={**c.layout, "template": template}) for c in charts]
     return charts
 
 
@@ -464,6 +490,4 @@ def missing_charts(result: RunResult) -> list[str]:
 
 def figure_json(chart: Chart) -> dict[str, Any]:
     """The figure as plain JSON data (data + layout), NaN-free, ready for Plotly.newPlot."""
-    text = chart.figure.to_json(validate=False)
-    data = json.loads(text)
-    return {"data": data.get("data", []), "layout": data.get("layout", {})}
+    return {"data": chart.data, "layout": chart.layout}

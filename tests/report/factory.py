@@ -207,6 +207,7 @@ def make_result(
     duration: float = 300.0,
     step: float = 2.0,
     replicas: int = 3,
+    replica_step: float = 5.0,
     extra: bool = True,
 ) -> RunResult:
     """kind: "passed", "failed", "interrupted" (partial, stopped at 40 %) or "empty"."""
@@ -222,7 +223,7 @@ def make_result(
         kind
     ]
     points = timeline(until, step, rows, slow=kind == "failed") if until else ()
-    replica_series = replica_points(until, max(step, 5.0), replicas) if until else ()
+    replica_series = replica_points(until, replica_step, replicas) if until else ()
     total_requests = int(sum(p.rps * step for p in points))
     total_failures = int(sum(p.rps * step * p.error_percent / 100 for p in points))
     per_request = {}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
+import pytest
+
 from harness.report.charts import (
     COLORS,
     build_charts,
@@ -108,3 +111,16 @@ def test_non_finite_values_become_gaps(result_factory):
     result = result.__class__(**{**result.__dict__, "timeline": timeline})
     p99 = figure_json(build_charts(result)[1])["data"][2]["y"]
     assert p99[3] is None
+
+
+def test_every_chart_passes_plotlys_validators(any_result):
+    """Traces are built as plain JSON for speed; plotly's own validators must still accept them."""
+    for chart in build_charts(any_result):
+        spec = figure_json(chart)
+        go.Figure(data=spec["data"], layout=spec["layout"])  # raises ValueError on a bad property
+        assert all(trace["type"] == "scatter" for trace in spec["data"])
+
+
+def test_validators_reject_a_bad_trace():
+    with pytest.raises(ValueError):
+        go.Figure(data=[{"type": "scatter", "x": [1], "colour": "red"}])
