@@ -41,9 +41,10 @@ def required_object(value: Any) -> Mapping[str, Any]:
 
 def text_field(body: Mapping[str, Any], field: str, *, max_length: int) -> str:
     value = body.get(field)
-    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > max_length:
         raise invalid(field, f"a non-empty string of at most {max_length} characters")
-    return value.strip()
+    return text
 
 
 def enum_field(body: Mapping[str, Any], field: str, kind: type[E]) -> E:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
-from ..asgi import ASGIApp, Message, Receive, Request, Response, Scope, Send
+from ..asgi import ASGIApp, Message, Receive, Request, Response, Scope, Send, error_response
 from ..context import AppContext
 from ..router import Mount, Route
 
@@ -35,9 +36,12 @@ def _with_cache_control(app: ASGIApp, prefix: str, cache_control: bytes) -> ASGI
                 ]
             await send(message)
 
-        await app(
-            {**scope, "root_path": scope.get("root_path", "") + prefix}, receive, send_with_header
-        )
+        child = {**scope, "root_path": scope.get("root_path", "") + prefix}
+        try:
+            await app(child, receive, send_with_header)
+        except HTTPException as exc:  # StaticFiles signals 404 and 405 by raising
+            code = "not_found" if exc.status_code == 404 else "static_error"
+            await error_response(exc.status_code, code, str(exc.detail)).send(send)
 
     return serve
 

@@ -91,6 +91,7 @@ class BlockingPool(Generic[C]):
         self._in_use = 0
         self._closed = True
         self._maintenance: asyncio.Task[None] | None = None
+        metrics.bind_pool(self.stats)
 
     # --- lifecycle ---
 

@@ -77,7 +77,6 @@ class SqliteTicketStore:
             on_error=_classify,
             metrics=metrics,
         )
-        metrics.bind_pool(self._pool.stats)
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics) -> SqliteTicketStore:
