@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import glob
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -24,8 +26,18 @@ def stack_copy(tmp_path: Path, bundled_stack: Path) -> Path:
     return target
 
 
+# Where Debian puts binaries that are not always on PATH (PostgreSQL's server programs, nginx).
+_FALLBACKS = ("/usr/sbin/{name}", "/usr/lib/postgresql/*/bin/{name}")
+
+
 def _require(name: str, package: str) -> str:
     path = shutil.which(name)
+    if path is None:
+        found = sorted(
+            (p for pattern in _FALLBACKS for p in glob.glob(pattern.format(name=name))),
+            key=lambda p: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", p)],
+        )
+        path = found[-1] if found else None
     if path is None:
         pytest.fail(f"`{name}` is required by this test and is not installed (install {package})")
     return path
