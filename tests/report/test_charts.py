@@ -40,7 +40,8 @@ def test_every_chart_shares_the_time_axis_and_shades_the_stages(result_factory):
     for chart in build_charts(result):
         layout = figure_json(chart)["layout"]
         assert layout["xaxis"]["range"] == [0, 300.0]
-        assert layout["xaxis"]["title"]["text"] == "seconds since start"
+        assert layout["xaxis"]["title"]["text"] == "time since the load started"
+        assert layout["xaxis"]["ticksuffix"] == " s"
         bands = [s for s in layout["shapes"] if s["type"] == "rect"]
         assert [(b["x0"], b["x1"]) for b in bands] == [(0.0, 60.0), (60.0, 240.0), (240.0, 300.0)]
         assert bands[1]["fillcolor"] == COLORS["steady"]
