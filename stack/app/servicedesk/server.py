@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+from types import FrameType
 
 import uvicorn
 
@@ -85,5 +87,18 @@ def serve(settings: Settings) -> int:
             }
         },
     )
-    server.run(sockets=sockets)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal; this handler turns
+    # that final re-raise into a clean exit (0), as orchestrators expect after a drain.
+    previous = signal.signal(signal.SIGTERM, _exit_after_drain)
+    try:
+        server.run(sockets=sockets)
+    except SystemExit as exc:
+        if exc.code != 0:
+            raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else 1
+
+
+def _exit_after_drain(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
