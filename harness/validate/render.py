@@ -115,6 +115,15 @@ def _strip_origin(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _redact_secret(body: dict[str, Any]) -> dict[str, Any]:
+    """Secret values never leave rendering (messages, reports): keep the keys, drop the values."""
+    if body.get("kind") == "Secret":
+        for field, placeholder in (("data", "cmVkYWN0ZWQ="), ("stringData", "redacted")):
+            if isinstance(body.get(field), dict):
+                body[field] = dict.fromkeys(body[field], placeholder)
+    return body
+
+
 def _render_one(kubectl: str, tree: Path, target: str, stack_k8s: Path) -> RenderedTarget:
     try:
         proc = subprocess.run(
@@ -141,7 +150,7 @@ def _render_one(kubectl: str, tree: Path, target: str, stack_k8s: Path) -> Rende
         if not isinstance(body, dict):
             continue
         file = _origin_file(body, target)
-        body = _strip_origin(body)
+        body = _redact_secret(_strip_origin(body))
         meta = body.get("metadata") or {}
         objects.append(
             K8sObject(
