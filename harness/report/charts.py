@@ -62,6 +62,7 @@ REPLICA_PALETTE = (
 )
 
 TEMPLATE = "plotly_white"
+SLO_HEADROOM = 4.0  # latency SLO lines more than this many times the highest p99 stay off-range
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -148,7 +149,8 @@ def _stage_shapes(stages: Sequence[StageRow], show_labels: bool) -> tuple[list[d
             }
         )
         if show_labels:
-            label = f"{stage.name} · steady" if stage.steady else stage.name
+            steady = stage.steady and "steady" not in stage.name.lower()
+            label = f"{stage.name} · steady" if steady else stage.name
             annotations.append(
                 {
                     "x": stage.start,
@@ -359,9 +361,29 @@ def _latency(result: RunResult, x_end: float) -> Chart:
     shapes, annotations = _threshold_shapes(lines, "ms")
     layout["shapes"] += shapes
     layout["annotations"] += annotations
-    top = max([p.p99_ms for p in result.timeline] + [v for _, v in lines], default=0.0)
+    data_top = max((v for p in result.timeline if (v := _finite(p.p99_ms)) is not None), default=0)
+    # a threshold far above the data would flatten it: leave such lines above the visible range
+    # (zooming out shows them) and say so, rather than draw every point near zero
+    shown = [v for _, v in lines if not data_top or v <= SLO_HEADROOM * data_top]
+    above = [(label, v) for label, v in lines if data_top and v > SLO_HEADROOM * data_top]
+    top = max([data_top, *shown])
     layout["yaxis"]["range"] = [0, top * 1.12 if top > 0 else 1]
     layout["yaxis"]["rangemode"] = "normal"
+    if above:
+        text = ", ".join(f"{label} {format_number(v, 'ms')}" for label, v in above)
+        layout["annotations"].append(
+            {
+                "x": 1,
+                "xref": "paper",
+                "xanchor": "right",
+                "y": 1,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "text": f"SLO {text}: above the chart ↑",
+                "showarrow": False,
+                "font": {"size": 11, "color": COLORS["stage_text"]},
+            }
+        )
     traces: list[dict[str, Any]] = []
     for name, attr in (("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms")):
         traces.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -12,16 +13,18 @@ from harness.report.formatting import (
     STATUS_HEADLINES,
     checks_in_report_order,
     format_observed,
+    format_seconds,
     format_threshold,
     format_window,
     partial_notice,
     verdict_counts,
 )
 from harness.report.results import RunResult, RunStatus
-from harness.verify.check import Verdict
+from harness.verify.check import CheckResult, Verdict
 
 __all__ = ["STATUS_STYLES", "VERDICT_STYLES", "print_verdict", "status_line", "verdict_table"]
 
+WIDE = 120  # columns from which the title gets a column of its own
 VERDICT_STYLES = {Verdict.PASS: "bold green", Verdict.FAIL: "bold red", Verdict.SKIPPED: "yellow"}
 STATUS_STYLES = {
     RunStatus.PASSED: "bold green",
@@ -31,9 +34,14 @@ STATUS_STYLES = {
 }
 
 
-def verdict_table(result: RunResult) -> Table:
-    """id, title, verdict (coloured), observed, threshold and window of every check."""
+def verdict_table(result: RunResult, width: int | None = None) -> Table:
+    """id, title, verdict (coloured), observed, threshold and window of every check.
+
+    On a terminal narrower than WIDE (`width`, e.g. console.width), the title goes under the id
+    instead of in a column of its own, so no column is squeezed to a few letters.
+    """
     counts = verdict_counts(result.checks)
+    compact = width is not None and width < WIDE
     table = Table(
         title=f"Checks: run {result.run_id} ({result.scenario} on {result.stack})",
         caption=(
@@ -42,29 +50,47 @@ def verdict_table(result: RunResult) -> Table:
         ),
         title_justify="left",
         caption_justify="left",
+        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
+        pad_edge=not compact,
     )
-    table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column("title")
+    longest_id = max((len(c.id) for c in result.checks), default=2)
+    table.add_column(
+        "id" if not compact else "id / title", no_wrap=not compact, min_width=longest_id
+    )
+    if not compact:
+        table.add_column("title")
     table.add_column("verdict", no_wrap=True)
     table.add_column("observed", justify="right", no_wrap=True)
     table.add_column("threshold", justify="right", no_wrap=True)
-    table.add_column("window")
+    table.add_column("window", min_width=10)
     for check in checks_in_report_order(result.checks):
         verdict = Text(check.verdict.value.upper(), style=VERDICT_STYLES[check.verdict])
+        ident = Text(check.id, style="cyan")
         title = Text(check.title)
         if check.verdict is Verdict.SKIPPED and check.reason:
             title.append(f"\n{check.reason}", style="dim")
+        if compact:
+            ident.append("\n")
+            ident.append_text(title)
+        cells = [ident] if compact else [ident, title]
         table.add_row(
-            check.id,
-            title,
+            *cells,
             verdict,
             format_observed(check),
             format_threshold(check),
-            format_window(check.window),
+            _window(check, compact),
         )
     if not result.checks:
-        table.add_row(Text("no checks were evaluated", style="dim"), "", "", "", "", "")
+        empty: list[Text | str] = [Text("no checks were evaluated", style="dim")]
+        table.add_row(*empty, *("" for _ in table.columns[1:]))
     return table
+
+
+def _window(check: CheckResult, compact: bool) -> str:
+    if not compact or check.window is None:
+        return format_window(check.window)
+    window = check.window
+    return f"{format_seconds(window.start)}–{format_seconds(window.end)} s\n{window.label}"
 
 
 def status_line(result: RunResult, report: Path | None = None) -> Text:
@@ -84,7 +110,7 @@ def print_verdict(result: RunResult, console: Console, report: Path | None = Non
 
     `report` is the report folder or its report.html; pass it whenever a report was written.
     """
-    console.print(verdict_table(result))
+    console.print(verdict_table(result, width=console.width))
     notice = partial_notice(result)
     if notice:
         console.print(Text(notice, style="yellow"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import plotly.graph_objects as go
 import pytest
 
@@ -125,3 +127,23 @@ def test_every_chart_passes_plotlys_validators(any_result):
 def test_validators_reject_a_bad_trace():
     with pytest.raises(ValueError):
         go.Figure(data=[{"type": "scatter", "x": [1], "colour": "red"}])
+
+
+def test_far_away_thresholds_stay_above_the_visible_range(result_factory):
+    result = result_factory("passed")
+    far = replace(result.checks[1], threshold=20_000.0)  # slo.latency.p99
+    result = replace(result, checks=(result.checks[0], far, *result.checks[2:]))
+    layout = figure_json(build_charts(result)[1])["layout"]
+    top = layout["yaxis"]["range"][1]
+    data_top = max(p.p99_ms for p in result.timeline)
+    assert 500.0 < top < 20_000.0 and top >= data_top
+    texts = [a["text"] for a in layout["annotations"]]
+    assert "SLO p99 20,000 ms: above the chart ↑" in texts
+    assert "SLO p95 500 ms" in texts  # near enough to draw
+
+
+def test_a_steady_stage_named_steady_is_not_labelled_twice(result_factory):
+    result = result_factory("passed")
+    stages = (result.stages[0], replace(result.stages[1], name="steady"), result.stages[2])
+    layout = figure_json(build_charts(replace(result, stages=stages))[0])["layout"]
+    assert [a["text"] for a in layout["annotations"]][:3] == ["ramp-up", "steady", "ramp-down"]

@@ -60,3 +60,23 @@ def test_status_line_is_coloured_by_status(result_factory):
     assert status_line(result_factory("passed")).style == "bold green"
     assert status_line(result_factory("failed")).style == "bold red"
     assert status_line(result_factory("interrupted")).style == "bold yellow"
+
+
+def test_narrow_terminal_keeps_every_id_whole_and_fits(result_factory):
+    result = result_factory("failed")
+    console = Console(record=True, width=80, color_system=None)
+    print_verdict(result, console, Path("reports/run-7/report.html"))
+    text = console.export_text()
+    assert all(len(line) <= 80 for line in text.splitlines())
+    for check in result.checks:
+        assert check.id in text  # not cut to "slo.group.write…"
+    assert "p99 latency, all" in text  # the title sits under the id
+    assert "210–300 s" in text and "sliding 60s" in text
+    table = verdict_table(result, width=80)
+    assert [c.header for c in table.columns] == [
+        "id / title",
+        "verdict",
+        "observed",
+        "threshold",
+        "window",
+    ]
