@@ -26,7 +26,7 @@ def test_table_columns_and_failures_first(result_factory):
         "threshold",
         "window",
     ]
-    ids = list(table.columns[0].cells)
+    ids = [cell.plain for cell in table.columns[0].cells]
     assert ids[:2] == ["slo.latency.p99", "slo.error-rate"]
     verdicts = list(table.columns[2].cells)
     assert [v.plain for v in verdicts] == ["FAIL", "FAIL", "PASS", "PASS", "PASS", "SKIPPED"]
