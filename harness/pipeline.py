@@ -15,7 +15,8 @@ from pathlib import Path
 from rich.console import Console
 
 from harness import paths
-from harness.collect.scrape import Scrape, Scraper
+from harness.collect.instruments import Evidence, Instruments
+from harness.config.appsettings import bundled_app_settings
 from harness.config.model import RunOptions, Scenario, SloSpec
 from harness.errors import HarnessError, Interrupted, UsageError
 from harness.load.progress import LiveProgress
@@ -28,7 +29,7 @@ from harness.report.results import RunResult, RunStatus
 from harness.stack.backend import Endpoints, StackBackend
 from harness.status import ExitStatus
 from harness.verify.check import CheckResult, exit_status_for
-from harness.verify.slo import slo_checks
+from harness.verify.suite import run_checks
 
 __all__ = ["RunPlan", "execute", "make_backend"]
 
@@ -52,20 +53,27 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
         if not options.target:
             raise UsageError("--stack external needs --target URL")
         return ExternalStack(options.target)
-    if options.stack == "embedded":
+    if options.stack in ("embedded", "local"):
         from harness.config.k8s import load_deployment
         from harness.stack.embedded import EmbeddedStack, ProbeSpec
+        from harness.stack.local import LocalStack
 
         deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
-        return EmbeddedStack(
-            replicas=options.replicas or deployment.replicas,
-            log_dir=log_dir,
-            settings=plan.scenario.app_settings,
-            seed=plan.scenario.seed,
+        common = {
+            "replicas": options.replicas or deployment.replicas,
+            "log_dir": log_dir,
+            "settings": plan.scenario.app_settings,
+            "seed": plan.scenario.seed,
             # The Deployment's startup probe attempts, on a one-second local clock.
-            probe=ProbeSpec(attempts=deployment.startup_failure_threshold or 30, period=1.0),
-        )
-    raise UsageError(f"--stack {options.stack}: not available in this version (allowed: embedded, external)")
+            "probe": ProbeSpec(attempts=deployment.startup_failure_threshold or 30, period=1.0),
+        }
+        if options.stack == "local":
+            return LocalStack(**common, database_url=options.database_url,
+                              redis_url=options.redis_url)
+        return EmbeddedStack(**common)
+    raise UsageError(
+        f"--stack {options.stack}: not available in this version (allowed: embedded, local, external)"
+    )
 
 
 def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunResult:
@@ -76,10 +84,10 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     stages = plan_stages(plan.scenario.stages, plan.scenario.steady_stage_indexes())
     started_at = time.time()
     endpoints: Endpoints | None = None
-    scraper: Scraper | None = None
+    instruments: Instruments | None = None
     runner: LoadRunner | None = None
     load: LoadResult | None = None
-    scrapes: tuple[Scrape, ...] = ()
+    evidence = Evidence(scrapes=())
     checks: tuple[CheckResult, ...] = ()
     notes: list[str] = []
     failure: BaseException | None = None
@@ -96,9 +104,9 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
         with live:
             live.set_phase(f"bringing the {plan.options.stack} stack up")
             endpoints = backend.up()
-            scraper = Scraper(lambda: backend.endpoints().replicas,
-                              interval=plan.options.scrape_interval)
-            scraper.start()
+            instruments = Instruments(backend, scrape_interval=plan.options.scrape_interval,
+                                      autoscaling=plan.scenario.autoscaling)
+            instruments.start(duration=plan.scenario.duration + 120)
             live.set_phase("driving load")
             runner = LoadRunner(
                 stages=stages,
@@ -109,8 +117,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             )
             load = runner.run(on_interval=live.interval)
             live.set_phase("collecting")
-            scrapes = scraper.stop()
-        checks = slo_checks(load, plan.slo)
+            evidence = instruments.stop()
+        checks = _checks(plan, load, evidence, backend)
         status = RunStatus.FAILED if exit_status_for(checks) else RunStatus.PASSED
     except (KeyboardInterrupt, Interrupted) as exc:
         failure = exc if isinstance(exc, Interrupted) else Interrupted()
@@ -121,9 +129,9 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
         status = RunStatus.ERROR
         notes.append(f"The run stopped: {exc}")
     finally:
-        if scraper is not None and not scrapes:
+        if instruments is not None:
             with contextlib.suppress(Exception):
-                scrapes = scraper.stop()
+                evidence = instruments.stop()
         if runner is not None:
             runner.stop()
             if load is None:
@@ -131,7 +139,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
         with _still_interruptible():
             backend.down()
     if load is not None and status is RunStatus.INTERRUPTED and load.intervals:
-        checks = slo_checks(load, plan.slo)
+        with contextlib.suppress(Exception):
+            checks = _checks(plan, load, evidence, backend)
     if load is None:
         load = LoadResult(started_at, time.time(), (), (), windows(stages), interrupted=True)
     result = assemble(
@@ -144,15 +153,47 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
         started_at=started_at,
         ended_at=time.time(),
         load=load,
-        scrapes=scrapes,
+        scrapes=evidence.scrapes,
         checks=checks,
         endpoints={k: redact(v) for k, v in (endpoints.describe() if endpoints else {}).items()},
-        notes=[redact(n) for n in notes],
+        notes=[redact(n) for n in [*notes, *evidence.notes]],
+        extra=_extra(evidence, load),
     )
     _write(result, folder)
     if failure is not None:
         raise failure
     return result
+
+
+def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence,
+            backend: StackBackend) -> tuple[CheckResult, ...]:
+    postgres = getattr(backend, "postgres", None)
+    return run_checks(
+        load,
+        plan.slo,
+        evidence,
+        app_settings={**bundled_app_settings(), **plan.scenario.app_settings},
+        startup_budget=float(getattr(getattr(backend, "probe", None), "attempts", 30)),
+        max_connections=(postgres.max_connections, postgres.reserved_connections)
+        if postgres is not None else None,
+        cache_is_remote=plan.options.stack == "local",
+    )
+
+
+def _extra(evidence: Evidence, load: LoadResult) -> dict[str, object]:
+    extra: dict[str, object] = {}
+    if evidence.autoscaler is not None:
+        extra["scaling"] = evidence.autoscaler.section(load.started_at)
+    if evidence.connections:
+        extra["connections"] = {
+            "samples": [
+                {"t": round(r.t - load.started_at, 3), "total": r.value.total,
+                 "active": r.value.active, "idle": r.value.idle}
+                for r in evidence.connections
+            ],
+            "failed_samples": evidence.connection_failures,
+        }
+    return extra
 
 
 def _exit_for(status: RunStatus) -> ExitStatus:

@@ -4,7 +4,9 @@ Precedence, everywhere: command-line flag > HARNESS_* environment variable > fil
 """
 
 __all__ = [
+    "ENV_DATABASE_URL",
     "ENV_DEBUG",
+    "ENV_REDIS_URL",
     "ENV_REPORT_DIR",
     "ENV_ROOT",
     "ENV_STACK",
@@ -21,6 +23,8 @@ ENV_STACK = "HARNESS_STACK"
 ENV_TARGET = "HARNESS_TARGET"
 ENV_WORKERS = "HARNESS_WORKERS"
 ENV_DEBUG = "HARNESS_DEBUG"
+ENV_DATABASE_URL = "HARNESS_DATABASE_URL"
+ENV_REDIS_URL = "HARNESS_REDIS_URL"
 
 # Values of these never reach a log, a report or results.json (see harness.redact).
 SECRET_ENV_VARS = (

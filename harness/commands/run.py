@@ -22,6 +22,7 @@ __all__ = ["Stack", "new_run_id", "register"]
 
 class Stack(StrEnum):
     embedded = "embedded"
+    local = "local"
     external = "external"
 
 
@@ -43,6 +44,14 @@ def register(app: typer.Typer) -> None:
         target: str | None = typer.Option(
             None, "--target", envvar=settings.ENV_TARGET, metavar="URL",
             help="Drive an already-running stack at URL (the external backend).",
+        ),
+        database_url: str | None = typer.Option(
+            None, "--database-url", envvar=settings.ENV_DATABASE_URL, metavar="URL",
+            help="--stack local: use this PostgreSQL instead of starting one.",
+        ),
+        redis_url: str | None = typer.Option(
+            None, "--redis-url", envvar=settings.ENV_REDIS_URL, metavar="URL",
+            help="--stack local: use this Redis instead of starting one.",
         ),
         duration: str | None = typer.Option(
             None, "--duration", "-d", metavar="DURATION",
@@ -82,9 +91,13 @@ def register(app: typer.Typer) -> None:
         if chosen_stack == Stack.external.value and not target:
             raise UsageError("--stack external: needs --target URL")
         spec = loaded.slo.apply(load_slo(slo))
+        if (database_url or redis_url) and chosen_stack != Stack.local.value:
+            raise UsageError("--database-url and --redis-url go with --stack local")
         options = RunOptions(
             stack=chosen_stack,
             target=target,
+            database_url=database_url,
+            redis_url=redis_url,
             replicas=replicas,
             duration=loaded.duration,
             report_dir=(report_dir or paths.reports_dir()).resolve(),

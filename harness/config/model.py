@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from harness.config.durations import parse_duration
 
 __all__ = [
+    "AutoscalingSpec",
     "Duration",
     "GroupObjective",
     "LatencyObjective",
@@ -117,6 +118,15 @@ class SeedSpec(_Frozen):
     customers: int = Field(default=300, ge=1, le=100_000)
 
 
+class AutoscalingSpec(_Frozen):
+    """The local autoscaler (embedded and local backends). The HPA's numbers come from the
+    bundled manifest; a scenario may only shorten the clock, as tests do."""
+
+    enabled: bool = True
+    sync_period: Duration = Field(default=15.0, gt=0)  # Kubernetes' --horizontal-pod-autoscaler-sync-period
+    scale_down_window: Duration | None = Field(default=None, ge=0)  # None: the manifest's
+
+
 class Scenario(_Frozen):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str
@@ -126,6 +136,7 @@ class Scenario(_Frozen):
     # Extra settings for the app's replicas (same keys as the ConfigMap), e.g. a seeded defect.
     app_settings: dict[str, str] = Field(default_factory=dict)
     seed: SeedSpec = SeedSpec()
+    autoscaling: AutoscalingSpec = AutoscalingSpec()
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -160,6 +171,8 @@ class RunOptions(_Frozen):
 
     stack: Literal["embedded", "local", "compose", "k8s", "external"] = "embedded"
     target: str | None = None
+    database_url: str | None = None  # local: an existing PostgreSQL instead of starting one
+    redis_url: str | None = None  # local: an existing Redis instead of starting one
     replicas: int | None = Field(default=None, ge=1, le=64)
     duration: Duration | None = Field(default=None, gt=0)
     report_dir: Path

@@ -23,6 +23,7 @@ from harness import paths
 from harness.config.appsettings import bundled_app_settings
 from harness.config.model import SeedSpec
 from harness.errors import StackError
+from harness.redact import redact_url
 from harness.stack import processes
 from harness.stack.backend import Endpoints, Replica
 from harness.stack.processes import ManagedProcess
@@ -60,6 +61,8 @@ class EmbeddedStack:
         settings: Mapping[str, str] | None = None,
         seed: SeedSpec | None = None,
         probe: ProbeSpec | None = None,
+        database_url: str | None = None,
+        cache_url: str | None = None,
     ) -> None:
         if replicas < 1:
             raise StackError("the embedded stack needs at least one replica")
@@ -68,6 +71,8 @@ class EmbeddedStack:
         self.settings = dict(settings or {})
         self.seed = seed or SeedSpec()
         self.probe = probe or ProbeSpec()
+        self.database_url = database_url  # None: SQLite in the work folder
+        self.cache_url = cache_url  # None: the in-memory LRU
         self.work_dir: Path | None = None
         self.service_port: int | None = None
         self._replicas: list[ManagedProcess] = []
@@ -79,10 +84,14 @@ class EmbeddedStack:
     # -- settings -----------------------------------------------------------------------------
 
     def _database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
         assert self.work_dir is not None  # noqa: S101 - set by up()
         return f"sqlite:///{self.work_dir / 'servicedesk.db'}"
 
-    def app_environment(self, admin_port: int | None = None) -> dict[str, str]:
+    def app_environment(
+        self, admin_port: int | None = None, replica: str | None = None
+    ) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "HARNESS_"))}
         env.update(bundled_app_settings())
         env.update(
@@ -90,7 +99,7 @@ class EmbeddedStack:
                 "APP_ENV": "development",
                 "HOST": HOST,
                 "DATABASE_URL": self._database_url(),
-                "CACHE_URL": "memory://",
+                "CACHE_URL": self.cache_url or "memory://",
                 "UPLOADS_DIR": str(self.work_dir / "uploads") if self.work_dir else "uploads",
                 "LOG_FORMAT": "json",
                 "ADMIN_TOKEN": self._admin_token,
@@ -104,6 +113,8 @@ class EmbeddedStack:
             env["REUSE_PORT"] = "true"
         if admin_port is not None:
             env["ADMIN_PORT"] = str(admin_port)
+        if replica is not None:
+            env["HOSTNAME"] = replica  # as a pod's name: the app labels its DB sessions with it
         return env
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -150,7 +161,7 @@ class EmbeddedStack:
             process = processes.start(
                 name,
                 [sys.executable, "-m", "servicedesk", "serve"],
-                env=self.app_environment(admin_port=port),
+                env=self.app_environment(admin_port=port, replica=name),
                 log_path=self.log_dir / f"{name}.log",
             )
             self._ports[name] = port
@@ -182,19 +193,22 @@ class EmbeddedStack:
                     return False
         return True
 
-    def endpoints(self) -> Endpoints:
+    def current_replicas(self) -> tuple[Replica, ...]:
         with self._lock:
-            replicas = tuple(
+            return tuple(
                 Replica(name=p.name, url=f"http://{HOST}:{self._ports[p.name]}", pid=p.pid)
                 for p in self._replicas
                 if p.alive()
             )
+
+    def endpoints(self) -> Endpoints:
+        replicas = self.current_replicas()
         return Endpoints(
             backend=self.name,
             service_url=f"http://{HOST}:{self.service_port}",
             replicas=replicas,
-            database="sqlite (embedded)",
-            cache="in-memory LRU",
+            database=redact_url(self.database_url) if self.database_url else "sqlite (embedded)",
+            cache=self.cache_url or "in-memory LRU",
             tokens_file=str(self.tokens_file) if getattr(self, "tokens_file", None) else None,
         )
 

@@ -1,0 +1,1 @@
+"""Real servers the `local` backend starts from the binaries on this machine."""

@@ -1,0 +1,130 @@
+"""Connection-pooling checks: pool size against its max, acquire waits and timeouts, server
+connections against max_connections, the static connection budget, and cache errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from harness.collect.series import ServerSeries, counter_increase, histogram_quantile
+from harness.verify.check import CheckResult, Verdict, Window
+
+__all__ = ["PoolSettings", "ServerConnections", "pooling_checks"]
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """The effective settings of the run (ConfigMap keys, with the scenario's overrides)."""
+
+    pool_max: int
+    acquire_timeout: float
+    redis_max_retries: int
+
+    @classmethod
+    def from_app_settings(cls, settings: Mapping[str, str]) -> PoolSettings:
+        return cls(
+            pool_max=int(settings.get("DB_POOL_MAX", "50")),
+            acquire_timeout=float(settings.get("DB_POOL_ACQUIRE_TIMEOUT_SECONDS", "5")),
+            redis_max_retries=int(settings.get("REDIS_MAX_RETRIES", "3")),
+        )
+
+
+@dataclass(frozen=True)
+class ServerConnections:
+    """What the database server said (pg_stat_activity), for a server the harness runs."""
+
+    max_connections: int
+    reserved: int
+    peak: int
+    samples: int
+
+
+def _check(check_id: str, title: str, observed: float | None, threshold: float, unit: str,
+           window: Window, evidence: str, *, at_most: bool = True) -> CheckResult:
+    if observed is None:
+        return CheckResult(check_id, title, Verdict.SKIPPED, None, threshold, unit,
+                           "<=" if at_most else ">=", window, evidence, reason=evidence)
+    ok = observed <= threshold if at_most else observed >= threshold
+    return CheckResult(check_id, title, Verdict.PASS if ok else Verdict.FAIL, round(observed, 4),
+                       threshold, unit, "<=" if at_most else ">=", window, evidence)
+
+
+def pooling_checks(
+    series: ServerSeries,
+    settings: PoolSettings,
+    *,
+    window: Window,
+    latency_budget_ms: float | None,
+    max_replicas: int | None = None,
+    server: ServerConnections | None = None,
+    cache_is_remote: bool = False,
+) -> tuple[CheckResult, ...]:
+    checks: list[CheckResult] = []
+    size = series.gauge_max("servicedesk_db_pool_size")
+    in_use = series.gauge_max("servicedesk_db_pool_connections_in_use")
+    peak = max((v for v in (size, in_use) if v is not None), default=None)
+    checks.append(_check(
+        "pool.max-in-use", "Connections per replica never above the pool max", peak,
+        float(settings.pool_max), "connections", window,
+        f"largest pool on any replica: {size:g} open, {in_use:g} in use; "
+        f"DB_POOL_MAX {settings.pool_max}" if peak is not None else "the app exported no pool gauges",
+    ))
+    timeouts = counter_increase(series, "servicedesk_db_pool_acquire_timeouts_total")
+    checks.append(_check(
+        "pool.acquire-timeouts", "No connection-acquire timeouts", timeouts, 0.0, "timeouts", window,
+        f"{timeouts:g} requests waited longer than {settings.acquire_timeout:g}s for a connection",
+    ))
+    wait99 = histogram_quantile(series, "servicedesk_db_pool_acquire_wait_seconds", 0.99)
+    checks.append(_check(
+        "pool.acquire-wait-p99", "Acquire-wait p99 below the acquire timeout",
+        wait99, settings.acquire_timeout, "s", window,
+        f"p99 wait for a pooled connection {wait99 * 1000:.1f} ms; timeout "
+        f"{settings.acquire_timeout:g}s" if wait99 is not None else "no acquire-wait histogram",
+    ))
+    if latency_budget_ms is not None:
+        # Waiting for a connection should be a small part of the request's latency budget;
+        # a pool too small for the load shows up here long before timeouts fire.
+        budget = round(latency_budget_ms * 0.1 / 1000.0, 6)
+        wait95 = histogram_quantile(series, "servicedesk_db_pool_acquire_wait_seconds", 0.95)
+        checks.append(_check(
+            "pool.acquire-wait-p95", "Acquire-wait p95 within 10 % of the latency SLO",
+            wait95, budget, "s", window,
+            f"p95 wait for a pooled connection {wait95 * 1000:.1f} ms; 10 % of the "
+            f"{latency_budget_ms:g} ms p95 SLO is {budget * 1000:.1f} ms"
+            if wait95 is not None else "no acquire-wait histogram",
+        ))
+    if server is not None:
+        limit = server.max_connections - server.reserved
+        checks.append(_check(
+            "pool.server-connections", "Server connections within max_connections",
+            float(server.peak), float(limit), "connections", window,
+            f"peak {server.peak} client connections in pg_stat_activity over {server.samples} "
+            f"samples; max_connections {server.max_connections} - "
+            f"{server.reserved} reserved = {limit}",
+        ))
+        if max_replicas is not None:
+            needed = max_replicas * settings.pool_max
+            evidence = (f"HPA maxReplicas {max_replicas} x DB_POOL_MAX {settings.pool_max} = "
+                        f"{needed} connections against {limit} available "
+                        f"(max_connections {server.max_connections} - {server.reserved} reserved)")
+            if needed > limit:
+                fit = max(limit // max_replicas, 1)
+                evidence += (f"; at full scale the pools would be refused connections. Remedy: "
+                             f"DB_POOL_MAX <= {fit}, PgBouncer in transaction mode in front of "
+                             f"PostgreSQL, or a larger max_connections")
+            checks.append(_check("pool.connection-budget", "Connection budget at full scale",
+                                 float(needed), float(limit), "connections", window, evidence))
+    if cache_is_remote:
+        errors = counter_increase(series, "servicedesk_cache_errors_total")
+        retries = counter_increase(series, "servicedesk_cache_retries_total")
+        checks.append(_check(
+            "cache.errors", "Redis answered (no cache errors)", errors, 0.0, "errors", window,
+            f"{errors:g} cache operations failed after retries; {retries:g} retries in all "
+            f"(at most {settings.redis_max_retries} per operation, exponential backoff)",
+        ))
+    return tuple(checks)
+
+
+def peak_connections(samples: Sequence[int]) -> int:
+    return max(samples, default=0)

@@ -1,0 +1,58 @@
+"""Every check a run gets, chosen by what the run had: SLO always; autoscaling when the local
+autoscaler ran; pooling when the app exported its pool; server connections when the harness ran
+the database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from harness.collect.instruments import Evidence
+from harness.collect.series import ServerSeries
+from harness.config.model import SloSpec
+from harness.load.records import LoadResult
+from harness.verify.autoscaling import autoscaling_checks
+from harness.verify.check import CheckResult
+from harness.verify.pooling import PoolSettings, ServerConnections, pooling_checks
+from harness.verify.slo import slo_checks, steady_window
+
+__all__ = ["run_checks"]
+
+
+def run_checks(
+    load: LoadResult,
+    slo: SloSpec,
+    evidence: Evidence,
+    *,
+    app_settings: Mapping[str, str],
+    startup_budget: float,
+    max_connections: tuple[int, int] | None = None,
+    cache_is_remote: bool = False,
+) -> tuple[CheckResult, ...]:
+    checks = list(slo_checks(load, slo))
+    scaler = evidence.autoscaler
+    if scaler is not None and scaler.decisions:
+        checks += autoscaling_checks(
+            scaler.decisions, scaler.counts, scaler.hpa, origin=load.started_at,
+            duration=load.duration, sync_period=scaler.autoscaler.sync_period_seconds,
+            startup_budget=startup_budget,
+        )
+    series = ServerSeries(evidence.scrapes, load.started_at)
+    if not series.metric("servicedesk_db_pool_size").empty:
+        server = None
+        if max_connections is not None and evidence.connections:
+            limit, reserved = max_connections
+            server = ServerConnections(
+                max_connections=limit, reserved=reserved,
+                peak=max(r.value.total for r in evidence.connections),
+                samples=len(evidence.connections),
+            )
+        checks += pooling_checks(
+            series,
+            PoolSettings.from_app_settings(app_settings),
+            window=steady_window(load),
+            latency_budget_ms=slo.latency.p95_ms,
+            max_replicas=scaler.hpa.max_replicas if scaler is not None else None,
+            server=server,
+            cache_is_remote=cache_is_remote,
+        )
+    return tuple(checks)
