@@ -62,7 +62,7 @@ class LocalStack:
         self.work_dir = Path(tempfile.mkdtemp(prefix="harness-local-"))
         database_url = self.database_url
         if database_url is None:
-            self.postgres = PostgresServer(work_dir=self.work_dir, log_dir=self.log_dir)
+            self.postgres = PostgresServer(log_dir=self.log_dir)
             database_url = self.postgres.start()
         redis_url = self.redis_url
         if redis_url is None:

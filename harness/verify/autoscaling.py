@@ -38,7 +38,7 @@ def autoscaling_checks(
 ) -> tuple[CheckResult, ...]:
     whole = Window(0.0, round(duration, 3), "whole run")
     checks = [_bounds(counts, hpa, whole)]
-    checks.append(_scale_up(decisions, counts, origin, whole, sync_period, startup_budget,
+    checks.append(_scale_up(decisions, counts, hpa, origin, whole, sync_period, startup_budget,
                             tolerance))
     window = float(hpa.scale_down.stabilization_window_seconds)
     checks.append(_stabilization(decisions, origin, window, whole))
@@ -62,8 +62,8 @@ def _bounds(counts: Sequence[ReplicaCount], hpa: HpaSpec, whole: Window) -> Chec
     )
 
 
-def _scale_up(decisions: Sequence[Decision], counts: Sequence[ReplicaCount], origin: float,
-              whole: Window, sync_period: float, startup_budget: float,
+def _scale_up(decisions: Sequence[Decision], counts: Sequence[ReplicaCount], hpa: HpaSpec,
+              origin: float, whole: Window, sync_period: float, startup_budget: float,
               tolerance: float) -> CheckResult:
     title = "Scale-up follows high utilization in bounded time"
     bound = round(2 * sync_period + startup_budget, 3)
@@ -77,9 +77,8 @@ def _scale_up(decisions: Sequence[Decision], counts: Sequence[ReplicaCount], ori
     first = hot[0]
     start_count = first.current
     reached = next((c for c in counts if c.t >= first.time and c.replicas > start_count), None)
-    at_max = start_count >= max(d.applied for d in decisions)
     if reached is None:
-        if at_max and first.applied <= start_count:
+        if start_count >= hpa.max_replicas:
             reason = f"already at the most replicas allowed ({start_count}) when utilization rose"
             return CheckResult("autoscaling.scale-up", title, Verdict.SKIPPED, None, bound, "s",
                                "<=", whole, reason, reason=reason)

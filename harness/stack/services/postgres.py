@@ -10,6 +10,7 @@ import pwd
 import secrets
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,12 +74,14 @@ class PostgresServer:
         settings: postgresql.conf values the server runs with.
     """
 
-    def __init__(self, *, work_dir: Path, log_dir: Path, settings: dict[str, str] | None = None,
+    def __init__(self, *, log_dir: Path, settings: dict[str, str] | None = None,
                  port: int | None = None) -> None:
-        self.work_dir = work_dir
+        # Its own folder in the system's temporary directory: when the harness runs as root,
+        # PostgreSQL runs as another user, who must be able to reach the folder.
+        self.work_dir = Path(tempfile.mkdtemp(prefix="harness-pg-"))
         self.log_dir = log_dir
-        self.data_dir = work_dir / "pgdata"
-        self.socket_dir = work_dir / "pgsocket"
+        self.data_dir = self.work_dir / "pgdata"
+        self.socket_dir = self.work_dir / "pgsocket"
         self.settings = dict(settings if settings is not None else scaled_settings())
         self.port = port or processes.free_port()
         self.password = secrets.token_urlsafe(18)
@@ -119,7 +122,6 @@ class PostgresServer:
 
     def start(self) -> str:
         prefix, uid = self._as_owner()
-        self.work_dir.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(exist_ok=True)
         if uid is not None:
             for folder in (self.work_dir, self.socket_dir):
@@ -205,3 +207,4 @@ class PostgresServer:
             # group kill escalates to SIGKILL after the timeout anyway.
             processes.stop(self._process, timeout=15)
             self._process = None
+        shutil.rmtree(self.work_dir, ignore_errors=True)
