@@ -32,7 +32,7 @@ from .models import (
 )
 from .settings import Settings
 from .sla import SlaPolicy
-from .store import StoreError, build_store
+from .store import Conflict, build_store
 from .timestamps import format_ts
 
 __all__ = ["SeedError", "SeedSpec", "SeedTokens", "generate", "seed_database", "write_tokens"]
@@ -199,15 +199,11 @@ async def seed_database(settings: Settings, spec: SeedSpec, tokens_out: Path) ->
             await store.ensure_user("admin", Role.ADMIN, admin_hash, format_ts(now))
         try:
             await store.bulk_load(batch)
-        except StoreError:
-            raise
-        except Exception as exc:
-            if "unique" in str(exc).lower():
-                raise SeedError(
-                    f"this database already holds the users of --seed {spec.seed}; "
-                    "use another seed or a fresh database"
-                ) from exc
-            raise
+        except Conflict as exc:
+            raise SeedError(
+                f"this database already holds the users of --seed {spec.seed}; "
+                "use another seed or a fresh database"
+            ) from exc
     finally:
         await store.close()
     write_tokens(tokens_out, tokens)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from ..metrics import Metrics
 from ..settings import Settings
-from .base import PoolTimeout, StoreError, StoreUnavailable, TicketStore
+from .base import Conflict, PoolTimeout, StoreError, StoreUnavailable, TicketStore
 
-__all__ = ["PoolTimeout", "StoreError", "StoreUnavailable", "TicketStore", "build_store"]
+__all__ = [
+    "Conflict",
+    "PoolTimeout",
+    "StoreError",
+    "StoreUnavailable",
+    "TicketStore",
+    "build_store",
+]
 
 
 def build_store(settings: Settings, metrics: Metrics) -> TicketStore:

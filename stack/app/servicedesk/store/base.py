@@ -21,11 +21,15 @@ from ..models import (
 )
 from ..timestamps import Timestamp
 
-__all__ = ["PoolTimeout", "StoreError", "StoreUnavailable", "TicketStore"]
+__all__ = ["Conflict", "PoolTimeout", "StoreError", "StoreUnavailable", "TicketStore"]
 
 
 class StoreError(Exception):
     """Base class of data-layer failures."""
+
+
+class Conflict(StoreError):
+    """A unique value (a token hash) already exists."""
 
 
 class PoolTimeout(StoreError):

@@ -31,8 +31,10 @@ from ..models import (
 )
 from ..settings import Settings
 from ..timestamps import Timestamp
-from . import sqlite_rows as rows
+from . import rows
+from .base import Conflict
 from .pool import BlockingPool, ErrorAction, PoolConfig
+from .sqlite_bulk import bulk_load
 from .sqlite_schema import SCHEMA_VERSION, STATEMENTS
 
 __all__ = ["SqliteTicketStore", "sqlite_path"]
@@ -177,7 +179,7 @@ class SqliteTicketStore:
         return await self._pool.run("open_counts", _open_counts)
 
     async def bulk_load(self, batch: SeedBatch) -> None:
-        await self._pool.run("bulk_load", rows.bulk_load, batch)
+        await self._pool.run("bulk_load", bulk_load, batch)
 
 
 # --- the blocking halves, run on worker threads ---
@@ -199,11 +201,14 @@ def _ping(conn: sqlite3.Connection) -> None:
 def _create_user(
     conn: sqlite3.Connection, name: str, role: Role, token_hash: str, now: Timestamp
 ) -> User:
-    row = conn.execute(
-        f"INSERT INTO users (name, role, token_hash, created_at) VALUES (?, ?, ?, ?) "
-        f"RETURNING {rows.USER_COLUMNS}",
-        (name, role.value, token_hash, now),
-    ).fetchall()[0]
+    try:
+        row = conn.execute(
+            f"INSERT INTO users (name, role, token_hash, created_at) VALUES (?, ?, ?, ?) "
+            f"RETURNING {rows.USER_COLUMNS}",
+            (name, role.value, token_hash, now),
+        ).fetchall()[0]
+    except sqlite3.IntegrityError as exc:
+        raise Conflict(f"a user with this token already exists: {exc}") from exc
     return rows.user(row)
 
 
@@ -333,9 +338,10 @@ def _list_comments(conn: sqlite3.Connection, ticket_id: int) -> tuple[Comment, .
     return tuple(map(rows.comment, found))
 
 
+# bm25 is negative, lower is better: title hits weigh 10x, descriptions 4x, comments 1x.
 _SEARCH_HITS = """
 WITH hits(ticket_id, rank) AS (
-    SELECT rowid, bm25(tickets_fts) FROM tickets_fts WHERE tickets_fts MATCH :q
+    SELECT rowid, bm25(tickets_fts, 10.0, 4.0) FROM tickets_fts WHERE tickets_fts MATCH :q
     UNION ALL
     SELECT c.ticket_id, bm25(comments_fts) FROM comments_fts
         JOIN comments AS c ON c.id = comments_fts.rowid WHERE comments_fts MATCH :q
