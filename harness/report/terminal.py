@@ -25,6 +25,7 @@ from harness.verify.check import CheckResult, Verdict
 __all__ = ["STATUS_STYLES", "VERDICT_STYLES", "print_verdict", "status_line", "verdict_table"]
 
 WIDE = 120  # columns from which the title gets a column of its own
+MAX_ID_WIDTH = 24
 VERDICT_STYLES = {Verdict.PASS: "bold green", Verdict.FAIL: "bold red", Verdict.SKIPPED: "yellow"}
 STATUS_STYLES = {
     RunStatus.PASSED: "bold green",
@@ -53,15 +54,17 @@ def verdict_table(result: RunResult, width: int | None = None) -> Table:
         box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
         pad_edge=not compact,
     )
-    longest_id = max((len(c.id) for c in result.checks), default=2)
-    table.add_column(
-        "id" if not compact else "id / title", no_wrap=not compact, min_width=longest_id
-    )
+    if compact:  # ids up to MAX_ID_WIDTH stay whole; longer ones fold rather than crop others
+        longest_id = max((len(c.id) for c in result.checks), default=2)
+        table.add_column("id / title", min_width=min(longest_id, MAX_ID_WIDTH), overflow="fold")
+    else:
+        table.add_column("id", no_wrap=True)
     if not compact:
         table.add_column("title")
     table.add_column("verdict", no_wrap=True)
-    table.add_column("observed", justify="right", no_wrap=True)
-    table.add_column("threshold", justify="right", no_wrap=True)
+    narrow = 12 if compact else None  # "2 connections" wraps after the number
+    table.add_column("observed", justify="right", no_wrap=not compact, max_width=narrow)
+    table.add_column("threshold", justify="right", no_wrap=not compact, max_width=narrow)
     table.add_column("window", min_width=10)
     for check in checks_in_report_order(result.checks):
         verdict = Text(check.verdict.value.upper(), style=VERDICT_STYLES[check.verdict])

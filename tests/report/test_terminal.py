@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -80,3 +81,18 @@ def test_narrow_terminal_keeps_every_id_whole_and_fits(result_factory):
         "threshold",
         "window",
     ]
+
+
+def test_narrow_terminal_folds_a_very_long_id_instead_of_cropping_the_window(result_factory):
+    result = result_factory("failed")
+    long_id = replace(
+        result.checks[3], id="autoscaling.scale-down-stabilization", unit="connections"
+    )
+    result = replace(result, checks=(*result.checks, long_id))
+    console = Console(record=True, width=80, color_system=None)
+    print_verdict(result, console)
+    lines = console.export_text().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    row = next(i for i, line in enumerate(lines) if "autoscaling.scale-down" in line)
+    assert lines[row].split()[0] + lines[row + 1].split()[0] == long_id.id  # folded, whole
+    assert "60–240 s" in lines[row] and "steady state" in lines[row + 1]
