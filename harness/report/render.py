@@ -111,7 +111,7 @@ def _humanize(key: str) -> str:
 
 
 def _plain(value: Any) -> str:
-    """A generic value as table text."""
+    """A generic value as table text: nested mappings as "key: value · …", one list item a line."""
     if value is None:
         return MISSING
     if isinstance(value, bool):
@@ -119,13 +119,19 @@ def _plain(value: Any) -> str:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        return f"{value:.6g}"
-    if isinstance(value, dict | list | tuple):
-        return json.dumps(value, sort_keys=True, default=str)
+        if abs(value) >= 1:
+            return f"{value:.3f}".rstrip("0").rstrip(".")
+        return f"{value:.4g}"
+    if isinstance(value, Mapping):
+        return " · ".join(f"{k}: {_plain(value[k])}" for k in _columns([value]))
+    if isinstance(value, list | tuple):
+        if any(isinstance(item, Mapping) for item in value):
+            return "\n".join(f"• {_plain(item)}" for item in value)
+        return ", ".join(_plain(item) for item in value)
     return str(value)
 
 
-_FIRST_COLUMNS = ("t", "time", "start", "end", "name", "id")
+_FIRST_COLUMNS = ("t", "time", "start", "end", "name", "id", "metric")
 
 
 def _columns(rows: list[Mapping[str, Any]]) -> list[str]:

@@ -171,3 +171,32 @@ def test_every_kind_writes(result_factory, tmp_path: Path, kind):
     files = write_report(result_factory(kind), tmp_path)
     assert files.summary_md.read_text(encoding="utf-8").startswith("# ")
     assert files.report_html.stat().st_size > 1_000_000  # plotly.js is inline
+
+
+def test_nested_extra_values_read_as_text_not_json():
+    sections = extra_sections(
+        {
+            "scaling": {
+                "hpa": {"targets": {"memory": 80, "cpu": 70}, "sync_period_seconds": 15.0},
+                "decisions": [
+                    {
+                        "time": 14.998,
+                        "per_metric": [
+                            {"metric": "cpu", "ratio": 0.0142857, "replicas": None},
+                            {"metric": "memory", "ratio": 0.0875, "replicas": 1},
+                        ],
+                        "scaled": False,
+                    }
+                ],
+            }
+        }
+    )
+    decisions, hpa = sections[0]["blocks"]
+    assert decisions["columns"] == ["time", "per_metric", "scaled"]
+    assert decisions["rows"][0] == [
+        "14.998",
+        "• metric: cpu · ratio: 0.01429 · replicas: —\n"
+        "• metric: memory · ratio: 0.0875 · replicas: 1",
+        "no",
+    ]
+    assert hpa["rows"] == [["Sync period seconds", "15"], ["Targets", "cpu: 70 · memory: 80"]]
