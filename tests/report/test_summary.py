@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from harness.report.results import RunStatus
 from harness.report.summary import render_summary
 
 
@@ -103,3 +106,11 @@ def test_empty_run_still_has_every_section(result_factory):
 
 def test_summary_is_deterministic(result_factory):
     assert render_summary(result_factory("failed")) == render_summary(result_factory("failed"))
+
+
+def test_stack_error_is_partial_too(result_factory):
+    result = replace(result_factory("interrupted"), status=RunStatus.ERROR, exit_status=3)
+    lines = render_summary(result).splitlines()
+    assert lines[0] == "# ERROR: the run stopped on an error; this report is partial"
+    assert lines[2].startswith("> **PARTIAL REPORT: the run stopped on an error after 2 min")
+    assert "(exit status 3)" in lines[2]
