@@ -91,6 +91,7 @@ class BlockingPool(Generic[C]):
         self._in_use = 0
         self._closed = True
         self._maintenance: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()  # asyncio keeps only weak references
         metrics.bind_pool(self.stats)
 
     # --- lifecycle ---
@@ -113,6 +114,8 @@ class BlockingPool(Generic[C]):
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_exception(StoreUnavailable("the pool is closed"))
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         while self._idle:
             await self._discard(self._idle.popleft())
         if self._executor is not None:
@@ -203,7 +206,9 @@ class BlockingPool(Generic[C]):
             if action is not ErrorAction.KEEP:
                 self._metrics.db_pool_errors.inc()
         if action is ErrorAction.DISCARD or self._closed or time.monotonic() >= slot.expires_at:
-            asyncio.get_running_loop().create_task(self._replace(slot))
+            task = asyncio.get_running_loop().create_task(self._replace(slot))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
             return
         self._give_back(slot)
 
