@@ -34,15 +34,28 @@ class _Frozen(BaseModel):
 
 
 class Stage(_Frozen):
-    """One stage of a scenario: ramp to `users` at `spawn_rate` per second, hold for `duration`."""
+    """One stage of a scenario, for `duration`: either closed model, ramp to `users` at
+    `spawn_rate` per second; or open model, `rate` requests/s sent on a fixed schedule whatever
+    the responses do (the harness picks the concurrency; latency is also measured from each
+    request's intended send time). A stage sets `users` or `rate`, not both."""
 
     name: str | None = None
     duration: Duration = Field(gt=0)
-    users: int = Field(ge=0, le=100_000)
+    users: int = Field(default=0, ge=0, le=100_000)
+    rate: float | None = Field(default=None, gt=0, le=100_000)
     spawn_rate: float = Field(default=10.0, gt=0, le=10_000)
     # Steady-state stages are where the SLO is judged as a whole (ramps are judged by the
     # sliding windows only). With none marked, every stage after the first counts.
     steady: bool = False
+
+    @model_validator(mode="after")
+    def _users_or_rate(self) -> Stage:
+        given = {"users", "rate"} & self.model_fields_set
+        if given == {"users", "rate"} and self.rate is not None:
+            raise ValueError("set users (closed model) or rate (requests/s, open model), not both")
+        if not given or (given == {"rate"} and self.rate is None):
+            raise ValueError("needs users (closed model) or rate (requests/s, open model)")
+        return self
 
 
 class LatencyObjective(_Frozen):
