@@ -6,9 +6,11 @@ HdrHistograms merge exactly, so every percentile the harness reports comes from 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from hdrh.histogram import HdrHistogram
 
 __all__ = [
@@ -65,20 +67,43 @@ class LatencySummary:
         return float(getattr(self, f"{name}_ms"))
 
 
+@functools.lru_cache(maxsize=1)
+def _buckets() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every counts index of the harness's histograms: the lowest value, the highest
+    equivalent value (what HdrHistogram reports for a percentile) and the median (its mean)."""
+    histogram = new_histogram()
+    lowest = [histogram.get_value_from_index(i) for i in range(histogram.counts_len)]
+    highest = [histogram.get_highest_equivalent_value(v) for v in lowest]
+    median = [histogram._hdr_median_equiv_value(v) for v in lowest]
+    return (np.array(lowest, dtype=np.float64), np.array(highest, dtype=np.float64),
+            np.array(median, dtype=np.float64))
+
+
+_PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
+
+
 def summarize(histogram: HdrHistogram) -> LatencySummary:
-    count = histogram.get_total_count()
+    """The same numbers HdrHistogram's own percentile, min, max and mean give, computed over
+    the counts array at once (its Python loops cost ~10 ms per call; this, well under 1 ms)."""
+    counts = np.ctypeslib.as_array(histogram.counts)[: histogram.counts_len]
+    count = int(counts.sum())
     if count == 0:
         return LatencySummary(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    values = histogram.get_percentile_to_value_dict([50, 90, 95, 99, 99.9])
+    lowest, highest, median = _buckets()
+    cumulative = np.cumsum(counts, dtype=np.int64)
+    targets = [max(int(q * count / 100 + 0.5), 1) for q in _PERCENTILES]
+    indexes = np.searchsorted(cumulative, targets, side="left")
+    values = dict(zip(_PERCENTILES, (float(highest[i]) for i in indexes), strict=True))
+    used = np.flatnonzero(counts)
     ms = 1000.0
     return LatencySummary(
         count=count,
-        min_ms=histogram.get_min_value() / ms,
-        mean_ms=round(histogram.get_mean_value() / ms, 3),
-        p50_ms=values[50] / ms,
-        p90_ms=values[90] / ms,
-        p95_ms=values[95] / ms,
-        p99_ms=values[99] / ms,
+        min_ms=float(lowest[used[0]]) / ms,
+        mean_ms=round(float(np.dot(counts[used], median[used])) / count / ms, 3),
+        p50_ms=values[50.0] / ms,
+        p90_ms=values[90.0] / ms,
+        p95_ms=values[95.0] / ms,
+        p99_ms=values[99.0] / ms,
         p999_ms=values[99.9] / ms,
-        max_ms=histogram.get_max_value() / ms,
+        max_ms=float(highest[used[-1]]) / ms,
     )

@@ -1,10 +1,18 @@
-"""What the load stage hands on: per-interval counts and encoded histograms per request name."""
+"""What the load stage hands on: per-interval counts and encoded histograms per request name,
+and how each load generator fared in that interval."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ErrorCount", "Interval", "LoadResult", "NameInterval", "StageWindow"]
+__all__ = [
+    "ErrorCount",
+    "GeneratorSample",
+    "Interval",
+    "LoadResult",
+    "NameInterval",
+    "StageWindow",
+]
 
 
 @dataclass(frozen=True)
@@ -14,7 +22,31 @@ class NameInterval:
     name: str
     requests: int
     failures: int
-    histogram: str  # encoded HdrHistogram of response times in microseconds
+    histogram: str  # encoded HdrHistogram of response times in microseconds, from the actual send
+    # Encoded HdrHistogram of latency from the *intended* send time (coordinated-omission
+    # corrected); present only when some of these requests were paced at an arrival rate.
+    corrected: str | None = None
+
+
+@dataclass(frozen=True)
+class GeneratorSample:
+    """One load generator (the local process or one worker) over one interval.
+
+    `cpu_percent` is of one core (a generator is one gevent loop, so 100 % is its ceiling);
+    `loop_lag_*` is how late a 50 ms timer fired, i.e. how long a response that had already
+    arrived waited before the generator noticed it; `intended` and `sent` count arrival-rate
+    (open-model) sends that were due and that went out in the interval.
+    """
+
+    generator: str
+    cpu_percent: float
+    loop_lag_p99_ms: float
+    loop_lag_max_ms: float
+    loop_lag_p50_ms: float = 0.0
+    users: int = 0
+    intended: float = 0.0
+    sent: int = 0
+    rss_mb: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -25,6 +57,7 @@ class Interval:
     end: float
     users: int
     names: tuple[NameInterval, ...]
+    generators: tuple[GeneratorSample, ...] = ()
 
     @property
     def requests(self) -> int:
@@ -33,6 +66,15 @@ class Interval:
     @property
     def failures(self) -> int:
         return sum(n.failures for n in self.names)
+
+    @property
+    def intended(self) -> float:
+        """Arrival-rate sends due in this interval, over every generator (0 in a closed stage)."""
+        return sum(g.intended for g in self.generators)
+
+    @property
+    def sent(self) -> int:
+        return sum(g.sent for g in self.generators)
 
 
 @dataclass(frozen=True)
@@ -52,6 +94,7 @@ class StageWindow:
     end: float
     users: int
     steady: bool
+    rate: float | None = None  # requests/s of an open-model stage; users is then its concurrency
 
 
 @dataclass(frozen=True)
@@ -63,6 +106,7 @@ class LoadResult:
     stages: tuple[StageWindow, ...]
     interrupted: bool = False
     generator_notes: tuple[str, ...] = ()
+    workers: int = 0  # 0: one local generator process; N: a Locust master and N workers
 
     @property
     def duration(self) -> float:

@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from harness.errors import DependencyError, Interrupted
-from harness.load.records import ErrorCount, Interval, LoadResult, NameInterval
+from harness.load.records import ErrorCount, GeneratorSample, Interval, LoadResult, NameInterval
 from harness.load.shapes import StagePlan, windows
 
 __all__ = ["LoadRunner"]
@@ -36,6 +37,8 @@ class LoadRunner:
         interval: seconds per recorded interval.
         work_dir: where the plan and the generator's log are written.
         env: extra environment for the generator process (tokens file, …).
+        workers: 0 runs one local generator process; N runs a Locust master and N worker
+            processes here, each recording its own histograms, merged exactly by the master.
     """
 
     def __init__(
@@ -48,6 +51,7 @@ class LoadRunner:
         interval: float = 2.0,
         env: Mapping[str, str] | None = None,
         stop_timeout: float = 5.0,
+        workers: int = 0,
     ) -> None:
         self.stages = tuple(stages)
         self.locustfiles = tuple(locustfiles)
@@ -56,14 +60,17 @@ class LoadRunner:
         self.interval = interval
         self.env = dict(env or {})
         self.stop_timeout = stop_timeout
+        self.workers = workers
         self._process: subprocess.Popen[str] | None = None
+        self._workers: list[subprocess.Popen[bytes]] = []
+        self._notes: list[str] = []
         self.intervals: list[Interval] = []
 
     @property
     def planned_duration(self) -> float:
         return sum(s.duration for s in self.stages)
 
-    def _write_plan(self) -> Path:
+    def _write_plan(self, master_port: int) -> Path:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         plan = {
             "locustfiles": [str(p) for p in self.locustfiles],
@@ -71,6 +78,9 @@ class LoadRunner:
             "stages": [asdict(s) for s in self.stages],
             "interval": self.interval,
             "stop_timeout": self.stop_timeout,
+            "workers": self.workers,
+            "master_host": "127.0.0.1",
+            "master_port": master_port,
         }
         path = self.work_dir / "load-plan.json"
         path.write_text(json.dumps(plan, indent=2), encoding="utf-8")
@@ -79,7 +89,8 @@ class LoadRunner:
     def run(self, on_interval: Callable[[Interval, float], None] | None = None) -> LoadResult:
         """Blocks until the scenario ends. Ctrl-C stops the generator and raises Interrupted,
         with what was recorded so far kept in `self.partial()`."""
-        plan = self._write_plan()
+        port = _free_port() if self.workers else 0
+        plan = self._write_plan(port)
         log_path = self.work_dir / "load-generator.log"
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
         started_at = time.time()
@@ -93,7 +104,9 @@ class LoadRunner:
                     env=env,
                     start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
                 )
+                self._start_workers(port, env)
             except OSError as exc:
+                self.stop()
                 raise DependencyError(f"cannot start the load generator: {exc}") from None
             lines: queue.Queue[str | None] = queue.Queue()
             assert self._process.stdout is not None  # noqa: S101 - Popen with PIPE
@@ -115,13 +128,31 @@ class LoadRunner:
                 self.stop()
         return self._result(started_at, time.time(), interrupted)
 
+    def _start_workers(self, port: int, env: dict[str, str]) -> None:
+        for index in range(self.workers):
+            with open(self.work_dir / f"load-worker-{index + 1}.log", "wb") as log:
+                self._workers.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "harness.load.locust_process", "worker",
+                         "--master-host", "127.0.0.1", "--master-port", str(port),
+                         *[str(p) for p in self.locustfiles]],
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        env=env,
+                        start_new_session=True,
+                    )
+                )
+
     def _consume(
         self,
         lines: queue.Queue[str | None],
         on_interval: Callable[[Interval, float], None] | None,
         deadline: float | None = None,
     ) -> bool:
-        limit = deadline or time.monotonic() + self.planned_duration + self.stop_timeout + 120
+        wait = 60.0 if self.workers else 0.0  # workers connecting before the master starts
+        limit = deadline or (
+            time.monotonic() + self.planned_duration + self.stop_timeout + 120 + wait
+        )
         last_heard = time.monotonic()
         while True:
             now = time.monotonic()
@@ -130,9 +161,10 @@ class LoadRunner:
             try:
                 line = lines.get(timeout=1.0)
             except queue.Empty:
-                if now - last_heard > self.interval + SILENCE_LIMIT:
+                if now - last_heard > self.interval + SILENCE_LIMIT + wait:
                     raise DependencyError(
-                        f"the load generator stopped reporting; see {self.work_dir}/load-generator.log"
+                        "the load generator stopped reporting; "
+                        f"see {self.work_dir}/load-generator.log"
                     ) from None
                 continue
             last_heard = time.monotonic()
@@ -149,24 +181,34 @@ class LoadRunner:
                 self.intervals.append(interval)
                 if on_interval is not None:
                     on_interval(interval, float(record.get("cpu", 0.0)))
+                wait = 0.0  # reporting has started; silence now means trouble
             elif kind == "errors":
                 self._errors = [ErrorCount(**e) for e in record["errors"]]
+            elif kind == "fatal":
+                raise DependencyError(str(record.get("message", "the load generator failed")))
             elif kind == "done":
+                late = int(record.get("late_reports", 0))
+                if late:
+                    self._notes.append(
+                        f"{late} load worker(s) did not send their final report; the last "
+                        "interval may miss some of their requests."
+                    )
                 return bool(record.get("interrupted"))
 
     def stop(self) -> None:
-        """Stop the generator: SIGTERM (it flushes), then SIGKILL after stop_timeout."""
+        """Stop the generator: SIGTERM (it flushes; a master first gathers its workers' final
+        reports), then SIGKILL after stop_timeout; then the workers the same way."""
         process = self._process
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=self.stop_timeout + 10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        if process is not None and process.poll() is None:
+            _terminate(process, self.stop_timeout + 10)
+        for index, worker in enumerate(self._workers):
+            code = worker.poll()
+            if code is None:
+                _terminate(worker, 10)
+            elif code != 0 and process is not None:
+                note = f"load worker {index + 1} exited with status {code} during the run"
+                if note not in self._notes:
+                    self._notes.append(note)
 
     def partial(self) -> LoadResult:
         started = getattr(self, "_started_at", time.time())
@@ -180,7 +222,27 @@ class LoadRunner:
             errors=tuple(getattr(self, "_errors", ())),
             stages=windows(self.stages),
             interrupted=interrupted,
+            generator_notes=tuple(self._notes),
+            workers=self.workers,
         )
+
+
+def _terminate(process: subprocess.Popen[Any], timeout: float) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _free_port() -> int:
+    """A port the kernel just handed out on 127.0.0.1, for the master to bind."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
@@ -192,12 +254,28 @@ def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
 
 def _interval(record: dict[str, Any]) -> Interval:
     names = tuple(
-        NameInterval(name=k, requests=int(v["n"]), failures=int(v["f"]), histogram=v["h"])
+        NameInterval(name=k, requests=int(v["n"]), failures=int(v["f"]), histogram=v["h"],
+                     corrected=v.get("c"))
         for k, v in sorted(record["names"].items())
+    )
+    generators = tuple(
+        GeneratorSample(
+            generator=str(g["generator"]),
+            cpu_percent=float(g.get("cpu", 0.0)),
+            loop_lag_p99_ms=float(g.get("lag_p99", 0.0)),
+            loop_lag_max_ms=float(g.get("lag_max", 0.0)),
+            loop_lag_p50_ms=float(g.get("lag_p50", 0.0)),
+            users=int(g.get("users", 0)),
+            intended=float(g.get("intended", 0.0)),
+            sent=int(g.get("sent", 0)),
+            rss_mb=float(g.get("rss", 0.0)),
+        )
+        for g in record.get("generators", ())
     )
     return Interval(
         start=float(record["start"]),
         end=float(record["end"]),
         users=int(record["users"]),
         names=names,
+        generators=generators,
     )

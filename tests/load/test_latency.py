@@ -19,8 +19,8 @@ def test_merging_worker_histograms_equals_recording_everything_in_one(workers):
         parts.append(encode(part))
     merged = merge(parts)
     assert merged.get_total_count() == whole.get_total_count()
-    for q in (50, 90, 95, 99, 99.9, 100):
-        assert merged.get_value_at_percentile(q) == whole.get_value_at_percentile(q)
+    assert bytes(merged.counts) == bytes(whole.counts)  # every bucket, so every percentile
+    assert summarize(merged) == summarize(whole)
 
 
 def test_encoding_round_trips():
@@ -46,3 +46,19 @@ def test_summary_is_in_milliseconds_with_three_significant_digits():
 
 def test_empty_summary_is_zero():
     assert summarize(new_histogram()).count == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=3_000_000_000), min_size=1, max_size=200))
+def test_summary_gives_exactly_what_hdrhistogram_itself_gives(values):
+    histogram = new_histogram()
+    for value in values:
+        histogram.record_value(value)
+    summary = summarize(histogram)
+    expected = histogram.get_percentile_to_value_dict([50, 90, 95, 99, 99.9])
+    assert [summary.p50_ms, summary.p90_ms, summary.p95_ms, summary.p99_ms, summary.p999_ms] == [
+        expected[q] / 1000.0 for q in (50, 90, 95, 99, 99.9)
+    ]
+    assert summary.min_ms == histogram.get_min_value() / 1000.0
+    assert summary.max_ms == histogram.get_max_value() / 1000.0
+    assert summary.mean_ms == round(histogram.get_mean_value() / 1000.0, 3)

@@ -24,3 +24,14 @@ def test_windows_are_contiguous():
     result = windows(plan_stages(STAGES, (1,)))
     assert [(w.start, w.end, w.steady) for w in result] == [(0, 10, False), (10, 30, True)]
     assert stage_at(plan_stages(STAGES, ()), 15) == 1
+
+
+def test_rate_stages_get_the_concurrency_to_keep_their_rate():
+    stages = [Stage(duration=10, users=5), Stage(name="open", duration=20, rate=300)]
+    plans = plan_stages(stages, steady_indexes=(1,), generators=2)
+    assert (plans[0].rate, plans[0].users) == (None, 5)
+    assert (plans[1].rate, plans[1].users) == (300.0, 300)
+    assert plans[1].spawn_rate >= 300  # every user within a second
+    assert target_at(plans, 15) == (300, plans[1].spawn_rate)
+    assert [w.rate for w in windows(plans)] == [None, 300.0]
+    assert plan_stages([Stage(duration=5, rate=2)], (), generators=3)[0].users == 30

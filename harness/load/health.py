@@ -1,0 +1,190 @@
+"""Is the load generator itself the bottleneck? The self-saturation guard.
+
+A generator that runs out of CPU notices responses late (its event loop lags), so it reports the
+latency it made, not the system's, and it sends less than it was asked to. Per generator and per
+interval the harness records CPU (of one core: a generator is one gevent loop), event-loop lag
+(how late a 50 ms timer fired) and, in arrival-rate stages, the sends due against those made.
+An interval in which any generator crossed a limit below is *saturated*; the latency checks of a
+window holding one are marked untrusted instead of passing or failing the system.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.load.records import GeneratorSample, Interval
+
+__all__ = [
+    "CPU_LIMIT_PERCENT",
+    "LOOP_LAG_LIMIT_MS",
+    "RATE_SHORTFALL",
+    "GeneratorRow",
+    "GeneratorSummary",
+    "saturated",
+    "saturated_intervals",
+    "saturation_evidence",
+    "suggested_workers",
+    "summarize_generators",
+]
+
+# Locust itself warns above 90 % CPU; past it the loop has no slack left.
+CPU_LIMIT_PERCENT = 90.0
+# When half the loop's timer wake-ups come 5 ms late or more, the loop is busy or starved of its
+# core all the time (a healthy loop: well under 1 ms), and every response waits that long to be
+# noticed: latency the system did not make. (The p99 lag is shown too; alone it is mostly other
+# processes' noise on a shared machine, so it does not decide.)
+LOOP_LAG_LIMIT_MS = 5.0
+# Sending less than 95 % of the sends due is shown (achieved vs intended); it is the system's
+# doing, not the generator's, unless CPU or lag say otherwise (corrected latency counts it).
+RATE_SHORTFALL = 0.95
+# How much of a core a generator should use at most when sizing workers.
+_COMFORTABLE_CPU = 70.0
+
+
+def _reasons(sample: GeneratorSample) -> list[str]:
+    reasons = []
+    if sample.cpu_percent >= CPU_LIMIT_PERCENT:
+        reasons.append(f"CPU {sample.cpu_percent:.0f} %")
+    if sample.loop_lag_p50_ms >= LOOP_LAG_LIMIT_MS:
+        reasons.append(
+            f"event-loop lag median {sample.loop_lag_p50_ms:.0f} ms, "
+            f"p99 {sample.loop_lag_p99_ms:.0f} ms"
+        )
+    return reasons
+
+
+def saturated(interval: Interval) -> bool:
+    """Whether any generator crossed the CPU or event-loop-lag limit in this interval."""
+    return any(_reasons(g) for g in interval.generators)
+
+
+def saturated_intervals(
+    intervals: Sequence[Interval], until: float | None = None
+) -> list[Interval]:
+    """The saturated intervals; with `until` (the planned end of the load), not the wind-down
+    after it, where stopping every user costs CPU but no request is judged."""
+    return [i for i in intervals if saturated(i) and (until is None or i.start < until)]
+
+
+def saturation_evidence(intervals: Sequence[Interval], until: float | None = None) -> str:
+    """'3 of 20 intervals (worker-1: CPU 99 %, event-loop lag median 6 ms, p99 41 ms)' or ''."""
+    bad = saturated_intervals(intervals, until)
+    if not bad:
+        return ""
+    worst: dict[str, GeneratorSample] = {}
+    for interval in bad:
+        for sample in interval.generators:
+            if _reasons(sample):
+                known = worst.get(sample.generator)
+                if known is None or (sample.cpu_percent, sample.loop_lag_p99_ms) > (
+                    known.cpu_percent, known.loop_lag_p99_ms
+                ):
+                    worst[sample.generator] = sample
+    parts = "; ".join(f"{name}: {', '.join(_reasons(s))}" for name, s in sorted(worst.items()))
+    return f"{len(bad)} of {len(intervals)} intervals ({parts})"
+
+
+def suggested_workers(intervals: Sequence[Interval], workers: int,
+                      until: float | None = None) -> int:
+    """Workers that would keep every generator near 70 % of a core at the busiest interval."""
+    generators = max(workers, 1)
+    busiest = 0.0
+    for interval in intervals:
+        if interval.generators and (until is None or interval.start < until):
+            total = sum(g.cpu_percent for g in interval.generators)
+            lag = max(g.loop_lag_p50_ms for g in interval.generators)
+            # a lagging loop that shows little CPU is starved of its core, not idle
+            if lag >= LOOP_LAG_LIMIT_MS:
+                total = max(total, CPU_LIMIT_PERCENT * len(interval.generators))
+            busiest = max(busiest, total)
+    needed = math.ceil(busiest / _COMFORTABLE_CPU) if busiest else generators
+    if saturated_intervals(intervals, until):
+        return max(needed, generators + 1)
+    return max(needed, 1)
+
+
+@dataclass(frozen=True)
+class GeneratorRow:
+    """One generator over the whole run."""
+
+    generator: str
+    peak_cpu_percent: float
+    mean_cpu_percent: float
+    loop_lag_p50_ms: float  # the worst interval's
+    loop_lag_p99_ms: float  # the worst interval's
+    loop_lag_max_ms: float
+    peak_rss_mb: float
+    saturated_intervals: int
+
+
+@dataclass(frozen=True)
+class GeneratorSummary:
+    """How the load generators fared: for the report, and to say when to add workers."""
+
+    workers: int  # 0: one local process
+    intervals: int
+    saturated_intervals: int
+    intended_rps: float | None  # arrival-rate stages only
+    achieved_rps: float | None
+    generators: tuple[GeneratorRow, ...]
+    advice: str | None = None
+
+    @property
+    def saturated(self) -> bool:
+        return self.saturated_intervals > 0
+
+
+def summarize_generators(
+    intervals: Sequence[Interval], workers: int, until: float | None = None
+) -> GeneratorSummary:
+    """Per generator over the run; `until` is the planned end of the load (the wind-down after
+    it is left out)."""
+    if until is not None:
+        intervals = [i for i in intervals if i.start < until]
+    rows: dict[str, list[GeneratorSample]] = {}
+    for interval in intervals:
+        for sample in interval.generators:
+            rows.setdefault(sample.generator, []).append(sample)
+    table = tuple(
+        GeneratorRow(
+            generator=name,
+            peak_cpu_percent=round(max(s.cpu_percent for s in samples), 1),
+            mean_cpu_percent=round(sum(s.cpu_percent for s in samples) / len(samples), 1),
+            loop_lag_p50_ms=round(max(s.loop_lag_p50_ms for s in samples), 2),
+            loop_lag_p99_ms=round(max(s.loop_lag_p99_ms for s in samples), 2),
+            loop_lag_max_ms=round(max(s.loop_lag_max_ms for s in samples), 2),
+            peak_rss_mb=round(max(s.rss_mb for s in samples), 1),
+            saturated_intervals=sum(1 for s in samples if _reasons(s)),
+        )
+        for name, samples in sorted(rows.items())
+    )
+    paced = [i for i in intervals if i.intended > 0]
+    elapsed = sum(i.end - i.start for i in paced)
+    intended = round(sum(i.intended for i in paced) / elapsed, 2) if elapsed > 0 else None
+    achieved = round(sum(i.sent for i in paced) / elapsed, 2) if elapsed > 0 else None
+    bad = saturated_intervals(intervals)
+    advice = None
+    if bad:
+        more = suggested_workers(intervals, workers)
+        advice = (
+            f"The load generator saturated in {saturation_evidence(intervals)}; latency measured "
+            f"there is partly the generator's. Run again with --workers {more} "
+            f"(one core per worker), or give the generator more CPU."
+        )
+    elif intended and achieved is not None and achieved < intended * RATE_SHORTFALL:
+        advice = (
+            f"Sending fell behind the arrival rate ({achieved:g} of {intended:g} req/s) while the "
+            f"generators had CPU to spare: the system held every concurrent request. The corrected "
+            f"latency counts that wait."
+        )
+    return GeneratorSummary(
+        workers=workers,
+        intervals=len(intervals),
+        saturated_intervals=len(bad),
+        intended_rps=intended,
+        achieved_rps=achieved,
+        generators=table,
+        advice=advice,
+    )

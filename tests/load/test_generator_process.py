@@ -1,0 +1,113 @@
+"""The real load process (Locust, local or master + workers) against a local target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.config.model import SloSpec, Stage
+from harness.load.aggregate import aggregate, in_window
+from harness.load.health import saturated_intervals, summarize_generators
+from harness.load.runner import LoadRunner
+from harness.load.shapes import plan_stages
+from harness.verify.check import Verdict, exit_status_for
+from harness.verify.slo import slo_checks
+
+ONE_REQUEST = """
+from locust import constant, task
+from locust.contrib.fasthttp import FastHttpUser
+
+class One(FastHttpUser):
+    wait_time = constant({wait})
+
+    @task
+    def one(self):
+        self.client.get("{path}")
+"""
+
+BURNS_CPU = """
+import time
+from locust import constant, task
+from locust.contrib.fasthttp import FastHttpUser
+
+class Busy(FastHttpUser):
+    wait_time = constant(0)
+
+    @task
+    def burn(self):
+        until = time.perf_counter() + 0.02  # 20 ms of pure CPU, never yielding
+        while time.perf_counter() < until:
+            pass
+        self.client.get("/fast")
+"""
+
+
+def run(tmp_path: Path, locustfile: Path, url: str, stages, workers: int = 0):
+    runner = LoadRunner(stages=stages, locustfiles=[locustfile], host=url,
+                        work_dir=tmp_path / "logs", interval=2.0, workers=workers)
+    return runner.run()
+
+
+def test_an_open_model_stage_keeps_its_rate_within_2_percent(tmp_path, target, locustfile):
+    server = target()
+    stages = plan_stages([Stage(duration=8, rate=100, steady=True)], (0,))
+    load = run(tmp_path, locustfile(ONE_REQUEST.format(wait=1, path="/fast")), server.url, stages)
+    stage = in_window(load.intervals, 0, 8)
+    stats = aggregate(stage)
+    assert stats.rps == pytest.approx(100, rel=0.02), [i.requests for i in load.intervals]
+    assert stats.failures == 0
+    # every send was paced: intended and achieved agree, and latency has both forms
+    assert sum(i.sent for i in stage) == pytest.approx(sum(i.intended for i in stage), rel=0.02)
+    assert stats.corrected is not None and stats.corrected.count == stats.requests
+
+
+def test_a_stalling_target_shows_in_the_corrected_percentiles(tmp_path, target, locustfile):
+    # Every 2 s the target holds every request for 0.5 s: a quarter of arrivals land in a stall
+    # and wait a uniform 0..0.5 s, so p90 is 0.5 x (1 - 0.10/0.25) = 0.30 s and p99
+    # 0.5 x (1 - 0.01/0.25) = 0.48 s.
+    server = target(stall_every=2, stall_for=0.5)
+    stages = plan_stages([Stage(duration=8, rate=50, steady=True)], (0,))
+    open_load = run(tmp_path / "open", locustfile(ONE_REQUEST.format(wait=1, path="/stall")),
+                    server.url, stages)
+    corrected = aggregate(in_window(open_load.intervals, 0, 8)).corrected
+    assert corrected is not None
+    assert corrected.p99_ms == pytest.approx(480, rel=0.10)
+    assert corrected.p90_ms == pytest.approx(300, rel=0.15)
+
+    # A closed model against the same target barely sees it: its users wait out each stall
+    # and send nothing meanwhile (coordinated omission).
+    closed = plan_stages([Stage(duration=8, users=5, spawn_rate=100)], (0,))
+    closed_load = run(tmp_path / "closed",
+                      locustfile(ONE_REQUEST.format(wait=0.01, path="/stall")), server.url, closed)
+    hidden = aggregate(in_window(closed_load.intervals, 0, 8)).latency
+    assert hidden.p90_ms < corrected.p90_ms / 3
+
+
+def test_workers_histograms_merge_to_exactly_what_the_target_served(tmp_path, target, locustfile):
+    server = target()
+    stages = plan_stages([Stage(duration=6, users=10, spawn_rate=100)], (0,))
+    load = run(tmp_path, locustfile(ONE_REQUEST.format(wait=0.05, path="/fast")), server.url,
+               stages, workers=2)
+    recorded = aggregate(load.intervals)
+    assert recorded.requests > 200 and recorded.failures == 0
+    assert recorded.requests == server.stats()["served"]["/fast"]
+    assert recorded.latency.count == recorded.requests
+    names = {g.generator for i in load.intervals for g in i.generators}
+    assert names == {"worker-0", "worker-1"}
+    assert load.workers == 2
+
+
+def test_a_saturated_generator_is_detected_and_its_latency_untrusted(tmp_path, target, locustfile):
+    server = target()
+    stages = plan_stages([Stage(duration=6, users=20, spawn_rate=100, steady=True)], (0,))
+    load = run(tmp_path, locustfile(BURNS_CPU), server.url, stages)
+    assert saturated_intervals(load.intervals, until=6.0)
+    checks = {c.id: c for c in slo_checks(load, SloSpec())}
+    for check_id in ("slo.latency.p95", "slo.latency.p99"):
+        assert checks[check_id].verdict is Verdict.UNTRUSTED, checks[check_id]
+        assert "--workers" in checks[check_id].evidence
+    assert checks["slo.error-rate"].verdict is Verdict.PASS  # errors are still the system's
+    assert int(exit_status_for(checks.values())) == 3
+    summary = summarize_generators(load.intervals, 0, until=6.0)
+    assert summary.saturated and "--workers 2" in (summary.advice or "")

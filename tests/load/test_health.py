@@ -1,0 +1,66 @@
+from harness.load.health import (
+    saturated,
+    saturated_intervals,
+    saturation_evidence,
+    suggested_workers,
+    summarize_generators,
+)
+from harness.load.records import GeneratorSample, Interval
+
+
+def sample(name="local", cpu=30.0, lag=0.5, intended=0.0, sent=0):
+    return GeneratorSample(name, cpu, loop_lag_p99_ms=lag * 4, loop_lag_max_ms=lag * 5,
+                           loop_lag_p50_ms=lag, users=10, intended=intended, sent=sent,
+                           rss_mb=60.0)
+
+
+def interval(start, *generators):
+    return Interval(start, start + 2, 10, (), tuple(generators))
+
+
+def test_cpu_or_a_steadily_lagging_loop_is_saturation():
+    assert not saturated(interval(0, sample(cpu=85, lag=1)))
+    assert saturated(interval(0, sample(cpu=97)))
+    # little CPU but the loop waits: starved of its core by other processes
+    assert saturated(interval(0, sample(cpu=20, lag=12)))
+    # one busy worker is enough
+    assert saturated(interval(0, sample("worker-0"), sample("worker-1", cpu=99)))
+
+
+def test_evidence_names_the_worst_sample_per_generator():
+    run = [interval(0, sample(cpu=95)), interval(2, sample(cpu=99, lag=7)), interval(4, sample())]
+    text = saturation_evidence(run)
+    assert text.startswith("2 of 3 intervals (local: CPU 99 %, event-loop lag median 7 ms")
+    assert saturation_evidence([interval(0, sample())]) == ""
+
+
+def test_the_wind_down_after_the_planned_end_is_not_judged():
+    run = [interval(0, sample()), interval(2, sample(cpu=100))]
+    assert saturated_intervals(run) == run[1:]
+    assert saturated_intervals(run, until=2.0) == []
+
+
+def test_suggested_workers_keep_each_near_70_percent():
+    assert suggested_workers([interval(0, sample(cpu=100))], workers=0) == 2
+    busy = interval(0, sample("worker-0", cpu=100), sample("worker-1", cpu=100))
+    assert suggested_workers([busy], workers=2) == 3
+    assert suggested_workers([interval(0, sample(cpu=30))], workers=0) == 1
+
+
+def test_summary_advises_more_workers_or_explains_a_rate_shortfall():
+    hot = summarize_generators([interval(0, sample(cpu=99)), interval(2, sample())], workers=0)
+    assert hot.saturated and hot.saturated_intervals == 1
+    assert "--workers 2" in (hot.advice or "")
+    row = hot.generators[0]
+    assert (row.generator, row.peak_cpu_percent, row.mean_cpu_percent) == ("local", 99.0, 64.5)
+
+    behind = summarize_generators(
+        [interval(0, sample(intended=200, sent=150)), interval(2, sample(intended=200, sent=150))],
+        workers=0,
+    )
+    assert not behind.saturated
+    assert (behind.intended_rps, behind.achieved_rps) == (100.0, 75.0)
+    assert "held every concurrent request" in (behind.advice or "")
+
+    fine = summarize_generators([interval(0, sample(intended=200, sent=199))], workers=0)
+    assert fine.advice is None and fine.intended_rps == 100.0
