@@ -7,10 +7,12 @@ run (the worst window decides), so a late collapse cannot hide in a whole-run av
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from harness.config.durations import format_duration
 from harness.config.model import SloSpec
 from harness.load.aggregate import RequestStats, aggregate, in_window
+from harness.load.health import saturation_evidence, suggested_workers
 from harness.load.records import Interval, LoadResult
 from harness.verify.check import CheckResult, Verdict, Window
 
@@ -52,23 +54,60 @@ def _limit(
     )
 
 
+def _untrusted(check: CheckResult, saturation: str, advice: str) -> CheckResult:
+    """The same check, marked untrusted: the load generator saturated in its window."""
+    if not saturation or check.verdict is Verdict.SKIPPED:
+        return check
+    return replace(
+        check,
+        verdict=Verdict.UNTRUSTED,
+        evidence=(
+            f"{check.evidence}. Untrusted (would be {check.verdict.value}): the load generator "
+            f"saturated in {saturation}, so part of this latency is the generator's; {advice}"
+        ),
+    )
+
+
+def _advice(load: LoadResult) -> str:
+    more = suggested_workers(load.intervals, load.workers, _load_end(load))
+    return f"run again with --workers {more}"
+
+
+def _load_end(load: LoadResult) -> float | None:
+    """The planned end of the load: intervals after it are the generator winding down."""
+    return load.stages[-1].end if load.stages else None
+
+
+def _percentile_text(name: str, stats: RequestStats) -> str:
+    """'p95 41.2 ms' or, for arrival-rate load, 'p95 812.0 ms from the intended send time
+    (41.2 ms from the actual send)'."""
+    if stats.corrected is None:
+        return f"{name} {stats.latency.percentile(name):.1f} ms"
+    return (
+        f"{name} {stats.corrected.percentile(name):.1f} ms from the intended send time "
+        f"({stats.latency.percentile(name):.1f} ms from the actual send)"
+    )
+
+
 def _latency_checks(
-    prefix: str, label: str, stats: RequestStats, window: Window, p95: float | None, p99: float | None
+    prefix: str, label: str, stats: RequestStats, window: Window, p95: float | None,
+    p99: float | None, saturation: str = "", advice: str = "",
 ) -> list[CheckResult]:
     checks = []
     for name, limit in (("p95", p95), ("p99", p99)):
         if limit is None:
             continue
-        observed = stats.latency.percentile(name) if stats.requests else None
+        observed = stats.judged.percentile(name) if stats.requests else None
         evidence = (
-            f"{name} {observed:.1f} ms over {stats.requests} requests in the {window.label} "
-            f"({format_duration(window.start)}-{format_duration(window.end)}); limit {limit:g} ms"
+            f"{_percentile_text(name, stats)} over {stats.requests} requests in the "
+            f"{window.label} ({format_duration(window.start)}-{format_duration(window.end)}); "
+            f"limit {limit:g} ms"
             if observed is not None
             else f"no {label} requests in the {window.label}"
         )
-        checks.append(
-            _limit(f"{prefix}.{name}", f"{label} {name} latency", observed, limit, "ms", window, evidence)
-        )
+        check = _limit(f"{prefix}.{name}", f"{label} {name} latency", observed, limit, "ms",
+                       window, evidence)
+        checks.append(_untrusted(check, saturation, advice))
     return checks
 
 
@@ -81,6 +120,8 @@ def slo_checks(load: LoadResult, slo: SloSpec) -> tuple[CheckResult, ...]:
     window = steady_window(load)
     steady = in_window(load.intervals, window.start, window.end)
     overall = aggregate(steady)
+    saturation = saturation_evidence(steady, _load_end(load))
+    advice = _advice(load) if saturation else ""
     checks: list[CheckResult] = []
 
     total = aggregate(load.intervals)
@@ -93,7 +134,7 @@ def slo_checks(load: LoadResult, slo: SloSpec) -> tuple[CheckResult, ...]:
         )
     )
     checks += _latency_checks("slo.latency", "Overall", overall, window,
-                              slo.latency.p95_ms, slo.latency.p99_ms)
+                              slo.latency.p95_ms, slo.latency.p99_ms, saturation, advice)
     checks.append(
         _limit(
             "slo.error-rate", "Error rate within the error budget",
@@ -105,42 +146,53 @@ def slo_checks(load: LoadResult, slo: SloSpec) -> tuple[CheckResult, ...]:
         )
     )
     if slo.min_rps is not None:
-        checks.append(
-            _limit(
-                "slo.throughput", "Throughput", overall.rps if overall.requests else None,
-                slo.min_rps, "req/s", window,
-                f"{overall.rps:.1f} req/s over the {window.label}; at least {slo.min_rps:g} needed",
-                at_most=False,
-            )
+        throughput = _limit(
+            "slo.throughput", "Throughput", overall.rps if overall.requests else None,
+            slo.min_rps, "req/s", window,
+            f"{overall.rps:.1f} req/s over the {window.label}; at least {slo.min_rps:g} needed",
+            at_most=False,
         )
+        if throughput.verdict is Verdict.FAIL:  # too little load may be the generator's doing
+            throughput = _untrusted(throughput, saturation, advice)
+        checks.append(throughput)
     for group_name, group in sorted(slo.groups.items()):
         stats = aggregate(steady, _in_group(group.requests))
         checks += _latency_checks(f"slo.group.{group_name}", f"{group_name.capitalize()}",
-                                  stats, window, group.p95_ms, group.p99_ms)
-    checks += _sliding_checks(load.intervals, slo)
+                                  stats, window, group.p95_ms, group.p99_ms, saturation, advice)
+    checks += _sliding_checks(load, slo)
     return tuple(checks)
 
 
-def _sliding_checks(intervals: Sequence[Interval], slo: SloSpec) -> list[CheckResult]:
+def _sliding_checks(load: LoadResult, slo: SloSpec) -> list[CheckResult]:
+    """The worst window decides. A latency window in which the generator saturated cannot fail
+    the system, nor can it pass: if no trusted window fails, such a window makes it untrusted."""
     spec = slo.windows
+    intervals: Sequence[Interval] = load.intervals
     if not intervals:
         return []
+    until = _load_end(load)
     end_of_run = intervals[-1].end
     worst: dict[str, tuple[float, Window, RequestStats]] = {}
+    suspect: dict[str, tuple[float, Window, RequestStats, str]] = {}
     judged = 0
     start = 0.0
     while start < end_of_run:
         end = min(start + spec.size, end_of_run)
-        stats = aggregate(in_window(intervals, start, end))
+        chosen = in_window(intervals, start, end)
+        stats = aggregate(chosen)
         if stats.requests >= spec.min_requests:
             judged += 1
             window = Window(round(start, 3), round(end, 3), f"sliding {format_duration(spec.size)}")
+            saturation = saturation_evidence(chosen, until)
             for key, value in (
-                ("p95", stats.latency.p95_ms),
-                ("p99", stats.latency.p99_ms),
+                ("p95", stats.judged.p95_ms),
+                ("p99", stats.judged.p99_ms),
                 ("error-rate", stats.error_percent),
             ):
-                if key not in worst or value > worst[key][0]:
+                if saturation and key != "error-rate":
+                    if key not in suspect or value > suspect[key][0]:
+                        suspect[key] = (value, window, stats, saturation)
+                elif key not in worst or value > worst[key][0]:
                     worst[key] = (value, window, stats)
         if end >= end_of_run:
             break
@@ -156,6 +208,19 @@ def _sliding_checks(intervals: Sequence[Interval], slo: SloSpec) -> list[CheckRe
             continue
         check_id = f"slo.sliding.{key}"
         title = f"Worst sliding-window {what}"
+        trusted_fails = key in worst and worst[key][0] > limit
+        if key in suspect and not trusted_fails:
+            value, window, stats, saturation = suspect[key]
+            evidence = (
+                f"worst of {judged} windows: {value:.2f} {unit} at "
+                f"{format_duration(window.start)}-{format_duration(window.end)} "
+                f"({stats.requests} requests); limit {limit:g} {unit}"
+            )
+            if key in worst:
+                evidence += f"; worst trusted window {worst[key][0]:.2f} {unit}"
+            check = _limit(check_id, title, value, limit, unit, window, evidence)
+            checks.append(_untrusted(check, saturation, _advice(load)))
+            continue
         if key not in worst:
             reason = f"no {format_duration(spec.size)} window had {spec.min_requests} requests"
             checks.append(CheckResult(check_id, title, Verdict.SKIPPED, None, limit, unit, "<=",
