@@ -81,7 +81,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     partial report when interrupted, and re-raises stack errors after writing theirs."""
     folder = plan.folder
     log_dir = folder / "logs"
-    stages = plan_stages(plan.scenario.stages, plan.scenario.steady_stage_indexes())
+    stages = plan_stages(plan.scenario.stages, plan.scenario.steady_stage_indexes(),
+                         generators=max(plan.options.workers, 1))
     started_at = time.time()
     endpoints: Endpoints | None = None
     instruments: Instruments | None = None
@@ -114,12 +115,13 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
                 host=endpoints.service_url,
                 work_dir=log_dir,
                 env=_load_env(endpoints),
+                workers=plan.options.workers,
             )
             load = runner.run(on_interval=live.interval)
             live.set_phase("collecting")
             evidence = instruments.stop()
         checks = _checks(plan, load, evidence, backend)
-        status = RunStatus.FAILED if exit_status_for(checks) else RunStatus.PASSED
+        status = _status_for(exit_status_for(checks))
     except (KeyboardInterrupt, Interrupted) as exc:
         failure = exc if isinstance(exc, Interrupted) else Interrupted()
         status = RunStatus.INTERRUPTED
@@ -143,6 +145,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             checks = _checks(plan, load, evidence, backend)
     if load is None:
         load = LoadResult(started_at, time.time(), (), (), windows(stages), interrupted=True)
+    notes += _generator_notes(load)
     result = assemble(
         run_id=plan.options.run_id,
         scenario=plan.scenario,
@@ -196,10 +199,29 @@ def _extra(evidence: Evidence, load: LoadResult) -> dict[str, object]:
     return extra
 
 
+def _status_for(verdict: ExitStatus) -> RunStatus:
+    """A failed check fails the run; an untrusted one (the load generator saturated) leaves it
+    unproven: exit 3, like any other dependency that failed (harness.verify.check)."""
+    return {
+        ExitStatus.OK: RunStatus.PASSED,
+        ExitStatus.CHECK_FAILED: RunStatus.FAILED,
+    }.get(verdict, RunStatus.UNTRUSTED)
+
+
+def _generator_notes(load: LoadResult) -> list[str]:
+    """What the load generator said about itself: a worker that died, saturation advice."""
+    from harness.load.health import summarize_generators
+
+    until = load.stages[-1].end if load.stages else None
+    advice = summarize_generators(load.intervals, load.workers, until).advice
+    return [*load.generator_notes, *([advice] if advice else [])]
+
+
 def _exit_for(status: RunStatus) -> ExitStatus:
     return {
         RunStatus.PASSED: ExitStatus.OK,
         RunStatus.FAILED: ExitStatus.CHECK_FAILED,
+        RunStatus.UNTRUSTED: ExitStatus.STACK_FAILED,
         RunStatus.INTERRUPTED: ExitStatus.INTERRUPTED,
         RunStatus.ERROR: ExitStatus.STACK_FAILED,
     }[status]

@@ -61,6 +61,12 @@ def register(app: typer.Typer) -> None:
             None, "--replicas", min=1, max=64,
             help="Replicas to start (default: the bundled Deployment's replicas).",
         ),
+        workers: int = typer.Option(
+            0, "--workers", min=0, max=64, envvar=settings.ENV_WORKERS,
+            help="Run Locust distributed: a master and N worker processes, one core each, "
+            "their histograms merged exactly (0: one load process). Add workers when the run "
+            "reports a saturated load generator.",
+        ),
         slo: Path | None = typer.Option(
             None, "--slo", metavar="FILE", help="An SLO spec (default loadtests/slo.yaml)."
         ),
@@ -74,7 +80,8 @@ def register(app: typer.Typer) -> None:
         """Bring the stack up, drive the scenario, verify the SLOs, write the report, bring it down.
 
         Exit status: 0 all checks passed, 1 a check failed, 2 bad usage or configuration,
-        3 the stack or a dependency failed, 130 interrupted (a partial report is kept).
+        3 the stack or a dependency failed (including a load generator that saturated, so the
+        latency it measured proves nothing), 130 interrupted (a partial report is kept).
         """
         loaded = load_scenario(scenario)
         if duration is not None:
@@ -99,6 +106,7 @@ def register(app: typer.Typer) -> None:
             database_url=database_url,
             redis_url=redis_url,
             replicas=replicas,
+            workers=workers,
             duration=loaded.duration,
             report_dir=(report_dir or paths.reports_dir()).resolve(),
             run_id=run_id or new_run_id(loaded.name),

@@ -9,6 +9,7 @@ from harness.collect.scrape import Scrape
 from harness.collect.series import ServerSeries, counter_increase, histogram_quantile
 from harness.config.model import Scenario, SloSpec
 from harness.load.aggregate import aggregate, per_name, timeline
+from harness.load.health import summarize_generators
 from harness.load.records import LoadResult
 from harness.report.results import (
     ErrorRow,
@@ -91,7 +92,8 @@ def assemble(
         per_request=per_name(intervals),
         groups=groups,
         stages=tuple(
-            StageRow(s.index, s.name, round(s.start, 3), round(s.end, 3), s.users, s.steady)
+            StageRow(s.index, s.name, round(s.start, 3), round(s.end, 3), s.users, s.steady,
+                     s.rate)
             for s in (load.stages if load else ())
         ),
         timeline=timeline(intervals),
@@ -104,4 +106,7 @@ def assemble(
         endpoints=dict(endpoints),
         notes=tuple(notes),
         extra=dict(extra or {}),
+        generator=summarize_generators(
+            intervals, load.workers, load.stages[-1].end if load.stages else None
+        ) if load and intervals else None,
     )

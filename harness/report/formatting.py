@@ -39,13 +39,14 @@ STATUS_EXPLANATIONS = {
     RunStatus.FAILED: "at least one check failed",
     RunStatus.INTERRUPTED: "the run was interrupted; this report is partial",
     RunStatus.ERROR: "the run stopped on an error; this report is partial",
+    RunStatus.UNTRUSTED: "the load generator saturated; its latency checks prove nothing",
 }
 STATUS_HEADLINES = {
     status: f"{status.value.upper()}: {text}" for status, text in STATUS_EXPLANATIONS.items()
 }
 
 _COMPARISONS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
-_VERDICT_ORDER = {Verdict.FAIL: 0, Verdict.PASS: 1, Verdict.SKIPPED: 2}
+_VERDICT_ORDER = {Verdict.FAIL: 0, Verdict.UNTRUSTED: 1, Verdict.PASS: 2, Verdict.SKIPPED: 3}
 
 # scheme://user:password@host -> scheme://user:***@host ; scheme://token@host -> scheme://***@host
 _URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/\s@]+)@")
@@ -134,8 +135,8 @@ def format_threshold(check: CheckResult) -> str:
 
 
 def checks_in_report_order(checks: Iterable[CheckResult]) -> list[CheckResult]:
-    """Failures first, then passes, then skipped checks; stable within each verdict."""
-    return sorted(checks, key=lambda c: _VERDICT_ORDER.get(c.verdict, 3))
+    """Failures first, then untrusted, passes, skipped checks; stable within each verdict."""
+    return sorted(checks, key=lambda c: _VERDICT_ORDER.get(c.verdict, 4))
 
 
 def verdict_counts(checks: Iterable[CheckResult]) -> dict[Verdict, int]:

@@ -66,6 +66,11 @@ def _testcase(check: CheckResult) -> ET.Element:
         failure.text = _failure_text(check)
     elif check.verdict is Verdict.SKIPPED:
         ET.SubElement(case, "skipped", {"message": check.reason or "skipped"})
+    elif check.verdict is Verdict.UNTRUSTED:
+        # Neither a pass nor a failure of the system: the measurement itself went wrong.
+        message = f"{check.title}: untrusted, the load generator saturated"
+        error = ET.SubElement(case, "error", {"message": message, "type": "CheckUntrusted"})
+        error.text = _failure_text(check)
     elif check.evidence:
         out = ET.SubElement(case, "system-out")
         out.text = check.evidence
@@ -101,6 +106,7 @@ def render_junit(result: RunResult) -> str:
         error.text = (partial_notice(result) or "") + "\n"
         cases.append(case)
         errors = 1
+    errors += sum(1 for c in result.checks if c.verdict is Verdict.UNTRUSTED)
     failures = sum(1 for c in result.checks if c.verdict is Verdict.FAIL)
     skipped = sum(1 for c in result.checks if c.verdict is Verdict.SKIPPED)
     duration = f"{max(0.0, result.ended_at - result.started_at):.3f}"

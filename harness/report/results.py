@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.load.aggregate import RequestStats, TimelinePoint
+from harness.load.health import GeneratorRow, GeneratorSummary
 from harness.load.latency import LatencySummary
 from harness.verify.check import CheckResult, Verdict, Window
 
 __all__ = [
     "SCHEMA_VERSION",
     "ErrorRow",
+    "GeneratorRow",
+    "GeneratorSummary",
     "ReplicaPoint",
     "RequestStats",
     "RunResult",
@@ -36,6 +39,7 @@ class RunStatus(StrEnum):
     FAILED = "failed"  # a check failed
     INTERRUPTED = "interrupted"  # Ctrl-C / SIGTERM: the report is partial
     ERROR = "error"  # the stack or a dependency failed
+    UNTRUSTED = "untrusted"  # no check failed, but the load generator saturated: nothing proven
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class StageRow:
     end: float
     users: int
     steady: bool
+    rate: float | None = None  # requests/s of an arrival-rate (open-model) stage
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ class RunResult:
     notes: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # later stages' sections (scaling, pools)
     schema_version: int = SCHEMA_VERSION
+    generator: GeneratorSummary | None = None  # how the load generators fared (saturation)
 
     @property
     def failed_checks(self) -> tuple[CheckResult, ...]:
@@ -121,7 +127,16 @@ def _latency(data: dict[str, Any]) -> LatencySummary:
 
 
 def _stats(data: dict[str, Any]) -> RequestStats:
-    return RequestStats(**{**data, "latency": _latency(data["latency"])})
+    corrected = data.get("corrected")
+    return RequestStats(**{**data, "latency": _latency(data["latency"]),
+                           "corrected": _latency(corrected) if corrected else None})
+
+
+def _generator(data: dict[str, Any] | None) -> GeneratorSummary | None:
+    if not data:
+        return None
+    rows = tuple(GeneratorRow(**row) for row in data.get("generators", ()))
+    return GeneratorSummary(**{**data, "generators": rows})
 
 
 def _check(data: dict[str, Any]) -> CheckResult:
@@ -165,5 +180,6 @@ def load_results(path: Path) -> RunResult:
         endpoints=dict(data["endpoints"]),
         notes=tuple(data.get("notes", ())),
         extra=dict(data.get("extra", {})),
+        generator=_generator(data.get("generator")),
         schema_version=SCHEMA_VERSION,
     )

@@ -26,7 +26,8 @@ from harness.verify.check import Verdict
 
 __all__ = ["render_summary"]
 
-_VERDICT_LABELS = {Verdict.PASS: "PASS", Verdict.FAIL: "**FAIL**", Verdict.SKIPPED: "skipped"}
+_VERDICT_LABELS = {Verdict.PASS: "PASS", Verdict.FAIL: "**FAIL**", Verdict.SKIPPED: "skipped",
+                   Verdict.UNTRUSTED: "**UNTRUSTED**"}
 
 
 class Code(str):

@@ -26,12 +26,14 @@ __all__ = ["STATUS_STYLES", "VERDICT_STYLES", "print_verdict", "status_line", "v
 
 WIDE = 120  # columns from which the title gets a column of its own
 MAX_ID_WIDTH = 24
-VERDICT_STYLES = {Verdict.PASS: "bold green", Verdict.FAIL: "bold red", Verdict.SKIPPED: "yellow"}
+VERDICT_STYLES = {Verdict.PASS: "bold green", Verdict.FAIL: "bold red", Verdict.SKIPPED: "yellow",
+                  Verdict.UNTRUSTED: "bold magenta"}
 STATUS_STYLES = {
     RunStatus.PASSED: "bold green",
     RunStatus.FAILED: "bold red",
     RunStatus.INTERRUPTED: "bold yellow",
     RunStatus.ERROR: "bold red",
+    RunStatus.UNTRUSTED: "bold magenta",
 }
 
 
