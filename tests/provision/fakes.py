@@ -18,6 +18,12 @@ from urllib.parse import parse_qs, urlsplit
 from harness.provision.monitors import strict_monitor
 
 
+def _secrets_first(headers: dict[str, str]) -> dict[str, str]:
+    """The request's headers with the credentials first, as a careless server might echo them."""
+    secret = ("dd-api-key", "dd-application-key", "authorization")
+    return dict(sorted(headers.items(), key=lambda item: item[0] not in secret))
+
+
 @dataclass
 class Recorded:
     method: str
@@ -56,8 +62,8 @@ class FakeApi:
                 with api.lock:
                     api.requests.append(record)
                     status, answer = (
-                        (api.fail_with, {"message": "failing on purpose",
-                                         "echo": dict(record.headers)})
+                        (api.fail_with, {"echo": _secrets_first(record.headers),
+                                         "message": "failing on purpose"})
                         if api.fail_with else api.handle(record)
                     )
                 data = json.dumps(answer).encode()

@@ -70,7 +70,7 @@ def test_panels_do_not_overlap_and_fit_the_grid(golden_slo, golden_stack) -> Non
         ids = []
         for panel in _panels(item.data()):
             pos = panel["gridPos"]
-            assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24
+            assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24
             cells = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"])
                      for y in range(pos["y"], pos["y"] + pos["h"])}
             assert not cells & taken, f"{item.name}: {panel['title']} overlaps another panel"
