@@ -293,7 +293,7 @@ def _capacity_group(spec: SloSpec, stack: StackNumbers) -> RuleGroup:
             annotations={
                 "summary": "Cache commands fail after all retries",
                 "description": (
-                    "{{ $value | humanize }} cache commands/s failed after "
+                    "{{ printf \"%.2f\" $value }} cache commands/s failed after "
                     f"REDIS_MAX_RETRIES={stack.redis_max_retries} retries; the app falls back "
                     "to the database."
                 ),
