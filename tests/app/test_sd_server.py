@@ -163,3 +163,20 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
         result.stderr.strip()
         == f"servicedesk: error: cannot bind 127.0.0.1:{port}: Address already in use"
     )
+
+
+def test_an_unreachable_database_stops_serve_with_status_3(tmp_path: Path) -> None:
+    env = {
+        **base_env(tmp_path),
+        "PORT": str(free_port()),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/sd.db",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "servicedesk", "serve"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 3
+    failures = [
+        json.loads(line) for line in result.stdout.splitlines() if '"startup failed"' in line
+    ]
+    assert "unable to open database file" in failures[0]["error"]
