@@ -1,0 +1,244 @@
+"""Every PromQL expression of every dashboard panel and every rule, evaluated by a real Prometheus
+scraping the app's replicas during a short load: each returns data. No panel on a metric the app
+does not expose, no typo in a label, no rule Prometheus cannot evaluate.
+
+The stack is the embedded one (two replicas on 127.0.0.1); Prometheus is Debian's, started on a
+free loopback port with a temporary storage folder, scraping every second and evaluating the
+generated rules every second. The load is bounded in time and in requests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from harness.config.load import load_slo
+from harness.config.model import SeedSpec
+from harness.provision.dashboards import DashboardContext, build_dashboards, panel_queries
+from harness.provision.ddnames import load_openmetrics_naming
+from harness.provision.ddquery import parse_monitor_query
+from harness.provision.monitors import build_monitors
+from harness.provision.rules import AlertingRule, RecordingRule, build_rules, render_rules
+from harness.provision.sources import load_stack_numbers
+from harness.stack import processes
+from harness.stack.embedded import EmbeddedStack
+
+pytestmark = pytest.mark.integration
+
+LOAD_SECONDS = 12.0
+MAX_ITERATIONS = 600
+RATE_INTERVAL = "1m"  # what Grafana's $__rate_interval stands for here (1 s scrapes)
+
+
+@dataclass
+class Live:
+    prometheus: str
+    replicas: tuple[str, ...]
+    rules: tuple[RecordingRule | AlertingRule, ...]
+    log_dir: Path
+
+    def query(self, expr: str) -> dict[str, Any]:
+        response = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": expr},
+                             timeout=10)
+        return dict(response.json())
+
+    def problem(self, expr: str) -> str | None:
+        """Why `expr` does not return data now (None when it does)."""
+        answer = self.query(expr)
+        if answer.get("status") != "success":
+            return f"{answer.get('errorType')}: {answer.get('error')}"
+        result = answer["data"]["result"]
+        if not result:
+            return "no data"
+        values = [float(r["value"][1]) for r in result] if answer["data"]["resultType"] in (
+            "vector",) else [float(answer["data"]["result"][1])]
+        if not any(math.isfinite(v) for v in values):
+            return f"only NaN/Inf: {values}"
+        return None
+
+
+def _drive_load(service_url: str, tokens_file: str) -> int:
+    """Every route the panels and SLO groups look at, with hits, misses, 4xx; bounded."""
+    tokens = json.loads(Path(tokens_file).read_text())
+    agent = {"Authorization": f"Bearer {tokens['agents'][0]}"}
+    customer = {"Authorization": f"Bearer {tokens['customers'][0]}"}
+    sent = 0
+    deadline = time.monotonic() + LOAD_SECONDS
+    with httpx.Client(base_url=service_url, timeout=5) as client:
+        for iteration in range(MAX_ITERATIONS):
+            if time.monotonic() > deadline:
+                break
+            listed = client.get("/api/tickets?per_page=10", headers=agent).json()
+            ticket = listed["items"][iteration % len(listed["items"])]["id"]
+            client.get(f"/api/tickets/{ticket}", headers=agent)  # a miss, then a hit
+            client.get(f"/api/tickets/{ticket}", headers=agent)
+            client.get("/api/search?q=printer&per_page=20", headers=agent)
+            client.get("/api/sla/summary", headers=agent)
+            created = client.post("/api/tickets", headers=customer, json={
+                "title": f"Load {iteration}", "description": "Printer on fire", "priority":
+                ("critical", "high", "medium", "low")[iteration % 4]}).json()
+            client.patch(f"/api/tickets/{created['id']}", headers=agent,
+                         json={"status": "in_progress"})
+            client.post(f"/api/tickets/{created['id']}/comments", headers=agent,
+                        json={"body": "Looking into it."})
+            client.get("/api/tickets/999999999", headers=agent)  # 404
+            client.get("/api/tickets")  # 401
+            sent += 10
+            time.sleep(0.02)
+    return sent
+
+
+def _wait(live: Live, expr: str, want: float, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = live.query(expr)
+        result = last.get("data", {}).get("result") or []
+        if result and float(result[0]["value"][1]) >= want:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"Prometheus never had {expr} >= {want}: {last}")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    binary = shutil.which("prometheus") or "/usr/bin/prometheus"
+    if not Path(binary).exists():
+        pytest.fail("prometheus is required (Debian package `prometheus`; scripts/setup --system)")
+    work = tmp_path_factory.mktemp("live-prometheus")
+    stack = EmbeddedStack(replicas=2, log_dir=work / "logs",
+                          seed=SeedSpec(tickets=200, agents=5, customers=20),
+                          settings={"SLA_SWEEP_INTERVAL_SECONDS": "2"})
+    prometheus: processes.ManagedProcess | None = None
+    try:
+        endpoints = stack.up()
+        groups = build_rules(load_slo(), load_stack_numbers())
+        rules_file = work / "servicedesk.rules.yml"
+        rules_file.write_text(render_rules(groups))
+        targets = [r.url.removeprefix("http://") for r in endpoints.replicas]
+        config = work / "prometheus.yml"
+        config.write_text(yaml.safe_dump({
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(rules_file)],
+            "scrape_configs": [{"job_name": "servicedesk-app", "metrics_path": "/api/metrics",
+                                "static_configs": [{"targets": targets}]}],
+        }))
+        port = processes.free_port()
+        prometheus = processes.start(
+            "prometheus",
+            [binary, f"--config.file={config}", f"--storage.tsdb.path={work / 'data'}",
+             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+            env=dict(os.environ), log_path=work / "logs" / "prometheus.log",
+        )
+        url = f"http://127.0.0.1:{port}"
+        processes.wait_for_probe(f"{url}/-/ready", attempts=60, period=0.5, process=prometheus)
+        live = Live(url, tuple(targets), tuple(r for g in groups for r in g.rules),
+                    work / "logs")
+        _wait(live, "count(up == 1)", len(targets))
+        assert _drive_load(endpoints.service_url, endpoints.tokens_file or "") > 0
+        time.sleep(3)  # a few more scrapes and rule evaluations after the load
+        _wait(live, "count(slo:sli_error:ratio_rate5m)", 3)
+        _wait(live, "count(slo:period_error_budget_remaining:ratio)", 3)
+        yield live
+    finally:
+        if prometheus is not None:
+            processes.stop(prometheus)
+        stack.down()
+
+
+def test_prometheus_scrapes_every_replica(live: Live) -> None:
+    assert live.problem("count(up == 1) == 2") is None
+
+
+def test_every_dashboard_panel_returns_data(live: Live) -> None:
+    rendered = build_dashboards(DashboardContext(load_slo(), load_stack_numbers()))
+    queries = [q for d in rendered for q in panel_queries(d.data())]
+    assert len(queries) >= 60
+    failures = []
+    for item in queries:
+        expr = item.expr.replace("$__rate_interval", RATE_INTERVAL)
+        problem = live.problem(expr)
+        if problem:
+            failures.append(f"{item.dashboard} / {item.panel} [{item.ref}]: {problem}\n  {expr}")
+    assert not failures, "\n".join(failures)
+
+
+def test_every_recording_rule_returns_data(live: Live) -> None:
+    failures = []
+    recordings = [r for r in live.rules if isinstance(r, RecordingRule)]
+    assert len(recordings) == 39
+    for rule in recordings:
+        labels = ",".join(f'{k}="{v}"' for k, v in sorted(rule.labels.items()))
+        for expr in (rule.expr, f"{rule.record}{{{labels}}}"):
+            problem = live.problem(expr)
+            if problem:
+                failures.append(f"{rule.record} {labels}: {problem}\n  {expr}")
+    assert not failures, "\n".join(failures)
+
+
+def test_every_alert_signal_returns_data_and_every_alert_evaluates(live: Live) -> None:
+    failures = []
+    alerts = [r for r in live.rules if isinstance(r, AlertingRule)]
+    assert len(alerts) == 11
+    for rule in alerts:
+        for signal in rule.signals:
+            problem = live.problem(signal)
+            if problem:
+                failures.append(f"{rule.alert} ({rule.labels.get('severity')}): {problem}\n"
+                                f"  {signal}")
+        answer = live.query(rule.expr)
+        if answer.get("status") != "success":
+            failures.append(f"{rule.alert}: {answer.get('error')}")
+    assert not failures, "\n".join(failures)
+
+
+def test_prometheus_evaluates_every_rule_without_error(live: Live) -> None:
+    groups = httpx.get(f"{live.prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]
+    rules = [r for g in groups for r in g["rules"]]
+    assert len(rules) == len(live.rules) == 50
+    bad = [(r.get("name"), r.get("lastError")) for r in rules if r.get("health") != "ok"]
+    assert not bad, bad
+    firing = [r["name"] for r in rules if r["type"] == "alerting" and r.get("alerts")]
+    assert firing == [], f"a healthy short load should not raise alerts: {firing}"
+
+
+def test_a_typo_or_a_missing_metric_is_caught(live: Live) -> None:
+    """The checks above can fail: what they would say about broken panels."""
+    assert live.problem('sum(rate(servicedesk_http_requests_total{stauts="200"}[1m]))') == \
+        "no data"
+    assert live.problem("sum(servicedesk_db_pool_connections_busy)") == "no data"
+    assert live.problem("sum(rate(servicedesk_http_requests_total[1m])") is not None  # syntax
+    assert live.problem(
+        'histogram_quantile(0.95, sum by (le) (rate(servicedesk_http_request_duration_seconds_'
+        'bucket{route="/api/nothing"}[1m])))') == "no data"
+
+
+def test_monitor_metrics_exist_on_the_running_app(live: Live) -> None:
+    """What the Datadog agent would make of a replica's real /api/metrics (same parser, this
+    repository's OpenMetrics configuration) has every app metric and bucket the monitors read."""
+    naming = load_openmetrics_naming()
+    exposed = naming.exposed(httpx.get(f"http://{live.replicas[0]}/api/metrics",
+                                       timeout=10).text)
+    monitors = build_monitors(load_slo(), load_stack_numbers(), naming)
+    for payload in monitors:
+        for query in parse_monitor_query(payload["query"]).metrics:
+            if not query.metric.startswith("servicedesk."):
+                continue
+            assert query.metric in exposed, query.metric
+            for tag in query.tags:
+                if tag.startswith(("upper_bound:", "status:", "route:")):
+                    key = tag.split(":", 1)[0]
+                    assert any(t.startswith(key + ":") for t in exposed[query.metric]), tag
+                if tag.startswith("upper_bound:"):
+                    assert tag in exposed[query.metric], tag
