@@ -9,6 +9,8 @@ after it has run a few times on a connection (``prepare_threshold``).
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -43,6 +45,10 @@ from .postgres_schema import MIGRATION_LOCK, SCHEMA_VERSION, STATEMENTS
 from .postgres_types import configure_connection
 
 __all__ = ["PostgresTicketStore"]
+
+
+def _application_name() -> str:
+    return f"servicedesk:{os.environ.get('HOSTNAME') or socket.gethostname()}"[:63]
 
 _UNRESOLVED_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(UNRESOLVED)) + ")"
 _PREPARE_THRESHOLD = 5
@@ -81,6 +87,8 @@ class PostgresTicketStore:
                 "autocommit": True,
                 "prepare_threshold": _PREPARE_THRESHOLD,
                 "options": "-c timezone=UTC",
+                # The pod's name (HOSTNAME), so pg_stat_activity shows connections per replica.
+                "application_name": _application_name(),
             },
             configure=configure_connection,
             open=False,
