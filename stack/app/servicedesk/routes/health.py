@@ -30,10 +30,13 @@ def routes(ctx: AppContext) -> list[Route]:
             "database": await _check(ctx.store.ping()),
             "cache": await _check(ctx.cache.ping()),
         }
-        ok = (
-            ctx.state.started and not ctx.state.stopping and all(v == "ok" for v in checks.values())
-        )
-        body = {"status": "ready" if ok else "unavailable", "pid": pid, "checks": checks}
+        # Only the database gates readiness: the cache has a database fallback, and a Redis
+        # outage must not take every replica out of the Service at once.
+        ok = ctx.state.started and not ctx.state.stopping and checks["database"] == "ok"
+        status = "unavailable"
+        if ok:
+            status = "ready" if checks["cache"] == "ok" else "degraded"
+        body = {"status": status, "pid": pid, "checks": checks}
         return json_response(body, 200 if ok else 503)
 
     return [
