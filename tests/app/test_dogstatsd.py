@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -131,3 +132,16 @@ def test_an_unreachable_agent_does_not_break_the_caller() -> None:
     for _ in range(3):
         sink.ticket_created("medium")
     sink.close()
+
+
+def test_without_the_datadog_package_it_warns_and_sends_nothing(
+        listener: Listener, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setitem(sys.modules, "datadog.dogstatsd.base", None)  # import fails
+    with caplog.at_level(logging.WARNING):
+        sink = from_environ({"DD_AGENT_HOST": "127.0.0.1",
+                             "DD_DOGSTATSD_PORT": str(listener.port)})
+    assert isinstance(sink, NoBusinessMetrics)
+    assert "datadog package is not installed" in caplog.text
+    sink.ticket_created("high")
+    assert listener.nothing_within(0.3)

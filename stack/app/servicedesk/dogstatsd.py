@@ -89,7 +89,8 @@ class DogStatsdBusinessMetrics:
 def from_environ(environ: Mapping[str, str]) -> BusinessMetrics:
     """The sink the environment asks for: DogStatsD when DD_AGENT_HOST is set, else none.
 
-    A bad DD_DOGSTATSD_PORT raises ValueError (a configuration error, reported at startup).
+    A bad DD_DOGSTATSD_PORT raises ValueError (a configuration error, reported at startup);
+    without the `datadog` package it warns once and sends nothing.
     """
     host = environ.get("DD_AGENT_HOST", "").strip()
     if not host:
@@ -101,8 +102,14 @@ def from_environ(environ: Mapping[str, str]) -> BusinessMetrics:
         raise ValueError(f"DD_DOGSTATSD_PORT={raw_port!r} is invalid: expected a port") from None
     if not 1 <= port <= 65535:
         raise ValueError(f"DD_DOGSTATSD_PORT={raw_port!r} is invalid: expected 1-65535")
-    from datadog.dogstatsd.base import DogStatsd
-
+    try:
+        from datadog.dogstatsd.base import DogStatsd
+    except ImportError:
+        log.warning(
+            "DD_AGENT_HOST is set but the datadog package is not installed: business metrics "
+            "go to Prometheus only"
+        )
+        return NoBusinessMetrics()
     statsd = DogStatsd(
         host=host,
         port=port,
