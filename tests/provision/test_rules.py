@@ -93,3 +93,22 @@ def test_rules_build_check_fails_on_a_stale_file(tmp_path, cli) -> None:
     assert result.exit_code == 0
     result = CliRunner().invoke(cli, ["rules", "build", "--check", "--out", str(stale)])
     assert result.exit_code == 0, result.output
+
+
+def test_bundled_latency_objectives_sit_on_the_app_s_bucket_bounds() -> None:
+    """The latency SLIs count the bucket at the objective (`le`); an objective between two
+    bucket bounds would select no series and its alerts could never fire."""
+    import sys
+    from pathlib import Path
+
+    from harness.provision.objectives import objectives
+
+    app = str(Path(__file__).resolve().parents[2] / "stack" / "app")
+    sys.path.insert(0, app)
+    try:
+        from servicedesk.metrics import HTTP_BUCKETS
+    finally:
+        sys.path.remove(app)
+    for objective in objectives(load_slo()):
+        if objective.kind == "latency":
+            assert objective.threshold_seconds in HTTP_BUCKETS, objective
