@@ -163,6 +163,11 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
         extra=_extra(evidence, load),
     )
     _write(result, folder)
+    with contextlib.suppress(OSError):  # per-interval samples for `harness compare`
+        from harness.compare.samples import samples_from_load, write_samples
+
+        groups = {name: g.requests for name, g in plan.slo.groups.items()}
+        write_samples(folder, samples_from_load(load, evidence.scrapes, groups))
     if failure is not None:
         raise failure
     return result
