@@ -1,0 +1,54 @@
+"""The compare flow the commands share: resolve the baseline, compare, write the report, and
+(optionally) keep the run in the results store and refresh the history report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.compare.baseline import BaselineChoice, resolve_baseline
+from harness.compare.metrics import measure, window_length
+from harness.compare.report import ComparisonFiles, write_comparison
+from harness.compare.runs import RunData
+from harness.compare.store import ResultsStore, StoredRun
+from harness.compare.trends import TrendFiles, write_trends
+from harness.compare.verdict import Comparison, Thresholds, compare_runs
+
+__all__ = ["ComparisonOutcome", "compare_run", "record_run", "run_metrics", "store_for"]
+
+
+@dataclass(frozen=True)
+class ComparisonOutcome:
+    comparison: Comparison
+    baseline: BaselineChoice
+    files: ComparisonFiles
+
+
+def store_for(reports_dir: Path) -> ResultsStore:
+    return ResultsStore(reports_dir / "history")
+
+
+def run_metrics(run: RunData) -> Mapping[str, float | None]:
+    """A run's whole-run values over its steady state, as the store's index keeps them."""
+    groups = sorted(run.samples.groups)
+    measured = measure(run.samples, window_length(run.samples), groups)
+    return {metric: m.value for metric, m in measured.items()}
+
+
+def compare_run(candidate: RunData, baseline: str | None, *, reports_dir: Path,
+                store: ResultsStore, last: int, thresholds: Thresholds,
+                out: Path | None = None) -> ComparisonOutcome:
+    choice = resolve_baseline(baseline, candidate, store, reports_dir, last=last)
+    comparison = compare_runs(candidate, choice.runs, thresholds=thresholds,
+                              baseline_kind=choice.kind)
+    files = write_comparison(out or candidate.folder, comparison, candidate, choice.runs,
+                             choice.description)
+    return ComparisonOutcome(comparison, choice, files)
+
+
+def record_run(run: RunData, store: ResultsStore, verdict: str | None
+               ) -> tuple[StoredRun, TrendFiles]:
+    """Keep the run in the store (with its comparison's verdict) and refresh trends.html."""
+    entry = store.add(run, verdict=verdict, metrics=run_metrics(run))
+    return entry, write_trends(store)

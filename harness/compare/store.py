@@ -1,0 +1,162 @@
+"""The results store: the runs a comparison may use as a baseline, under `reports/history/`.
+
+    reports/history/
+      index.json                 every stored run, newest last, with its key metrics
+      runs/<run-id>/results.json  copies, so a baseline survives its run folder's deletion
+      runs/<run-id>/intervals.jsonl.gz
+      trends.html, trends.md     the history report (`harness baseline trends`)
+
+index.json (version 1):
+
+    {"version": 1,
+     "baselines": {"nightly": "20261127-020000-nightly-ab12"},   # promoted, per scenario
+     "runs": [{"run_id": ..., "scenario": ..., "stack": ..., "started_at": 1790000000.0,
+               "status": "passed", "verdict": "pass" | "regression" | null,
+               "metrics": {"latency.all.p95": 41.2, "throughput": 88.1, ...}}]}
+
+The rolling-history baseline is the last N stored runs of the same scenario that passed their
+checks and were not themselves judged a regression, so a slow night does not drag the baseline
+along with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from harness.compare.runs import RESULTS_FILE, RunData
+from harness.compare.samples import SAMPLES_FILE
+from harness.errors import ConfigError, UsageError
+
+__all__ = ["INDEX_VERSION", "ResultsStore", "StoredRun"]
+
+INDEX_VERSION = 1
+DEFAULT_KEEP = 90  # stored runs kept (promoted baselines are never pruned)
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    run_id: str
+    scenario: str
+    stack: str
+    started_at: float
+    status: str
+    verdict: str | None = None  # of the comparison made when the run was stored
+    metrics: Mapping[str, float | None] = field(default_factory=dict)
+
+
+class ResultsStore:
+    """Read and change `root/index.json` and `root/runs/`. Writes are atomic (rename)."""
+
+    def __init__(self, root: Path, *, keep: int = DEFAULT_KEEP) -> None:
+        self.root = root
+        self.keep = keep
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / "index.json"
+
+    def folder(self, run_id: str) -> Path:
+        return self.root / "runs" / run_id
+
+    # ------------------------------------------------------------------ reading
+
+    def _load(self) -> dict[str, Any]:
+        if not self.index_path.exists():
+            return {"version": INDEX_VERSION, "baselines": {}, "runs": []}
+        try:
+            data = json.loads(self.index_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(str(self.index_path), None, f"unreadable: {exc}") from None
+        version = data.get("version") if isinstance(data, dict) else data
+        if not isinstance(data, dict) or version != INDEX_VERSION:
+            raise ConfigError(str(self.index_path), "version", f"unsupported {version!r}",
+                              str(INDEX_VERSION))
+        return data
+
+    def runs(self, scenario: str | None = None) -> list[StoredRun]:
+        """Stored runs, oldest first."""
+        try:
+            rows = [StoredRun(**row) for row in self._load().get("runs", [])]
+        except TypeError as exc:
+            raise ConfigError(str(self.index_path), "runs", f"malformed entry: {exc}") from None
+        rows.sort(key=lambda r: (r.started_at, r.run_id))
+        return [r for r in rows if scenario is None or r.scenario == scenario]
+
+    def baselines(self) -> dict[str, str]:
+        return dict(self._load().get("baselines", {}))
+
+    def baseline(self, scenario: str) -> str | None:
+        return self.baselines().get(scenario)
+
+    def history(self, scenario: str, *, last: int, exclude: str | None = None) -> list[str]:
+        """Run ids of the rolling-history baseline: the last `last` good runs of `scenario`."""
+        good = [r.run_id for r in self.runs(scenario)
+                if r.run_id != exclude and r.status == "passed" and r.verdict != "regression"]
+        return good[-last:] if last > 0 else []
+
+    # ------------------------------------------------------------------ writing
+
+    def _save(self, data: dict[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        temporary = self.index_path.with_suffix(f".tmp{os.getpid()}")
+        temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        temporary.replace(self.index_path)
+
+    def add(self, run: RunData, *, verdict: str | None,
+            metrics: Mapping[str, float | None]) -> StoredRun:
+        """Copy the run's results.json and samples into the store and index it (replacing an
+        earlier entry of the same run id)."""
+        target = self.folder(run.run_id)
+        if run.folder.resolve() != target.resolve():
+            target.mkdir(parents=True, exist_ok=True)
+            for name in (RESULTS_FILE, SAMPLES_FILE):
+                shutil.copy2(run.folder / name, target / name)
+        entry = StoredRun(
+            run_id=run.run_id, scenario=run.result.scenario, stack=run.result.stack,
+            started_at=run.result.started_at, status=run.result.status.value, verdict=verdict,
+            metrics={k: (round(v, 6) if v is not None else None) for k, v in metrics.items()},
+        )
+        data = self._load()
+        rows = [r for r in data.get("runs", []) if r.get("run_id") != run.run_id]
+        rows.append(asdict(entry))
+        rows.sort(key=lambda r: (r["started_at"], r["run_id"]))
+        data["runs"] = self._prune(rows, set(data.get("baselines", {}).values()))
+        self._save(data)
+        return entry
+
+    def _prune(self, rows: list[dict[str, Any]], keep_ids: set[str]) -> list[dict[str, Any]]:
+        excess = len(rows) - self.keep
+        if excess <= 0:
+            return rows
+        kept = []
+        for row in rows:
+            if excess > 0 and row["run_id"] not in keep_ids:
+                excess -= 1
+                shutil.rmtree(self.folder(row["run_id"]), ignore_errors=True)
+                continue
+            kept.append(row)
+        return kept
+
+    def set_baseline(self, run_id: str) -> StoredRun:
+        """Promote a stored run to the baseline of its scenario."""
+        data = self._load()
+        for row in data.get("runs", []):
+            if row.get("run_id") == run_id:
+                data.setdefault("baselines", {})[row["scenario"]] = run_id
+                self._save(data)
+                return StoredRun(**row)
+        raise UsageError(f"baseline set: run {run_id!r} is not in the store {self.root}")
+
+    def mark(self, run_id: str, verdict: str | None) -> None:
+        data = self._load()
+        rows = data.get("runs", [])
+        for i, row in enumerate(rows):
+            if row.get("run_id") == run_id:
+                rows[i] = asdict(replace(StoredRun(**row), verdict=verdict))
+        self._save(data)

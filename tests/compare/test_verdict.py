@@ -1,0 +1,158 @@
+"""The regression rule: ordinary noise passes, a real slowdown or more errors fail, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from harness.compare.metrics import Measurement, MetricSpec
+from harness.compare.runs import RunData
+from harness.compare.verdict import Outcome, Rule, Thresholds, compare_runs, judge
+from harness.errors import UsageError
+
+P95 = MetricSpec("latency.read.p95", "read p95", "ms", "p95")
+ERRORS = MetricSpec("error-rate", "error rate", "%", "error-rate")
+
+
+def _windows(center: float, spread: float = 1.0, n: int = 20) -> tuple[float, ...]:
+    return tuple(center + spread * ((i % 5) - 2) / 2.0 for i in range(n))
+
+
+# ------------------------------------------------------------------ the rule on its own
+
+
+def test_a_big_significant_change_is_a_regression() -> None:
+    m = judge(P95, [Measurement(100.0, _windows(100.0))], Measurement(110.0, _windows(110.0)),
+              Thresholds())
+    assert m.outcome is Outcome.REGRESSION
+    assert m.change == pytest.approx(0.10)
+    assert "worse by 10 ms (10.0%)" in m.reason and "p =" in m.reason
+
+
+def test_a_small_change_passes_however_significant() -> None:
+    m = judge(P95, [Measurement(100.0, _windows(100.0, 0.1))],
+              Measurement(103.0, _windows(103.0, 0.1)), Thresholds())
+    assert m.outcome is Outcome.UNCHANGED
+    assert m.p_value is not None and m.p_value < 0.001
+    assert "within 7.5% and 1 ms" in m.reason
+
+
+def test_a_big_change_within_the_noise_passes() -> None:
+    # windows overlap completely: the values differ by chance
+    base, cand = (90.0, 110.0) * 10, (88.0, 132.0) * 10
+    m = judge(P95, [Measurement(100.0, base)], Measurement(110.0, cand), Thresholds())
+    assert m.outcome is Outcome.UNCHANGED
+    assert "not significant" in m.reason
+
+
+def test_the_absolute_floor_keeps_tiny_latencies_out() -> None:
+    m = judge(P95, [Measurement(2.0, _windows(2.0, 0.01))], Measurement(2.5, _windows(2.5, 0.01)),
+              Thresholds())  # +25 % but only 0.5 ms
+    assert m.outcome is Outcome.UNCHANGED
+
+
+def test_improvements_are_reported_not_failed() -> None:
+    m = judge(P95, [Measurement(110.0, _windows(110.0))], Measurement(100.0, _windows(100.0)),
+              Thresholds())
+    assert m.outcome is Outcome.IMPROVEMENT
+
+
+def test_too_few_windows_give_no_verdict() -> None:
+    m = judge(P95, [Measurement(100.0, (100.0, 101.0))], Measurement(200.0, (200.0, 201.0)),
+              Thresholds())
+    assert m.outcome is Outcome.NO_DATA
+    assert "too few windows" in m.reason
+
+
+def test_error_rate_is_judged_on_counts_in_percentage_points() -> None:
+    base = Measurement(0.0, (), requests=20_000, failures=0)
+    worse = judge(ERRORS, [base], Measurement(1.0, (), requests=20_000, failures=200), Thresholds())
+    assert worse.outcome is Outcome.REGRESSION
+    assert "worse by 1 pp" in worse.reason
+    slight = judge(ERRORS, [base], Measurement(0.2, (), requests=20_000, failures=40), Thresholds())
+    assert slight.outcome is Outcome.UNCHANGED
+
+
+def test_history_spread_widens_the_minimum_effect() -> None:
+    history = [Measurement(v, _windows(v)) for v in (90.0, 100.0, 112.0)]
+    m = judge(P95, history, Measurement(115.0, _windows(115.0)), Thresholds())
+    # per-run values 90, 100, 112: CV ~ 0.11, so 2 x CV ~ 22 % > 15 %
+    assert m.tolerance_relative > 0.2
+    assert m.outcome is Outcome.UNCHANGED
+    assert m.baseline == 100.0  # the median run
+    assert m.baseline_runs == (90.0, 100.0, 112.0)
+
+
+def test_min_effect_override() -> None:
+    thresholds = Thresholds().with_min_effect("p95", 0.02)
+    assert thresholds.rules["p95"] == Rule(0.02, 1.0)
+    with pytest.raises(UsageError, match="unknown metric kind"):
+        Thresholds().with_min_effect("p42", 0.1)
+
+
+# ------------------------------------------------------------------ whole synthetic runs
+
+
+def test_identical_distributions_pass(baseline_run: RunData, same_run: RunData) -> None:
+    cmp = compare_runs(same_run, [baseline_run])
+    assert not cmp.regressed, [m.reason for m in cmp.regressions]
+    assert cmp.verdict == "pass"
+    assert {m.outcome for m in cmp.metrics} <= {Outcome.UNCHANGED}
+
+
+@pytest.mark.parametrize("seeds", [(11, 12), (13, 14), (15, 16)])
+def test_more_identical_pairs_pass(make_run: Callable[..., RunData], seeds: tuple[int, int]
+                                   ) -> None:
+    a, b = (make_run(f"null-{s}", seed=s) for s in seeds)
+    assert not compare_runs(b, [a]).regressed
+
+
+def test_ten_percent_slower_fails_naming_the_latency_metrics(baseline_run: RunData,
+                                                             slow_run: RunData) -> None:
+    cmp = compare_runs(slow_run, [baseline_run])
+    assert cmp.regressed and cmp.verdict == "regression"
+    named = {m.metric.id for m in cmp.regressions}
+    assert "latency.all.p95" in named
+    assert {"latency.read.p95", "latency.write.p95"} <= named
+    assert all(name.startswith("latency.") for name in named)
+    by_id = {m.metric.id: m for m in cmp.metrics}
+    assert by_id["latency.all.p95"].change == pytest.approx(0.10, abs=0.04)
+
+
+def test_one_percent_more_errors_fails_naming_the_error_rate(baseline_run: RunData,
+                                                             failing_run: RunData) -> None:
+    cmp = compare_runs(failing_run, [baseline_run])
+    assert [m.metric.id for m in cmp.regressions] == ["error-rate"]
+    (errors,) = cmp.regressions
+    assert errors.candidate == pytest.approx(1.0, abs=0.15)
+
+
+def test_the_baseline_against_the_slow_run_is_an_improvement(baseline_run: RunData,
+                                                             slow_run: RunData) -> None:
+    cmp = compare_runs(baseline_run, [slow_run])
+    assert not cmp.regressed
+    assert any(m.outcome is Outcome.IMPROVEMENT for m in cmp.metrics)
+
+
+def test_history_baseline_pools_runs(baseline_run: RunData, same_run: RunData,
+                                     make_run: Callable[..., RunData], slow_run: RunData) -> None:
+    third = make_run("null-13", seed=13)
+    cmp = compare_runs(slow_run, [baseline_run, same_run, third], baseline_kind="history")
+    assert cmp.baseline_runs == (baseline_run.run_id, same_run.run_id, third.run_id)
+    assert "latency.all.p95" in {m.metric.id for m in cmp.regressions}
+    p95 = next(m for m in cmp.metrics if m.metric.id == "latency.all.p95")
+    assert len(p95.baseline_runs) == 3
+    assert len(p95.baseline_windows) == 3 * len(p95.candidate_windows)
+
+
+def test_other_scenarios_are_noted(baseline_run: RunData, make_run: Callable[..., RunData]
+                                   ) -> None:
+    other = make_run("other-scenario", seed=21, scenario="peak")
+    cmp = compare_runs(other, [baseline_run])
+    assert any("scenario 'nightly'" in note for note in cmp.notes)
+
+
+def test_no_baseline_is_a_usage_error(baseline_run: RunData) -> None:
+    with pytest.raises(UsageError):
+        compare_runs(baseline_run, [])
