@@ -362,6 +362,9 @@ def _latency(result: RunResult, x_end: float) -> Chart:
     layout["shapes"] += shapes
     layout["annotations"] += annotations
     data_top = max((v for p in result.timeline if (v := _finite(p.p99_ms)) is not None), default=0)
+    # arrival-rate (open-model) load: p99 from each request's intended send time, too
+    corrected = [_finite(p.corrected_p99_ms) for p in result.timeline]
+    data_top = max([data_top, *(v for v in corrected if v is not None)])
     # a threshold far above the data would flatten it: leave such lines above the visible range
     # (zooming out shows them) and say so, rather than draw every point near zero
     shown = [v for _, v in lines if not data_top or v <= SLO_HEADROOM * data_top]
@@ -397,6 +400,33 @@ def _latency(result: RunResult, x_end: float) -> Chart:
             )
         )
     caption = "Client-side latency percentiles per interval (HdrHistogram)."
+    if any(v is not None for v in corrected):
+        traces.append(
+            _scatter(
+                x=t,
+                y=corrected,
+                name="p99 corrected",
+                mode="lines",
+                line={"color": COLORS["p99"], "width": 2, "dash": "dot"},
+                hovertemplate="p99 from the intended send time %{y:,.1f} ms<extra></extra>",
+            )
+        )
+        caption += (" Dotted: p99 from each request's intended send time (arrival-rate stages,"
+                    " coordinated omission corrected).")
+    saturated = [p for p in result.timeline if p.saturated]
+    if saturated:
+        traces.append(
+            _scatter(
+                x=[p.t for p in saturated],
+                y=[_finite(p.corrected_p99_ms if p.corrected_p99_ms is not None else p.p99_ms)
+                   for p in saturated],
+                name="generator saturated",
+                mode="markers",
+                marker={"symbol": "x", "size": 9, "color": "#7c3aed"},
+                hovertemplate="load generator saturated: latency untrusted<extra></extra>",
+            )
+        )
+        caption += " Crosses: intervals in which the load generator saturated."
     if lines:
         caption += " Dashed lines: the SLO thresholds of the latency checks."
     return Chart("chart-latency", "Latency percentiles", caption, traces, _finish(layout))

@@ -190,7 +190,38 @@ def _stats_row(name: str, stats: RequestStats) -> dict[str, str]:
         "p99": format_number(lat.p99_ms),
         "max": format_number(lat.max_ms),
         "failed": "yes" if stats.failures else "",
+        # from the intended send time (arrival-rate stages); shown only when the run had them
+        "p50c": format_number(stats.corrected.p50_ms) if stats.corrected else MISSING,
+        "p95c": format_number(stats.corrected.p95_ms) if stats.corrected else MISSING,
+        "p99c": format_number(stats.corrected.p99_ms) if stats.corrected else MISSING,
     }
+
+
+def generator_section(result: RunResult) -> dict[str, Any]:
+    """The load generators' health as an optional section (shown like the later stages')."""
+    health = result.generator
+    if health is None or not health.generators:
+        return {}
+    summary: dict[str, Any] = {
+        "workers": health.workers or "none (one load process)",
+        "saturated intervals": f"{health.saturated_intervals} of {health.intervals}",
+        "limits": "CPU ≥ 90 % of a core, or event-loop lag median ≥ 5 ms",
+    }
+    if health.intended_rps is not None:
+        summary["arrival rate"] = (f"{format_number(health.achieved_rps, 'req/s')} sent of "
+                                   f"{format_number(health.intended_rps, 'req/s')} due")
+    if health.advice:
+        summary["advice"] = health.advice
+    rows = [
+        {"name": g.generator, "peak CPU": format_number(g.peak_cpu_percent, "%"),
+         "mean CPU": format_number(g.mean_cpu_percent, "%"),
+         "loop lag median (worst)": format_number(g.loop_lag_p50_ms, "ms"),
+         "loop lag p99 (worst)": format_number(g.loop_lag_p99_ms, "ms"),
+         "peak RSS": format_number(g.peak_rss_mb, "MB"),
+         "saturated intervals": g.saturated_intervals}
+        for g in health.generators
+    ]
+    return {"load generator": {**summary, "generators": rows}}
 
 
 def _kpis(result: RunResult) -> list[dict[str, str]]:
@@ -231,9 +262,10 @@ def _kpis(result: RunResult) -> list[dict[str, str]]:
             "label": "Checks passed",
             "value": f"{counts[Verdict.PASS]} / {len(result.checks)}" if result.checks else MISSING,
             "sub": f"{counts[Verdict.FAIL]} failed, {counts[Verdict.SKIPPED]} skipped"
+            + (f", {counts[Verdict.UNTRUSTED]} untrusted" if counts[Verdict.UNTRUSTED] else "")
             if result.checks
             else "not evaluated",
-            "alert": "yes" if counts[Verdict.FAIL] else "",
+            "alert": "yes" if counts[Verdict.FAIL] or counts[Verdict.UNTRUSTED] else "",
         },
     ]
 
@@ -287,6 +319,7 @@ def html_context(result: RunResult) -> dict[str, Any]:
         "requests": [_stats_row(n, s) for n, s in sorted(result.per_request.items())],
         "groups": [_stats_row(n, s) for n, s in sorted(result.groups.items())],
         "totals": _stats_row("all requests", result.totals),
+        "corrected": result.totals.corrected is not None,
         "stages": [
             {
                 "index": s.index,
@@ -299,7 +332,7 @@ def html_context(result: RunResult) -> dict[str, Any]:
         ],
         "server": _server_rows(result),
         "errors": sorted(result.errors, key=lambda e: (-e.occurrences, e.name, e.error)),
-        "extra": extra_sections(result.extra),
+        "extra": extra_sections({**generator_section(result), **result.extra}),
         "endpoints": sorted(result.endpoints.items()),
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from harness.report.formatting import (
+    MISSING,
     STATUS_HEADLINES,
     checks_in_report_order,
     format_duration,
@@ -69,7 +70,9 @@ def _headline(result: RunResult) -> list[str]:
         f"duration {format_duration(result.ended_at - result.started_at)}",
         f"- Exit status: {result.exit_status}",
         f"- Checks: {counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, "
-        f"{counts[Verdict.SKIPPED]} skipped",
+        f"{counts[Verdict.SKIPPED]} skipped"
+        + (f", {counts[Verdict.UNTRUSTED]} untrusted (the load generator saturated)"
+           if counts[Verdict.UNTRUSTED] else ""),
     ]
     totals = result.totals
     if totals.requests:
@@ -108,9 +111,9 @@ def _checks(result: RunResult) -> list[str]:
     return lines + _table(header, rows, right={3, 4})
 
 
-def _stats_row(name: str, stats: RequestStats) -> tuple[object, ...]:
+def _stats_row(name: str, stats: RequestStats, corrected: bool = False) -> tuple[object, ...]:
     lat = stats.latency
-    return (
+    row: tuple[object, ...] = (
         name,
         f"{stats.requests:,}",
         f"{stats.failures:,}",
@@ -120,6 +123,11 @@ def _stats_row(name: str, stats: RequestStats) -> tuple[object, ...]:
         format_number(lat.p95_ms),
         format_number(lat.p99_ms),
     )
+    if corrected:
+        fixed = stats.corrected
+        row += tuple(format_number(getattr(fixed, f"{q}_ms")) if fixed else MISSING
+                     for q in ("p50", "p95", "p99"))
+    return row
 
 
 def _requests(result: RunResult) -> list[str]:
@@ -127,13 +135,49 @@ def _requests(result: RunResult) -> list[str]:
     if not result.per_request and not result.totals.requests:
         lines.append("No requests were recorded.")
         return lines
-    header = ("Name", "Requests", "Failures", "Errors", "req/s", "p50 ms", "p95 ms", "p99 ms")
+    corrected = result.totals.corrected is not None
+    header: tuple[str, ...] = (
+        "Name", "Requests", "Failures", "Errors", "req/s", "p50 ms", "p95 ms", "p99 ms"
+    )
+    if corrected:
+        # wrk2's two views: from the actual send, and from the intended send time
+        lines += ["Latency from each request's actual send, and (corrected) from its intended "
+                  "send time in the arrival-rate stages, where a stalled system shows.", ""]
+        header += ("p50 corrected", "p95 corrected", "p99 corrected")
     rows: list[tuple[object, ...]] = [
-        _stats_row(Code(name), s) for name, s in sorted(result.per_request.items())
+        _stats_row(Code(name), s, corrected) for name, s in sorted(result.per_request.items())
     ]
-    rows += [_stats_row(f"group: {name}", s) for name, s in sorted(result.groups.items())]
-    rows.append(_stats_row("**all requests**", result.totals))
-    return lines + _table(header, rows, right=set(range(1, 8)))
+    rows += [
+        _stats_row(f"group: {name}", s, corrected) for name, s in sorted(result.groups.items())
+    ]
+    rows.append(_stats_row("**all requests**", result.totals, corrected))
+    return lines + _table(header, rows, right=set(range(1, len(header))))
+
+
+def _generator(result: RunResult) -> list[str]:
+    health = result.generator
+    if health is None or not health.generators:
+        return []
+    how = (f"A Locust master and {health.workers} workers" if health.workers
+           else "One load process")
+    lines = ["", "## Load generator", "",
+             f"{how}; saturated in {health.saturated_intervals} of {health.intervals} intervals "
+             "(CPU ≥ 90 % of a core, or event-loop lag median ≥ 5 ms)."]
+    if health.intended_rps is not None:
+        lines[-1] += (f" Arrival rate: {format_number(health.achieved_rps, 'req/s')} sent of "
+                      f"{format_number(health.intended_rps, 'req/s')} due.")
+    if health.advice:
+        lines += ["", f"> **{health.advice}**"]
+    rows = [
+        (g.generator, format_number(g.peak_cpu_percent, "%"),
+         format_number(g.mean_cpu_percent, "%"), format_number(g.loop_lag_p50_ms, "ms"),
+         format_number(g.loop_lag_p99_ms, "ms"), format_number(g.peak_rss_mb, "MB"),
+         g.saturated_intervals)
+        for g in health.generators
+    ]
+    header = ("Generator", "Peak CPU", "Mean CPU", "Loop lag median (worst)",
+              "Loop lag p99 (worst)", "Peak RSS", "Saturated intervals")
+    return lines + [""] + _table(header, rows, right=set(range(1, 7)))
 
 
 def _stages(result: RunResult) -> list[str]:
@@ -141,17 +185,20 @@ def _stages(result: RunResult) -> list[str]:
     if not result.stages:
         lines.append("The scenario has no stages.")
         return lines
+    rated = any(stage.rate for stage in result.stages)
     rows = [
         (
             stage.index,
             stage.name,
             f"{format_seconds(stage.start)}–{format_seconds(stage.end)} s",
             stage.users,
+            *((format_number(stage.rate, "req/s") if stage.rate else MISSING,) if rated else ()),
             "yes" if stage.steady else "",
         )
         for stage in result.stages
     ]
-    return lines + _table(("#", "Stage", "Window", "Users", "Steady"), rows, right={0, 3})
+    header = ("#", "Stage", "Window", "Users", *(("Arrival rate",) if rated else ()), "Steady")
+    return lines + _table(header, rows, right={0, 3, 4} if rated else {0, 3})
 
 
 def _errors(result: RunResult) -> list[str]:
@@ -191,6 +238,7 @@ def render_summary(result: RunResult) -> str:
     lines += _checks(result)
     lines += _requests(result)
     lines += _stages(result)
+    lines += _generator(result)
     lines += _errors(result)
     lines += _notes(result)
     return "\n".join(lines) + "\n"

@@ -50,6 +50,7 @@ def verdict_table(result: RunResult, width: int | None = None) -> Table:
         caption=(
             f"{counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, "
             f"{counts[Verdict.SKIPPED]} skipped"
+            + (f", {counts[Verdict.UNTRUSTED]} untrusted" if counts[Verdict.UNTRUSTED] else "")
         ),
         title_justify="left",
         caption_justify="left",
@@ -116,6 +117,9 @@ def print_verdict(result: RunResult, console: Console, report: Path | None = Non
     `report` is the report folder or its report.html; pass it whenever a report was written.
     """
     console.print(verdict_table(result, width=console.width))
+    if result.generator is not None and result.generator.advice:
+        style = "magenta" if result.generator.saturated else "dim"
+        console.print(Text(result.generator.advice, style=style))
     notice = partial_notice(result)
     if notice:
         console.print(Text(notice, style="yellow"))
