@@ -172,7 +172,7 @@ class Generator:
         now = time.monotonic()
         intended = self.pacer.due_between(self._reported_at, now)
         self._reported_at = now
-        names, errors = self.recorder.swap()
+        names, errors = self.recorder.swap(pause=lambda: gevent.sleep(0))
         sent, self._sent = self._sent, 0
         health = {
             "generator": self.name,

@@ -13,11 +13,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
 from harness.errors import DependencyError, Interrupted
+from harness.load.plan import plan_document
 from harness.load.records import ErrorCount, GeneratorSample, Interval, LoadResult, NameInterval
 from harness.load.shapes import StagePlan, windows
 
@@ -72,16 +72,15 @@ class LoadRunner:
 
     def _write_plan(self, master_port: int) -> Path:
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        plan = {
-            "locustfiles": [str(p) for p in self.locustfiles],
-            "host": self.host,
-            "stages": [asdict(s) for s in self.stages],
-            "interval": self.interval,
-            "stop_timeout": self.stop_timeout,
-            "workers": self.workers,
-            "master_host": "127.0.0.1",
-            "master_port": master_port,
-        }
+        plan = plan_document(
+            stages=self.stages,
+            locustfiles=self.locustfiles,
+            host=self.host,
+            interval=self.interval,
+            stop_timeout=self.stop_timeout,
+            workers=self.workers,
+            master_port=master_port,
+        )
         path = self.work_dir / "load-plan.json"
         path.write_text(json.dumps(plan, indent=2), encoding="utf-8")
         return path
