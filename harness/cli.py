@@ -19,7 +19,7 @@ from harness.status import ExitStatus
 __all__ = ["build_app", "main"]
 
 # One thin module per command, each with register(app).
-COMMANDS = ("run", "up", "down", "scenarios", "validate")
+COMMANDS = ("run", "up", "down", "scenarios", "validate", "compare", "baseline", "plan")
 
 
 def build_app() -> typer.Typer:

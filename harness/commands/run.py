@@ -76,6 +76,11 @@ def register(app: typer.Typer) -> None:
         ),
         run_id: str | None = typer.Option(None, "--run-id", help="Name of the run's folder."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress."),
+        compare: str | None = typer.Option(
+            None, "--compare", metavar="BASELINE", help="Then compare with BASELINE as "
+            "`harness compare` does (auto, baseline, history[:N], a run), keep the run in the "
+            "results store, and exit 1 on a regression.",
+        ),
     ) -> int:
         """Bring the stack up, drive the scenario, verify the SLOs, write the report, bring it down.
 
@@ -111,6 +116,10 @@ def register(app: typer.Typer) -> None:
             report_dir=(report_dir or paths.reports_dir()).resolve(),
             run_id=run_id or new_run_id(loaded.name),
         )
+        if compare is not None:
+            from harness.commands.compare import check_baseline_arg
+
+            check_baseline_arg(compare, options.report_dir)
         out = Console()
         err = Console(stderr=True)
         result = execute(RunPlan(options, loaded, spec), err, progress=progress)
@@ -118,4 +127,10 @@ def register(app: typer.Typer) -> None:
 
         print_verdict(result, out)
         out.print(f"report: {options.report_dir / options.run_id}")
+        if compare is not None:
+            from harness.commands.compare import compare_after_run
+
+            return compare_after_run(options.report_dir / options.run_id, compare,
+                                     options.report_dir, last=5, run_exit=result.exit_status,
+                                     console=out)
         return result.exit_status

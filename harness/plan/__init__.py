@@ -1,0 +1,1 @@
+"""Capacity planning from a step (stress) run: knee, replicas, connections, memory and cost."""

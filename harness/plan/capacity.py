@@ -1,0 +1,277 @@
+"""Capacity from a step run: the knee, what one replica carries at the HPA target, and what a
+projected load needs in replicas, database connections, Redis memory and money, per environment.
+
+Every rule here is one a person can redo by hand from the stage table of the report:
+
+- knee: the first stage whose p95 exceeds the SLO's p95 or whose error rate exceeds
+  `max_error_percent`; the stage before it is the last good one. When p95 is the cause, the
+  offered load at which p95 crosses the SLO is interpolated linearly between the two stages.
+- CPU model: per-replica CPU (% of one core) against per-replica requests/s over the good stages,
+  a least-squares line `cpu = a + b x rps` (through the origin when there are fewer than two
+  good stages or the fitted intercept is negative).
+- RPS per replica at the HPA target: `(target% x CPU request - a) / b`, e.g. 70 % of 500m is
+  35 % of a core.
+- replicas for a projected load: `ceil(projected x (1 + headroom) / rps_per_replica)`, at least
+  the environment's minReplicas; it fits when it is at most maxReplicas.
+- database connections: `(replicas + maxSurge) x DB_POOL_MAX` against
+  `max_connections - superuser_reserved_connections - headroom` (stack/environments.yaml).
+- Redis memory: ticket bodies are cached for CACHE_TTL_SECONDS, so at most
+  `ticket reads/s x TTL` keys live at once, each `TICKET_ENTRY_BYTES` (measured, see below).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from harness.config.k8s import ScalingSpec
+from harness.plan.pricing import CostLine, PriceTable, monthly_cost
+from harness.plan.stages import StageLoad
+from harness.plan.targets import TargetSizing
+
+__all__ = [
+    "TICKET_BODY_BYTES",
+    "TICKET_ENTRY_BYTES",
+    "CapacityPlan",
+    "CpuModel",
+    "EnvironmentPlan",
+    "Knee",
+    "PlanInputs",
+    "find_knee",
+    "fit_cpu",
+    "interpolate_rps",
+    "make_plan",
+    "replicas_for",
+]
+
+# The mean size of a cached ticket body (GET /api/tickets/{id}, compact JSON), measured with the
+# reference app in-process over 400 seeded tickets: 495 bytes (409-563). tests/plan measures it
+# again and fails when it drifts by more than a quarter from this number.
+TICKET_BODY_BYTES = 495
+# Redis's own bookkeeping per key with a TTL (dict entry, key and value objects and SDS headers,
+# the expires entry) plus the key "servicedesk:ticket:<id>": about 100 bytes on 64-bit Redis 7.
+REDIS_KEY_OVERHEAD_BYTES = 100
+TICKET_ENTRY_BYTES = TICKET_BODY_BYTES + REDIS_KEY_OVERHEAD_BYTES
+TICKET_READ = "GET /api/tickets/{id}"
+
+
+@dataclass(frozen=True)
+class Knee:
+    stage: StageLoad | None  # the first stage out of the SLO (None: the run never saturated)
+    last_good: StageLoad | None
+    cause: str  # "p95 above the SLO", "errors", or "" when no knee
+    crossing_users: float | None  # offered load where p95 crossed the SLO (interpolated)
+    crossing_rps: float | None
+
+    @property
+    def capacity_rps(self) -> float | None:
+        """Throughput of the last good stage: what this setup carried within the SLO."""
+        return self.last_good.rps if self.last_good is not None else None
+
+
+@dataclass(frozen=True)
+class CpuModel:
+    intercept_percent: float  # a: per-replica CPU at zero load, % of one core
+    slope_percent_per_rps: float  # b: % of a core per request/s
+    stages: tuple[int, ...]  # which stages were fitted
+    method: str
+    target_percent: float  # the HPA target in % of one core (e.g. 35)
+
+    @property
+    def rps_at_target(self) -> float | None:
+        if self.slope_percent_per_rps <= 0:
+            return None
+        return max(self.target_percent - self.intercept_percent, 0.0) / self.slope_percent_per_rps
+
+
+@dataclass(frozen=True)
+class EnvironmentPlan:
+    target: str
+    autoscaled: bool
+    min_replicas: int
+    max_replicas: int
+    replicas_needed: int | None
+    replicas: int | None  # what the environment would run: needed, clamped to its bounds
+    fits: bool | None
+    db_instance: str | None
+    db_connections_needed: int | None  # (replicas + surge) x pool max
+    db_connections_budget: int
+    db_fits: bool | None
+    redis_instance: str | None
+    redis_bytes_needed: float | None
+    redis_maxmemory: int
+    redis_instance_bytes: int | None
+    redis_fits: bool | None
+    costs: tuple[CostLine, ...]
+
+    @property
+    def monthly_total(self) -> float:
+        return round(sum(c.monthly for c in self.costs), 2)
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    slo_p95_ms: float
+    max_error_percent: float
+    headroom: float  # e.g. 0.25: size for 25 % more than the projected load
+    pool_max: int  # DB_POOL_MAX
+    cache_ttl_seconds: float  # CACHE_TTL_SECONDS
+    reference_users: int  # the peak scenario's users: what "current load" means
+    projected_rps: float | None = None
+    growth: float | None = None
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    run_id: str
+    scenario: str
+    stages: tuple[StageLoad, ...]
+    knee: Knee
+    cpu: CpuModel
+    inputs: PlanInputs
+    current_rps: float | None  # the stress run's throughput at the reference users
+    projected_rps: float | None
+    replicas_exact: float | None  # projected x (1 + headroom) / rps_at_target
+    ticket_read_share: float
+    environments: tuple[EnvironmentPlan, ...]
+    prices: PriceTable
+    notes: tuple[str, ...]
+
+
+def find_knee(stages: Sequence[StageLoad], slo_p95_ms: float, max_error_percent: float) -> Knee:
+    previous: StageLoad | None = None
+    for stage in stages:
+        slow = stage.p95_ms is not None and stage.p95_ms > slo_p95_ms
+        failing = stage.error_percent > max_error_percent
+        if slow or failing:
+            cause = "p95 above the SLO" if slow else "errors"
+            if slow and failing:
+                cause = "p95 above the SLO and errors"
+            users = rps = None
+            if slow and previous is not None and previous.p95_ms is not None and (
+                    stage.p95_ms is not None and stage.p95_ms > previous.p95_ms):
+                share = (slo_p95_ms - previous.p95_ms) / (stage.p95_ms - previous.p95_ms)
+                users = previous.users + share * (stage.users - previous.users)
+                rps = previous.rps + share * (stage.rps - previous.rps)
+            return Knee(stage, previous, cause, users, rps)
+        previous = stage
+    return Knee(None, previous, "", None, None)
+
+
+def fit_cpu(stages: Sequence[StageLoad], target_percent: float) -> CpuModel:
+    points = [(s.rps_per_replica, s.cpu_percent_per_replica, s.index) for s in stages
+              if s.replicas > 0 and s.rps > 0]
+    indexes = tuple(i for _, _, i in points)
+    if len(points) >= 2:
+        n = len(points)
+        mean_x = sum(x for x, _, _ in points) / n
+        mean_y = sum(y for _, y, _ in points) / n
+        sxx = sum((x - mean_x) ** 2 for x, _, _ in points)
+        if sxx > 0:
+            slope = sum((x - mean_x) * (y - mean_y) for x, y, _ in points) / sxx
+            intercept = mean_y - slope * mean_x
+            if slope > 0 and intercept >= 0:
+                return CpuModel(intercept, slope, indexes,
+                                f"least squares over {n} stages", target_percent)
+    sxx = sum(x * x for x, _, _ in points)
+    slope = sum(x * y for x, y, _ in points) / sxx if sxx > 0 else 0.0
+    return CpuModel(0.0, slope, indexes,
+                    f"through the origin over {len(points)} stage(s)", target_percent)
+
+
+def interpolate_rps(stages: Sequence[StageLoad], users: float) -> float | None:
+    """Throughput at `users` offered load, linear between the stages around it."""
+    ordered = sorted((s for s in stages if s.rps > 0), key=lambda s: s.users)
+    if not ordered:
+        return None
+    if users <= ordered[0].users:
+        return ordered[0].rps * users / ordered[0].users if ordered[0].users else ordered[0].rps
+    for low, high in zip(ordered, ordered[1:], strict=False):
+        if low.users <= users <= high.users:
+            share = (users - low.users) / (high.users - low.users) if high.users > low.users else 0
+            return low.rps + share * (high.rps - low.rps)
+    return None  # beyond the run's highest stage
+
+
+def replicas_for(rps: float, rps_per_replica: float, headroom: float, min_replicas: int = 1
+                 ) -> int:
+    return max(min_replicas, math.ceil(rps * (1.0 + headroom) / rps_per_replica - 1e-9))
+
+
+def _environment(sizing: TargetSizing, needed: int | None, projected: float | None,
+                 inputs: PlanInputs, ticket_share: float, scaling: ScalingSpec,
+                 prices: PriceTable) -> EnvironmentPlan:
+    env = sizing.environment
+    replicas = fits = None
+    if needed is not None:
+        fits = needed <= sizing.max_replicas
+        replicas = min(max(needed, sizing.min_replicas), sizing.max_replicas)
+    pods_for_connections = (needed if needed is not None else sizing.max_replicas)
+    connections = (pods_for_connections + sizing.max_surge) * inputs.pool_max
+    budget = (env.postgres.max_connections - env.postgres.superuser_reserved_connections
+              - env.postgres_headroom)
+    redis_bytes = None
+    redis_fits = None
+    if projected is not None:
+        keys = projected * ticket_share * inputs.cache_ttl_seconds
+        redis_bytes = keys * TICKET_ENTRY_BYTES
+        limit = min(env.redis.maxmemory or math.inf, env.redis_memory or math.inf)
+        redis_fits = redis_bytes <= limit
+    requests = scaling.deployment.requests
+    pod_cores = (requests.cpu_millicores or 0) / 1000.0
+    pod_gib = (requests.memory_bytes or 0) / 2**30
+    pods = replicas if replicas is not None else sizing.min_replicas
+    costs = monthly_cost(prices, pods=pods if sizing.target != "compose" else 0,
+                         pod_cpu_cores=pod_cores, pod_memory_gib=pod_gib,
+                         database=env.postgres_instance, cache=env.redis_instance,
+                         cluster=sizing.target != "compose")
+    return EnvironmentPlan(
+        target=sizing.target, autoscaled=sizing.autoscaled, min_replicas=sizing.min_replicas,
+        max_replicas=sizing.max_replicas, replicas_needed=needed, replicas=replicas, fits=fits,
+        db_instance=env.postgres_instance, db_connections_needed=connections,
+        db_connections_budget=budget, db_fits=connections <= budget,
+        redis_instance=env.redis_instance, redis_bytes_needed=redis_bytes,
+        redis_maxmemory=env.redis.maxmemory, redis_instance_bytes=env.redis_memory,
+        redis_fits=redis_fits, costs=costs,
+    )
+
+
+def make_plan(*, run_id: str, scenario: str, stages: Sequence[StageLoad], inputs: PlanInputs,
+              scaling: ScalingSpec, targets: Sequence[TargetSizing], prices: PriceTable,
+              request_rates: Mapping[str, float], notes: Sequence[str] = ()) -> CapacityPlan:
+    """`request_rates`: the run's requests/s per request name (for the ticket-read share)."""
+    knee = find_knee(stages, inputs.slo_p95_ms, inputs.max_error_percent)
+    good = [s for s in stages if knee.stage is None or s.index < knee.stage.index]
+    all_notes = list(notes)
+    if not good:
+        all_notes.append("no stage stayed within the SLO: the CPU model uses every stage")
+        good = list(stages)
+    cpu_target = scaling.hpa.target_for("cpu") or 70
+    request_millicores = scaling.deployment.requests.cpu_millicores or 1000
+    cpu = fit_cpu(good, cpu_target * request_millicores / 1000.0)
+    current = interpolate_rps(stages, inputs.reference_users)
+    if current is None:
+        all_notes.append(f"the run never reached the reference load of {inputs.reference_users} "
+                         "users; pass --projected-rps")
+    projected = inputs.projected_rps
+    if projected is None and current is not None:
+        projected = current * (inputs.growth if inputs.growth is not None else 1.0)
+    per_replica = cpu.rps_at_target
+    exact = needed = None
+    if projected is not None and per_replica:
+        exact = projected * (1.0 + inputs.headroom) / per_replica
+        needed = replicas_for(projected, per_replica, inputs.headroom)
+    total_rate = sum(request_rates.values())
+    share = request_rates.get(TICKET_READ, 0.0) / total_rate if total_rate > 0 else 0.0
+    environments = tuple(
+        _environment(t, None if needed is None else max(needed, t.min_replicas), projected,
+                     inputs, share, scaling, prices)
+        for t in targets
+    )
+    return CapacityPlan(
+        run_id=run_id, scenario=scenario, stages=tuple(stages), knee=knee, cpu=cpu,
+        inputs=inputs, current_rps=current, projected_rps=projected, replicas_exact=exact,
+        ticket_read_share=share, environments=environments, prices=prices,
+        notes=tuple(all_notes),
+    )

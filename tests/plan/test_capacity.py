@@ -1,0 +1,135 @@
+"""The plan of a recorded step run, checked against numbers worked out by hand (steprun.py)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from harness.plan.build import plan_run
+from harness.plan.capacity import (
+    CapacityPlan,
+    EnvironmentPlan,
+    fit_cpu,
+    interpolate_rps,
+    replicas_for,
+)
+from harness.plan.stages import StageLoad, stage_loads
+from tests.plan.steprun import step_result, write_step_run
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> CapacityPlan:
+    folder = write_step_run(tmp_path_factory.mktemp("step") / "step-run")
+    return plan_run(folder, growth=1.5)
+
+
+def test_stage_table_is_read_off_the_settled_part() -> None:
+    stages = stage_loads(step_result())
+    assert [s.users for s in stages] == [50, 100, 200, 400, 600]
+    assert [s.rps for s in stages] == [100.0, 200.0, 360.0, 420.0, 400.0]
+    assert [s.p95_ms for s in stages] == [80.0, 120.0, 180.0, 450.0, 900.0]
+    assert [s.replicas for s in stages] == [2, 2, 3, 4, 4]
+    assert [s.rps_per_replica for s in stages] == [50.0, 100.0, 120.0, 105.0, 100.0]
+    assert [round(s.cpu_percent_per_replica, 6) for s in stages] == [20, 30, 34, 45, 50]
+    assert (stages[0].start, stages[0].end) == (40.0, 100.0)
+    assert not any(s.exact for s in stages)
+
+
+def test_knee(plan: CapacityPlan) -> None:
+    knee = plan.knee
+    assert knee.stage is not None and knee.stage.users == 400
+    assert knee.cause == "p95 above the SLO"
+    assert knee.last_good is not None and knee.last_good.users == 200
+    assert knee.capacity_rps == 360.0
+    assert knee.crossing_users == pytest.approx(200 + 70 / 270 * 200)  # 251.85
+    assert knee.crossing_rps == pytest.approx(360 + 70 / 270 * 60)
+
+
+def test_errors_alone_make_a_knee(tmp_path: Path) -> None:
+    folder = write_step_run(tmp_path / "r")
+    plan = plan_run(folder, max_error_percent=5.0, projected_rps=100)
+    assert plan.knee.stage is not None and plan.knee.stage.users == 400  # p95 still first
+    strict = plan_run(folder, projected_rps=100)
+    assert strict.knee.stage is not None and strict.knee.stage.users == 400
+
+
+def test_rps_per_replica_at_the_hpa_target(plan: CapacityPlan) -> None:
+    cpu = plan.cpu
+    assert cpu.stages == (0, 1, 2)
+    assert cpu.target_percent == 35.0  # 70 % of 500m
+    assert cpu.intercept_percent == pytest.approx(10.0)
+    assert cpu.slope_percent_per_rps == pytest.approx(0.2)
+    assert cpu.rps_at_target == pytest.approx(125.0)
+
+
+def test_replicas_for_the_projected_load(plan: CapacityPlan) -> None:
+    assert plan.current_rps == 360.0  # the peak scenario's 200 users
+    assert plan.projected_rps == pytest.approx(540.0)
+    assert plan.replicas_exact == pytest.approx(5.4)
+    envs = {e.target: e for e in plan.environments}
+    assert set(envs) == {"base", "overlays/production", "overlays/staging",
+                         "overlays/development", "compose"}
+    base, prod = envs["base"], envs["overlays/production"]
+    def row(e: EnvironmentPlan) -> tuple[int, int, int | None, bool | None]:
+        return (e.min_replicas, e.max_replicas, e.replicas_needed, e.fits)
+
+    assert row(base) == (2, 10, 6, True)
+    assert row(prod) == (3, 5, 6, False)
+    assert prod.replicas == 5  # what it would run: clamped to maxReplicas
+    assert (envs["overlays/staging"].max_replicas, envs["overlays/staging"].fits) == (2, False)
+    assert not envs["overlays/development"].autoscaled
+
+
+def test_database_connections(plan: CapacityPlan) -> None:
+    prod = next(e for e in plan.environments if e.target == "overlays/production")
+    # (6 replicas + maxSurge 1) x DB_POOL_MAX 7 = 49 against 100 - 3 reserved - 10 headroom = 87
+    assert prod.db_connections_needed == 49
+    assert prod.db_connections_budget == 87
+    assert prod.db_fits
+
+
+def test_redis_memory(plan: CapacityPlan) -> None:
+    prod = next(e for e in plan.environments if e.target == "overlays/production")
+    assert plan.ticket_read_share == pytest.approx(0.4)
+    # 540 req/s x 0.4 ticket reads x 30 s TTL = 6480 keys x (495 + 100) bytes
+    assert prod.redis_bytes_needed == pytest.approx(6480 * 595)
+    assert prod.redis_fits
+
+
+def test_monthly_cost_of_production(plan: CapacityPlan) -> None:
+    prod = next(e for e in plan.environments if e.target == "overlays/production")
+    costs = {c.item: c.monthly for c in prod.costs}
+    # 5 pods x (0.5 vCPU x 0.04048 + 0.5 GiB x 0.004445) x 730 h
+    assert costs["5 app pods (0.5 vCPU, 0.5 GiB requested)"] == pytest.approx(81.99, abs=0.01)
+    assert costs["Kubernetes control plane"] == 73.0
+    assert costs["PostgreSQL db.t3.large"] == pytest.approx(105.85)
+    assert costs["Redis cache.t3.medium"] == pytest.approx(49.64)
+    assert prod.monthly_total == pytest.approx(81.99 + 73.0 + 105.85 + 49.64, abs=0.02)
+
+
+def test_projected_rps_and_growth_are_exclusive(tmp_path: Path) -> None:
+    from harness.errors import UsageError
+
+    with pytest.raises(UsageError, match="not both"):
+        plan_run(write_step_run(tmp_path / "r"), projected_rps=10, growth=2)
+
+
+def test_helpers_by_hand() -> None:
+    assert replicas_for(540, 125, 0.25) == 6
+    assert replicas_for(100, 125, 0.25) == 1 and replicas_for(100, 125, 0.25, 2) == 2
+    assert replicas_for(500, 125, 0.0) == 4  # exactly 4.0 stays 4
+    stages = stage_loads(step_result())
+    assert interpolate_rps(stages, 150) == pytest.approx(280.0)
+    assert interpolate_rps(stages, 25) == pytest.approx(50.0)
+    assert interpolate_rps(stages, 900) is None
+
+
+def test_fit_through_the_origin_with_one_stage() -> None:
+    one = StageLoad(0, "s", 10, 0, 60, 100.0, 1, 2, 3, 0.0, 6000, 2.0, 0.5, False)
+    model = fit_cpu([one], 35.0)  # 25 % of a core at 50 req/s per replica
+    assert model.method.startswith("through the origin")
+    assert model.slope_percent_per_rps == pytest.approx(0.5)
+    assert model.rps_at_target == pytest.approx(70.0)
+    assert math.isclose(model.intercept_percent, 0.0)
