@@ -7,7 +7,7 @@ HdrHistograms merge exactly, so every percentile the harness reports comes from 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ __all__ = [
     "encode",
     "merge",
     "new_histogram",
+    "record_all",
     "summarize",
 ]
 
@@ -30,6 +31,30 @@ SIGNIFICANT_DIGITS = 3
 
 def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+
+
+def record_all(histogram: HdrHistogram, values: Sequence[int]) -> HdrHistogram:
+    """Record many values at once: what `record_value` does one by one, computed for the whole
+    batch with numpy (a generator keeps plain ints per interval, ~0.1 µs each, and records them
+    here when it reports, instead of paying ~3 µs of Python per response). Values above
+    HIGHEST_US count as HIGHEST_US rather than being dropped."""
+    if not len(values):
+        return histogram
+    v = np.clip(np.asarray(values, dtype=np.int64), LOWEST_US, HIGHEST_US)
+    h = histogram
+    # HdrHistogram's own counts index: bucket from the highest set bit, then the sub-bucket
+    bit_length = np.frexp((v | h.sub_bucket_mask).astype(np.float64))[1].astype(np.int64)
+    bucket = bit_length - h.unit_magnitude - (h.sub_bucket_half_count_magnitude + 1)
+    sub_bucket = v >> (bucket + h.unit_magnitude)
+    index = ((bucket + 1) << h.sub_bucket_half_count_magnitude) + (
+        sub_bucket - h.sub_bucket_half_count
+    )
+    counts = np.ctypeslib.as_array(h.counts)
+    counts[: h.counts_len] += np.bincount(index, minlength=h.counts_len).astype(counts.dtype)
+    h.total_count += int(v.size)
+    h.min_value = min(h.min_value, int(v.min()))
+    h.max_value = max(h.max_value, int(v.max()))
+    return h
 
 
 def encode(histogram: HdrHistogram) -> str:

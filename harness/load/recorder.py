@@ -17,9 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from hdrh.histogram import HdrHistogram
-
-from harness.load.latency import decode, encode, new_histogram
+from harness.load.latency import decode, encode, new_histogram, record_all
 
 __all__ = ["Recorder", "interval_record", "merge_errors", "merge_names"]
 
@@ -30,12 +28,16 @@ class _Entry:
     def __init__(self) -> None:
         self.requests = 0
         self.failures = 0
-        self.raw: HdrHistogram = new_histogram()
-        self.corrected: HdrHistogram | None = None
+        self.raw: list[int] = []  # µs, recorded into a histogram at the swap
+        self.corrected: list[int] | None = None
 
 
 class Recorder:
-    """Per-interval histograms and counts for one generator, swapped out at every report."""
+    """Per-interval histograms and counts for one generator, swapped out at every report.
+
+    A response costs a list append here; the interval's values go into HdrHistograms at once
+    when it is swapped out (harness.load.latency.record_all, the same counts as recording them
+    one by one)."""
 
     def __init__(self) -> None:
         self._names: dict[str, _Entry] = {}
@@ -52,16 +54,14 @@ class Recorder:
         if lag_ms is not None and entry.corrected is None:
             # The first paced request of this interval: the unpaced ones before it count as
             # corrected = raw (nothing was intended for them).
-            entry.corrected = new_histogram()
-            if entry.requests:
-                entry.corrected.add(entry.raw)
+            entry.corrected = list(entry.raw)
         entry.requests += 1
         if failed:
             entry.failures += 1
         raw = max(1, int(response_ms * 1000.0))
-        entry.raw.record_value(raw)
+        entry.raw.append(raw)
         if entry.corrected is not None:
-            entry.corrected.record_value(raw + max(0, int((lag_ms or 0.0) * 1000.0)))
+            entry.corrected.append(raw + max(0, int((lag_ms or 0.0) * 1000.0)))
 
     def error(self, name: str, error: str) -> None:
         key = (name, error)
@@ -79,11 +79,10 @@ class Recorder:
         for key, entry in names.items():
             if pause is not None and encoded:
                 pause()
-            item: dict[str, Any] = {
-                "n": entry.requests, "f": entry.failures, "h": encode(entry.raw)
-            }
+            raw = record_all(new_histogram(), entry.raw)
+            item: dict[str, Any] = {"n": entry.requests, "f": entry.failures, "h": encode(raw)}
             if entry.corrected is not None:
-                item["c"] = encode(entry.corrected)
+                item["c"] = encode(record_all(new_histogram(), entry.corrected))
             encoded[key] = item
         return encoded, [[name, error, count] for (name, error), count in errors.items()]
 

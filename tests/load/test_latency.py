@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.load.latency import decode, encode, merge, new_histogram, summarize
+from harness.load.latency import decode, encode, merge, new_histogram, record_all, summarize
 
 latencies = st.lists(st.integers(min_value=1, max_value=60_000_000), min_size=0, max_size=300)
 
@@ -62,3 +62,17 @@ def test_summary_gives_exactly_what_hdrhistogram_itself_gives(values):
     assert summary.min_ms == histogram.get_min_value() / 1000.0
     assert summary.max_ms == histogram.get_max_value() / 1000.0
     assert summary.mean_ms == round(histogram.get_mean_value() / 1000.0, 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.integers(min_value=1, max_value=3_600_000_000),
+                          st.sampled_from([1, 2047, 2048, 2049, 3_600_000_000])), max_size=300))
+def test_recording_a_batch_equals_recording_one_by_one(values):
+    one_by_one = new_histogram()
+    for value in values:
+        one_by_one.record_value(value)
+    batch = record_all(new_histogram(), values)
+    assert bytes(batch.counts) == bytes(one_by_one.counts)
+    assert (batch.total_count, batch.min_value, batch.max_value) == (
+        one_by_one.total_count, one_by_one.min_value, one_by_one.max_value)
+    assert encode(batch) == encode(one_by_one)
