@@ -19,7 +19,10 @@ from harness.status import ExitStatus
 __all__ = ["build_app", "main"]
 
 # One thin module per command, each with register(app).
-COMMANDS = ("run", "up", "down", "scenarios", "validate", "compare", "baseline", "plan")
+COMMANDS = (
+    "run", "up", "down", "scenarios", "validate", "dashboards", "rules", "monitors", "compare",
+    "baseline", "plan",
+)
 
 
 def build_app() -> typer.Typer:
