@@ -15,7 +15,7 @@ from datetime import datetime
 
 from .asgi import HttpError, Message, Receive, Request, Response, Scope, Send, error_response
 from .auth import Authenticator, hash_token
-from .cache import Cache, build_cache
+from .cache import Cache, CacheError, build_cache
 from .context import AppContext
 from .metrics import Metrics
 from .models import Role
@@ -159,6 +159,8 @@ class ServiceDeskApp:
             return error_response(503, "db_pool_timeout", str(exc), _RETRY_AFTER)
         except StoreUnavailable as exc:
             return error_response(503, "db_unavailable", str(exc), _RETRY_AFTER)
+        except CacheError as exc:  # only with CACHE_FALLBACK off
+            return error_response(503, "cache_unavailable", str(exc), _RETRY_AFTER)
         except Exception:
             log.exception("unhandled error", extra={"fields": {"route": route.template}})
             return error_response(500, "internal_error", "internal server error")

@@ -47,6 +47,9 @@ class Settings:
     db_pool_acquire_timeout_seconds: float = 5.0
     db_pool_idle_timeout_seconds: float = 600.0
     db_pool_max_lifetime_seconds: float = 1800.0
+    # Resilience switch for fault tests: false = once the database drops a connection the
+    # store stops using it (an app that never reconnects). Keep true in every real deployment.
+    db_pool_reconnect: bool = True
     cache_url: str = field(default="memory://", repr=False)
     cache_ttl_seconds: float = 30.0
     cache_max_entries: int = 10_000
@@ -54,6 +57,9 @@ class Settings:
     redis_max_retries: int = 3
     redis_retry_backoff_base_seconds: float = 0.05
     redis_retry_backoff_cap_seconds: float = 1.0
+    # Resilience switch for fault tests: false = a Redis failure fails the request (503)
+    # instead of falling back to the database. Keep true in every real deployment.
+    cache_fallback: bool = True
     sla_response_minutes_critical: int = 60
     sla_response_minutes_high: int = 240
     sla_response_minutes_medium: int = 480
@@ -213,6 +219,7 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DB_POOL_ACQUIRE_TIMEOUT_SECONDS": ("db_pool_acquire_timeout_seconds", _float(0, True)),
     "DB_POOL_IDLE_TIMEOUT_SECONDS": ("db_pool_idle_timeout_seconds", _float(0, True)),
     "DB_POOL_MAX_LIFETIME_SECONDS": ("db_pool_max_lifetime_seconds", _float(0, True)),
+    "DB_POOL_RECONNECT": ("db_pool_reconnect", _bool),
     "CACHE_URL": ("cache_url", _url(*CACHE_SCHEMES)),
     "CACHE_TTL_SECONDS": ("cache_ttl_seconds", _float(0, True)),
     "CACHE_MAX_ENTRIES": ("cache_max_entries", _int(1)),
@@ -220,6 +227,7 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REDIS_MAX_RETRIES": ("redis_max_retries", _int(0)),
     "REDIS_RETRY_BACKOFF_BASE_SECONDS": ("redis_retry_backoff_base_seconds", _float(0)),
     "REDIS_RETRY_BACKOFF_CAP_SECONDS": ("redis_retry_backoff_cap_seconds", _float(0)),
+    "CACHE_FALLBACK": ("cache_fallback", _bool),
     "SLA_RESPONSE_MINUTES_CRITICAL": ("sla_response_minutes_critical", _int(1)),
     "SLA_RESPONSE_MINUTES_HIGH": ("sla_response_minutes_high", _int(1)),
     "SLA_RESPONSE_MINUTES_MEDIUM": ("sla_response_minutes_medium", _int(1)),

@@ -85,6 +85,7 @@ class RedisCache:
         backoff_cap: float,
         breaker_seconds: float = BREAKER_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        fallback: bool = True,
     ) -> None:
         self._url = url
         self._metrics = metrics
@@ -96,6 +97,7 @@ class RedisCache:
         self._clock = clock
         self._bypass_until = 0.0
         self._client: Redis | None = None
+        self._fallback = fallback  # CACHE_FALLBACK (false only to test the harness)
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics) -> RedisCache:
@@ -107,6 +109,7 @@ class RedisCache:
             max_retries=settings.redis_max_retries,
             backoff_base=settings.redis_retry_backoff_base_seconds,
             backoff_cap=settings.redis_retry_backoff_cap_seconds,
+            fallback=settings.cache_fallback,
         )
 
     @property
@@ -179,6 +182,8 @@ class RedisCache:
 
     def _failed(self, command: str, exc: RedisError) -> None:
         self._metrics.cache_errors.inc()
+        if not self._fallback:  # CACHE_FALLBACK off: the request fails with the cache
+            raise CacheError(f"redis {command} failed, CACHE_FALLBACK off: {exc}") from exc
         self._bypass_until = self._clock() + self._breaker_seconds
         log.warning(
             "redis unavailable, serving from the database",

@@ -59,17 +59,21 @@ Conn = psycopg.AsyncConnection[Any]
 class PostgresTicketStore:
     """Tickets, users and comments in PostgreSQL."""
 
-    def __init__(self, *, url: str, pool: PoolConfig, metrics: Metrics) -> None:
+    def __init__(self, *, url: str, pool: PoolConfig, metrics: Metrics,
+                 reconnect: bool = True) -> None:
         self._url = url
         self._config = pool
         self._metrics = metrics
         self._pool: psycopg_pool.AsyncConnectionPool[Conn] | None = None
+        self._reconnect = reconnect  # DB_POOL_RECONNECT (false only to test the harness)
+        self._lost: str | None = None
         metrics.bind_pool(self.pool_stats)
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics) -> PostgresTicketStore:
         return cls(
-            url=settings.database_url, pool=PoolConfig.from_settings(settings), metrics=metrics
+            url=settings.database_url, pool=PoolConfig.from_settings(settings), metrics=metrics,
+            reconnect=settings.db_pool_reconnect,
         )
 
     # --- lifecycle ---
@@ -119,6 +123,8 @@ class PostgresTicketStore:
         """A pooled connection; the wait is timed as acquire wait, the use as ``operation``."""
         if self._pool is None:
             raise StoreUnavailable("the pool is not open")
+        if self._lost is not None:
+            raise StoreUnavailable(f"database connection lost, DB_POOL_RECONNECT off: {self._lost}")
         started = time.perf_counter()
         try:
             async with self._pool.connection() as conn:
@@ -139,6 +145,9 @@ class PostgresTicketStore:
             raise
         except psycopg.OperationalError as exc:
             self._metrics.db_pool_errors.inc()
+            connection_lost = exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
+            if not self._reconnect and connection_lost and self._lost is None:
+                self._lost = str(exc).strip()[:200]
             raise StoreUnavailable(str(exc).strip()) from exc
         except psycopg.Error:
             self._metrics.db_pool_errors.inc()
