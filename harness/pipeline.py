@@ -67,13 +67,29 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
             # The Deployment's startup probe attempts, on a one-second local clock.
             "probe": ProbeSpec(attempts=deployment.startup_failure_threshold or 30, period=1.0),
         }
+        if options.stack == "local" and options.services == "containers":
+            from harness.stack.containers import ContainerServices
+
+            if options.database_url or options.redis_url:
+                raise UsageError("--services containers starts its own PostgreSQL and Redis: "
+                                 "leave out --database-url and --redis-url")
+            return ContainerServices(LocalStack(**common), log_dir=log_dir)
         if options.stack == "local":
             return LocalStack(**common, database_url=options.database_url,
                               redis_url=options.redis_url)
         return EmbeddedStack(**common)
-    raise UsageError(
-        f"--stack {options.stack}: not available in this version (allowed: embedded, local, external)"
-    )
+    if options.stack == "compose":
+        from harness.stack.compose import ComposeStack
+
+        return ComposeStack(log_dir=log_dir, profiles=options.profiles, replicas=options.replicas,
+                            settings=plan.scenario.app_settings, seed=plan.scenario.seed)
+    if options.stack == "k8s":
+        from harness.stack.k8s import KubernetesStack
+
+        return KubernetesStack(context=options.context, overlay=options.overlay, log_dir=log_dir,
+                               target=options.target, prometheus_url=options.prometheus_url)
+    raise UsageError(f"--stack {options.stack}: not available "
+                     "(allowed: embedded, local, compose, k8s, external)")
 
 
 def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunResult:
@@ -184,7 +200,7 @@ def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence,
         startup_budget=float(getattr(getattr(backend, "probe", None), "attempts", 30)),
         max_connections=(postgres.max_connections, postgres.reserved_connections)
         if postgres is not None else None,
-        cache_is_remote=plan.options.stack == "local",
+        cache_is_remote=plan.options.stack in ("local", "compose", "k8s"),
     )
 
 

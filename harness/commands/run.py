@@ -23,7 +23,14 @@ __all__ = ["Stack", "new_run_id", "register"]
 class Stack(StrEnum):
     embedded = "embedded"
     local = "local"
+    compose = "compose"
+    k8s = "k8s"
     external = "external"
+
+
+class Services(StrEnum):
+    binaries = "binaries"
+    containers = "containers"
 
 
 def new_run_id(scenario: str) -> str:
@@ -52,6 +59,27 @@ def register(app: typer.Typer) -> None:
         redis_url: str | None = typer.Option(
             None, "--redis-url", envvar=settings.ENV_REDIS_URL, metavar="URL",
             help="--stack local: use this Redis instead of starting one.",
+        ),
+        services: Services = typer.Option(
+            Services.binaries, "--services", case_sensitive=False,
+            help="--stack local: PostgreSQL and Redis from this machine's binaries, or as "
+            "containers (testcontainers; images from POSTGRES_IMAGE and REDIS_IMAGE).",
+        ),
+        profile: list[str] = typer.Option(
+            [], "--profile", metavar="NAME",
+            help="--stack compose: also start this profile's services (repeatable; Prometheus "
+            "always starts).",
+        ),
+        context: str | None = typer.Option(
+            None, "--context", metavar="NAME", help="--stack k8s: the kubeconfig context.",
+        ),
+        overlay: str = typer.Option(
+            "development", "--overlay", metavar="NAME",
+            help="--stack k8s: the overlay applied (stack/k8s/overlays/NAME).",
+        ),
+        prometheus: str | None = typer.Option(
+            None, "--prometheus", metavar="URL",
+            help="--stack k8s: the cluster's Prometheus; what it saw is kept with the logs.",
         ),
         duration: str | None = typer.Option(
             None, "--duration", "-d", metavar="DURATION",
@@ -105,11 +133,22 @@ def register(app: typer.Typer) -> None:
         spec = loaded.slo.apply(load_slo(slo))
         if (database_url or redis_url) and chosen_stack != Stack.local.value:
             raise UsageError("--database-url and --redis-url go with --stack local")
+        if services is Services.containers and chosen_stack != Stack.local.value:
+            raise UsageError("--services containers goes with --stack local")
+        if profile and chosen_stack != Stack.compose.value:
+            raise UsageError("--profile goes with --stack compose")
+        if chosen_stack == Stack.k8s.value and not context:
+            raise UsageError("--stack k8s: needs --context NAME (a kubeconfig context)")
         options = RunOptions(
             stack=chosen_stack,
             target=target,
             database_url=database_url,
             redis_url=redis_url,
+            services=services.value,
+            profiles=tuple(profile),
+            context=context,
+            overlay=overlay,
+            prometheus_url=prometheus,
             replicas=replicas,
             workers=workers,
             duration=loaded.duration,

@@ -186,6 +186,12 @@ class RunOptions(_Frozen):
     target: str | None = None
     database_url: str | None = None  # local: an existing PostgreSQL instead of starting one
     redis_url: str | None = None  # local: an existing Redis instead of starting one
+    # local: PostgreSQL and Redis from this machine's binaries, or as containers (testcontainers)
+    services: Literal["binaries", "containers"] = "binaries"
+    profiles: tuple[str, ...] = ()  # compose: profiles whose services start too
+    context: str | None = None  # k8s: the kubeconfig context
+    overlay: str = "development"  # k8s: the kustomize overlay applied (stack/k8s/overlays/<name>)
+    prometheus_url: str | None = None  # k8s, external: the cluster's Prometheus
     replicas: int | None = Field(default=None, ge=1, le=64)
     duration: Duration | None = Field(default=None, gt=0)
     report_dir: Path

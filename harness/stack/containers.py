@@ -1,0 +1,276 @@
+"""`--stack local --services containers`: the local backend's PostgreSQL and Redis as containers.
+
+For machines with a container engine but no PostgreSQL or Redis installed. testcontainers starts
+the images the compose file names (POSTGRES_IMAGE, REDIS_IMAGE, or its defaults) with the same
+scaled settings the local backend gives its own servers, each published on 127.0.0.1 only; the
+app's replicas run locally as in `local`. testcontainers' reaper (Ryuk) is an image from a registry
+and is disabled: every container carries a label of this run, and `down` removes what carries it
+and records whatever would remain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from harness import paths
+from harness.errors import DependencyError, StackError
+from harness.redact import redact, redact_url
+from harness.stack.backend import Endpoints, Replica
+from harness.stack.composefile import ComposeFile
+from harness.stack.engine import LOOPBACK
+from harness.stack.local import LocalStack
+from harness.stack.services import postgres as pg
+from harness.stack.services import redis as rd
+from harness.stack.services.postgres import ConnectionCounts
+
+__all__ = ["RUN_LABEL", "ContainerServices", "ServerLimits", "leftovers"]
+
+RUN_LABEL = "servicedesk.harness.run"
+SUPERUSER = "postgres"
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """The container's connection limits, as the checks read them from a local server."""
+
+    max_connections: int
+    reserved_connections: int
+
+
+def _docker_client() -> Any:
+    import docker
+
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception as exc:  # docker.errors.DockerException and the socket's own errors
+        raise DependencyError(f"no Docker daemon answers ({type(exc).__name__}); start dockerd "
+                              "(scripts/images starts one and builds the local images)") from None
+    return client
+
+
+def leftovers(run: str) -> dict[str, list[str]]:
+    """Containers and volumes still labelled with this run (empty lists: nothing remains)."""
+    client = _docker_client()
+    try:
+        selector = {"label": f"{RUN_LABEL}={run}"}
+        return {
+            "container": [c.name for c in client.containers.list(all=True, filters=selector)],
+            "volume": [v.name for v in client.volumes.list(filters=selector)],
+        }
+    finally:
+        client.close()
+
+
+class ContainerServices:
+    """A LocalStack whose PostgreSQL and Redis are containers started through testcontainers.
+
+    Attributes:
+        local: the wrapped local backend (the app's replicas).
+        run: the label value marking this run's containers.
+        remaining: what `down` found still labelled with the run afterwards (empty: clean).
+    """
+
+    name = "local"
+
+    def __init__(self, local: LocalStack, *, log_dir: Path,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.local = local
+        self.log_dir = log_dir
+        env = os.environ if environ is None else environ
+        compose = ComposeFile.load(paths.stack_dir() / "compose" / "docker-compose.yml")
+        self.postgres_image = compose.image("postgres", env)
+        self.redis_image = compose.image("redis", env)
+        self.run = secrets.token_hex(6)
+        self.remaining: dict[str, list[str]] = {}
+        self._password = secrets.token_urlsafe(18)
+        self._app_password = secrets.token_urlsafe(18)
+        self._postgres: Any = None
+        self._redis: Any = None
+        self._admin: str | None = None
+        self.postgres: ServerLimits | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def up(self) -> Endpoints:
+        from testcontainers.core.config import ConnectionMode, testcontainers_config
+
+        # Ryuk (the reaper) is pulled from a registry; this class cleans up after itself instead.
+        testcontainers_config.ryuk_disabled = True
+        # Ports are published on 127.0.0.1 of the engine's host, which is this machine; a leftover
+        # /.dockerenv would otherwise make testcontainers dial the bridge's gateway instead.
+        if testcontainers_config.connection_mode_override is None:
+            testcontainers_config.connection_mode_override = ConnectionMode.docker_host
+        _docker_client().close()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        database_url = self._start_postgres()
+        redis_url = self._start_redis()
+        self.local.database_url = database_url
+        self.local.redis_url = redis_url
+        self.local.up()
+        return self.endpoints()
+
+    def _prepare(self, container: Any, name: str, data: str, port: int) -> None:
+        """The run's label on the container and on a named volume for its data (an anonymous
+        volume would carry no label to find it by), and the port published on an ephemeral port
+        of 127.0.0.1 only."""
+        client = _docker_client()
+        try:
+            volume = client.volumes.create(name=f"servicedesk-{name}-{self.run}",
+                                           labels={RUN_LABEL: self.run})
+        finally:
+            client.close()
+        container.with_volume_mapping(volume.name, data, mode="rw")
+        container.ports[str(port)] = (LOOPBACK,)  # docker-py: (host ip,) -> an ephemeral port
+
+    def _start_postgres(self) -> str:
+        from testcontainers.postgres import PostgresContainer
+
+        settings = pg.scaled_settings()
+        # As the local backend's own server: a throwaway database, durability not measured.
+        settings.update({"fsync": "off", "synchronous_commit": "off"})
+        command = ["postgres"] + [f"-c{key}={value}" for key, value in sorted(settings.items())]
+        container = PostgresContainer(self.postgres_image, username=SUPERUSER,
+                                      password=self._password, dbname=SUPERUSER, driver=None)
+        container.with_command(command).with_kwargs(shm_size="256m", labels={RUN_LABEL: self.run})
+        self._prepare(container, "postgres", "/var/lib/postgresql/data", 5432)
+        self.postgres = ServerLimits(int(settings.get("max_connections", "100")),
+                                     int(settings.get("superuser_reserved_connections", "3")))
+        self._postgres = container
+        self._start(container, "PostgreSQL", self.postgres_image)
+        port = int(container.get_exposed_port(5432))
+        self._admin = f"postgresql://{SUPERUSER}:{self._password}@{LOOPBACK}:{port}/{SUPERUSER}"
+        self._create_app_database()
+        return f"postgresql://{pg.ROLE}:{self._app_password}@{LOOPBACK}:{port}/{pg.DATABASE}"
+
+    def _create_app_database(self) -> None:
+        """The app's own role and database, as the local backend's server has."""
+        assert self._admin is not None  # noqa: S101
+        with psycopg.connect(self._admin, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(pg.ROLE), sql.Literal(self._app_password)))
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(pg.DATABASE), sql.Identifier(pg.ROLE)))
+
+    def _start_redis(self) -> str:
+        from testcontainers.redis import RedisContainer
+
+        settings = rd.scaled_settings()
+        command = ["redis-server"]
+        for key, value in sorted(settings.items()):
+            command += [f"--{key}", *value.split()]
+        container = RedisContainer(self.redis_image)
+        container.with_command(command).with_kwargs(labels={RUN_LABEL: self.run})
+        self._prepare(container, "redis", "/data", 6379)
+        self._redis = container
+        self._start(container, "Redis", self.redis_image)
+        return f"redis://{LOOPBACK}:{int(container.get_exposed_port(6379))}/0"
+
+    def _start(self, container: Any, what: str, image: str) -> None:
+        try:
+            container.start()
+        except Exception as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            inner: Any = getattr(container, "_container", None)
+            with contextlib.suppress(Exception):
+                tail = inner.logs(tail=3).decode("utf-8", "replace").strip().splitlines()
+                message += f" ({' | '.join(tail)})" if tail else ""
+            if any(sign in message for sign in ("No such image", "pull access", "not found")):
+                raise DependencyError(
+                    f"{what} image {image} is not available here (build the local images with "
+                    "scripts/images and export its variables)") from None
+            raise StackError(redact(f"{what} container ({image}) did not start: {message}",
+                                    extra_secrets=(self._password,))) from None
+
+    def ready(self) -> bool:
+        return self.local.ready()
+
+    def endpoints(self) -> Endpoints:
+        inner = self.local.endpoints()
+        return Endpoints(
+            backend=self.name,
+            service_url=inner.service_url,
+            replicas=inner.replicas,
+            database=(f"{redact_url(self.local.database_url or '')} "
+                      f"(container {self.postgres_image})"),
+            cache=f"{self.local.redis_url} (container {self.redis_image})",
+            tokens_file=inner.tokens_file,
+            extra={"services": "containers (testcontainers)"},
+        )
+
+    # -- what the instruments use (the local autoscaler, pg_stat_activity) ---------------------
+
+    def current_replicas(self) -> tuple[Replica, ...]:
+        return self.local.current_replicas()
+
+    def replica_count(self) -> int:
+        return self.local.replica_count()
+
+    def scale(self, replicas: int) -> None:
+        self.local.scale(replicas)
+
+    def connection_counts(self) -> ConnectionCounts | None:
+        """Server-side client connections of the app's database (pg_stat_activity)."""
+        if self._admin is None:
+            return None
+        with psycopg.connect(self._admin, connect_timeout=2) as conn:
+            rows = conn.execute(
+                "SELECT coalesce(application_name, ''), state, count(*) FROM pg_stat_activity "
+                "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
+                "GROUP BY 1, 2"
+            ).fetchall()
+        by_app: dict[str, int] = {}
+        active = idle = 0
+        for app, state, count in rows:
+            by_app[app] = by_app.get(app, 0) + count
+            if state == "active":
+                active += count
+            elif state and state.startswith("idle"):
+                idle += count
+        return ConnectionCounts(sum(by_app.values()), active, idle, by_app)
+
+    # -- down ---------------------------------------------------------------------------------
+
+    def down(self) -> None:
+        with contextlib.suppress(Exception):
+            self.local.down()
+        for name, container in (("redis", self._redis), ("postgres", self._postgres)):
+            if container is None or getattr(container, "_container", None) is None:
+                continue
+            with contextlib.suppress(Exception):
+                logs = container._container.logs(timestamps=True).decode("utf-8", "replace")
+                (self.log_dir / f"{name}.log").write_text(
+                    redact(logs, extra_secrets=(self._password, self._app_password)),
+                    encoding="utf-8")
+            with contextlib.suppress(Exception):
+                container.stop(force=True, delete_volume=True)
+        self._redis = self._postgres = None
+        self._admin = None
+        self.remaining = self._sweep()
+
+    def _sweep(self) -> dict[str, list[str]]:
+        """Remove whatever still carries this run's label (an interrupted start, a failed stop)."""
+        try:
+            client = _docker_client()
+        except DependencyError:
+            return {}
+        try:
+            selector = {"label": f"{RUN_LABEL}={self.run}"}
+            for container in client.containers.list(all=True, filters=selector):
+                with contextlib.suppress(Exception):
+                    container.remove(force=True, v=True)
+            for volume in client.volumes.list(filters=selector):
+                with contextlib.suppress(Exception):
+                    volume.remove(force=True)
+        finally:
+            client.close()
+        return {kind: names for kind, names in leftovers(self.run).items() if names}
