@@ -14,6 +14,7 @@ from rich.text import Text
 
 from harness.config.durations import format_duration
 from harness.load.aggregate import aggregate
+from harness.load.health import saturated
 from harness.load.records import Interval
 from harness.load.shapes import StagePlan, stage_at
 
@@ -42,6 +43,7 @@ class LiveProgress:
         self._recent: list[Interval] = []
         self._elapsed = 0.0
         self._generator_cpu = 0.0
+        self._saturated = False
         self._requests = 0
         self._failures = 0
         self._live: Live | None = None
@@ -76,6 +78,7 @@ class LiveProgress:
         self._recent = (self._recent + [interval])[-5:]
         self._elapsed = interval.end
         self._generator_cpu = generator_cpu
+        self._saturated = saturated(interval)
         self._requests += interval.requests
         self._failures += interval.failures
         if self._live is not None:
@@ -96,6 +99,7 @@ class LiveProgress:
         return (
             f"{format_duration(self._elapsed)}/{format_duration(self.total)} {stage}: "
             f"{users} users, {rps:.1f} req/s, p95 {p95:.0f} ms, errors {errors:.2f} %"
+            + (" - load generator saturated, latency untrusted" if self._saturated else "")
         )
 
     def _render(self) -> Group:
@@ -119,7 +123,8 @@ class LiveProgress:
         table.add_row(
             stage, str(users), f"{rps:.1f}", f"{p95:.0f}",
             Text(f"{errors:.2f} %", "red" if errors > 0 else "green"), replicas,
-            f"{self._generator_cpu:.0f} %",
+            Text(f"{self._generator_cpu:.0f} % saturated", "bold magenta")
+            if self._saturated else f"{self._generator_cpu:.0f} %",
         )
         totals = Text(f"{self._requests} requests, {self._failures} failed", "dim")
         return Group(head, bar, table, totals)
