@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,9 @@ from harness.errors import StackError
 from harness.redact import redact_url
 from harness.stack import processes
 from harness.stack.backend import Endpoints, Replica
+from harness.stack.controller import ReplicaController, load_pdb
 from harness.stack.processes import ManagedProcess
+from harness.testhook import pause_at
 
 __all__ = ["EmbeddedStack", "ProbeSpec"]
 
@@ -80,11 +82,17 @@ class EmbeddedStack:
         self._serial = 0
         self._lock = threading.Lock()
         self._admin_token = secrets.token_urlsafe(24)
+        # Replaces replicas that die, as a Deployment's ReplicaSet would (harness.stack.controller).
+        self.controller: ReplicaController | None = None
+        # Routes the app's database traffic, e.g. through the slow-database fault's proxy.
+        self.route_database: Callable[[str], str] | None = None
 
     # -- settings -----------------------------------------------------------------------------
 
     def _database_url(self) -> str:
         if self.database_url:
+            if self.route_database is not None:
+                return self.route_database(self.database_url)
             return self.database_url
         assert self.work_dir is not None  # noqa: S101 - set by up()
         return f"sqlite:///{self.work_dir / 'servicedesk.db'}"
@@ -125,9 +133,35 @@ class EmbeddedStack:
         self._seed()
         for _ in range(self.initial_replicas):
             self._start_replica()
+        pause_at("stack")
         for replica in list(self._replicas):
             self._wait_started(replica)
+        self._start_controller()
         return self.endpoints()
+
+    def _start_controller(self) -> None:
+        self.controller = ReplicaController(
+            desired=self.initial_replicas,
+            running=lambda: list(self._replicas),
+            remove=self._forget,
+            start=self._start_replica,
+            wait_started=lambda p: processes.wait_for_probe(
+                f"http://{HOST}:{self._ports[p.name]}/api/health/startup",
+                attempts=self.probe.attempts, period=self.probe.period, process=p),
+            ready_url=lambda p: f"http://{HOST}:{self._ports[p.name]}/api/health/ready",
+            budget=load_pdb(paths.k8s_base_dir() / "pdb.yaml"),
+            period=min(self.probe.period, 0.5),
+        )
+        for replica in self._replicas:
+            self.controller.mark_ready(replica.name)
+        self.controller.start()
+
+    def _forget(self, process: ManagedProcess) -> bool:
+        with self._lock:
+            if process in self._replicas:
+                self._replicas.remove(process)
+                return True
+        return False
 
     def _seed(self) -> None:
         assert self.work_dir is not None  # noqa: S101
@@ -219,14 +253,27 @@ class EmbeddedStack:
     def scale(self, replicas: int) -> None:
         """Start or stop replicas (newest first) until `replicas` run; new ones are gated by
         their startup probe as a Deployment's would be."""
+        if self.controller is None:
+            self._scale(replicas)
+            return
+        with self.controller.reconciling():
+            self.controller.desired = max(replicas, 1)
+            self._scale(replicas)
+
+    def _scale(self, replicas: int) -> None:
         while self.replica_count() < replicas:
-            self._wait_started(self._start_replica())
+            replica = self._start_replica()
+            self._wait_started(replica)
+            if self.controller is not None:
+                self.controller.mark_ready(replica.name)
         while self.replica_count() > max(replicas, 1):
             with self._lock:
                 victim = self._replicas.pop()
             processes.stop(victim)
 
     def down(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()  # first, or it would replace what is being stopped
         with self._lock:
             replicas, self._replicas = self._replicas, []
         for replica in replicas:

@@ -1,0 +1,291 @@
+"""A Deployment's controllers for replica processes: keep the desired count running, gated by
+probes, and answer the PodDisruptionBudget's question (may one more replica go now?).
+
+On Kubernetes, a killed pod is replaced by its ReplicaSet at once and is sent traffic only once
+its readiness probe passes; a container that keeps crashing is restarted with the kubelet's
+back-off (10 s, doubling, at most 5 min). Evictions (a drain) go through the disruption budget:
+with `maxUnavailable: 1`, one pod at a time. This module does the same for the `embedded` and
+`local` backends, in a thread, and records every exit, start and readiness change it sees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import yaml
+
+from harness.errors import ConfigError, StackError
+from harness.stack.processes import ManagedProcess
+
+__all__ = ["DisruptionBudget", "ReplicaController", "ReplicaEvent", "load_pdb"]
+
+BACKOFF_INITIAL = 10.0  # the kubelet's crash-loop back-off
+BACKOFF_MAX = 300.0
+BACKOFF_RESET = 600.0  # a replica up this long resets the back-off
+
+
+@dataclass(frozen=True)
+class ReplicaEvent:
+    """Something that happened to a replica; `t` in epoch seconds."""
+
+    t: float
+    replica: str
+    event: str  # exited | started | ready | unready | not-started | stopped
+    detail: str = ""
+    expected: bool = False  # the harness caused it (a fault, a scale-down)
+
+
+@dataclass(frozen=True)
+class DisruptionBudget:
+    """A PodDisruptionBudget's numbers: one of max_unavailable or min_available (int or "N%")."""
+
+    max_unavailable: int | str | None = 1
+    min_available: int | str | None = None
+
+    def allowed(self, expected: int, healthy: int) -> int:
+        """Disruptions allowed now (the disruption controller's arithmetic; percentages of the
+        expected count rounded up)."""
+        if self.min_available is not None:
+            need = _scaled(self.min_available, expected)
+        else:
+            need = expected - _scaled(self.max_unavailable or 0, expected)
+        return max(0, healthy - need)
+
+    def describe(self) -> str:
+        if self.min_available is not None:
+            return f"minAvailable {self.min_available}"
+        return f"maxUnavailable {self.max_unavailable}"
+
+
+def _scaled(value: int | str, total: int) -> int:
+    if isinstance(value, str):
+        return math.ceil(float(value.rstrip("%")) * total / 100.0)
+    return int(value)
+
+
+def load_pdb(path: Path) -> DisruptionBudget:
+    """The bundled PodDisruptionBudget (stack/k8s/base/pdb.yaml)."""
+    try:
+        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return DisruptionBudget()  # no PDB: Kubernetes allows any eviction; keep one at a time
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(str(path), None, f"cannot read: {exc}") from None
+    for document in documents:
+        if isinstance(document, dict) and document.get("kind") == "PodDisruptionBudget":
+            spec = document.get("spec") or {}
+            for key in ("maxUnavailable", "minAvailable"):
+                value = spec.get(key)
+                if value is None:
+                    continue
+                if not (isinstance(value, int) and value >= 0) and not (
+                    isinstance(value, str) and value.endswith("%") and value[:-1].isdigit()
+                ):
+                    raise ConfigError(str(path), ("spec", key), f"{value!r} is not a count",
+                                      "a whole number or a percentage such as 25%")
+                if key == "maxUnavailable":
+                    return DisruptionBudget(max_unavailable=value)
+                return DisruptionBudget(max_unavailable=None, min_available=value)
+    return DisruptionBudget()
+
+
+class ReplicaController:
+    """Keeps `desired` replicas of a replica set running.
+
+    The set is reached through callables so the controller can be tested without processes:
+    `running()` the current processes, `remove(p)` forgets one, `start()` starts one,
+    `wait_started(p)` waits for its startup probe (raising StackError), `ready_url(p)` its
+    readiness probe.
+
+    Attributes:
+        desired: the replica count to keep (the autoscaler or `scale` sets it).
+        budget: the PodDisruptionBudget.
+        events: everything seen, in order.
+    """
+
+    def __init__(
+        self,
+        *,
+        desired: int,
+        running: Callable[[], list[ManagedProcess]],
+        remove: Callable[[ManagedProcess], bool],
+        start: Callable[[], ManagedProcess],
+        wait_started: Callable[[ManagedProcess], object],
+        ready_url: Callable[[ManagedProcess], str],
+        budget: DisruptionBudget | None = None,
+        period: float = 0.5,
+        readiness_failures: int = 3,
+        probe_timeout: float = 2.0,
+    ) -> None:
+        self.desired = desired
+        self.budget = budget or DisruptionBudget()
+        self.events: list[ReplicaEvent] = []
+        self._running = running
+        self._remove = remove
+        self._start = start
+        self._wait_started = wait_started
+        self._ready_url = ready_url
+        self._period = period
+        self._readiness_failures = readiness_failures
+        self._probe_timeout = probe_timeout
+        self._ready: dict[str, bool] = {}
+        self._misses: dict[str, int] = {}
+        self._expected_exits: dict[int, str] = {}
+        self._crashes = 0
+        self._retry_at = 0.0
+        self._last_crash = 0.0
+        self._events_lock = threading.Lock()
+        self._reconcile = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    # -- what others ask ----------------------------------------------------------------------
+
+    def record(self, replica: str, event: str, detail: str = "", *, expected: bool = False) -> None:
+        with self._events_lock:
+            self.events.append(ReplicaEvent(time.time(), replica, event, detail, expected))
+
+    def snapshot(self) -> list[ReplicaEvent]:
+        with self._events_lock:
+            return list(self.events)
+
+    def mark_ready(self, replica: str) -> None:
+        """A replica whose startup and readiness probes the caller has just seen pass."""
+        if not self._ready.get(replica):
+            self._ready[replica] = True
+            self._misses[replica] = 0
+
+    def is_ready(self, replica: str) -> bool:
+        return bool(self._ready.get(replica))
+
+    def ready_count(self) -> int:
+        alive = {p.name for p in self._running() if p.alive()}
+        return sum(1 for name in alive if self._ready.get(name))
+
+    def disruptions_allowed(self) -> int:
+        return self.budget.allowed(self.desired, self.ready_count())
+
+    def expect_exit(self, process: ManagedProcess, reason: str) -> None:
+        """The harness is about to end this replica on purpose (a fault): not a crash."""
+        self._expected_exits[process.pid] = reason
+
+    @contextlib.contextmanager
+    def reconciling(self, timeout: float = 120.0) -> Iterator[None]:
+        """Hold off the controller while the caller changes the set (scale up or down)."""
+        if not self._reconcile.acquire(timeout=timeout):
+            raise StackError("the replica controller stayed busy for too long")
+        try:
+            yield
+        finally:
+            self._reconcile.release()
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def start(self, lifetime: float = 7 * 86400) -> None:
+        self._deadline = time.monotonic() + lifetime
+
+        def run() -> None:
+            try:
+                with httpx.Client(timeout=self._probe_timeout) as client:
+                    while not self._stop.is_set() and time.monotonic() < self._deadline:
+                        self.tick(client)
+                        self._stop.wait(self._period)
+            except BaseException as exc:  # noqa: BLE001 - reported by the run, not lost
+                self.error = exc
+
+        self._thread = threading.Thread(target=run, name="replica-controller", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+
+    def tick(self, client: httpx.Client) -> None:
+        """One round: notice exits, probe readiness, start a replacement if one is missing."""
+        if not self._reconcile.acquire(blocking=False):
+            return  # a scale is in progress; look again next round
+        try:
+            self._reap()
+            self._probe(client)
+            self._replace()
+        finally:
+            self._reconcile.release()
+
+    def _reap(self) -> None:
+        for process in self._running():
+            code = process.popen.poll()
+            if code is None or not self._remove(process):
+                continue
+            self._ready.pop(process.name, None)
+            reason = self._expected_exits.pop(process.pid, None)
+            detail = _exit_text(code)
+            if reason is None:
+                now = time.monotonic()
+                if now - self._last_crash > BACKOFF_RESET:
+                    self._crashes = 0
+                self._crashes += 1
+                self._last_crash = now
+                delay = 0.0 if self._crashes == 1 else min(
+                    BACKOFF_INITIAL * 2 ** (self._crashes - 2), BACKOFF_MAX)
+                self._retry_at = now + delay
+                if delay:
+                    detail += f"; restart back-off {delay:g}s"
+            if reason is not None:
+                detail = f"{detail} ({reason})"
+            self.record(process.name, "exited", detail, expected=reason is not None)
+
+    def _probe(self, client: httpx.Client) -> None:
+        for process in self._running():
+            if not process.alive() or process.name not in self._ready:
+                continue
+            try:
+                ok = client.get(self._ready_url(process)).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                self._misses[process.name] = 0
+                if not self._ready[process.name]:
+                    self._ready[process.name] = True
+                    self.record(process.name, "ready")
+            else:
+                self._misses[process.name] = self._misses.get(process.name, 0) + 1
+                misses = self._misses[process.name]
+                if self._ready[process.name] and misses >= self._readiness_failures:
+                    self._ready[process.name] = False
+                    self.record(process.name, "unready",
+                                f"{self._misses[process.name]} readiness probes failed")
+
+    def _replace(self) -> None:
+        alive = [p for p in self._running() if p.alive()]
+        if len(alive) >= self.desired or time.monotonic() < self._retry_at:
+            return
+        process = self._start()
+        self.record(process.name, "started", f"pid {process.pid}, replacing a missing replica")
+        try:
+            self._wait_started(process)
+        except StackError as exc:
+            self.record(process.name, "not-started", str(exc)[:300])
+            self._ready[process.name] = False
+            return
+        self._ready[process.name] = False  # traffic only once the readiness probe passes
+        self._misses[process.name] = 0
+
+
+def _exit_text(code: int) -> str:
+    if code < 0:
+        import signal
+
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code}"

@@ -1,0 +1,105 @@
+"""The replica controller: PodDisruptionBudget arithmetic, and a killed replica replaced, gated
+by its probes, on a real embedded stack."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import paths
+from harness.config.model import SeedSpec
+from harness.errors import ConfigError
+from harness.stack.controller import DisruptionBudget, load_pdb
+from harness.stack.embedded import EmbeddedStack, ProbeSpec
+
+
+@pytest.mark.parametrize(("budget", "expected", "healthy", "allowed"), [
+    (DisruptionBudget(max_unavailable=1), 3, 3, 1),
+    (DisruptionBudget(max_unavailable=1), 3, 2, 0),  # one is already down: wait
+    (DisruptionBudget(max_unavailable=1), 2, 2, 1),  # the HPA's minimum still drains
+    (DisruptionBudget(max_unavailable=None, min_available=2), 2, 2, 0),  # the seed's PDB blocks
+    (DisruptionBudget(max_unavailable=None, min_available=2), 3, 3, 1),
+    (DisruptionBudget(max_unavailable="25%"), 10, 10, 3),  # 2.5 rounds up
+    (DisruptionBudget(max_unavailable=None, min_available="50%"), 5, 5, 2),
+])
+def test_disruptions_allowed_follow_the_disruption_controller(budget, expected, healthy, allowed):
+    assert budget.allowed(expected, healthy) == allowed
+
+
+def test_the_bundled_pdb_allows_one_at_a_time():
+    budget = load_pdb(paths.k8s_base_dir() / "pdb.yaml")
+    assert budget == DisruptionBudget(max_unavailable=1)
+    assert budget.describe() == "maxUnavailable 1"
+
+
+def test_a_malformed_pdb_names_its_field(tmp_path):
+    path = tmp_path / "pdb.yaml"
+    path.write_text("kind: PodDisruptionBudget\nspec: {maxUnavailable: lots}\n")
+    with pytest.raises(ConfigError, match=r"pdb.yaml: spec -> maxUnavailable"):
+        load_pdb(path)
+
+
+@pytest.fixture
+def stack(tmp_path: Path):
+    stack = EmbeddedStack(replicas=2, log_dir=tmp_path / "logs", seed=SeedSpec(tickets=50),
+                          probe=ProbeSpec(attempts=30, period=0.5))
+    try:
+        stack.up()
+        yield stack
+    finally:
+        stack.down()
+
+
+def _wait(condition, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.integration
+def test_a_killed_replica_is_replaced_and_counted_as_a_crash(stack):
+    controller = stack.controller
+    assert controller is not None and controller.ready_count() == 2
+    assert controller.disruptions_allowed() == 1
+    victim = stack.current_replicas()[0]
+    os.killpg(victim.pid, signal.SIGKILL)
+    assert _wait(lambda: any(e.event == "ready" for e in controller.snapshot())), \
+        controller.snapshot()
+    events = controller.snapshot()
+    exited = next(e for e in events if e.event == "exited")
+    assert exited.replica == victim.name and not exited.expected
+    assert "SIGKILL" in exited.detail
+    started = next(e for e in events if e.event == "started")
+    assert started.replica not in {victim.name} and started.t >= exited.t
+    names = {r.name for r in stack.current_replicas()}
+    assert victim.name not in names and len(names) == 2
+    assert controller.disruptions_allowed() == 1
+
+
+@pytest.mark.integration
+def test_an_expected_exit_is_not_a_crash_and_the_budget_waits_for_readiness(stack):
+    controller = stack.controller
+    with stack._lock:
+        victim = stack._replicas[0]
+    controller.expect_exit(victim, "fault test")
+    os.killpg(victim.pid, signal.SIGKILL)
+    # Until the replacement is ready, the budget (maxUnavailable 1) allows no other eviction.
+    assert _wait(lambda: controller.disruptions_allowed() == 0, 10)
+    assert _wait(lambda: controller.disruptions_allowed() == 1, 30)
+    exited = next(e for e in controller.snapshot() if e.event == "exited")
+    assert exited.expected and "fault test" in exited.detail
+
+
+@pytest.mark.integration
+def test_scaling_down_is_not_mistaken_for_a_crash(stack):
+    stack.scale(1)
+    time.sleep(1.5)
+    assert stack.replica_count() == 1
+    assert not [e for e in stack.controller.snapshot() if e.event in ("exited", "started")]
