@@ -8,13 +8,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from harness.config.durations import parse_duration
+from harness.config.faults import Fault, FaultObjectives, fault_end
 
 __all__ = [
     "AutoscalingSpec",
     "Duration",
+    "Fault",
+    "FaultObjectives",
     "GroupObjective",
     "LatencyObjective",
     "RunOptions",
@@ -91,6 +102,13 @@ class SloSpec(_Frozen):
     min_rps: float | None = Field(default=None, ge=0)
     groups: dict[str, GroupObjective] = Field(default_factory=dict)
     windows: WindowSpec = WindowSpec()
+    # Optional: what one injected fault may cost (scenario `faults:`); unset, the defaults of
+    # FaultObjectives (the error budget above, a 60 s recovery).
+    faults: FaultObjectives | None = None
+
+    @property
+    def fault_objectives(self) -> FaultObjectives:
+        return self.faults if self.faults is not None else FaultObjectives()
 
     @property
     def max_error_percent(self) -> float:
@@ -106,6 +124,7 @@ class SloOverrides(_Frozen):
     min_rps: float | None = Field(default=None, ge=0)
     groups: dict[str, GroupObjective] | None = None
     windows: WindowSpec | None = None
+    faults: FaultObjectives | None = None
 
     def apply(self, spec: SloSpec) -> SloSpec:
         changes: dict[str, object] = {}
@@ -116,7 +135,7 @@ class SloOverrides(_Frozen):
             changes["latency"] = merged
         if self.groups is not None:
             changes["groups"] = {**spec.groups, **self.groups}
-        for name in ("availability_percent", "min_rps", "windows"):
+        for name in ("availability_percent", "min_rps", "windows", "faults"):
             value = getattr(self, name)
             if value is not None:
                 changes[name] = value
@@ -150,6 +169,8 @@ class Scenario(_Frozen):
     app_settings: dict[str, str] = Field(default_factory=dict)
     seed: SeedSpec = SeedSpec()
     autoscaling: AutoscalingSpec = AutoscalingSpec()
+    # Faults injected while the load runs (harness.config.faults, harness.faults).
+    faults: tuple[Fault, ...] = Field(default=(), max_length=100)
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -158,6 +179,27 @@ class Scenario(_Frozen):
             if not key.replace("_", "").isalnum() or key.upper() != key:
                 raise ValueError(f"app_settings key {key!r} must be an UPPER_CASE variable name")
         return self
+
+    @field_validator("faults")
+    @classmethod
+    def _faults_fit(cls, faults: tuple[Fault, ...], info: ValidationInfo) -> tuple[Fault, ...]:
+        stages = info.data.get("stages") or ()
+        duration = sum(stage.duration for stage in stages)
+        names: set[str] = set()
+        last_end: dict[str, float] = {}
+        for index, fault in sorted(enumerate(faults), key=lambda item: item[1].at):
+            where = f"entry {index} ({fault.kind})"
+            if stages and fault.at >= duration:
+                raise ValueError(f"{where}: at {fault.at:g}s is not before the load ends "
+                                 f"({duration:g}s)")
+            if fault.name is not None:
+                if fault.name in names:
+                    raise ValueError(f"{where}: the name {fault.name!r} is used twice")
+                names.add(fault.name)
+            if fault.at < last_end.get(fault.kind, -1.0):
+                raise ValueError(f"{where}: overlaps the {fault.kind} fault before it")
+            last_end[fault.kind] = fault_end(fault)
+        return faults
 
     @property
     def duration(self) -> float:
@@ -176,7 +218,14 @@ class Scenario(_Frozen):
             stage.model_copy(update={"duration": max(stage.duration * factor, 1.0)})
             for stage in self.stages
         )
-        return self.model_copy(update={"stages": stages})
+        faults = tuple(
+            fault.model_copy(update={
+                key: getattr(fault, key) * factor
+                for key in ("at", "duration", "down_for") if key in type(fault).model_fields
+            })
+            for fault in self.faults
+        )
+        return self.model_copy(update={"stages": stages, "faults": faults})
 
 
 class RunOptions(_Frozen):

@@ -1,0 +1,167 @@
+"""Faults a scenario schedules during its load, and what the SLO spec lets one fault cost.
+
+A scenario's `faults:` is a list of entries, each with `at` (time into the load) and `kind`:
+
+- `kill-replica`: signal `count` replicas (SIGKILL by default); the backend's controller
+  replaces them as a Deployment's would. `respect_pdb` (default) evicts one at a time, as the
+  PodDisruptionBudget allows (a drain); false kills them all at once (a node crash).
+- `restart-postgres`: stop PostgreSQL (`fast` or `immediate` shutdown), keep it down for
+  `down_for`, start it again on the same port and data.
+- `stop-redis`: stop Redis for `duration`, then start it again.
+- `slow-database`: add `latency` to every round trip between the app and PostgreSQL (a
+  latency proxy in front of the server, as toxiproxy does) for `duration`.
+- `exhaust-pool`: hold an ACCESS EXCLUSIVE lock on an app table for `duration` (a migration
+  gone wrong): every query on it waits, each replica's pool fills up, and requests time out
+  acquiring a connection.
+
+Parsed by harness.config.load like the rest of the scenario; every error names file and field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from harness.config.durations import parse_duration
+
+__all__ = [
+    "FAULT_KINDS",
+    "ExhaustPool",
+    "Fault",
+    "FaultKind",
+    "FaultObjective",
+    "FaultObjectives",
+    "KillReplica",
+    "RestartPostgres",
+    "SlowDatabase",
+    "StopRedis",
+    "fault_end",
+]
+
+_Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+FaultKind = Literal[
+    "kill-replica", "restart-postgres", "stop-redis", "slow-database", "exhaust-pool"
+]
+FAULT_KINDS: tuple[str, ...] = ("kill-replica", "restart-postgres", "stop-redis", "slow-database",
+                                "exhaust-pool")
+# Every fault kind but kill-replica acts on a server the harness runs (`--stack local`).
+NEEDS_POSTGRES = frozenset({"restart-postgres", "slow-database", "exhaust-pool"})
+NEEDS_REDIS = frozenset({"stop-redis"})
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Fault(_Frozen):
+    at: _Duration = Field(ge=0, le=7 * 86400)
+    # A name for the report and the check ids (faults.<name>.*); default: <kind>-<n>.
+    name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")
+
+    @property
+    def active_for(self) -> float:
+        """How long the fault itself lasts (0: it is one act, such as a kill)."""
+        return 0.0
+
+
+class KillReplica(_Fault):
+    kind: Literal["kill-replica"]
+    count: int = Field(default=1, ge=1, le=64)
+    signal: Literal["SIGKILL", "SIGTERM"] = "SIGKILL"
+    respect_pdb: bool = True
+
+
+class RestartPostgres(_Fault):
+    kind: Literal["restart-postgres"]
+    mode: Literal["fast", "immediate"] = "fast"
+    down_for: _Duration = Field(default=0.0, ge=0, le=3600)
+
+    @property
+    def active_for(self) -> float:
+        return self.down_for
+
+
+class StopRedis(_Fault):
+    kind: Literal["stop-redis"]
+    duration: _Duration = Field(gt=0, le=3600)
+
+    @property
+    def active_for(self) -> float:
+        return self.duration
+
+
+class SlowDatabase(_Fault):
+    kind: Literal["slow-database"]
+    duration: _Duration = Field(gt=0, le=3600)
+    latency: _Duration = Field(gt=0, le=10)  # added to every round trip, e.g. 200ms
+
+    @property
+    def active_for(self) -> float:
+        return self.duration
+
+
+class ExhaustPool(_Fault):
+    kind: Literal["exhaust-pool"]
+    duration: _Duration = Field(gt=0, le=3600)
+    table: Literal["tickets", "comments", "users"] = "tickets"
+
+    @property
+    def active_for(self) -> float:
+        return self.duration
+
+
+Fault = Annotated[
+    KillReplica | RestartPostgres | StopRedis | SlowDatabase | ExhaustPool,
+    Field(discriminator="kind"),
+]
+
+
+AnyFault = KillReplica | RestartPostgres | StopRedis | SlowDatabase | ExhaustPool
+
+
+def fault_end(fault: AnyFault) -> float:
+    """When the scheduled fault is lifted, in seconds since the load started."""
+    return fault.at + fault.active_for
+
+
+class FaultObjective(_Frozen):
+    """Overrides for one fault kind."""
+
+    budget_percent: float | None = Field(default=None, gt=0, le=100)
+    recovery: _Duration | None = Field(default=None, gt=0, le=86400)
+
+
+class FaultObjectives(_Frozen):
+    """What one injected fault may cost (harness.verify.faults). Optional in the SLO spec.
+
+    Attributes:
+        budget_percent: failed requests allowed over a fault's window, in percent; unset, the
+            spec's own error budget (100 - availability_percent).
+        window: a fault is judged from its start to this long after it was lifted.
+        recovery: errors back to the baseline and p95 back under the SLO within this long
+            after the fault was lifted.
+        hold: "back" means for this long in a row (so one good interval is not a recovery).
+        kinds: per-kind overrides of budget_percent and recovery.
+    """
+
+    budget_percent: float | None = Field(default=None, gt=0, le=100)
+    window: _Duration = Field(default=30.0, gt=0, le=3600)
+    recovery: _Duration = Field(default=60.0, gt=0, le=86400)
+    hold: _Duration = Field(default=10.0, gt=0, le=600)
+    kinds: dict[FaultKind, FaultObjective] = Field(default_factory=dict)
+
+    def budget_for(self, kind: str, availability_percent: float) -> float:
+        own = self.kinds.get(kind)  # type: ignore[call-overload]
+        if own is not None and own.budget_percent is not None:
+            return own.budget_percent
+        if self.budget_percent is not None:
+            return self.budget_percent
+        return round(100.0 - availability_percent, 6)
+
+    def recovery_for(self, kind: str) -> float:
+        own = self.kinds.get(kind)  # type: ignore[call-overload]
+        if own is not None and own.recovery is not None:
+            return own.recovery
+        return self.recovery
