@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,10 @@ from harness.collect.instruments import Evidence, Instruments
 from harness.config.appsettings import bundled_app_settings
 from harness.config.model import RunOptions, Scenario, SloSpec
 from harness.errors import HarnessError, Interrupted, UsageError
+from harness.faults.session import FaultSession
+from harness.interrupts import deferred_interrupts
 from harness.load.progress import LiveProgress
-from harness.load.records import LoadResult
+from harness.load.records import Interval, LoadResult
 from harness.load.runner import LoadRunner
 from harness.load.shapes import plan_stages, windows
 from harness.redact import redact
@@ -28,6 +31,7 @@ from harness.report.assemble import assemble
 from harness.report.results import RunResult, RunStatus
 from harness.stack.backend import Endpoints, StackBackend
 from harness.status import ExitStatus
+from harness.testhook import pause_at
 from harness.verify.check import CheckResult, exit_status_for
 from harness.verify.suite import run_checks
 
@@ -112,6 +116,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
 
     # Bad configuration stops the run here, before anything starts and without a report.
     backend: StackBackend = make_backend(plan, log_dir)
+    faults = FaultSession.prepare(plan.scenario, plan.options, backend)
     live = LiveProgress(
         console, scenario=plan.scenario.name, stages=stages, enabled=progress,
         replicas=lambda: len(backend.endpoints().replicas),
@@ -124,6 +129,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             instruments = Instruments(backend, scrape_interval=plan.options.scrape_interval,
                                       autoscaling=plan.scenario.autoscaling)
             instruments.start(duration=plan.scenario.duration + 120)
+            pause_at("provisioning")
             live.set_phase("driving load")
             runner = LoadRunner(
                 stages=stages,
@@ -133,10 +139,13 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
                 env=_load_env(endpoints),
                 workers=plan.options.workers,
             )
-            load = runner.run(on_interval=live.interval)
+            faults.start(origin=time.time())
+            load = runner.run(on_interval=_watching(live.interval, faults))
+            faults.stop()
             live.set_phase("collecting")
+            pause_at("collecting")
             evidence = instruments.stop()
-        checks = _checks(plan, load, evidence, backend)
+        checks = _checks(plan, load, evidence, backend, faults)
         status = _status_for(exit_status_for(checks))
     except (KeyboardInterrupt, Interrupted) as exc:
         failure = exc if isinstance(exc, Interrupted) else Interrupted()
@@ -147,6 +156,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
         status = RunStatus.ERROR
         notes.append(f"The run stopped: {exc}")
     finally:
+        with contextlib.suppress(Exception):
+            faults.stop()  # lift what is active (Redis started, lock released) before down
         if instruments is not None:
             with contextlib.suppress(Exception):
                 evidence = instruments.stop()
@@ -156,12 +167,36 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
                 load = runner.partial()
         with _still_interruptible():
             backend.down()
+        faults.close()
     if load is not None and status is RunStatus.INTERRUPTED and load.intervals:
         with contextlib.suppress(Exception):
-            checks = _checks(plan, load, evidence, backend)
+            checks = _checks(plan, load, evidence, backend, faults)
     if load is None:
         load = LoadResult(started_at, time.time(), (), (), windows(stages), interrupted=True)
     notes += _generator_notes(load)
+    # Reporting finishes even if interrupted meanwhile; the run then ends as interrupted.
+    with deferred_interrupts() as deferred:
+        pause_at("reporting", until=lambda: deferred.pending)
+        if deferred.pending and failure is None:
+            failure, status = Interrupted(), RunStatus.INTERRUPTED
+            notes.append("The run was interrupted while its report was written.")
+        result = _report(plan, folder, status, started_at, load, evidence, checks, endpoints,
+                         notes, faults)
+    if deferred.pending and failure is None:
+        failure = Interrupted()
+    if failure is not None:
+        raise failure
+    return result
+
+
+def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, load: LoadResult,
+            evidence: Evidence, checks: tuple[CheckResult, ...], endpoints: Endpoints | None,
+            notes: list[str], faults: FaultSession) -> RunResult:
+    extra = _extra(evidence, load)
+    with contextlib.suppress(Exception):  # the fault timeline must never cost the report
+        section = faults.section(faults.origin or load.started_at, checks)
+        if section is not None:
+            extra["faults"] = section
     result = assemble(
         run_id=plan.options.run_id,
         scenario=plan.scenario,
@@ -176,7 +211,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
         checks=checks,
         endpoints={k: redact(v) for k, v in (endpoints.describe() if endpoints else {}).items()},
         notes=[redact(n) for n in [*notes, *evidence.notes]],
-        extra=_extra(evidence, load),
+        extra=extra,
     )
     _write(result, folder)
     with contextlib.suppress(OSError):  # per-interval samples for `harness compare`
@@ -184,14 +219,13 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
 
         groups = {name: g.requests for name, g in plan.slo.groups.items()}
         write_samples(folder, samples_from_load(load, evidence.scrapes, groups))
-    if failure is not None:
-        raise failure
     return result
 
 
 def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence,
-            backend: StackBackend) -> tuple[CheckResult, ...]:
+            backend: StackBackend, faults: FaultSession) -> tuple[CheckResult, ...]:
     postgres = getattr(backend, "postgres", None)
+    controlled = faults.controller is not None
     return run_checks(
         load,
         plan.slo,
@@ -201,7 +235,27 @@ def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence,
         max_connections=(postgres.max_connections, postgres.reserved_connections)
         if postgres is not None else None,
         cache_is_remote=plan.options.stack in ("local", "compose", "k8s"),
+        fault_events=faults.stop(),
+        fault_origin=faults.origin,
+        replica_events=faults.replica_events() if controlled else None,
+        bundled_settings=bundled_app_settings(),
     )
+
+
+def _watching(on_interval: Callable[[Interval, float], None],
+              faults: FaultSession) -> Callable[[Interval, float], None]:
+    """The progress display's callback, plus: fault times follow the load generator's clock
+    (known from its first interval), and the test-only pause at the load stage."""
+    first = [True]
+
+    def watch(interval: Interval, cpu: float) -> None:
+        on_interval(interval, cpu)
+        if first[0]:
+            first[0] = False
+            faults.calibrate(time.time() - interval.end)
+            pause_at("load")
+
+    return watch
 
 
 def _extra(evidence: Evidence, load: LoadResult) -> dict[str, object]:

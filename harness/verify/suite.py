@@ -4,12 +4,14 @@ the database."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from harness.collect.instruments import Evidence
 from harness.collect.series import ServerSeries
 from harness.config.model import SloSpec
+from harness.faults.records import FaultEvent
 from harness.load.records import LoadResult
+from harness.stack.controller import ReplicaEvent
 from harness.verify.autoscaling import autoscaling_checks
 from harness.verify.check import CheckResult
 from harness.verify.pooling import PoolSettings, ServerConnections, pooling_checks
@@ -27,6 +29,10 @@ def run_checks(
     startup_budget: float,
     max_connections: tuple[int, int] | None = None,
     cache_is_remote: bool = False,
+    fault_events: Sequence[FaultEvent] = (),
+    fault_origin: float | None = None,
+    replica_events: Sequence[ReplicaEvent] | None = None,
+    bundled_settings: Mapping[str, str] | None = None,
 ) -> tuple[CheckResult, ...]:
     checks = list(slo_checks(load, slo))
     scaler = evidence.autoscaler
@@ -55,4 +61,15 @@ def run_checks(
             server=server,
             cache_is_remote=cache_is_remote,
         )
+    # Faults: what each cost and how the stack came back; replica deaths (needs a controller).
+    if fault_events:
+        from harness.verify.faults import fault_checks
+
+        checks += fault_checks(load, fault_events, slo, series=series, origin=fault_origin,
+                               replica_events=replica_events or (), app_settings=app_settings,
+                               bundled_settings=bundled_settings, startup_budget=startup_budget)
+    if replica_events is not None:
+        from harness.verify.faults import replica_exit_check
+
+        checks.append(replica_exit_check(replica_events, load.started_at, load.duration))
     return tuple(checks)

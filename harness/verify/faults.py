@@ -1,0 +1,398 @@
+"""Checks for injected faults: what each cost, how fast the service came back, and the promise
+behind each kind (a killed replica is replaced, the pool reconnects after a database restart,
+the app serves from the database with Redis down and retries within the limit).
+
+Every number is client-side (the harness's own intervals) unless it can only be seen inside the
+app (retries, cache errors), which comes from the replicas' scraped counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from harness.collect.series import ServerSeries
+from harness.config.model import SloSpec
+from harness.faults.records import FaultEvent
+from harness.load.aggregate import aggregate
+from harness.load.records import Interval, LoadResult
+from harness.stack.controller import ReplicaEvent
+from harness.verify.check import CheckResult, Verdict, Window
+
+__all__ = ["Recovery", "fault_checks", "recovery", "replica_exit_check", "window_of"]
+
+BASELINE_SECONDS = 30.0
+CORE_MARGIN = 1.5  # seconds left out at either edge of an outage when counting retries
+MIN_REQUESTS = 20
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How the service came back after one fault; times in seconds since the load started."""
+
+    baseline_error_percent: float | None
+    baseline_p95_ms: float | None
+    error_limit: float  # an interval is "back" at or under this error rate...
+    p95_limit: float | None  # ...and this p95
+    recovered_at: float | None  # start of the first good stretch lasting `hold`
+    seconds: float | None  # recovered_at - cleared (None: not back before the horizon)
+    degraded: bool  # some interval after the injection was not good
+    horizon: float  # where the search stopped (the next fault, or the load's end)
+
+
+def _rel(t: float | None, origin: float) -> float | None:
+    return None if t is None else t - origin
+
+
+def window_of(event: FaultEvent, origin: float, after: float, end: float) -> tuple[float, float]:
+    """The stretch a fault is judged over: from its injection to `after` seconds past its
+    clearing, cut at the load's end (and, by the caller, at the next fault)."""
+    start = _rel(event.injected_at, origin) or 0.0
+    cleared = _rel(event.cleared_at, origin) or start
+    return start, min(cleared + after, end)
+
+
+def overlapping(intervals: Sequence[Interval], start: float, end: float) -> list[Interval]:
+    """Intervals that share any time with [start, end]: a fault rarely begins on an interval's
+    edge, and its first errors must not fall outside its window."""
+    return [i for i in intervals if i.end > start and i.start < end]
+
+
+def _good(intervals: Sequence[Interval], error_limit: float, p95_limit: float | None) -> bool:
+    stats = aggregate(intervals)
+    if stats.requests == 0:
+        return False
+    if stats.error_percent > error_limit:
+        return False
+    return p95_limit is None or stats.judged.p95_ms <= p95_limit
+
+
+def recovery(load: LoadResult, event: FaultEvent, slo: SloSpec, *, hold: float,
+             horizon: float, exclude: Sequence[tuple[float, float]] = (),
+             origin: float | None = None) -> Recovery:
+    """When errors were back to the baseline (or within the SLO's budget, if higher) and p95
+    back under the SLO, held for `hold` seconds, after the fault was lifted. Times are seconds
+    on the load's clock, which began at `origin` (epoch; default the load's start)."""
+    origin = load.started_at if origin is None else origin
+    injected = _rel(event.injected_at, origin) or 0.0
+    cleared = _rel(event.cleared_at, origin) or injected
+    before = [i for i in overlapping(load.intervals, injected - BASELINE_SECONDS, injected)
+              if i.end <= injected + 0.01
+              and not any(i.end > a and i.start < b for a, b in exclude)]
+    base = aggregate(before) if before else None
+    base_error = base.error_percent if base and base.requests else None
+    base_p95 = base.judged.p95_ms if base and base.requests else None
+    error_limit = max(slo.max_error_percent, 2.0 * (base_error or 0.0))
+    p95_limit = slo.latency.p95_ms
+    after = [i for i in load.intervals if i.end > injected and i.start < horizon]
+    degraded = any(not _good([i], error_limit, p95_limit) for i in after)
+    # Back = the next `hold` seconds, taken together, are within both limits (one noisy
+    # interval on a busy machine is not a relapse; p95 over ~10 s is).
+    recovered: float | None = None
+    candidates = [i for i in after if i.end > cleared]
+    for index, first in enumerate(candidates):
+        stretch = [i for i in candidates[index:] if i.start < first.start + hold - 1e-6]
+        if stretch[-1].end - first.start < hold - 1e-6:
+            break  # not enough load left before the horizon to tell
+        if _good(stretch, error_limit, p95_limit):
+            recovered = max(first.start, cleared)
+            break
+    return Recovery(base_error, base_p95, round(error_limit, 4), p95_limit,
+                    None if recovered is None else round(recovered, 3),
+                    None if recovered is None else round(max(recovered - cleared, 0.0), 3),
+                    degraded, round(horizon, 3))
+
+
+def _counter_delta(series: ServerSeries, name: str, start: float, end: float) -> float:
+    """Growth of a counter summed over replicas between two moments (seconds since the load
+    started), from the scrapes nearest outside the stretch."""
+    frame = series.metric(name)
+    if frame.empty:
+        return 0.0
+    total = 0.0
+    for _, group in frame.sort_values("t").groupby(["replica", "labels"]):
+        before = group[group["t"] <= start]
+        after = group[group["t"] >= end]
+        first = float(before["value"].iloc[-1]) if not before.empty else 0.0
+        if after.empty:
+            after = group[group["t"] > start]
+        if after.empty:
+            continue
+        total += max(float(after["value"].iloc[0]) - first, 0.0)
+    return total
+
+
+def _counter_inside(series: ServerSeries, name: str, start: float, end: float) -> float:
+    """Growth of a counter summed over replicas between the first and the last scrape inside
+    [start, end] (so nothing from either edge counts)."""
+    frame = series.metric(name)
+    if frame.empty:
+        return 0.0
+    total = 0.0
+    for _, group in frame.sort_values("t").groupby(["replica", "labels"]):
+        values = group[(group["t"] >= start) & (group["t"] <= end)]["value"].to_numpy()
+        for previous, current in zip(values[:-1], values[1:], strict=False):
+            total += current - previous if current >= previous else current
+    return total
+
+
+def _check(check_id: str, title: str, observed: float | None, threshold: float | None, unit: str,
+           window: Window, evidence: str, *, at_most: bool = True,
+           verdict: Verdict | None = None) -> CheckResult:
+    comparison = "<=" if at_most else ">="
+    if verdict is None:
+        if observed is None or threshold is None:
+            verdict = Verdict.FAIL
+        else:
+            ok = observed <= threshold if at_most else observed >= threshold
+            verdict = Verdict.PASS if ok else Verdict.FAIL
+    reason = evidence if verdict is Verdict.SKIPPED else None
+    return CheckResult(check_id, title, verdict, None if observed is None else round(observed, 3),
+                       threshold, unit, comparison, window, evidence, reason)
+
+
+def _skipped(check_id: str, title: str, why: str, window: Window | None = None) -> CheckResult:
+    return CheckResult(check_id, title, Verdict.SKIPPED, None, None, "", "<=", window, why, why)
+
+
+def fault_checks(
+    load: LoadResult,
+    events: Sequence[FaultEvent],
+    slo: SloSpec,
+    *,
+    series: ServerSeries | None = None,
+    replica_events: Sequence[ReplicaEvent] = (),
+    app_settings: Mapping[str, str] | None = None,
+    bundled_settings: Mapping[str, str] | None = None,
+    startup_budget: float = 30.0,
+    origin: float | None = None,
+) -> tuple[CheckResult, ...]:
+    """`origin`: when the load generator's clock began (epoch), which the intervals count
+    from; the scrapes count from the load's start, `shift` seconds earlier."""
+    objectives = slo.fault_objectives
+    origin = load.started_at if origin is None else origin
+    shift = origin - load.started_at
+    end = max((i.end for i in load.intervals), default=load.duration)
+    happened = sorted((e for e in events if e.happened), key=lambda e: e.injected_at or 0.0)
+    windows: dict[str, tuple[float, float]] = {}
+    for position, event in enumerate(happened):
+        start, stop = window_of(event, origin, objectives.window, end)
+        if position + 1 < len(happened):  # another fault's effects are not this one's
+            stop = min(stop, max(_rel(happened[position + 1].injected_at, origin) or stop, start))
+        windows[event.name] = (start, stop)
+    checks: list[CheckResult] = []
+    for index, event in enumerate(events):
+        prefix = f"faults.{event.name}"
+        if not event.happened:
+            checks.append(_skipped(f"{prefix}.injected", f"{event.kind} was injected",
+                                   f"{event.kind} at {event.scheduled:g}s was {event.outcome}: "
+                                   f"{event.detail}"))
+            if event.outcome == "failed":
+                checks[-1] = CheckResult(f"{prefix}.injected", f"{event.kind} was injected",
+                                         Verdict.FAIL, None, None, "", "<=", None,
+                                         f"the fault could not be injected: {event.detail}")
+            continue
+        start, stop = windows[event.name]
+        window = Window(round(start, 3), round(stop, 3), f"{event.kind} + {objectives.window:g}s")
+        budget = objectives.budget_for(event.kind, slo.availability_percent)
+        checks.append(_availability(prefix, event, load, start, stop, budget, window))
+        later = [e for e in events[index + 1:] if e.happened]
+        horizon = min([_rel(e.injected_at, origin) or end for e in later] + [end])
+        others = [w for name, w in windows.items() if name != event.name]
+        found = recovery(load, event, slo, hold=objectives.hold, horizon=horizon, exclude=others,
+                         origin=origin)
+        checks.append(_recovery_check(prefix, event, found, objectives.recovery_for(event.kind),
+                                      objectives.hold, origin))
+        if event.kind == "kill-replica":
+            checks.append(_replacement(prefix, event, replica_events, startup_budget, origin))
+        elif event.kind == "restart-postgres":
+            checks.append(_reconnect(prefix, event, objectives.recovery_for(event.kind), window))
+        elif event.kind == "stop-redis":
+            checks += _redis(prefix, event, load, series, app_settings or {},
+                             bundled_settings or {}, budget, origin, shift)
+        elif event.kind == "exhaust-pool" and series is not None:
+            checks.append(_pool_exhausted(prefix, event, series, window, origin, shift))
+    return tuple(checks)
+
+
+def _availability(prefix: str, event: FaultEvent, load: LoadResult, start: float, stop: float,
+                  budget: float, window: Window) -> CheckResult:
+    title = f"Availability during {event.kind} within its error budget"
+    stats = aggregate(overlapping(load.intervals, start, stop))
+    if stats.requests < MIN_REQUESTS:
+        return _skipped(f"{prefix}.availability", title,
+                        f"only {stats.requests} requests in the fault's window", window)
+    observed = 100.0 - stats.error_percent
+    return _check(
+        f"{prefix}.availability", title, observed, round(100.0 - budget, 6), "%", window,
+        f"{stats.failures:,} of {stats.requests:,} requests failed ({stats.error_percent:.3g} %) "
+        f"from {event.kind} at {start:.1f}s to {stop:.1f}s; the budget allows {budget:g} %",
+        at_most=False,
+    )
+
+
+def _recovery_check(prefix: str, event: FaultEvent, found: Recovery, bound: float, hold: float,
+                    origin: float) -> CheckResult:
+    cleared = (_rel(event.cleared_at, origin) or 0.0)
+    window = Window(round(cleared, 3), found.horizon, "after the fault was lifted")
+    criteria = f"errors <= {found.error_limit:g} %" + (
+        f" and p95 <= {found.p95_limit:g} ms" if found.p95_limit is not None else "")
+    base = ("baseline before it: " + (f"{found.baseline_error_percent:.3g} % errors, p95 "
+            f"{found.baseline_p95_ms:.0f} ms" if found.baseline_error_percent is not None
+            else "none measured"))
+    if found.seconds is None:
+        evidence = (f"not back ({criteria} for {hold:g}s) before {found.horizon:.0f}s, "
+                    f"{found.horizon - cleared:.0f}s after the fault was lifted; {base}")
+    elif not found.degraded:
+        evidence = f"no interval after the fault broke {criteria}; {base}"
+    else:
+        evidence = (f"back ({criteria} for {hold:g}s) at {found.recovered_at:.1f}s, "
+                    f"{found.seconds:.1f}s after the fault was lifted at {cleared:.1f}s; {base}")
+    return _check(f"{prefix}.recovery", f"Time to recover from {event.kind}", found.seconds,
+                  bound, "s", window, evidence)
+
+
+def _replacement(prefix: str, event: FaultEvent, replica_events: Sequence[ReplicaEvent],
+                 budget: float, origin: float) -> CheckResult:
+    """Each killed replica was replaced by one that passed its readiness probe in time."""
+    title = "Killed replicas replaced and ready (Deployment controller)"
+    killed = event.facts.get("killed", [])
+    if not replica_events:
+        return _skipped(f"{prefix}.replacement", title, "this stack has no replica controller")
+    starts = [e for e in replica_events if e.event == "started"]
+    readies = [e for e in replica_events if e.event == "ready"]
+    used: set[str] = set()
+    times: list[float | None] = []
+    names: list[str] = []
+    for kill in killed:
+        after = [s for s in starts if s.t >= kill["t"] - 0.01 and s.replica not in used]
+        if not after:
+            times.append(None)
+            continue
+        replacement = after[0]
+        used.add(replacement.replica)
+        ready = next((r for r in readies if r.replica == replacement.replica), None)
+        times.append(None if ready is None else ready.t - kill["t"])
+        names.append(f"{kill['replica']} -> {replacement.replica}"
+                     + (f" ready after {ready.t - kill['t']:.1f}s" if ready else " never ready"))
+    first = killed[0]["t"] - origin if killed else 0.0
+    window = Window(round(first, 3), round(first + budget, 3), "startup-probe budget")
+    if any(t is None for t in times) or not times:
+        return _check(f"{prefix}.replacement", title, None, budget, "s", window,
+                      "; ".join(names) or "no replacement was started", verdict=Verdict.FAIL)
+    slowest = max(t for t in times if t is not None)
+    return _check(f"{prefix}.replacement", title, slowest, budget, "s", window,
+                  "; ".join(names) + f" (budget: the startup probe's {budget:g}s)")
+
+
+def _reconnect(prefix: str, event: FaultEvent, bound: float, window: Window) -> CheckResult:
+    """After the restart every replica's pool served a query again, without an app restart."""
+    title = "Pool reconnects after the database restart, without an app restart"
+    rows = event.facts.get("reconnects", [])
+    if not rows:
+        return _skipped(f"{prefix}.pool-reconnect", title, "no replica ran through the restart",
+                        window)
+    missing = [r["replica"] for r in rows if r["seconds"] is None]
+    restarted = [r["replica"] for r in rows if not r["same_process"]]
+    slowest = max((r["seconds"] for r in rows if r["seconds"] is not None), default=None)
+    parts = [f"{r['replica']} {r['seconds']:.1f}s" if r["seconds"] is not None
+             else f"{r['replica']} never" for r in rows]
+    evidence = ("readiness (a query through each replica's pool) answered again after the "
+                f"restart: {', '.join(parts)}")
+    if restarted:
+        evidence += f"; restarted meanwhile (not a reconnect): {', '.join(restarted)}"
+    if missing or restarted:
+        return _check(f"{prefix}.pool-reconnect", title, slowest, bound, "s", window, evidence,
+                      verdict=Verdict.FAIL)
+    return _check(f"{prefix}.pool-reconnect", title, slowest, bound, "s", window, evidence)
+
+
+def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSeries | None,
+           settings: Mapping[str, str], bundled: Mapping[str, str], budget: float,
+           origin: float, shift: float) -> list[CheckResult]:
+    start = _rel(event.injected_at, origin) or 0.0
+    stop = _rel(event.cleared_at, origin) or start
+    reads = aggregate(overlapping(load.intervals, start, stop), lambda n: n.startswith("GET "))
+    outage = Window(round(start, 3), round(stop, 3), "while Redis was down")
+    title = "With Redis down the app serves from the database"
+    errors = _counter_delta(series, "servicedesk_cache_errors_total", start + shift,
+                            stop + shift) if series is not None else 0.0
+    checks: list[CheckResult] = []
+    if reads.requests < MIN_REQUESTS:
+        checks.append(_skipped(f"{prefix}.cache-fallback", title,
+                               f"only {reads.requests} reads while Redis was down", outage))
+    else:
+        noticed = (f"the app counted {errors:g} cache errors, so it did see Redis down"
+                   if errors else "the app counted no cache errors (did it notice?)")
+        checks.append(_check(
+            f"{prefix}.cache-fallback", title, 100.0 - reads.error_percent,
+            round(100.0 - budget, 6), "%", outage,
+            f"{reads.failures:,} of {reads.requests:,} reads failed while Redis was down; "
+            f"{noticed}", at_most=False))
+    limit = int(bundled.get("REDIS_MAX_RETRIES", "3"))
+    retries_title = f"Redis retries at most {limit} per command, with backoff"
+    if series is None:
+        checks.append(_skipped(f"{prefix}.redis-retries", retries_title, "no server metrics"))
+        return checks
+    # Inside the outage only: at its edges a command may be retried and then succeed (Redis
+    # came back), which is a retry without a failed command; in the middle, every command
+    # that tries Redis fails after all its retries.
+    core = (start + shift + CORE_MARGIN, stop + shift - CORE_MARGIN)
+    retries = _counter_inside(series, "servicedesk_cache_retries_total", *core)
+    failed = _counter_inside(series, "servicedesk_cache_errors_total", *core)
+    base = float(settings.get("REDIS_RETRY_BACKOFF_BASE_SECONDS", "0") or 0)
+    cap = float(settings.get("REDIS_RETRY_BACKOFF_CAP_SECONDS", "0") or 0)
+    if failed == 0:
+        checks.append(_skipped(f"{prefix}.redis-retries", retries_title,
+                               "no Redis command failed between two scrapes inside the outage "
+                               f"({core[0] - shift:.1f}s-{core[1] - shift:.1f}s), so there are "
+                               "no retries to count", outage))
+        return checks
+    per_command = retries / failed
+    backoff = (f"exponential backoff base {base:g}s, cap {cap:g}s" if base > 0
+               else "no backoff between retries (REDIS_RETRY_BACKOFF_BASE_SECONDS 0)")
+    evidence = (f"{retries:g} retries for {failed:g} commands that still failed between "
+                f"{core[0] - shift:.0f}s and {core[1] - shift:.0f}s: {per_command:.2f} per "
+                f"command (the seed: at most {limit}); {backoff}")
+    checks.append(_check(f"{prefix}.redis-retries", retries_title, per_command, float(limit),
+                         "retries", outage, evidence,
+                         verdict=Verdict.FAIL if base <= 0 else None))
+    return checks
+
+
+def _pool_exhausted(prefix: str, event: FaultEvent, series: ServerSeries, window: Window,
+                    origin: float, shift: float) -> CheckResult:
+    """The fault did what it says: requests gave up waiting for a connection (503 with
+    Retry-After) instead of queueing without end."""
+    start = _rel(event.injected_at, origin) or 0.0
+    stop = _rel(event.cleared_at, origin) or start
+    timeouts = _counter_delta(series, "servicedesk_db_pool_acquire_timeouts_total",
+                              start + shift, stop + shift + 5.0)
+    title = "An exhausted pool fails fast (acquire timeouts, not endless queues)"
+    if timeouts == 0:
+        return _skipped(f"{prefix}.fail-fast", title,
+                        "no acquire timeout happened: the pool was never exhausted", window)
+    return _check(f"{prefix}.fail-fast", title, timeouts, 1.0, "timeouts", window,
+                  f"{timeouts:g} requests gave up waiting for a connection while {event.detail}",
+                  at_most=False)
+
+
+def replica_exit_check(replica_events: Sequence[ReplicaEvent], origin: float,
+                       end: float) -> CheckResult:
+    """No replica died that the harness did not end itself; a death is reported with what
+    replaced it, so a crash shows as a clear verdict rather than a hang or a silent gap."""
+    window = Window(0.0, round(end, 3), "whole run")
+    crashes = [e for e in replica_events if e.event == "exited" and not e.expected]
+    caused = [e for e in replica_events if e.event == "exited" and e.expected]
+    title = "No replica exited unexpectedly"
+    if not crashes:
+        return CheckResult("stack.replica-exits", title, Verdict.PASS, 0.0, 0.0, "exits", "<=",
+                           window, f"no unexpected exit; {len(caused)} caused by faults")
+    starts = [e for e in replica_events if e.event in ("started", "ready", "not-started")]
+    parts = []
+    for crash in crashes:
+        nxt = next((s for s in starts if s.t >= crash.t), None)
+        parts.append(f"{crash.replica} {crash.detail} at {crash.t - origin:.1f}s"
+                     + (f" ({nxt.replica} {nxt.event} at {nxt.t - origin:.1f}s)" if nxt else ""))
+    return CheckResult("stack.replica-exits", title, Verdict.FAIL, float(len(crashes)), 0.0,
+                       "exits", "<=", window, "; ".join(parts)[:900])
