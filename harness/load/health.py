@@ -22,6 +22,7 @@ __all__ = [
     "RATE_SHORTFALL",
     "GeneratorRow",
     "GeneratorSummary",
+    "limits_text",
     "saturated",
     "saturated_intervals",
     "saturation_evidence",
@@ -41,6 +42,12 @@ LOOP_LAG_LIMIT_MS = 5.0
 RATE_SHORTFALL = 0.95
 # How much of a core a generator should use at most when sizing workers.
 _COMFORTABLE_CPU = 70.0
+
+
+def limits_text() -> str:
+    """The saturation limits in words, for reports."""
+    return (f"CPU ≥ {CPU_LIMIT_PERCENT:g} % of a core, or event-loop lag median "
+            f"≥ {LOOP_LAG_LIMIT_MS:g} ms")
 
 
 def _reasons(sample: GeneratorSample) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from plotly.offline import get_plotlyjs
 
+from harness.load.health import limits_text
 from harness.redact import redact
 from harness.report.charts import COLORS, build_charts, figure_json, missing_charts
 from harness.report.formatting import (
@@ -205,7 +206,7 @@ def generator_section(result: RunResult) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "workers": health.workers or "none (one load process)",
         "saturated intervals": f"{health.saturated_intervals} of {health.intervals}",
-        "limits": "CPU ≥ 90 % of a core, or event-loop lag median ≥ 5 ms",
+        "limits": limits_text(),
     }
     if health.intended_rps is not None:
         summary["arrival rate"] = (f"{format_number(health.achieved_rps, 'req/s')} sent of "

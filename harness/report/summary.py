@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from harness.load.health import limits_text
 from harness.report.formatting import (
     MISSING,
     STATUS_HEADLINES,
@@ -162,7 +163,7 @@ def _generator(result: RunResult) -> list[str]:
            else "One load process")
     lines = ["", "## Load generator", "",
              f"{how}; saturated in {health.saturated_intervals} of {health.intervals} intervals "
-             "(CPU ≥ 90 % of a core, or event-loop lag median ≥ 5 ms)."]
+             f"({limits_text()})."]
     if health.intended_rps is not None:
         lines[-1] += (f" Arrival rate: {format_number(health.achieved_rps, 'req/s')} sent of "
                       f"{format_number(health.intended_rps, 'req/s')} due.")
