@@ -238,6 +238,7 @@ def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence,
         fault_events=faults.stop(),
         fault_origin=faults.origin,
         replica_events=faults.replica_events() if controlled else None,
+        readiness_probes=tuple(faults.controller.probes) if controlled else (),
         bundled_settings=bundled_app_settings(),
     )
 

@@ -24,7 +24,7 @@ import yaml
 from harness.errors import ConfigError, StackError
 from harness.stack.processes import ManagedProcess
 
-__all__ = ["DisruptionBudget", "ReplicaController", "ReplicaEvent", "load_pdb"]
+__all__ = ["DisruptionBudget", "ProbeRecord", "ReplicaController", "ReplicaEvent", "load_pdb"]
 
 BACKOFF_INITIAL = 10.0  # the kubelet's crash-loop back-off
 BACKOFF_MAX = 300.0
@@ -40,6 +40,16 @@ class ReplicaEvent:
     event: str  # exited | started | ready | unready | not-started | stopped
     detail: str = ""
     expected: bool = False  # the harness caused it (a fault, a scale-down)
+
+
+@dataclass(frozen=True)
+class ProbeRecord:
+    """One readiness probe the controller sent: `status` is the app's answer ("ready",
+    "degraded": the cache did not answer, "unavailable") or the HTTP failure."""
+
+    t: float
+    replica: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,8 @@ class ReplicaController:
         budget: DisruptionBudget | None = None,
         period: float = 0.5,
         readiness_failures: int = 3,
-        probe_timeout: float = 2.0,
+        readiness_period: float = 5.0,
+        probe_timeout: float = 3.0,
     ) -> None:
         self.desired = desired
         self.budget = budget or DisruptionBudget()
@@ -134,6 +145,9 @@ class ReplicaController:
         self._ready_url = ready_url
         self._period = period
         self._readiness_failures = readiness_failures
+        self._readiness_period = readiness_period
+        self._last_probe: dict[str, float] = {}
+        self.probes: list[ProbeRecord] = []
         self._probe_timeout = probe_timeout
         self._ready: dict[str, bool] = {}
         self._misses: dict[str, int] = {}
@@ -244,13 +258,24 @@ class ReplicaController:
             self.record(process.name, "exited", detail, expected=reason is not None)
 
     def _probe(self, client: httpx.Client) -> None:
+        """Readiness as the kubelet probes it: a ready replica every readiness period (the
+        manifest's), one not yet ready at every tick so its first success is seen at once."""
+        now = time.monotonic()
         for process in self._running():
             if not process.alive() or process.name not in self._ready:
                 continue
+            if self._ready[process.name] and \
+                    now - self._last_probe.get(process.name, 0.0) < self._readiness_period:
+                continue
+            self._last_probe[process.name] = now
             try:
-                ok = client.get(self._ready_url(process)).status_code == 200
-            except httpx.HTTPError:
-                ok = False
+                response = client.get(self._ready_url(process))
+                ok = response.status_code == 200
+                status = _status_of(response)
+            except httpx.HTTPError as exc:
+                ok, status = False, type(exc).__name__
+            with self._events_lock:
+                self.probes.append(ProbeRecord(time.time(), process.name, status))
             if ok:
                 self._misses[process.name] = 0
                 if not self._ready[process.name]:
@@ -278,6 +303,15 @@ class ReplicaController:
             return
         self._ready[process.name] = False  # traffic only once the readiness probe passes
         self._misses[process.name] = 0
+
+
+def _status_of(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"http {response.status_code}"
+    status = body.get("status") if isinstance(body, dict) else None
+    return str(status) if status else f"http {response.status_code}"
 
 
 def _exit_text(code: int) -> str:

@@ -151,6 +151,7 @@ class EmbeddedStack:
             ready_url=lambda p: f"http://{HOST}:{self._ports[p.name]}/api/health/ready",
             budget=load_pdb(paths.k8s_base_dir() / "pdb.yaml"),
             period=min(self.probe.period, 0.5),
+            readiness_period=_readiness_period(),
         )
         for replica in self._replicas:
             self.controller.mark_ready(replica.name)
@@ -295,6 +296,14 @@ class EmbeddedStack:
             "tokens_file": endpoints.tokens_file,
             "log_dir": str(self.log_dir),
         }
+
+
+def _readiness_period() -> float:
+    """The Deployment's readiness probe period: how often a ready replica is probed."""
+    from harness.config.k8s import load_deployment
+
+    probe = load_deployment(paths.k8s_base_dir() / "deployment.yaml").readiness_probe
+    return float(probe.period_seconds) if probe is not None else 10.0
 
 
 def stop_from_state(state_file: Path) -> list[str]:

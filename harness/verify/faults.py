@@ -16,7 +16,7 @@ from harness.config.model import SloSpec
 from harness.faults.records import FaultEvent
 from harness.load.aggregate import aggregate
 from harness.load.records import Interval, LoadResult
-from harness.stack.controller import ReplicaEvent
+from harness.stack.controller import ProbeRecord, ReplicaEvent
 from harness.verify.check import CheckResult, Verdict, Window
 
 __all__ = ["Recovery", "fault_checks", "recovery", "replica_exit_check", "window_of"]
@@ -52,10 +52,13 @@ def window_of(event: FaultEvent, origin: float, after: float, end: float) -> tup
     return start, min(cleared + after, end)
 
 
-def overlapping(intervals: Sequence[Interval], start: float, end: float) -> list[Interval]:
+def overlapping(intervals: Sequence[Interval], start: float, end: float, *,
+                cut: bool = False) -> list[Interval]:
     """Intervals that share any time with [start, end]: a fault rarely begins on an interval's
-    edge, and its first errors must not fall outside its window."""
-    return [i for i in intervals if i.end > start and i.start < end]
+    edge, and its first errors must not fall outside its window. With `cut` (the next fault
+    begins at `end`), the interval straddling `end` is left to that fault."""
+    return [i for i in intervals
+            if i.end > start and i.start < end and not (cut and i.end > end + 0.01)]
 
 
 def _good(intervals: Sequence[Interval], error_limit: float, p95_limit: float | None) -> bool:
@@ -69,7 +72,8 @@ def _good(intervals: Sequence[Interval], error_limit: float, p95_limit: float | 
 
 def recovery(load: LoadResult, event: FaultEvent, slo: SloSpec, *, hold: float,
              horizon: float, exclude: Sequence[tuple[float, float]] = (),
-             origin: float | None = None) -> Recovery:
+             origin: float | None = None,
+             fallback_baseline: Sequence[Interval] = ()) -> Recovery:
     """When errors were back to the baseline (or within the SLO's budget, if higher) and p95
     back under the SLO, held for `hold` seconds, after the fault was lifted. Times are seconds
     on the load's clock, which began at `origin` (epoch; default the load's start)."""
@@ -79,7 +83,9 @@ def recovery(load: LoadResult, event: FaultEvent, slo: SloSpec, *, hold: float,
     before = [i for i in overlapping(load.intervals, injected - BASELINE_SECONDS, injected)
               if i.end <= injected + 0.01
               and not any(i.end > a and i.start < b for a, b in exclude)]
-    base = aggregate(before) if before else None
+    # Just before the fault; when an earlier fault still colours that stretch, before any fault.
+    base = aggregate(before) if before else (
+        aggregate(fallback_baseline) if fallback_baseline else None)
     base_error = base.error_percent if base and base.requests else None
     base_p95 = base.judged.p95_ms if base and base.requests else None
     error_limit = max(slo.max_error_percent, 2.0 * (base_error or 0.0))
@@ -122,18 +128,26 @@ def _counter_delta(series: ServerSeries, name: str, start: float, end: float) ->
     return total
 
 
-def _counter_inside(series: ServerSeries, name: str, start: float, end: float) -> float:
-    """Growth of a counter summed over replicas between the first and the last scrape inside
-    [start, end] (so nothing from either edge counts)."""
+def _counter_inside(series: ServerSeries, name: str, start: float,
+                    end: float) -> dict[str, tuple[float, float, float]]:
+    """Per replica: a counter's growth between its first and last scrape inside [start, end]
+    (so nothing from either edge counts), with those two scrapes' times."""
     frame = series.metric(name)
+    found: dict[str, tuple[float, float, float]] = {}
     if frame.empty:
-        return 0.0
-    total = 0.0
-    for _, group in frame.sort_values("t").groupby(["replica", "labels"]):
-        values = group[(group["t"] >= start) & (group["t"] <= end)]["value"].to_numpy()
+        return found
+    for (replica, _labels), group in frame.sort_values("t").groupby(["replica", "labels"]):
+        inside = group[(group["t"] >= start) & (group["t"] <= end)]
+        values = inside["value"].to_numpy()
+        if len(values) < 2:
+            continue
+        total = 0.0
         for previous, current in zip(values[:-1], values[1:], strict=False):
             total += current - previous if current >= previous else current
-    return total
+        times = inside["t"].to_numpy()
+        before = found.get(str(replica), (0.0, float(times[0]), float(times[-1])))
+        found[str(replica)] = (before[0] + total, before[1], before[2])
+    return found
 
 
 def _check(check_id: str, title: str, observed: float | None, threshold: float | None, unit: str,
@@ -166,6 +180,7 @@ def fault_checks(
     bundled_settings: Mapping[str, str] | None = None,
     startup_budget: float = 30.0,
     origin: float | None = None,
+    readiness_probes: Sequence[ProbeRecord] = (),
 ) -> tuple[CheckResult, ...]:
     """`origin`: when the load generator's clock began (epoch), which the intervals count
     from; the scrapes count from the load's start, `shift` seconds earlier."""
@@ -175,11 +190,18 @@ def fault_checks(
     end = max((i.end for i in load.intervals), default=load.duration)
     happened = sorted((e for e in events if e.happened), key=lambda e: e.injected_at or 0.0)
     windows: dict[str, tuple[float, float]] = {}
+    cuts: set[str] = set()
     for position, event in enumerate(happened):
         start, stop = window_of(event, origin, objectives.window, end)
         if position + 1 < len(happened):  # another fault's effects are not this one's
-            stop = min(stop, max(_rel(happened[position + 1].injected_at, origin) or stop, start))
+            following = max(_rel(happened[position + 1].injected_at, origin) or stop, start)
+            if following < stop:
+                stop = following
+                cuts.add(event.name)
         windows[event.name] = (start, stop)
+    first = _rel(happened[0].injected_at, origin) if happened else None
+    clean = [i for i in load.intervals if first is not None and i.end <= first + 0.01
+             and i.start >= first - BASELINE_SECONDS]
     checks: list[CheckResult] = []
     for index, event in enumerate(events):
         prefix = f"faults.{event.name}"
@@ -195,12 +217,13 @@ def fault_checks(
         start, stop = windows[event.name]
         window = Window(round(start, 3), round(stop, 3), f"{event.kind} + {objectives.window:g}s")
         budget = objectives.budget_for(event.kind, slo.availability_percent)
-        checks.append(_availability(prefix, event, load, start, stop, budget, window))
+        checks.append(_availability(prefix, event, load, start, stop, budget, window,
+                                    cut=event.name in cuts))
         later = [e for e in events[index + 1:] if e.happened]
         horizon = min([_rel(e.injected_at, origin) or end for e in later] + [end])
         others = [w for name, w in windows.items() if name != event.name]
         found = recovery(load, event, slo, hold=objectives.hold, horizon=horizon, exclude=others,
-                         origin=origin)
+                         origin=origin, fallback_baseline=clean)
         checks.append(_recovery_check(prefix, event, found, objectives.recovery_for(event.kind),
                                       objectives.hold, origin))
         if event.kind == "kill-replica":
@@ -209,16 +232,16 @@ def fault_checks(
             checks.append(_reconnect(prefix, event, objectives.recovery_for(event.kind), window))
         elif event.kind == "stop-redis":
             checks += _redis(prefix, event, load, series, app_settings or {},
-                             bundled_settings or {}, budget, origin, shift)
+                             bundled_settings or {}, budget, origin, shift, readiness_probes)
         elif event.kind == "exhaust-pool" and series is not None:
             checks.append(_pool_exhausted(prefix, event, series, window, origin, shift))
     return tuple(checks)
 
 
 def _availability(prefix: str, event: FaultEvent, load: LoadResult, start: float, stop: float,
-                  budget: float, window: Window) -> CheckResult:
+                  budget: float, window: Window, *, cut: bool = False) -> CheckResult:
     title = f"Availability during {event.kind} within its error budget"
-    stats = aggregate(overlapping(load.intervals, start, stop))
+    stats = aggregate(overlapping(load.intervals, start, stop, cut=cut))
     if stats.requests < MIN_REQUESTS:
         return _skipped(f"{prefix}.availability", title,
                         f"only {stats.requests} requests in the fault's window", window)
@@ -309,7 +332,7 @@ def _reconnect(prefix: str, event: FaultEvent, bound: float, window: Window) -> 
 
 def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSeries | None,
            settings: Mapping[str, str], bundled: Mapping[str, str], budget: float,
-           origin: float, shift: float) -> list[CheckResult]:
+           origin: float, shift: float, probes: Sequence[ProbeRecord]) -> list[CheckResult]:
     start = _rel(event.injected_at, origin) or 0.0
     stop = _rel(event.cleared_at, origin) or start
     reads = aggregate(overlapping(load.intervals, start, stop), lambda n: n.startswith("GET "))
@@ -338,8 +361,18 @@ def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSerie
     # came back), which is a retry without a failed command; in the middle, every command
     # that tries Redis fails after all its retries.
     core = (start + shift + CORE_MARGIN, stop + shift - CORE_MARGIN)
-    retries = _counter_inside(series, "servicedesk_cache_retries_total", *core)
-    failed = _counter_inside(series, "servicedesk_cache_errors_total", *core)
+    by_replica = _counter_inside(series, "servicedesk_cache_retries_total", *core)
+    errors_by_replica = _counter_inside(series, "servicedesk_cache_errors_total", *core)
+    retries = sum(v[0] for v in by_replica.values())
+    lookups = sum(v[0] for v in errors_by_replica.values())
+    # Readiness pings Redis too, and a failed ping is retried but not counted as a cache error:
+    # add the pings the harness's own readiness probes saw fail ("degraded") in the same spans.
+    pings = sum(
+        1 for p in probes
+        if p.status == "degraded" and p.replica in by_replica
+        and by_replica[p.replica][1] <= p.t - load.started_at <= by_replica[p.replica][2]
+    )
+    failed = lookups + pings
     base = float(settings.get("REDIS_RETRY_BACKOFF_BASE_SECONDS", "0") or 0)
     cap = float(settings.get("REDIS_RETRY_BACKOFF_CAP_SECONDS", "0") or 0)
     if failed == 0:
@@ -351,9 +384,10 @@ def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSerie
     per_command = retries / failed
     backoff = (f"exponential backoff base {base:g}s, cap {cap:g}s" if base > 0
                else "no backoff between retries (REDIS_RETRY_BACKOFF_BASE_SECONDS 0)")
-    evidence = (f"{retries:g} retries for {failed:g} commands that still failed between "
-                f"{core[0] - shift:.0f}s and {core[1] - shift:.0f}s: {per_command:.2f} per "
-                f"command (the seed: at most {limit}); {backoff}")
+    evidence = (f"{retries:g} retries for {failed:g} Redis commands that still failed between "
+                f"{core[0] - shift:.0f}s and {core[1] - shift:.0f}s ({lookups:g} cache "
+                f"operations, {pings} readiness pings): {per_command:.2f} per command (the seed: "
+                f"at most {limit}); {backoff}")
     checks.append(_check(f"{prefix}.redis-retries", retries_title, per_command, float(limit),
                          "retries", outage, evidence,
                          verdict=Verdict.FAIL if base <= 0 else None))

@@ -11,7 +11,7 @@ from harness.collect.series import ServerSeries
 from harness.config.model import SloSpec
 from harness.faults.records import FaultEvent
 from harness.load.records import LoadResult
-from harness.stack.controller import ReplicaEvent
+from harness.stack.controller import ProbeRecord, ReplicaEvent
 from harness.verify.autoscaling import autoscaling_checks
 from harness.verify.check import CheckResult
 from harness.verify.pooling import PoolSettings, ServerConnections, pooling_checks
@@ -32,6 +32,7 @@ def run_checks(
     fault_events: Sequence[FaultEvent] = (),
     fault_origin: float | None = None,
     replica_events: Sequence[ReplicaEvent] | None = None,
+    readiness_probes: Sequence[ProbeRecord] = (),
     bundled_settings: Mapping[str, str] | None = None,
 ) -> tuple[CheckResult, ...]:
     checks = list(slo_checks(load, slo))
@@ -67,7 +68,8 @@ def run_checks(
 
         checks += fault_checks(load, fault_events, slo, series=series, origin=fault_origin,
                                replica_events=replica_events or (), app_settings=app_settings,
-                               bundled_settings=bundled_settings, startup_budget=startup_budget)
+                               bundled_settings=bundled_settings, startup_budget=startup_budget,
+                               readiness_probes=readiness_probes)
     if replica_events is not None:
         from harness.verify.faults import replica_exit_check
 

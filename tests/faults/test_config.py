@@ -104,7 +104,8 @@ def test_scenario_overrides_replace_the_fault_objectives(tmp_path):
     path.write_text(BASE + "slo:\n  faults: {window: 10s, kinds: {stop-redis: {recovery: 5s}}}\n")
     spec = load_scenario(str(path)).slo.apply(SloSpec())
     assert spec.fault_objectives.window == 10
-    assert spec.fault_objectives == FaultObjectives(window=10, kinds={"stop-redis": {"recovery": 5}})
+    expected = FaultObjectives(window=10, kinds={"stop-redis": {"recovery": 5}})
+    assert spec.fault_objectives == expected
 
 
 def _options(stack: str, **extra: object) -> RunOptions:
@@ -112,7 +113,8 @@ def _options(stack: str, **extra: object) -> RunOptions:
 
 
 def test_server_faults_need_the_local_stack_with_its_own_servers(tmp_path):
-    scenario = load_scenario(str(write(tmp_path, "  - {at: 10s, kind: stop-redis, duration: 5s}\n")))
+    redis = "  - {at: 10s, kind: stop-redis, duration: 5s}\n"
+    scenario = load_scenario(str(write(tmp_path, redis)))
     with pytest.raises(ConfigError, match=r"faults -> 0 -> kind: stop-redis .*--stack local"):
         check_supported(scenario, _options("embedded"))
     with pytest.raises(ConfigError, match="--redis-url"):

@@ -1,0 +1,185 @@
+"""Fault checks on synthetic runs: availability within the fault's budget, time to recover,
+replacement, pool reconnect, Redis fallback and retries, and unexpected replica exits."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.collect.scrape import MetricSample, Scrape
+from harness.collect.series import ServerSeries
+from harness.config.faults import FaultObjectives
+from harness.config.model import SloSpec
+from harness.faults.records import FaultEvent, Outcome
+from harness.load.records import LoadResult
+from harness.stack.controller import ProbeRecord, ReplicaEvent
+from harness.verify.check import Verdict
+from harness.verify.faults import fault_checks, recovery, replica_exit_check
+from tests.load.helpers import interval
+
+T0 = 1_000_000.0  # the load's start, epoch seconds
+NAME = "GET /api/tickets/{id}"
+
+
+def run(bad: dict[int, tuple[int, float]] | None = None, seconds: int = 120) -> LoadResult:
+    """Two-second intervals of 100 requests at 20 ms; `bad` maps an interval's start to
+    (failures, latency in ms) for that interval."""
+    intervals = []
+    for start in range(0, seconds, 2):
+        failures, ms = (bad or {}).get(start, (0, 20.0))
+        intervals.append(interval(start, start + 2, {NAME: [ms] * 100}, {NAME: failures}))
+    return LoadResult(T0, T0 + seconds, tuple(intervals), (), ())
+
+
+def event(kind: str, at: float, lifted: float | None = None, **facts) -> FaultEvent:
+    return FaultEvent(f"{kind}-1", kind, at, Outcome.INJECTED, T0 + at,
+                      T0 + (at if lifted is None else lifted), "test", facts)
+
+
+def by_id(checks):
+    return {c.id: c for c in checks}
+
+
+def test_a_fault_without_effect_passes_availability_and_recovers_at_once():
+    checks = by_id(fault_checks(run(), [event("kill-replica", 40.5)], SloSpec()))
+    availability = checks["faults.kill-replica-1.availability"]
+    assert availability.verdict is Verdict.PASS and availability.observed == 100.0
+    assert availability.threshold == pytest.approx(99.5)
+    assert checks["faults.kill-replica-1.recovery"].observed == 0.0
+
+
+def test_errors_during_the_fault_spend_its_budget_and_recovery_is_timed():
+    # 40-50 s: every request fails; from 50 s on, back to normal.
+    load = run({t: (100, 20.0) for t in range(40, 50, 2)})
+    found = by_id(fault_checks(load, [event("stop-redis", 40.0, 44.0)], SloSpec()))
+    availability = found["faults.stop-redis-1.availability"]
+    assert availability.verdict is Verdict.FAIL
+    assert availability.observed == pytest.approx(100 - 500 / 17, abs=0.01)  # 40-74 s window
+    recovered = found["faults.stop-redis-1.recovery"]
+    assert recovered.observed == pytest.approx(6.0)  # back at 50 s, lifted at 44 s
+    assert recovered.verdict is Verdict.PASS
+
+
+def test_a_bigger_budget_for_the_kind_lets_the_same_fault_pass():
+    load = run({40: (100, 20.0)})
+    spec = SloSpec(faults=FaultObjectives(kinds={"restart-postgres": {"budget_percent": 10}}))
+    found = by_id(fault_checks(load, [event("restart-postgres", 40.0, 41.0)], spec))
+    assert found["faults.restart-postgres-1.availability"].verdict is Verdict.PASS
+
+
+def test_high_latency_counts_as_not_recovered_and_a_service_that_never_comes_back_fails():
+    slow = run({t: (0, 900.0) for t in range(40, 70, 2)})
+    found = recovery(slow, event("slow-database", 40.0, 50.0), SloSpec(), hold=10, horizon=120)
+    assert found.recovered_at == pytest.approx(70.0) and found.seconds == pytest.approx(20.0)
+    broken = run({t: (100, 20.0) for t in range(40, 120, 2)})
+    checks = by_id(fault_checks(broken, [event("restart-postgres", 40.0, 41.0)], SloSpec()))
+    recovered = checks["faults.restart-postgres-1.recovery"]
+    assert recovered.verdict is Verdict.FAIL and recovered.observed is None
+    assert "not back" in recovered.evidence
+
+
+def test_one_noisy_interval_is_not_a_relapse():
+    load = run({40: (100, 20.0)})
+    # At 46 s one interval has 10 % slow requests (its own p95 400 ms); over 10 s, p95 is fine.
+    noisy = interval(46, 48, {NAME: [20.0] * 90 + [400.0] * 10})
+    load = LoadResult(T0, load.ended_at, tuple(noisy if i.start == 46 else i
+                                               for i in load.intervals), (), ())
+    found = recovery(load, event("kill-replica", 40.5), SloSpec(), hold=10, horizon=120)
+    assert found.seconds == pytest.approx(1.5)  # back at the next interval, 42 s
+
+
+def test_the_next_fault_ends_the_window_of_the_one_before():
+    load = run({60: (100, 20.0)})
+    events = [event("kill-replica", 40.0), event("restart-postgres", 60.5, 61.0)]
+    found = by_id(fault_checks(load, events, SloSpec()))
+    assert found["faults.kill-replica-1.availability"].observed == 100.0
+    assert found["faults.restart-postgres-1.availability"].observed < 100.0
+
+
+def test_replacement_is_timed_from_the_kill_to_the_new_replica_ready():
+    kill = event("kill-replica", 40.0, killed=[{"replica": "replica-1", "pid": 1, "t": T0 + 40}])
+    replicas = [ReplicaEvent(T0 + 40.4, "replica-1", "exited", "killed by SIGKILL", True),
+                ReplicaEvent(T0 + 40.5, "replica-4", "started"),
+                ReplicaEvent(T0 + 43.0, "replica-4", "ready")]
+    found = by_id(fault_checks(run(), [kill], SloSpec(), replica_events=replicas))
+    check = found["faults.kill-replica-1.replacement"]
+    assert check.verdict is Verdict.PASS and check.observed == pytest.approx(3.0)
+    never = by_id(fault_checks(run(), [kill], SloSpec(), replica_events=replicas[:2]))
+    assert never["faults.kill-replica-1.replacement"].verdict is Verdict.FAIL
+
+
+RECONNECT = "faults.restart-postgres-1.pool-reconnect"
+
+
+def test_the_pool_must_reconnect_in_the_same_process():
+    rows = [{"replica": "replica-1", "pid": 10, "seconds": 0.4, "same_process": True},
+            {"replica": "replica-2", "pid": 11, "seconds": None, "same_process": True}]
+    restart = event("restart-postgres", 40.0, 41.0, reconnects=rows)
+    check = by_id(fault_checks(run(), [restart], SloSpec()))[RECONNECT]
+    assert check.verdict is Verdict.FAIL and "replica-2 never" in check.evidence
+    rows[1].update(seconds=0.6)
+    check = by_id(fault_checks(run(), [restart], SloSpec()))[RECONNECT]
+    assert check.verdict is Verdict.PASS and check.observed == pytest.approx(0.6)
+
+
+def scrapes(per_replica_rate: dict[str, tuple[float, float]], start: float, end: float):
+    """Counters growing linearly: (retries/s, errors/s) per replica, scraped every 2 s."""
+    found = []
+    for replica, (retries, errors) in per_replica_rate.items():
+        for t in range(int(start), int(end) + 1, 2):
+            elapsed = t - start
+            found.append(Scrape(T0 + t, replica, True, (
+                MetricSample("servicedesk_cache_retries_total", (), retries * elapsed),
+                MetricSample("servicedesk_cache_errors_total", (), errors * elapsed),
+            )))
+    return ServerSeries(found, T0)
+
+
+@pytest.mark.parametrize(("retries_per_error", "verdict"), [(3, Verdict.PASS), (6, Verdict.FAIL)])
+def test_retries_per_failed_command_are_held_to_the_seeds_three(retries_per_error, verdict):
+    series = scrapes({"replica-1": (retries_per_error * 1.0, 1.0)}, 30, 80)
+    redis = event("stop-redis", 40.0, 60.0)
+    settings = {"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0.05", "REDIS_RETRY_BACKOFF_CAP_SECONDS": "1"}
+    found = by_id(fault_checks(run(), [redis], SloSpec(), series=series, app_settings=settings,
+                               bundled_settings={"REDIS_MAX_RETRIES": "3"}))
+    check = found["faults.stop-redis-1.redis-retries"]
+    assert check.verdict is verdict, check.evidence
+    assert check.threshold == 3.0
+    assert found["faults.stop-redis-1.cache-fallback"].verdict is Verdict.PASS
+
+
+def test_failed_readiness_pings_count_as_failed_commands():
+    # 3 retries per lookup error plus pings that also retried 3 times: still 3 per command.
+    series = scrapes({"replica-1": (4.5, 1.0)}, 30, 80)  # 1 lookup + 0.5 ping per second
+    probes = [ProbeRecord(T0 + t, "replica-1", "degraded") for t in range(42, 58, 2)]
+    settings = {"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0.05"}
+    found = by_id(fault_checks(run(), [event("stop-redis", 40.0, 60.0)], SloSpec(),
+                               series=series, app_settings=settings, readiness_probes=probes))
+    check = found["faults.stop-redis-1.redis-retries"]
+    assert check.observed == pytest.approx(3.0, abs=0.2), check.evidence
+
+
+def test_retries_without_backoff_fail():
+    series = scrapes({"replica-1": (3.0, 1.0)}, 30, 80)
+    found = by_id(fault_checks(run(), [event("stop-redis", 40.0, 60.0)], SloSpec(),
+                               series=series,
+                               app_settings={"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0"}))
+    assert found["faults.stop-redis-1.redis-retries"].verdict is Verdict.FAIL
+
+
+def test_a_fault_that_could_not_be_injected_fails_and_one_never_reached_is_skipped():
+    failed = FaultEvent("stop-redis-1", "stop-redis", 40.0, Outcome.FAILED, detail="boom")
+    skipped = FaultEvent("kill-replica-1", "kill-replica", 90.0, Outcome.SKIPPED,
+                         detail="the load ended before its time")
+    found = by_id(fault_checks(run(), [failed, skipped], SloSpec()))
+    assert found["faults.stop-redis-1.injected"].verdict is Verdict.FAIL
+    assert found["faults.kill-replica-1.injected"].verdict is Verdict.SKIPPED
+
+
+def test_an_unexpected_exit_fails_with_what_replaced_it():
+    events = [ReplicaEvent(T0 + 5, "replica-1", "exited", "killed by SIGKILL (fault x)", True),
+              ReplicaEvent(T0 + 30, "replica-2", "exited", "exited with status 1"),
+              ReplicaEvent(T0 + 30.2, "replica-5", "started", "pid 9")]
+    check = replica_exit_check(events, T0, 60)
+    assert check.verdict is Verdict.FAIL and check.observed == 1
+    assert "replica-2 exited with status 1 at 30.0s (replica-5 started at 30.2s)" in check.evidence
+    assert replica_exit_check(events[:1], T0, 60).verdict is Verdict.PASS
