@@ -116,21 +116,23 @@ class ComposeStack:
         self.work_dir = Path(tempfile.mkdtemp(prefix="harness-compose-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env, generated = self._environment()
+        main = self.compose_file
+        if tool.major == 1:
+            main = self.work_dir / "docker-compose.v1.yml"
+            main.write_text(self.file.for_compose_v1(), encoding="utf-8")
         self.project = _Project(
             name=f"servicedesk-{secrets.token_hex(3)}", tool=tool,
-            files=(self.compose_file, self._override()), env=env, secrets=generated,
+            files=(main, self._override()), env=env, secrets=generated,
             profiles=self.file.profiles(),
         )
         started = time.monotonic()
         self._build()
         self.timings["build"] = time.monotonic() - started
+        self._ensure_images()
         budget = self.start_timeout or self.file.start_budget(self.services) + 60
         started = time.monotonic()
         self.project.started = True
-        scale = ["--scale", f"{APP_SERVICE}={self.replicas}"] if self.replicas else []
-        self._compose(["up", "-d", "--no-build", *scale, *self.services], timeout=budget,
-                      log="compose-up.log")
-        self.project.containers = self._wait_healthy(time.monotonic() - started, budget)
+        self.project.containers = self._up(budget)
         self.timings["up"] = time.monotonic() - started
         started = time.monotonic()
         self._seed()
@@ -193,26 +195,63 @@ class ComposeStack:
         self._compose(["build", *(a for arg in args for a in ("--build-arg", arg)), APP_SERVICE],
                       timeout=1800, log="compose-build.log")
 
-    def _wait_healthy(self, spent: float, budget: float) -> list[ContainerState]:
-        deadline = time.monotonic() + max(budget - spent, 5.0)
-        for _ in range(int(budget) + 10):  # one look a second, bounded by the budget
-            assert self.project is not None  # noqa: S101
-            states = [s for s in project_containers(self.project.name, run=self.run)
-                      if s.service in self.services]
-            failed = [s for s in states if s.failed]
-            if failed:
-                bad = failed[0]
-                raise StackError(self._redact(
-                    f"{bad.service} failed ({_condition(bad)}): {self._log_tail(bad)}"))
-            missing = set(self.services) - {s.service for s in states}
-            waiting = [s for s in states if not s.healthy]
-            if not missing and not waiting:
-                return sorted(states, key=lambda s: (s.service, s.number))
-            if time.monotonic() > deadline:
-                names = sorted(missing) + [f"{s.service} ({_condition(s)})" for s in waiting]
-                raise StackError(f"not healthy within {budget:.0f} s: {', '.join(names)}")
-            time.sleep(1.0)
-        raise StackError(f"not healthy within {budget:.0f} s")
+    def _ensure_images(self) -> None:
+        """Every image is here or is pulled now; the engine's own error (it names the registry
+        it tried) is replaced by what to do about it."""
+        for service in self.services:
+            image = self._image(service)
+            if service == APP_SERVICE or docker(["image", "inspect", image], run=self.run,
+                                                check=False).returncode == 0:
+                continue
+            if docker(["pull", "-q", image], timeout=900, run=self.run, check=False).returncode:
+                raise DependencyError(
+                    f"{service}'s image {image} is not here and could not be pulled (build the "
+                    "local images with scripts/images and export the variables it prints)")
+
+    def _up(self, budget: float) -> list[ContainerState]:
+        """`compose up -d` in the background while the engine is watched once a second: a
+        container that exits, restarts or turns unhealthy ends the wait at once; otherwise every
+        container must be healthy within `budget` seconds."""
+        assert self.project is not None  # noqa: S101
+        scale = ["--scale", f"{APP_SERVICE}={self.replicas}"] if self.replicas else []
+        log = self.log_dir / "compose-up.log"
+        with log.open("ab") as out:
+            popen = subprocess.Popen(  # noqa: S603 - argv of our own making
+                self._argv(["up", "-d", "--no-build", *scale, *self.services]), stdout=out,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.project.env,
+                cwd=str(self.compose_file.parent), start_new_session=True)
+        deadline = time.monotonic() + budget
+        try:
+            for _ in range(int(budget) + 10):  # bounded by the budget as well
+                code = popen.poll()
+                states = [s for s in project_containers(self.project.name, run=self.run)
+                          if s.service in self.services]
+                failed = [s for s in states if s.failed]
+                if failed:
+                    bad = failed[0]
+                    raise StackError(self._redact(
+                        f"{bad.service} failed ({_condition(bad)}): {self._log_tail(bad)}"))
+                if code not in (None, 0):
+                    raise StackError(self._redact(
+                        f"`compose up` failed: {last_line(log.read_text(errors='replace'))}"))
+                missing = set(self.services) - {s.service for s in states}
+                waiting = [s for s in states if not s.healthy]
+                if code == 0 and not missing and not waiting:
+                    return sorted(states, key=lambda s: (s.service, s.number))
+                if time.monotonic() > deadline:
+                    names = sorted(missing) + [f"{s.service} ({_condition(s)})" for s in waiting]
+                    raise StackError(f"not healthy within {budget:.0f} s: {', '.join(names)}")
+                time.sleep(1.0)
+            raise StackError(f"not healthy within {budget:.0f} s")
+        finally:
+            if popen.poll() is None:
+                popen.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    popen.wait(timeout=10)
+                if popen.poll() is None:
+                    popen.kill()
+            with contextlib.suppress(OSError):
+                log.write_text(self._redact(log.read_text(errors="replace")), encoding="utf-8")
 
     def _seed(self) -> None:
         first = self._app_containers()[0]
@@ -338,7 +377,7 @@ class ComposeStack:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _compose(self, args: Sequence[str], *, timeout: float, log: str) -> None:
+    def _argv(self, args: Sequence[str]) -> list[str]:
         project = self.project
         assert project is not None  # noqa: S101
         argv = [*project.tool.argv, "-p", project.name]
@@ -346,7 +385,12 @@ class ComposeStack:
             argv += ["-f", str(path)]
         for profile in project.profiles:
             argv += ["--profile", profile]
-        argv += list(args)
+        return argv + list(args)
+
+    def _compose(self, args: Sequence[str], *, timeout: float, log: str) -> None:
+        project = self.project
+        assert project is not None  # noqa: S101
+        argv = self._argv(args)
         try:
             done = self.run(argv, capture_output=True, text=True, timeout=timeout, env=project.env,
                             cwd=str(self.compose_file.parent))

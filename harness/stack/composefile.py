@@ -86,6 +86,24 @@ class ComposeFile:
         """The host file or folder called `name` that the service mounts, if any."""
         return next((source for source, _ in self.volumes(service) if source.name == name), None)
 
+    def for_compose_v1(self) -> str:
+        """The file as Compose v1 accepts it, to be written elsewhere: without the top-level
+        `name` (v1 refuses it; `-p` names the project), anchors expanded, and relative host paths
+        made absolute so they still point at the bundled files."""
+        data = yaml.safe_load(self.text)
+        data.pop("name", None)
+        for spec in data.get("services", {}).values():
+            volumes = spec.get("volumes") or []
+            for index, volume in enumerate(volumes):
+                parts = str(volume).split(":")
+                if parts[0].startswith("."):
+                    parts[0] = str((self.path.parent / parts[0]).resolve())
+                    volumes[index] = ":".join(parts)
+            build = spec.get("build")
+            if isinstance(build, dict) and str(build.get("context", ".")).startswith("."):
+                build["context"] = str((self.path.parent / build.get("context", ".")).resolve())
+        return yaml.safe_dump(data, sort_keys=False)
+
     def required_variables(self) -> tuple[str, ...]:
         """Variables the file refuses to run without (`${NAME:?message}`)."""
         return tuple(sorted(set(_REQUIRED.findall(self.text))))

