@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import subprocess
 import threading
@@ -113,8 +114,10 @@ ApiFactory = Callable[[str | None], Any]  # context -> kubernetes.client.ApiClie
 def _api_client(context: str | None) -> Any:
     from kubernetes import config
 
+    # KUBECONFIG as it is now (the client library reads it once, when first imported).
+    files = os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
     try:
-        return config.new_client_from_config(context=context)
+        return config.new_client_from_config(config_file=files, context=context)
     except Exception as exc:  # ConfigException, a missing kubeconfig
         raise DependencyError(f"kubeconfig context {context!r} cannot be used: {exc}") from None
 
@@ -349,6 +352,4 @@ def _ready(pod: Any) -> bool:
 
 
 def _env() -> dict[str, str]:
-    import os
-
     return dict(os.environ)
