@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -152,11 +152,3 @@ class ResultsStore:
                 self._save(data)
                 return StoredRun(**row)
         raise UsageError(f"baseline set: run {run_id!r} is not in the store {self.root}")
-
-    def mark(self, run_id: str, verdict: str | None) -> None:
-        data = self._load()
-        rows = data.get("runs", [])
-        for i, row in enumerate(rows):
-            if row.get("run_id") == run_id:
-                rows[i] = asdict(replace(StoredRun(**row), verdict=verdict))
-        self._save(data)

@@ -237,6 +237,25 @@ def _environment(sizing: TargetSizing, needed: int | None, projected: float | No
     )
 
 
+def _diagnostics(knee: Knee, cpu: CpuModel, good: Sequence[StageLoad]) -> list[str]:
+    """What a reader should know before trusting the numbers."""
+    notes = []
+    measured = max((s.rps_per_replica for s in good), default=0.0)
+    if cpu.rps_at_target is not None and cpu.rps_at_target > measured * 1.05:
+        notes.append(
+            f"req/s per replica at the HPA target ({cpu.rps_at_target:.0f}) is extrapolated: "
+            f"the good stages reached {measured:.0f} req/s per replica at most, below the target "
+            "CPU; a run whose replicas reach the target would measure it")
+    if knee.stage is not None and knee.stage.cpu_percent_per_replica < cpu.target_percent:
+        notes.append(
+            f"at the knee the replicas used {knee.stage.cpu_percent_per_replica:.0f} % of a core "
+            f"each, under the HPA target of {cpu.target_percent:g} %: the autoscaler had no "
+            "reason to add replicas and the bottleneck was elsewhere (the machine's shared "
+            "cores, the database, or the load generator), so this knee is the test bed's, not "
+            "the app's")
+    return notes
+
+
 def make_plan(*, run_id: str, scenario: str, stages: Sequence[StageLoad], inputs: PlanInputs,
               scaling: ScalingSpec, targets: Sequence[TargetSizing], prices: PriceTable,
               request_rates: Mapping[str, float], notes: Sequence[str] = ()) -> CapacityPlan:
@@ -258,6 +277,7 @@ def make_plan(*, run_id: str, scenario: str, stages: Sequence[StageLoad], inputs
     if projected is None and current is not None:
         projected = current * (inputs.growth if inputs.growth is not None else 1.0)
     per_replica = cpu.rps_at_target
+    all_notes += _diagnostics(knee, cpu, good)
     exact = needed = None
     if projected is not None and per_replica:
         exact = projected * (1.0 + inputs.headroom) / per_replica

@@ -61,6 +61,9 @@ def headline(plan: CapacityPlan) -> str:
         where = (f"knee at {knee.stage.users} users ({knee.cause}); last good stage "
                  f"{knee.last_good.users if knee.last_good else '—'} users at "
                  f"{_n(knee.capacity_rps)} req/s")
+        if knee.crossing_users is not None:
+            where += (f"; p95 crosses the SLO near {knee.crossing_users:.0f} users "
+                      f"({_n(knee.crossing_rps, 0)} req/s)")
     per = plan.cpu.rps_at_target
     return f"{where}; one replica carries {_n(per)} req/s at the HPA CPU target"
 
@@ -81,12 +84,14 @@ def _stage_rows(plan: CapacityPlan) -> list[tuple[str, ...]]:
         rows.append((mark, s.name, str(s.users), _n(s.rps), _n(s.p50_ms), _n(s.p95_ms),
                      _n(s.p99_ms), _n(s.error_percent, 3), _n(s.replicas, 2),
                      _n(s.rps_per_replica), _n(s.cpu_percent_per_replica),
-                     _n(s.cpu_ms_per_request, 2)))
+                     _n(s.cpu_ms_per_request, 2),
+                     "—" if s.db_connections is None else str(s.db_connections)))
     return rows
 
 
 STAGE_HEADER = ("", "stage", "users", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors %",
-                "replicas", "req/s per replica", "CPU % per replica", "CPU ms per request")
+                "replicas", "req/s per replica", "CPU % per replica", "CPU ms per request",
+                "DB connections")
 
 
 def _env_rows(plan: CapacityPlan) -> list[tuple[str, ...]]:
@@ -287,7 +292,7 @@ def _replicas_chart(plan: CapacityPlan) -> ChartSpec:
 def render_plan_html(plan: CapacityPlan) -> str:
     stage_table = Table("stages", STAGE_HEADER, tuple(
         Row(r, css={"knee": "fail", "out": "skipped"}.get(r[0], "")) for r in _stage_rows(plan)),
-        numeric=frozenset(range(2, 12)))
+        numeric=frozenset(range(2, 13)))
     env_table = Table("environments", ENV_HEADER, tuple(
         Row(r, css="fail" if "does NOT fit" in r else "") for r in _env_rows(plan)),
         numeric=frozenset({2, 10}))

@@ -38,6 +38,7 @@ class StageLoad:
     replicas: float  # mean replicas scraped in the window
     cpu_cores: float  # all replicas together, in cores
     exact: bool  # percentiles merged from histograms (True) or approximated from the timeline
+    db_connections: int | None = None  # most server connections seen (pg_stat_activity), if any
 
     @property
     def rps_per_replica(self) -> float:
@@ -81,6 +82,15 @@ def _replicas(points: Sequence[ReplicaPoint], start: float, end: float) -> tuple
         replicas += coverage
         cores += coverage * statistics.fmean(values) / 100.0
     return replicas, cores
+
+
+def _connections(result: RunResult, start: float, end: float) -> int | None:
+    """The most database server connections the run saw in the window (local stack only)."""
+    section = result.extra.get("connections") if isinstance(result.extra, dict) else None
+    samples = section.get("samples", []) if isinstance(section, dict) else []
+    seen = [int(s["total"]) for s in samples
+            if isinstance(s, dict) and "total" in s and start < float(s.get("t", -1)) <= end]
+    return max(seen) if seen else None
 
 
 def _from_samples(samples: RunSamples, start: float, end: float
@@ -130,6 +140,6 @@ def stage_loads(result: RunResult, samples: RunSamples | None = None) -> tuple[S
             index=stage.index, name=stage.name, users=stage.users, start=round(start, 3),
             end=round(end, 3), rps=round(rps, 3), p50_ms=p50, p95_ms=p95, p99_ms=p99,
             error_percent=round(errors, 4), requests=requests, replicas=round(replicas, 3),
-            cpu_cores=round(cores, 4), exact=exact,
+            cpu_cores=round(cores, 4), exact=exact, db_connections=_connections(result, start, end),
         ))
     return tuple(out)

@@ -133,3 +133,23 @@ def test_fit_through_the_origin_with_one_stage() -> None:
     assert model.slope_percent_per_rps == pytest.approx(0.5)
     assert model.rps_at_target == pytest.approx(70.0)
     assert math.isclose(model.intercept_percent, 0.0)
+
+
+def test_notes_when_the_replicas_never_reached_the_target() -> None:
+    from harness.plan.capacity import _diagnostics, find_knee
+
+    def stage(i: int, users: int, rps: float, p95: float, cpu_cores: float) -> StageLoad:
+        return StageLoad(i, f"s{i}", users, 0, 60, rps, 1, p95, p95, 0.0, 100, 2.0, cpu_cores,
+                         True)
+
+    # 2 replicas at 10 %, 15 %, then the knee at 20 % of a core: far below the 35 % target
+    stages = [stage(0, 50, 100, 50, 0.2), stage(1, 100, 200, 90, 0.3),
+              stage(2, 200, 260, 400, 0.4)]
+    knee = find_knee(stages, 250, 0.1)
+    cpu = fit_cpu(stages[:2], 35.0)
+    notes = _diagnostics(knee, cpu, stages[:2])
+    assert cpu.rps_at_target == pytest.approx(300.0)  # 5 % + 0.1 % x rps: (35 - 5) / 0.1
+    assert any("extrapolated" in n and "100 req/s per replica" in n for n in notes)
+    assert any("bottleneck was elsewhere" in n and "20 % of a core" in n for n in notes)
+    assert _diagnostics(find_knee(stages[:2], 250, 0.1), fit_cpu(stages[:2], 10.0),
+                        stages[:2]) == []
