@@ -4,7 +4,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servicedesk.app import ServiceDeskApp, create_app
+from servicedesk.app import ServiceDeskApp, _burn_cpu, create_app
 from servicedesk.metrics import Metrics
 from servicedesk.settings import load_settings
 from servicedesk.store import PoolTimeout, StoreUnavailable
@@ -80,7 +80,7 @@ async def test_in_flight_returns_to_zero(client: httpx.AsyncClient, metrics: Met
 
 @pytest.fixture
 def env(env: dict[str, str]) -> dict[str, str]:
-    return {**env, "ARTIFICIAL_DELAY_MS": "150"}
+    return {**env, "ARTIFICIAL_DELAY_MS": "150", "ARTIFICIAL_CPU_MS": "30"}
 
 
 async def test_artificial_delay_slows_api_requests_not_probes(
@@ -93,6 +93,23 @@ async def test_artificial_delay_slows_api_requests_not_probes(
     assert (await client.get("/api/health/ready")).status_code == 200
     assert (await client.get("/api/metrics")).status_code == 200
     assert time.perf_counter() - started < 0.15
+
+
+def test_burn_spends_cpu_time_not_just_wall_time() -> None:
+    before = time.thread_time()
+    _burn_cpu(0.02)
+    assert time.thread_time() - before >= 0.02
+
+
+async def test_artificial_cpu_is_burnt_by_api_requests_not_probes(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    before = time.thread_time()
+    assert (await client.get("/api/users/me", headers=admin_headers)).status_code == 200
+    assert time.thread_time() - before >= 0.03
+    before = time.thread_time()
+    assert (await client.get("/api/health/ready")).status_code == 200
+    assert time.thread_time() - before < 0.03
 
 
 async def test_startup_failure_is_reported_to_the_server(tmp_path: Path, metrics: Metrics) -> None:

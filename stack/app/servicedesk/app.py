@@ -73,6 +73,7 @@ class ServiceDeskApp:
         self._run_sweeper = run_sweeper
         self._sweep_task: asyncio.Task[None] | None = None
         self._delay = ctx.settings.artificial_delay_ms / 1000.0
+        self._cpu = ctx.settings.artificial_cpu_ms / 1000.0
 
     # --- lifecycle ---
 
@@ -169,6 +170,8 @@ class ServiceDeskApp:
         request = Request(scope, receive, match.params)
         if route.delayed and self._delay:
             await asyncio.sleep(self._delay)
+        if route.delayed and self._cpu:
+            _burn_cpu(self._cpu)
         if route.roles is not None:
             user = await self.ctx.auth.authenticate(request.header(b"authorization"))
             if user.role not in route.roles:
@@ -187,3 +190,11 @@ class ServiceDeskApp:
 
         await mount.app(scope, receive, capture)
         return status
+
+
+def _burn_cpu(seconds: float) -> None:
+    """Spin on the CPU for `seconds` of this thread's CPU time: a heavier app on purpose, as the
+    Kubernetes HPA walkthrough's CPU-bound page is (ARTIFICIAL_CPU_MS)."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass

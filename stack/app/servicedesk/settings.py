@@ -67,6 +67,8 @@ class Settings:
     sla_sweep_interval_seconds: float = 15.0
     admin_token: str | None = field(default=None, repr=False)
     artificial_delay_ms: float = 0.0
+    # CPU burnt per API request (a heavier app on purpose, e.g. to exercise the autoscaler).
+    artificial_cpu_ms: float = 0.0
     uploads_dir: Path = Path("./uploads")
     static_dir: Path | None = None
 
@@ -235,6 +237,7 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SLA_SWEEP_INTERVAL_SECONDS": ("sla_sweep_interval_seconds", _float(0, True)),
     "ADMIN_TOKEN": ("admin_token", _nonempty),
     "ARTIFICIAL_DELAY_MS": ("artificial_delay_ms", _float(0)),
+    "ARTIFICIAL_CPU_MS": ("artificial_cpu_ms", _float(0)),
     "UPLOADS_DIR": ("uploads_dir", _path),
     "STATIC_DIR": ("static_dir", _path),
 }
