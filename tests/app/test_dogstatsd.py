@@ -145,3 +145,34 @@ def test_without_the_datadog_package_it_warns_and_sends_nothing(
     assert "datadog package is not installed" in caplog.text
     sink.ticket_created("high")
     assert listener.nothing_within(0.3)
+
+
+@pytest.mark.anyio
+async def test_the_app_sends_a_created_ticket_when_the_agent_is_configured(
+    listener: Listener, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    import httpx
+    from prometheus_client import CollectorRegistry
+    from servicedesk.app import create_app
+    from servicedesk.metrics import Metrics
+    from servicedesk.settings import load_settings
+
+    monkeypatch.setenv("DD_AGENT_HOST", "127.0.0.1")
+    monkeypatch.setenv("DD_DOGSTATSD_PORT", str(listener.port))
+    settings = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'sd.db'}",
+                              "ADMIN_TOKEN": "adm", "SLA_SWEEP_INTERVAL_SECONDS": "3600"})
+    app = create_app(settings, metrics=Metrics(CollectorRegistry()))
+    await app.startup()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sd.test") as client:
+            created = await client.post(
+                "/api/tickets", headers={"Authorization": "Bearer adm"},
+                json={"title": "VPN drops", "description": "d", "priority": "critical"},
+            )
+            assert created.status_code == 201
+    finally:
+        await app.shutdown()
+    datagram = listener.receive()
+    assert datagram.startswith("servicedesk.tickets.created:1|c")
+    assert "priority:critical" in datagram

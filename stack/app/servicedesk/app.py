@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
 
+from . import dogstatsd
 from .asgi import HttpError, Message, Receive, Request, Response, Scope, Send, error_response
 from .auth import Authenticator, hash_token
 from .cache import Cache, CacheError, build_cache
@@ -54,6 +56,7 @@ def create_app(
         sla=SlaPolicy.from_settings(settings),
         auth=Authenticator(store),
         now=now,
+        business=dogstatsd.from_environ(os.environ),
     )
     return ServiceDeskApp(ctx, run_sweeper=run_sweeper)
 
@@ -69,6 +72,7 @@ class ServiceDeskApp:
             metrics=ctx.metrics,
             interval=ctx.settings.sla_sweep_interval_seconds,
             now=ctx.now,
+            business=ctx.business,
         )
         self._run_sweeper = run_sweeper
         self._sweep_task: asyncio.Task[None] | None = None
@@ -98,6 +102,7 @@ class ServiceDeskApp:
                 await self._sweep_task
         await self.ctx.cache.close()
         await self.ctx.store.close()
+        self.ctx.business.close()
         log.info("servicedesk stopped")
 
     # --- ASGI ---

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from .auth import Authenticator
 from .cache.base import Cache
+from .dogstatsd import BusinessMetrics, NoBusinessMetrics
 from .metrics import Metrics
 from .settings import Settings
 from .sla import SlaPolicy
@@ -34,3 +35,5 @@ class AppContext:
     auth: Authenticator
     now: Callable[[], datetime]
     state: AppState = field(default_factory=AppState)
+    # Business metrics through DogStatsD as well, when DD_AGENT_HOST is set.
+    business: BusinessMetrics = field(default_factory=NoBusinessMetrics)

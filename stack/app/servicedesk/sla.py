@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from .dogstatsd import BusinessMetrics, NoBusinessMetrics
 from .metrics import Metrics
 from .models import Priority
 from .settings import Settings
@@ -56,7 +57,9 @@ class SlaSweeper:
         metrics: Metrics,
         interval: float,
         now: Callable[[], datetime],
+        business: BusinessMetrics | None = None,
     ) -> None:
+        self._business = business or NoBusinessMetrics()
         self._store = store
         self._metrics = metrics
         self._interval = interval
@@ -67,8 +70,10 @@ class SlaSweeper:
         for priority, count in breached.items():
             if count:
                 self._metrics.sla_breaches.labels(priority.value).inc(count)
+                self._business.sla_breached(priority.value, count)
         for priority, count in (await self._store.open_counts()).items():
             self._metrics.tickets_open.labels(priority.value).set(count)
+            self._business.tickets_open(priority.value, count)
         return breached
 
     async def run(self) -> None:

@@ -59,6 +59,7 @@ def routes(ctx: AppContext) -> list[Route]:
             NewTicket(title, description, priority, user.id, format_ts(now), due)
         )
         ctx.metrics.tickets_created.labels(priority.value).inc()
+        ctx.business.ticket_created(priority.value)
         return json_response(ticket_dict(ticket), 201)
 
     async def get(request: Request) -> Response:
