@@ -129,6 +129,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             instruments = Instruments(backend, scrape_interval=plan.options.scrape_interval,
                                       autoscaling=plan.scenario.autoscaling)
             instruments.start(duration=plan.scenario.duration + 120)
+            live.set_phase("provisioning dashboards, rules and monitors")
+            notes += _provision(plan, folder)
             pause_at("provisioning")
             live.set_phase("driving load")
             runner = LoadRunner(
@@ -291,6 +293,17 @@ def _generator_notes(load: LoadResult) -> list[str]:
     until = load.stages[-1].end if load.stages else None
     advice = summarize_generators(load.intervals, load.workers, until).advice
     return [*load.generator_notes, *([advice] if advice else [])]
+
+
+def _provision(plan: RunPlan, folder: Path) -> list[str]:
+    """Dashboards, Prometheus rules and Datadog monitors for this run's SLO, into the report
+    folder; pushed to Grafana and Datadog when their credentials are set — but only for a
+    scenario that keeps the SLO spec as it is, so a relaxed test SLO never overwrites the real
+    thresholds."""
+    from harness.provision import write_run_artifacts
+
+    overrides = plan.scenario.slo.model_dump(exclude_none=True)
+    return write_run_artifacts(plan.slo, folder, push=not overrides)
 
 
 def _exit_for(status: RunStatus) -> ExitStatus:

@@ -40,6 +40,11 @@ def test_smoke_run_passes_and_writes_every_report_file(report_root):
     assert len(cases) == len(data["checks"])
     assert (folder / "summary.md").read_text().strip()
     assert (folder / "report.html").stat().st_size > 100_000  # plotly is inline
+    # Provisioning: the run's dashboards, rules and monitors are kept with its report.
+    observability = folder / "observability"
+    assert len(list((observability / "grafana").glob("*.json"))) == 5
+    assert (observability / "prometheus" / "servicedesk.rules.yml").stat().st_size > 0
+    assert (observability / "datadog" / "monitors.json").stat().st_size > 0
     assert "PASSED" in done.stdout or "passed" in done.stdout
 
 
