@@ -59,6 +59,11 @@ class FaultSession:
     @classmethod
     def prepare(cls, scenario: Scenario, options: RunOptions, backend: object) -> FaultSession:
         check_supported(scenario, options)
+        if options.stack in ("embedded", "local"):  # the controller's PDB, read before up()
+            from harness import paths
+            from harness.stack.controller import load_pdb
+
+            load_pdb(paths.k8s_base_dir() / "pdb.yaml")
         session = cls(scenario, backend)
         if any(f.kind == "slow-database" for f in scenario.faults):
             session.proxy = LatencyProxy()

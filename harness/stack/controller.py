@@ -91,11 +91,15 @@ def load_pdb(path: Path) -> DisruptionBudget:
     for document in documents:
         if isinstance(document, dict) and document.get("kind") == "PodDisruptionBudget":
             spec = document.get("spec") or {}
+            if not isinstance(spec, dict):
+                raise ConfigError(str(path), ("spec",), "expected a mapping",
+                                  "maxUnavailable or minAvailable, and a selector")
             for key in ("maxUnavailable", "minAvailable"):
                 value = spec.get(key)
                 if value is None:
                     continue
-                if not (isinstance(value, int) and value >= 0) and not (
+                whole = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+                if not whole and not (
                     isinstance(value, str) and value.endswith("%") and value[:-1].isdigit()
                 ):
                     raise ConfigError(str(path), ("spec", key), f"{value!r} is not a count",

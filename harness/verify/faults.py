@@ -9,7 +9,7 @@ app (retries, cache errors), which comes from the replicas' scraped counters.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.collect.series import ServerSeries
 from harness.config.model import SloSpec
@@ -19,7 +19,20 @@ from harness.load.records import Interval, LoadResult
 from harness.stack.controller import ProbeRecord, ReplicaEvent
 from harness.verify.check import CheckResult, Verdict, Window
 
-__all__ = ["Recovery", "fault_checks", "recovery", "replica_exit_check", "window_of"]
+__all__ = ["Recovery", "fault_checks", "recovery", "rejudged_outside_faults",
+           "replica_exit_check", "window_of", "without_fault_windows"]
+
+# Server-side counters whose growth a fault explains: a pooling check that counts them is judged
+# again on what grew outside the fault windows.
+FAULT_COUNTERS = {
+    "pool.acquire-timeouts": "servicedesk_db_pool_acquire_timeouts_total",
+    "cache.errors": "servicedesk_cache_errors_total",
+}
+# Likewise for quantiles of a server-side histogram (seconds).
+FAULT_QUANTILES = {
+    "pool.acquire-wait-p99": ("servicedesk_db_pool_acquire_wait_seconds", 0.99),
+    "pool.acquire-wait-p95": ("servicedesk_db_pool_acquire_wait_seconds", 0.95),
+}
 
 BASELINE_SECONDS = 30.0
 CORE_MARGIN = 1.5  # seconds left out at either edge of an outage when counting retries
@@ -59,6 +72,93 @@ def overlapping(intervals: Sequence[Interval], start: float, end: float, *,
     begins at `end`), the interval straddling `end` is left to that fault."""
     return [i for i in intervals
             if i.end > start and i.start < end and not (cut and i.end > end + 0.01)]
+
+
+def without_fault_windows(load: LoadResult, events: Sequence[FaultEvent], slo: SloSpec, *,
+                          origin: float | None = None) -> tuple[LoadResult, str]:
+    """The run without the intervals a fault check judges (from each injection to the fault's
+    window after it was lifted), for the steady-state SLO checks: each request is judged once,
+    either against the SLO or against its fault's budget. Also says what was left out."""
+    spans = fault_spans(load, events, slo, origin=origin)
+    if not spans:
+        return load, ""
+    kept = tuple(i for i in load.intervals
+                 if not any(i.end > a and i.start < b for a, b in spans))
+    left_out = sum(i.requests for i in load.intervals) - sum(i.requests for i in kept)
+    windows = ", ".join(f"{a:.0f}-{b:.0f}s" for a, b in spans)
+    note = (f"outside the fault windows {windows}: {left_out:,} requests there are judged by "
+            "the faults.* checks")
+    return replace(load, intervals=kept), note
+
+
+def fault_spans(load: LoadResult, events: Sequence[FaultEvent], slo: SloSpec, *,
+                origin: float | None = None) -> list[tuple[float, float]]:
+    """Each fault's judged window, in seconds on the load's clock."""
+    origin = load.started_at if origin is None else origin
+    end = max((i.end for i in load.intervals), default=load.duration)
+    return [window_of(e, origin, slo.fault_objectives.window, end) for e in events if e.happened]
+
+
+def rejudged_outside_faults(check: CheckResult, series: ServerSeries,
+                            spans: Sequence[tuple[float, float]], shift: float) -> CheckResult:
+    """A failed counter check (FAULT_COUNTERS) judged again on the growth between scrapes
+    that lie outside every fault window; what the faults caused is said in the evidence."""
+    if check.verdict is not Verdict.FAIL or check.threshold is None:
+        return check
+    if check.id in FAULT_QUANTILES:
+        return _rejudged_quantile(check, series, spans, shift)
+    metric = FAULT_COUNTERS.get(check.id)
+    if metric is None:
+        return check
+    inside = outside = 0.0
+    for _labels, during, grew in _growth(series, metric, spans, shift):
+        if during:
+            inside += grew
+        else:
+            outside += grew
+    verdict = Verdict.PASS if outside <= check.threshold else Verdict.FAIL
+    return replace(check, verdict=verdict, observed=round(outside, 4), evidence=(
+        f"{outside:g} outside the fault windows; {inside:g} during them, judged by the "
+        f"faults.* checks ({check.evidence})"))
+
+
+def _growth(series: ServerSeries, metric: str, spans: Sequence[tuple[float, float]],
+            shift: float) -> list[tuple[str, bool, float]]:
+    """Each step of a counter between consecutive scrapes of a replica: its labels, whether
+    the step touches a fault window (or the 5 s after it), and how much it grew."""
+    steps: list[tuple[str, bool, float]] = []
+    frame = series.metric(metric)
+    for (_replica, labels), group in frame.sort_values("t").groupby(["replica", "labels"]):
+        times, values = group["t"].to_numpy(), group["value"].to_numpy()
+        for index in range(1, len(values)):
+            t0, t1 = times[index - 1], times[index]
+            v0, v1 = values[index - 1], values[index]
+            grew = float(v1 - v0 if v1 >= v0 else v1)
+            during = any(t1 > a + shift and t0 < b + shift + 5.0 for a, b in spans)
+            steps.append((str(labels), during, grew))
+    return steps
+
+
+def _rejudged_quantile(check: CheckResult, series: ServerSeries,
+                       spans: Sequence[tuple[float, float]], shift: float) -> CheckResult:
+    import math
+
+    from harness.collect.series import _quantile  # noqa: PLC2701 - the same interpolation
+
+    base, q = FAULT_QUANTILES[check.id]
+    buckets: dict[float, float] = {}
+    for labels, during, grew in _growth(series, f"{base}_bucket", spans, shift):
+        if during:
+            continue
+        le = next((float(p[3:]) for p in labels.split(",") if p.startswith("le=")), math.inf)
+        buckets[le] = buckets.get(le, 0.0) + max(grew, 0.0)
+    value = _quantile(q, sorted(buckets.items()))
+    if value is None:
+        return check
+    verdict = Verdict.PASS if value <= check.threshold else Verdict.FAIL  # type: ignore[operator]
+    return replace(check, verdict=verdict, observed=round(value, 4), evidence=(
+        f"{value * 1000:.1f} ms outside the fault windows, judged by the faults.* checks "
+        f"there ({check.evidence})"))
 
 
 def _good(intervals: Sequence[Interval], error_limit: float, p95_limit: float | None) -> bool:

@@ -5,6 +5,7 @@ the database."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from harness.collect.instruments import Evidence
 from harness.collect.series import ServerSeries
@@ -18,6 +19,17 @@ from harness.verify.pooling import PoolSettings, ServerConnections, pooling_chec
 from harness.verify.slo import slo_checks, steady_window
 
 __all__ = ["run_checks"]
+
+
+def _noted(check: CheckResult, note: str, load: LoadResult) -> CheckResult:
+    if check.id == "load.requests":  # every request counts for "load reached the system"
+        requests = sum(i.requests for i in load.intervals)
+        failures = sum(i.failures for i in load.intervals)
+        return replace(check, observed=float(requests),
+                       evidence=f"{requests} requests sent, {failures} failed")
+    if check.id.startswith("slo."):
+        return replace(check, evidence=f"{check.evidence} ({note})")
+    return check
 
 
 def run_checks(
@@ -35,7 +47,14 @@ def run_checks(
     readiness_probes: Sequence[ProbeRecord] = (),
     bundled_settings: Mapping[str, str] | None = None,
 ) -> tuple[CheckResult, ...]:
-    checks = list(slo_checks(load, slo))
+    judged, note = load, ""
+    if fault_events:  # each request judged once: in its fault's window, or against the SLO
+        from harness.verify.faults import without_fault_windows
+
+        judged, note = without_fault_windows(load, fault_events, slo, origin=fault_origin)
+    checks = list(slo_checks(judged, slo))
+    if note:
+        checks = [_noted(c, note, load) for c in checks]
     scaler = evidence.autoscaler
     if scaler is not None and scaler.decisions:
         checks += autoscaling_checks(
@@ -64,7 +83,11 @@ def run_checks(
         )
     # Faults: what each cost and how the stack came back; replica deaths (needs a controller).
     if fault_events:
-        from harness.verify.faults import fault_checks
+        from harness.verify.faults import fault_checks, fault_spans, rejudged_outside_faults
+
+        spans = fault_spans(load, fault_events, slo, origin=fault_origin)
+        shift = (fault_origin or load.started_at) - load.started_at
+        checks = [rejudged_outside_faults(c, series, spans, shift) for c in checks]
 
         checks += fault_checks(load, fault_events, slo, series=series, origin=fault_origin,
                                replica_events=replica_events or (), app_settings=app_settings,

@@ -183,3 +183,37 @@ def test_an_unexpected_exit_fails_with_what_replaced_it():
     assert check.verdict is Verdict.FAIL and check.observed == 1
     assert "replica-2 exited with status 1 at 30.0s (replica-5 started at 30.2s)" in check.evidence
     assert replica_exit_check(events[:1], T0, 60).verdict is Verdict.PASS
+
+
+def test_pooling_counters_and_waits_are_judged_again_outside_the_fault_windows():
+    from harness.verify.check import CheckResult, Window
+    from harness.verify.faults import rejudged_outside_faults
+
+    found = []
+    for t in range(0, 61, 2):  # timeouts and slow waits only between 20 and 30 s
+        during = 20 <= t <= 30
+        timeouts = 10.0 * min(max(t - 20, 0), 10) / 10
+        slow = 50.0 * min(max(t - 20, 0), 10) / 10
+        fast = 5.0 * t
+        found.append(Scrape(T0 + t, "replica-1", True, (
+            MetricSample("servicedesk_db_pool_acquire_timeouts_total", (), timeouts),
+            MetricSample("servicedesk_db_pool_acquire_wait_seconds_bucket", (("le", "0.01"),),
+                         fast),
+            MetricSample("servicedesk_db_pool_acquire_wait_seconds_bucket", (("le", "5.0"),),
+                         fast + slow),
+            MetricSample("servicedesk_db_pool_acquire_wait_seconds_bucket", (("le", "+Inf"),),
+                         fast + slow),
+        )))
+        assert during or timeouts in (0.0, 10.0)
+    series = ServerSeries(found, T0)
+    window = Window(0, 60, "steady state")
+    timeouts = CheckResult("pool.acquire-timeouts", "t", Verdict.FAIL, 10.0, 0.0, "timeouts",
+                           "<=", window, "10 requests waited")
+    wait = CheckResult("pool.acquire-wait-p95", "w", Verdict.FAIL, 4.0, 0.025, "s", "<=",
+                       window, "p95 wait 4000 ms")
+    spans = [(20.0, 25.0)]
+    again = rejudged_outside_faults(timeouts, series, spans, 0.0)
+    assert again.verdict is Verdict.PASS and again.observed == 0.0
+    assert "10 during them" in again.evidence
+    assert rejudged_outside_faults(wait, series, spans, 0.0).verdict is Verdict.PASS
+    assert rejudged_outside_faults(timeouts, series, [], 0.0).verdict is Verdict.FAIL
