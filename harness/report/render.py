@@ -37,6 +37,8 @@ from harness.report.formatting import (
 )
 from harness.report.junit import render_junit
 from harness.report.results import RequestStats, RunResult
+from harness.report.scaling import Scaling, decision_rows, decisions_summary, read_capacity
+from harness.report.scaling_charts import build_capacity_charts
 from harness.report.summary import render_summary
 from harness.verify.check import Verdict
 
@@ -44,6 +46,7 @@ __all__ = ["ReportFiles", "redact_result", "render_html", "write_report"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 COLLAPSE_ROWS = 25  # longer generic tables start folded
+DECISIONS_OPEN = 12  # a longer table of autoscaler decisions starts folded
 
 
 @dataclass(frozen=True)
@@ -288,9 +291,45 @@ def _server_rows(result: RunResult) -> list[list[str]]:
     ]
 
 
+def _hpa_rows(scaling: Scaling) -> list[list[str]]:
+    hpa = scaling.hpa
+    rows = []
+    if hpa.min_replicas is not None and hpa.max_replicas is not None:
+        rows.append(["Replicas", f"{hpa.min_replicas}–{hpa.max_replicas}"])
+    for metric, target in hpa.targets.items():
+        low, high = hpa.band(metric) or (target, target)
+        rows.append([f"{metric} target",
+                     f"{format_number(target, '%')} of request "
+                     f"(no change within {format_number(low)}–{format_number(high, '%')})"])
+    if hpa.sync_period_seconds is not None:
+        rows.append(["Sync period", format_number(hpa.sync_period_seconds, "s")])
+    if hpa.scale_down_window_seconds is not None:
+        rows.append(["Scale-down stabilization",
+                     format_number(hpa.scale_down_window_seconds, "s")])
+    return rows
+
+
+def scaling_context(scaling: Scaling | None, charts: Iterable[Any]) -> dict[str, Any]:
+    """The Scaling and Connections sections: their charts, the HPA and the decisions table."""
+    by_id = {c.id: {"id": c.id, "title": c.title, "caption": c.caption} for c in charts}
+    rows = decision_rows(scaling) if scaling is not None else []
+    return {
+        "shown": scaling is not None,
+        "chart": by_id.get("chart-scaling"),
+        "hpa": _hpa_rows(scaling) if scaling is not None else [],
+        "decisions": rows,
+        "decisions_summary": decisions_summary(scaling) if scaling is not None else "",
+        "collapsed": len(rows) > DECISIONS_OPEN,
+        "connection_charts": [by_id[i] for i in ("chart-connections", "chart-pools")
+                              if i in by_id],
+    }
+
+
 def html_context(result: RunResult) -> dict[str, Any]:
     """Everything report.html shows, as template-ready text (no formatting in the template)."""
     charts = build_charts(result)
+    capacity = read_capacity(result)
+    capacity_charts = build_capacity_charts(result, capacity)
     checks = [
         {
             "verdict": check.verdict.value,
@@ -314,7 +353,10 @@ def html_context(result: RunResult) -> dict[str, Any]:
         "kpis": _kpis(result),
         "checks": checks,
         "charts": [{"id": c.id, "title": c.title, "caption": c.caption} for c in charts],
-        "chart_specs": _json_for_script({c.id: figure_json(c) for c in charts}),
+        "chart_specs": _json_for_script(
+            {c.id: figure_json(c) for c in [*charts, *capacity_charts]}
+        ),
+        "scaling": scaling_context(capacity.scaling, capacity_charts),
         "missing_charts": missing_charts(result),
         "stage_colors": {"steady": COLORS["steady"], "stage": COLORS["stage"]},
         "requests": [_stats_row(n, s) for n, s in sorted(result.per_request.items())],
@@ -333,7 +375,10 @@ def html_context(result: RunResult) -> dict[str, Any]:
         ],
         "server": _server_rows(result),
         "errors": sorted(result.errors, key=lambda e: (-e.occurrences, e.name, e.error)),
-        "extra": extra_sections({**generator_section(result), **result.extra}),
+        "extra": extra_sections({
+            **generator_section(result),
+            **{k: v for k, v in result.extra.items() if k not in capacity.shown},
+        }),
         "endpoints": sorted(result.endpoints.items()),
     }
 

@@ -24,6 +24,7 @@ from harness.report.formatting import (
     verdict_counts,
 )
 from harness.report.results import RequestStats, RunResult
+from harness.report.scaling import read_capacity, scaling_sentences
 from harness.verify.check import Verdict
 
 __all__ = ["render_summary"]
@@ -202,6 +203,31 @@ def _stages(result: RunResult) -> list[str]:
     return lines + _table(header, rows, right={0, 3, 4} if rated else {0, 3})
 
 
+def _scaling(result: RunResult) -> list[str]:
+    """The autoscaler in a paragraph, and the connections' peaks against their limits."""
+    capacity = read_capacity(result)
+    scaling, connections, pools = capacity.scaling, capacity.connections, capacity.pools
+    if scaling is None and connections is None and pools is None:
+        return []
+    lines = ["", "## Scaling and connections", ""]
+    if scaling is not None:
+        lines.append(" ".join(scaling_sentences(scaling)))
+    if connections is not None:
+        text = f"Server connections (pg_stat_activity): peak {connections.peak}"
+        if connections.limit is not None:
+            text += f" of {format_number(connections.limit)}"
+            if connections.max_connections is not None and connections.reserved is not None:
+                text += (f" (max_connections {connections.max_connections} − "
+                         f"{connections.reserved} reserved)")
+        lines += ["", text + "."]
+    if pools is not None:
+        text = f"Database pools: at most {pools.peak_in_use} connections in use on one replica"
+        if pools.pool_max is not None:
+            text += f" (DB_POOL_MAX {format_number(pools.pool_max)})"
+        lines += ["", f"{text}, at most {pools.peak_waiting} requests waiting."]
+    return lines
+
+
 def _errors(result: RunResult) -> list[str]:
     lines = ["", "## Errors", ""]
     if not result.errors:
@@ -239,6 +265,7 @@ def render_summary(result: RunResult) -> str:
     lines += _checks(result)
     lines += _requests(result)
     lines += _stages(result)
+    lines += _scaling(result)
     lines += _generator(result)
     lines += _errors(result)
     lines += _notes(result)

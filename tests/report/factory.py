@@ -2,7 +2,9 @@
 
 `make_result(kind, ...)` builds a realistic, deterministic result: three stages (ramp-up, a steady
 stage, ramp-down), a timeline every `step` seconds, per-replica CPU and memory, checks, errors,
-endpoints (one with a password to scrub) and an optional `extra` section.
+endpoints (one with a password to scrub) and optional `extra` sections: the autoscaler's scaling
+section, server connections and per-replica pools in the shapes the pipeline writes, and a section
+with no dedicated view (shown as a generic table).
 """
 
 from __future__ import annotations
@@ -201,6 +203,114 @@ def checks(failed: bool, duration: float, steady: StageRow) -> tuple[CheckResult
     )
 
 
+HPA = {
+    "min_replicas": 2,
+    "max_replicas": 10,
+    "targets": {"cpu": 70, "memory": 80},
+    "sync_period_seconds": 15.0,
+    "scale_down_window_seconds": 300,
+}
+CPU_PER_USER = 0.029  # cores
+POOL_MAX = 50
+
+
+def _proposal(metric: str, utilization: int, target: int, current: int) -> dict:
+    ratio = utilization / target
+    if 0.9 <= ratio <= 1.1:
+        replicas, reason = current, "within-tolerance"
+    else:
+        replicas = max(1, math.ceil(ratio * current))
+        reason = "scale-up" if replicas > current else "scale-down"
+    return {
+        "metric": metric, "utilization_percent": utilization, "target_percent": target,
+        "ratio": round(ratio, 4), "replicas": replicas, "reason": reason,
+        "ready_pods": current, "unready_pods": 0, "missing_pods": 0,
+        "message": f"ceil({ratio:.3f} x {current} ready pods)",
+    }
+
+
+def scaling_section(until: float, rows: tuple[StageRow, ...], sync: float = 15.0) -> dict:
+    """extra["scaling"] as ReplicaAutoscaler.section writes it: a sync every 15 s, CPU that
+    follows the users, a policy-limited scale-up, then a scale-down held by stabilization."""
+    rnd = random.Random(11)
+    current = 3
+    counts = [{"t": -0.8, "replicas": current}]
+    decisions = []
+    recommendations: list[tuple[float, int]] = []
+    t = sync - 0.8
+    while t <= until:
+        cores = users_at(t, rows) * CPU_PER_USER * (1 + rnd.uniform(-0.05, 0.05))
+        cpu = int(cores * 1000 * 100 / (current * 500))
+        memory = int(30 + rnd.uniform(-2, 2))
+        per_metric = [_proposal("cpu", cpu, 70, current), _proposal("memory", memory, 80, current)]
+        recommended = max(m["replicas"] for m in per_metric)
+        recommendations.append((t, recommended))
+        held = max(r for at, r in recommendations if at > t - HPA["scale_down_window_seconds"])
+        desired = held if recommended < current else recommended
+        limit = max(current + 4, current * 2)
+        applied = max(HPA["min_replicas"], min(desired, limit, HPA["max_replicas"]))
+        if applied > current:
+            reason = "limited-by-policy" if applied < desired else "scale-up"
+        elif applied < current:
+            reason = "scale-down"
+        elif recommended < current:
+            reason = "stabilized"
+        else:
+            reason = "within-tolerance"
+        decisions.append({
+            "time": round(t, 3), "current": current, "recommended": recommended,
+            "desired": desired, "applied": applied, "reason": reason,
+            "message": f"recommended {recommended}, stabilized {desired}, applied {applied}",
+            "per_metric": per_metric,
+        })
+        current = applied
+        counts.append({"t": round(t, 3), "replicas": current})
+        t += sync
+    return {"hpa": dict(HPA), "decisions": decisions, "replicas": counts}
+
+
+def replicas_at(t: float, scaling: dict) -> int:
+    count = scaling["replicas"][0]["replicas"]
+    for point in scaling["replicas"]:
+        if point["t"] <= t:
+            count = point["replicas"]
+    return count
+
+
+def connections_section(until: float, rows: tuple[StageRow, ...], scaling: dict) -> dict:
+    """extra["connections"]: pg_stat_activity every 2 s, ten connections per replica's pool."""
+    rnd = random.Random(13)
+    samples = []
+    t = -0.6
+    while t <= until:
+        total = 3 + 10 * replicas_at(t, scaling) + rnd.randint(0, 2)
+        active = min(total, int(users_at(t, rows) * 0.12 + rnd.uniform(0, 3)))
+        samples.append({"t": round(t, 3), "total": total, "active": active,
+                        "idle": total - active})
+        t += 2.0
+    return {"samples": samples, "failed_samples": 1, "max_connections": 100, "reserved": 3}
+
+
+def pools_section(until: float, rows: tuple[StageRow, ...], replicas: int, waits: bool) -> dict:
+    """extra["pools"]: each replica's pool gauges every 5 s; `waits`: a pool too small at peak."""
+    rnd = random.Random(17)
+    samples = []
+    t = 0.0
+    while t <= until + 1e-9:
+        users = users_at(t, rows)
+        for i in range(replicas):
+            in_use = int(users * (0.45 if waits else 0.12) / replicas * 3 + rnd.uniform(0, 4))
+            in_use = min(in_use, POOL_MAX)
+            waiting = (max(0, int(users * 0.2 - 12 + rnd.uniform(-3, 3)))
+                       if waits and users >= 100 else 0)
+            size = max(10, in_use)
+            samples.append({"t": round(t, 3), "replica": f"replica-{i}", "in_use": in_use,
+                            "idle": size - in_use, "waiting": waiting, "size": size,
+                            "max": POOL_MAX})
+        t += 5.0
+    return {"samples": samples}
+
+
 def make_result(
     kind: str = "passed",
     *,
@@ -261,16 +371,12 @@ def make_result(
         notes.append("Interrupted by SIGINT during stage 'peak'.")
     extra_sections: dict = {}
     if extra and kind != "empty":
+        scaling = scaling_section(until, rows)
         extra_sections = {
-            "scaling": {
-                "decisions": [
-                    {"t": 15.0, "from": 2, "to": 3, "reason": "cpu 82 % > 77 %"},
-                    {"t": 45.0, "from": 3, "to": 5, "reason": "cpu 91 % > 77 %"},
-                ],
-                "replicas": [{"t": float(t), "replicas": 2 + t // 30} for t in range(0, 150, 15)],
-                "hpa": {"min": 2, "max": 10, "cpu_target_percent": 70},
-            },
-            "pools": {"postgres_max": 50, "redis_max": 20, "acquire_timeout_s": 5.0},
+            "scaling": scaling,
+            "connections": connections_section(until, rows, scaling),
+            "pools": pools_section(until, rows, replicas, waits=kind == "failed"),
+            "cache": {"redis_max_connections": 20, "retries": 3, "errors": 0},
         }
     return RunResult(
         run_id=f"20260921-141320-{kind}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ CHARTS = [
     "chart-errors",
     "chart-replica-cpu",
     "chart-replica-rss",
+    "chart-scaling",
+    "chart-connections",
+    "chart-pools",
 ]
 
 
@@ -145,16 +149,62 @@ def test_empty_run_renders_without_charts(result_factory, tmp_path: Path):
 
 def test_extra_sections_become_tables(result_factory, tmp_path: Path):
     result = result_factory("passed")
-    sections = extra_sections(result.extra)
-    assert [s["title"] for s in sections] == ["Pools", "Scaling"]
-    scaling = sections[1]["blocks"]
-    assert [b["title"] for b in scaling] == ["", "Decisions", "Hpa", "Replicas"][1:]
-    decisions = scaling[0]
-    assert decisions["columns"] == ["t", "from", "reason", "to"]
-    assert decisions["rows"][0] == ["15", "2", "cpu 82 % > 77 %", "3"]
+    sections = extra_sections({"cache": result.extra["cache"],
+                               "history": [{"t": 1.0, "from": 2, "to": 3}]})
+    assert [s["title"] for s in sections] == ["Cache", "History"]
+    assert sections[0]["blocks"][0]["rows"] == [["Errors", "0"], ["Redis max connections", "20"],
+                                                ["Retries", "3"]]
+    history = sections[1]["blocks"][0]
+    assert history["columns"] == ["t", "from", "to"]
+    assert history["rows"][0] == ["1", "2", "3"]
     html = write_report(result, tmp_path).report_html.read_text(encoding="utf-8")
+    assert '<section id="extra-cache" class="extra">' in html
+
+
+def test_sections_with_their_own_view_are_not_repeated_as_tables(result_factory, tmp_path: Path):
+    html = write_report(result_factory("passed"), tmp_path).report_html.read_text(encoding="utf-8")
+    assert '<section id="scaling">' in html
+    assert '<section id="connections">' in html
+    for key in ("scaling", "connections", "pools"):
+        assert f'id="extra-{key}"' not in html
+    assert '<section id="extra-cache" class="extra">' in html  # no view of its own: a table
+
+
+def test_a_section_in_another_shape_stays_a_generic_table(result_factory, tmp_path: Path):
+    result = result_factory("passed")
+    odd = replace(result, extra={"scaling": {"decisions": [{"t": 15.0, "from": 2, "to": 3}]},
+                                 "pools": {"postgres_max": 50}})
+    html = write_report(odd, tmp_path).report_html.read_text(encoding="utf-8")
     assert '<section id="extra-scaling" class="extra">' in html
-    assert "<td>cpu 91 % &gt; 77 %</td>" in html
+    assert '<section id="extra-pools" class="extra">' in html
+    assert '<section id="scaling">' not in html
+    assert "chart-scaling" not in _specs(html)
+
+
+def test_scaling_section_shows_the_hpa_and_every_decision(result_factory, tmp_path: Path):
+    result = result_factory("passed")
+    html = write_report(result, tmp_path).report_html.read_text(encoding="utf-8")
+    section = html[html.index('<section id="scaling">'):html.index('<section id="connections">')]
+    assert '<div class="chart" id="chart-scaling"></div>' in section
+    assert "<td>70 % of request (no change within 63–77 %)</td>" in section
+    assert "<td>2–10</td>" in section
+    assert ("20 decisions; the replica count changed 2 times (3 → 5 at 14.2 s, 5 → 9 at 74.2 s)"
+            in section)
+    rows = re.findall(r"<tr( class=\"scale-(?:up|down)\")?><td class=\"num\">([^<]+)</td>"
+                      r"<td class=\"num\">([^<]+)</td>", section)
+    assert len(rows) == len(result.extra["scaling"]["decisions"]) == 20
+    assert rows[0] == (' class="scale-up"', "14.2 s", "3 → 5")
+    assert rows[1] == ("", "29.2 s", "5")
+    assert "cpu 96 % of 70 % → 5\nmemory 30 % of 80 % → 2" in section
+    assert "<details class=\"panel\"><summary>Show all 20 decisions</summary>" in section
+
+
+def test_a_short_decisions_table_is_open(result_factory, tmp_path: Path):
+    result = result_factory("passed", duration=60.0)
+    html = write_report(result, tmp_path).report_html.read_text(encoding="utf-8")
+    section = html[html.index('<section id="scaling">'):html.index('<section id="connections">')]
+    assert "<details" not in section
+    assert '<table class="decisions">' in section
 
 
 def test_long_extra_tables_start_folded():

@@ -89,14 +89,23 @@ def _open(browser: Browser, html: Path) -> Opened:
 
 
 def _expected_traces(result) -> dict[str, int]:
+    """Traces per chart, in page order: the five over time, then scaling, connections, pools."""
     replicas = len({p.replica for p in result.replicas})
-    return {
+    expected = {
         "chart-throughput": 2,
         "chart-latency": 3,
         "chart-errors": 1,
         "chart-replica-cpu": replicas,
         "chart-replica-rss": replicas,
     }
+    if "scaling" in result.extra:
+        expected["chart-scaling"] = 1 + len(result.extra["scaling"]["hpa"]["targets"])
+    if "connections" in result.extra:
+        expected["chart-connections"] = 3  # total, active, idle
+    if "pools" in result.extra:
+        pools = {s["replica"] for s in result.extra["pools"]["samples"]}
+        expected["chart-pools"] = 2 * len(pools)  # in use and waiting per replica
+    return expected
 
 
 def _not_blank(png: bytes) -> None:

@@ -82,8 +82,10 @@ def test_stages_errors_and_notes(result_factory):
     notes = _section(text, "Notes")
     assert notes[0].startswith("- The embedded stack runs")
     assert _section(text, "More in report.html and results.json") == [
-        "- `pools`: acquire_timeout_s, postgres_max, redis_max",
-        "- `scaling`: decisions (2 rows), hpa, replicas (10 rows)",
+        "- `cache`: errors, redis_max_connections, retries",
+        "- `connections`: failed_samples, max_connections, reserved, samples (151 rows)",
+        "- `pools`: samples (183 rows)",
+        "- `scaling`: decisions (20 rows), hpa, replicas (21 rows)",
     ]
 
 

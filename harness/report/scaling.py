@@ -1,0 +1,464 @@
+"""The autoscaler, the server connections and the pools, as the report reads them from `extra`.
+
+Later stages hand these on as plain JSON sections of `RunResult.extra` (results.json):
+
+    extra["scaling"]     = {"hpa": {min_replicas, max_replicas, targets: {"cpu": 70, ...},
+                                    sync_period_seconds, scale_down_window_seconds, [tolerance]},
+                            "decisions": [{time, current, recommended, desired, applied, reason,
+                                           message, per_metric: [{metric, utilization_percent,
+                                           target_percent, replicas, reason, message, ...}]}],
+                            "replicas": [{t, replicas}]}
+    extra["connections"] = {"samples": [{t, total, active, idle}], "failed_samples": n,
+                            [max_connections, reserved]}
+    extra["pools"]       = {"samples": [{t, replica, in_use, idle, waiting, size, max}]}
+
+Times are seconds since the load started. Each `read_*` turns its section into frozen records, or
+gives None when the section is absent or not in that shape (the report then shows it as a plain
+table, as any other section). The sentences and table rows every format shows are made here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.report.formatting import MISSING, format_number, format_seconds
+from harness.report.results import RunResult
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "Capacity",
+    "ConnectionSample",
+    "Connections",
+    "Hpa",
+    "MetricUse",
+    "PoolSample",
+    "Pools",
+    "ReplicaCount",
+    "Scaling",
+    "ScalingDecision",
+    "decision_rows",
+    "decisions_summary",
+    "read_capacity",
+    "read_connections",
+    "read_pools",
+    "read_scaling",
+    "scaling_sentences",
+]
+
+DEFAULT_TOLERANCE = 0.1  # kube-controller-manager --horizontal-pod-autoscaler-tolerance
+
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _count(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else int(round(number))
+
+
+# --- scaling ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hpa:
+    """The HorizontalPodAutoscaler the autoscaler ran: bounds, targets (% of request), tolerance."""
+
+    min_replicas: int | None
+    max_replicas: int | None
+    targets: Mapping[str, float]
+    tolerance_down: float = DEFAULT_TOLERANCE
+    tolerance_up: float = DEFAULT_TOLERANCE
+    sync_period_seconds: float | None = None
+    scale_down_window_seconds: float | None = None
+
+    def band(self, metric: str) -> tuple[float, float] | None:
+        """The utilization (%) within which the metric leaves the replica count alone."""
+        target = self.targets.get(metric)
+        if target is None:
+            return None
+        return target * (1.0 - self.tolerance_down), target * (1.0 + self.tolerance_up)
+
+
+@dataclass(frozen=True)
+class MetricUse:
+    """One metric at one decision: its utilization (% of request) and what it proposed."""
+
+    metric: str
+    utilization_percent: float | None
+    target_percent: float | None
+    replicas: int | None
+    reason: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ScalingDecision:
+    time: float  # seconds since the load started
+    current: int
+    recommended: int | None
+    desired: int | None
+    applied: int
+    reason: str
+    message: str
+    per_metric: tuple[MetricUse, ...]
+
+    @property
+    def change(self) -> int:
+        return self.applied - self.current
+
+
+@dataclass(frozen=True)
+class ReplicaCount:
+    t: float
+    replicas: int
+
+
+@dataclass(frozen=True)
+class Scaling:
+    hpa: Hpa
+    decisions: tuple[ScalingDecision, ...]
+    replicas: tuple[ReplicaCount, ...]  # the count after every sync (and at the start)
+
+    def counts(self) -> tuple[ReplicaCount, ...]:
+        """Replica counts over time: the recorded ones, else those the decisions applied."""
+        if self.replicas:
+            return self.replicas
+        return tuple(ReplicaCount(d.time, d.applied) for d in self.decisions)
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """Metric names in the HPA's order, then any other a decision names."""
+        names = dict.fromkeys(self.hpa.targets)
+        for decision in self.decisions:
+            names.update(dict.fromkeys(m.metric for m in decision.per_metric))
+        return tuple(names)
+
+    @property
+    def peak_replicas(self) -> int | None:
+        values = [c.replicas for c in self.counts()] + [d.applied for d in self.decisions]
+        return max(values, default=None)
+
+    @property
+    def first_scale_up(self) -> ScalingDecision | None:
+        return next((d for d in self.decisions if d.change > 0), None)
+
+    @property
+    def reasons(self) -> Counter[str]:
+        return Counter(d.reason for d in self.decisions)
+
+
+def _tolerances(hpa: Mapping[str, Any]) -> tuple[float, float]:
+    tolerance = hpa.get("tolerance")
+    if isinstance(tolerance, Mapping):
+        down = _number(tolerance.get("down"))
+        up = _number(tolerance.get("up"))
+        return (DEFAULT_TOLERANCE if down is None else down,
+                DEFAULT_TOLERANCE if up is None else up)
+    value = _number(tolerance)
+    return (value, value) if value is not None else (DEFAULT_TOLERANCE, DEFAULT_TOLERANCE)
+
+
+def _metric_use(data: Mapping[str, Any]) -> MetricUse:
+    return MetricUse(
+        metric=str(data["metric"]),
+        utilization_percent=_number(data.get("utilization_percent")),
+        target_percent=_number(data.get("target_percent")),
+        replicas=_count(data.get("replicas")),
+        reason=str(data.get("reason") or ""),
+        message=str(data.get("message") or ""),
+    )
+
+
+def _decision(data: Mapping[str, Any]) -> ScalingDecision:
+    current = _count(data["current"])
+    applied = _count(data["applied"])
+    time = _number(data["time"])
+    if current is None or applied is None or time is None:
+        raise ValueError("a decision needs its time, current and applied replicas")
+    return ScalingDecision(
+        time=time,
+        current=current,
+        recommended=_count(data.get("recommended")),
+        desired=_count(data.get("desired")),
+        applied=applied,
+        reason=str(data.get("reason") or ""),
+        message=str(data.get("message") or ""),
+        per_metric=tuple(_metric_use(m) for m in data.get("per_metric") or ()),
+    )
+
+
+def read_scaling(extra: Mapping[str, Any]) -> Scaling | None:
+    """extra["scaling"] as records, or None (absent, or not the autoscaler's shape)."""
+    section = extra.get("scaling")
+    if not isinstance(section, Mapping):
+        return None
+    try:
+        hpa = section.get("hpa") or {}
+        down, up = _tolerances(hpa)
+        targets = {
+            str(name): float(value)
+            for name, value in (hpa.get("targets") or {}).items()
+            if _number(value) is not None
+        }
+        decisions = tuple(sorted((_decision(d) for d in section.get("decisions") or ()),
+                                 key=lambda d: d.time))
+        counts = tuple(sorted(
+            (ReplicaCount(float(c["t"]), int(c["replicas"]))
+             for c in section.get("replicas") or ()),
+            key=lambda c: c.t,
+        ))
+        scaling = Scaling(
+            Hpa(
+                min_replicas=_count(hpa.get("min_replicas")),
+                max_replicas=_count(hpa.get("max_replicas")),
+                targets=targets,
+                tolerance_down=down,
+                tolerance_up=up,
+                sync_period_seconds=_number(hpa.get("sync_period_seconds")),
+                scale_down_window_seconds=_number(hpa.get("scale_down_window_seconds")),
+            ),
+            decisions,
+            counts,
+        )
+    except _SHAPE_ERRORS:
+        return None
+    if not scaling.decisions and not scaling.replicas:
+        return None
+    return scaling
+
+
+def _metric_text(use: MetricUse) -> str:
+    if use.utilization_percent is None:
+        why = use.message or use.reason or "no metric"
+        return f"{use.metric} {MISSING} ({why})"
+    text = f"{use.metric} {format_number(use.utilization_percent, '%')}"
+    if use.target_percent is not None:
+        text += f" of {format_number(use.target_percent, '%')}"
+    if use.replicas is not None:
+        text += f" → {use.replicas}"
+    return text
+
+
+def decision_rows(scaling: Scaling) -> list[dict[str, str]]:
+    """The decisions table: one row per sync, the count changes marked."""
+    rows = []
+    for d in scaling.decisions:
+        rows.append({
+            "time": f"{format_seconds(round(d.time, 1))} s",
+            "replicas": f"{d.current} → {d.applied}" if d.change else str(d.current),
+            "recommended": MISSING if d.recommended is None else str(d.recommended),
+            "reason": d.reason or MISSING,
+            "metrics": "\n".join(_metric_text(m) for m in d.per_metric) or MISSING,
+            "message": d.message,
+            "change": "up" if d.change > 0 else ("down" if d.change < 0 else ""),
+        })
+    return rows
+
+
+def _by_reason(reasons: Counter[str]) -> str:
+    return ", ".join(f"{reason} {count}" for reason, count in
+                     sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _change_text(decision: ScalingDecision) -> str:
+    return (f"{decision.current} → {decision.applied} at "
+            f"{format_seconds(round(decision.time, 1))} s")
+
+
+def decisions_summary(scaling: Scaling, listed: int = 6) -> str:
+    """"20 decisions; the count changed 2 times (3 → 5 at 14.2 s, …); by reason: …"."""
+    decisions = scaling.decisions
+    if not decisions:
+        return "No decision was recorded."
+    noun = "decision" if len(decisions) == 1 else "decisions"
+    changes = [d for d in decisions if d.change]
+    if not changes:
+        moves = "the replica count never changed"
+    else:
+        shown = ", ".join(_change_text(d) for d in changes[:listed])
+        more = f" and {len(changes) - listed} more" if len(changes) > listed else ""
+        times = "once" if len(changes) == 1 else f"{len(changes)} times"
+        moves = f"the replica count changed {times} ({shown}{more})"
+    return f"{len(decisions)} {noun}; {moves}; by reason: {_by_reason(scaling.reasons)}."
+
+
+def scaling_sentences(scaling: Scaling) -> list[str]:
+    """What summary.md says about the autoscaler: peak replicas, first scale-up, the decisions."""
+    hpa = scaling.hpa
+    counts = scaling.counts()
+    start = counts[0].replicas if counts else None
+    bounds = (f" (HPA {hpa.min_replicas}–{hpa.max_replicas})"
+              if hpa.min_replicas is not None and hpa.max_replicas is not None else "")
+    peak = scaling.peak_replicas
+    first = f"Replicas: {start} at the start, at most {peak}{bounds}"
+    if hpa.max_replicas is not None and peak is not None and peak >= hpa.max_replicas:
+        first += ": the HPA's maximum was reached"
+    up = scaling.first_scale_up
+    if up is None:
+        second = "No scale-up."
+    else:
+        why = f", {up.reason}" if up.reason and up.reason != "scale-up" else ""
+        second = (f"First scale-up at {format_seconds(round(up.time, 1))} s "
+                  f"({up.current} → {up.applied}{why}).")
+    targets = ", ".join(f"{name} {format_number(value, '%')}"
+                        for name, value in hpa.targets.items())
+    sentences = [f"{first}.", second, decisions_summary(scaling)]
+    if targets:
+        sentences.append(f"Targets (% of request): {targets}, tolerance "
+                         f"{format_number(hpa.tolerance_up * 100, '%')}.")
+    return sentences
+
+
+# --- server connections ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectionSample:
+    t: float
+    total: int
+    active: int
+    idle: int
+
+
+@dataclass(frozen=True)
+class Connections:
+    """PostgreSQL's client connections (pg_stat_activity) over the run, and its limit."""
+
+    samples: tuple[ConnectionSample, ...]
+    failed_samples: int
+    max_connections: int | None
+    reserved: int | None
+    limit: float | None  # max_connections − reserved: what the pools may open together
+    full_scale: float | None  # HPA maxReplicas × DB_POOL_MAX (pool.connection-budget)
+
+    @property
+    def peak(self) -> int:
+        return max((s.total for s in self.samples), default=0)
+
+
+_LIMIT_EVIDENCE = re.compile(r"max_connections (\d+) - (\d+) reserved")
+
+
+def _check(result: RunResult, check_id: str) -> Any:
+    return next((c for c in result.checks if c.id == check_id), None)
+
+
+def read_connections(result: RunResult) -> Connections | None:
+    """extra["connections"] with its limit: from the section, else from the pool checks."""
+    section = result.extra.get("connections")
+    if not isinstance(section, Mapping):
+        return None
+    try:
+        samples = tuple(sorted(
+            (ConnectionSample(float(s["t"]), int(s["total"]), int(s.get("active") or 0),
+                              int(s.get("idle") or 0)) for s in section.get("samples") or ()),
+            key=lambda s: s.t,
+        ))
+        failed = int(section.get("failed_samples") or 0)
+        max_connections = _count(section.get("max_connections"))
+        reserved = _count(section.get("reserved"))
+    except _SHAPE_ERRORS:
+        return None
+    if not samples:
+        return None
+    server = _check(result, "pool.server-connections")
+    if (max_connections is None or reserved is None) and server is not None:
+        match = _LIMIT_EVIDENCE.search(server.evidence or "")
+        if match:
+            max_connections, reserved = int(match.group(1)), int(match.group(2))
+    limit: float | None = None
+    if max_connections is not None:
+        limit = float(max_connections - (reserved or 0))
+    elif server is not None and server.threshold is not None:
+        limit = float(server.threshold)
+    budget = _check(result, "pool.connection-budget")
+    full_scale = budget.observed if budget is not None else None
+    return Connections(samples, failed, max_connections, reserved, limit, full_scale)
+
+
+# --- pools -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolSample:
+    """One replica's database pool at one scrape (the app's servicedesk_db_pool_* gauges)."""
+
+    t: float
+    replica: str
+    in_use: int
+    waiting: int
+    idle: int | None = None
+    size: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class Pools:
+    samples: tuple[PoolSample, ...]
+    pool_max: float | None  # DB_POOL_MAX: the samples' max, else the pool.max-in-use threshold
+
+    @property
+    def replicas(self) -> tuple[str, ...]:
+        return tuple(sorted({s.replica for s in self.samples}))
+
+    @property
+    def peak_in_use(self) -> int:
+        return max((s.in_use for s in self.samples), default=0)
+
+    @property
+    def peak_waiting(self) -> int:
+        return max((s.waiting for s in self.samples), default=0)
+
+
+def read_pools(result: RunResult) -> Pools | None:
+    section = result.extra.get("pools")
+    if not isinstance(section, Mapping):
+        return None
+    try:
+        samples = tuple(sorted(
+            (PoolSample(float(s["t"]), str(s["replica"]), int(s["in_use"]),
+                        int(s.get("waiting") or 0), _count(s.get("idle")), _count(s.get("size")),
+                        _count(s.get("max")))
+             for s in section.get("samples") or ()),
+            key=lambda s: (s.t, s.replica),
+        ))
+    except _SHAPE_ERRORS:
+        return None
+    if not samples:
+        return None
+    maxima = [s.max for s in samples if s.max is not None]
+    pool_max: float | None = float(max(maxima)) if maxima else None
+    check = _check(result, "pool.max-in-use")
+    if pool_max is None and check is not None and check.threshold is not None:
+        pool_max = float(check.threshold)
+    return Pools(samples, pool_max)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """The sections with a view of their own in report.html; None where absent or unreadable."""
+
+    scaling: Scaling | None
+    connections: Connections | None
+    pools: Pools | None
+
+    @property
+    def shown(self) -> frozenset[str]:
+        """The extra keys these views show (not repeated as generic tables)."""
+        views = {"scaling": self.scaling, "connections": self.connections, "pools": self.pools}
+        return frozenset(key for key, view in views.items() if view is not None)
+
+
+def read_capacity(result: RunResult) -> Capacity:
+    return Capacity(read_scaling(result.extra), read_connections(result), read_pools(result))
