@@ -159,6 +159,41 @@ def test_full_report_opens_offline_with_every_chart_drawn(
     assert opened.blocked == []
 
 
+def test_scaling_and_connections_sections_are_drawn(
+    browser: Browser, result_factory, tmp_path: Path
+):
+    result = result_factory("passed")
+    opened = _open(browser, write_report(result, tmp_path).report_html)
+    page = opened.page
+    try:
+        charts = {c["id"]: c for c in page.evaluate(CHART_STATE)}
+        for chart_id, section in (("chart-scaling", "scaling"),
+                                  ("chart-connections", "connections"),
+                                  ("chart-pools", "connections")):
+            assert page.locator(f"section#{section} #{chart_id}").count() == 1
+            assert charts[chart_id]["lines"] == charts[chart_id]["traces"] > 0
+        # the stage bands, HPA bounds, target bands and lines are drawn as shapes
+        shapes = page.evaluate(
+            "() => document.querySelectorAll('#chart-scaling .shapelayer path').length"
+        )
+        assert shapes >= 3 + 3 + 2 + 4  # stage bands and edges, bounds, target bands and lines
+        # the decisions start folded; unfolding shows one row per decision
+        table = page.locator("section#scaling table.decisions")
+        assert not table.is_visible()
+        page.locator("section#scaling details > summary").click()
+        assert table.is_visible()
+        assert table.locator("tbody tr").count() == len(result.extra["scaling"]["decisions"])
+        assert table.locator("tbody tr.scale-up").count() == 2
+        page.locator("#chart-scaling").scroll_into_view_if_needed()
+        _not_blank(page.locator("section#scaling").screenshot(path=str(tmp_path / "scaling.png")))
+        _not_blank(page.locator("section#connections").screenshot(
+            path=str(tmp_path / "connections.png")))
+    finally:
+        page.close()
+    assert opened.problems == []
+    assert opened.blocked == []
+
+
 def test_partial_report_opens_and_says_it_is_partial(
     browser: Browser, result_factory, tmp_path: Path
 ):

@@ -116,3 +116,22 @@ def test_stack_error_is_partial_too(result_factory):
     assert lines[0] == "# ERROR: the run stopped on an error; this report is partial"
     assert lines[2].startswith("> **PARTIAL REPORT: the run stopped on an error after 2 min")
     assert "(exit status 3)" in lines[2]
+
+
+def test_scaling_paragraph_says_peak_first_scale_up_and_reasons(result_factory):
+    text = render_summary(result_factory("failed"))
+    assert text.index("## Stages") < text.index("## Scaling and connections")
+    assert _section(text, "Scaling and connections") == [
+        "Replicas: 3 at the start, at most 9 (HPA 2–10). First scale-up at 14.2 s (3 → 5). "
+        "20 decisions; the replica count changed 2 times (3 → 5 at 14.2 s, 5 → 9 at 74.2 s); "
+        "by reason: stabilized 10, within-tolerance 8, scale-up 2. "
+        "Targets (% of request): cpu 70 %, memory 80 %, tolerance 10 %.",
+        "Server connections (pg_stat_activity): peak 95 of 97 (max_connections 100 − 3 reserved).",
+        "Database pools: at most 48 connections in use on one replica (DB_POOL_MAX 50), "
+        "at most 10 requests waiting.",
+    ]
+
+
+def test_no_scaling_paragraph_without_the_sections(result_factory):
+    assert "## Scaling" not in render_summary(result_factory("passed", extra=False))
+    assert "## Scaling" not in render_summary(result_factory("empty"))
