@@ -266,6 +266,13 @@ def _pools_chart(result: RunResult, pools: Pools, x_end: float) -> Chart:
         top = max(top, pools.pool_max)
         caption += f" Dashed: DB_POOL_MAX {format_number(pools.pool_max)} per replica."
     caption += f" Peak {pools.peak_in_use} in use, {pools.peak_waiting} waiting."
+    if not pools.peak_waiting:
+        layout["annotations"].append({
+            "x": 0.5, "xref": "paper", "xanchor": "center", "y": 0.5, "yref": "y2 domain",
+            "yanchor": "middle", "text": "no request waited for a connection",
+            "showarrow": False, "font": {"size": 12, "color": COLORS["stage_text"]},
+            "bgcolor": "rgba(255,255,255,0.8)",
+        })
     layout["yaxis"]["range"] = [0, max(top * 1.15, 1.0)]
     return Chart("chart-pools", "Database pools per replica", caption, traces, _finish(layout))
 

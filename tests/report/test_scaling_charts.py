@@ -199,3 +199,12 @@ def test_interrupted_run_marks_where_it_stopped_here_too(result_factory):
         marks = [s for s in layout["shapes"] if s.get("x0") == stop and s["type"] == "line"]
         assert len(marks) == 1, chart.id
         assert marks[0]["line"]["color"] == COLORS["interrupted"]
+
+
+def test_a_pool_nobody_waited_for_says_so(result_factory):
+    texts = {a["text"] for a in _chart(result_factory("passed"), "chart-pools")["layout"]
+             ["annotations"]}
+    assert "no request waited for a connection" in texts
+    texts = {a["text"] for a in _chart(result_factory("failed"), "chart-pools")["layout"]
+             ["annotations"]}
+    assert "no request waited for a connection" not in texts
