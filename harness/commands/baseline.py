@@ -33,14 +33,28 @@ def register(app: typer.Typer) -> None:
                              "history, write the trends report.")
 
     @group.command("set")
-    def set_baseline(run: RunRef, report_dir: ReportDir = None) -> int:
-        """Promote RUN to the baseline of its scenario (storing it first if needed)."""
+    def set_baseline(
+        run: RunRef,
+        force: Annotated[bool, typer.Option(
+            "--force", help="Promote a run whose checks did not all pass.")] = False,
+        report_dir: ReportDir = None,
+    ) -> int:
+        """Promote RUN to the baseline of its scenario (storing it first if needed).
+
+        Only a run whose checks passed, unless --force: a baseline measured while the load
+        generator saturated or an SLO failed makes every later comparison doubtful.
+        """
         from harness.compare.runs import find_run_folder, load_run
         from harness.compare.service import record_run, store_for
+        from harness.errors import UsageError
 
         reports = _reports(report_dir)
         store = store_for(reports)
         data = load_run(find_run_folder(run, reports))
+        status = data.result.status.value
+        if status != "passed" and not force:
+            raise UsageError(f"baseline set: run {data.run_id} is {status!r}, not 'passed'; "
+                             "promote it anyway with --force")
         if data.run_id not in {r.run_id for r in store.runs()}:
             record_run(data, store, None)
         entry = store.set_baseline(data.run_id)

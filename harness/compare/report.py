@@ -107,7 +107,7 @@ def render_markdown(cmp: Comparison, description: str = "") -> str:
         f"Mann-Whitney U on per-window values (error rate: two-proportion z-test), "
         f"alpha {t.alpha:g}, at least {t.min_windows} windows a side",
         "",
-        "| verdict | metric | baseline | this run | change | p | why |",
+        "| verdict | metric | baseline | this run | change | p (Holm) | why |",
         "|---|---|--:|--:|--:|--:|---|",
     ]
     for m in cmp.metrics:
@@ -268,7 +268,8 @@ def render_html(cmp: Comparison, candidate: RunData, baselines: Sequence[RunData
             css=m.outcome.value.replace(" ", "-"))
         for m in cmp.metrics
     )
-    table = Table("metrics", ("verdict", "metric", "baseline", "this run", "change", "p", "why"),
+    table = Table("metrics", ("verdict", "metric", "baseline", "this run", "change", "p (Holm)",
+                              "why"),
                   rows, numeric=frozenset({2, 3, 4, 5}), badge_column=0)
     charts = [_change_chart(cmp)]
     charts += [_box_chart(cmp, f"p{p}", f"chart-p{p}", f"p{p} per window, by group")

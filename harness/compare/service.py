@@ -1,5 +1,6 @@
-"""The compare flow the commands share: resolve the baseline, compare, write the report, and
-(optionally) keep the run in the results store and refresh the history report."""
+"""The compare flow the commands share: resolve the baseline, compare (with the store's recent
+good runs for the run-to-run spread), write the report, and (optionally) keep the run in the
+results store and refresh the history report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from harness.compare.baseline import BaselineChoice, resolve_baseline
 from harness.compare.metrics import measure, window_length
 from harness.compare.report import ComparisonFiles, write_comparison
-from harness.compare.runs import RunData
+from harness.compare.runs import RunData, load_run
 from harness.compare.store import ResultsStore, StoredRun
 from harness.compare.trends import TrendFiles, write_trends
 from harness.compare.verdict import Comparison, Thresholds, compare_runs
@@ -40,8 +41,12 @@ def compare_run(candidate: RunData, baseline: str | None, *, reports_dir: Path,
                 store: ResultsStore, last: int, thresholds: Thresholds,
                 out: Path | None = None) -> ComparisonOutcome:
     choice = resolve_baseline(baseline, candidate, store, reports_dir, last=last)
+    chosen = {r.run_id for r in choice.runs}
+    noise = [load_run(store.folder(i)) for i in store.history(candidate.result.scenario,
+                                                              last=last, exclude=candidate.run_id)
+             if i not in chosen]
     comparison = compare_runs(candidate, choice.runs, thresholds=thresholds,
-                              baseline_kind=choice.kind)
+                              baseline_kind=choice.kind, noise=noise)
     files = write_comparison(out or candidate.folder, comparison, candidate, choice.runs,
                              choice.description)
     return ComparisonOutcome(comparison, choice, files)

@@ -29,7 +29,7 @@ def comparison_table(cmp: Comparison) -> Table:
         title_justify="left", caption_justify="left", box=box.SIMPLE_HEAD,
     )
     for column, justify in (("verdict", "left"), ("metric", "left"), ("baseline", "right"),
-                            ("this run", "right"), ("change", "right"), ("p", "right")):
+                            ("this run", "right"), ("change", "right"), ("p (Holm)", "right")):
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for m in sorted(cmp.metrics, key=lambda m: ORDER[m.outcome]):
         table.add_row(

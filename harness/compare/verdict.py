@@ -14,9 +14,12 @@ A metric regressed when all three hold:
    as "no data", never a failure).
 
 Against a rolling history of several runs, the baseline value is the median of the runs' values
-(error rate: pooled counts) and the minimum effect widens to `spread_factor` x the run-to-run
-spread (coefficient of variation) when the history has at least three runs: a metric that varies
-by 8 % from night to night does not fail on a 9 % change.
+(error rate: pooled counts). Whatever the baseline, the minimum effect widens to
+`spread_factor` x the run-to-run spread (coefficient of variation, and standard deviation for the
+absolute floor) of the baseline runs and the recent good runs of the store (`noise`), once there
+are at least two: on a machine where a metric varies by 10 % from night to night, a 12 % change
+is not a regression, however significant its windows look (the windows of one run share that
+run's machine, so they cannot see the night-to-night noise themselves).
 """
 
 from __future__ import annotations
@@ -144,8 +147,8 @@ def _worse_amount(spec: MetricSpec, baseline: float, candidate: float) -> float:
 
 
 def _spread(values: Sequence[float]) -> tuple[float, float]:
-    """(coefficient of variation, standard deviation) of per-run values; zeros under 3 runs."""
-    if len(values) < 3:
+    """(coefficient of variation, standard deviation) of per-run values; zeros under 2 runs."""
+    if len(values) < 2:
         return 0.0, 0.0
     mean = statistics.fmean(values)
     sd = statistics.stdev(values)
@@ -196,16 +199,17 @@ def raw_p_values(spec: MetricSpec, base: Sequence[Measurement], cand: Measuremen
 
 def judge(spec: MetricSpec, base: Sequence[Measurement], cand: Measurement,
           thresholds: Thresholds, p_values: tuple[float, float] | None = None,
-          family: int = 1) -> MetricComparison:
+          family: int = 1, noise: Sequence[Measurement] = ()) -> MetricComparison:
     """The verdict for one metric; `base` holds one Measurement per baseline run.
 
     `p_values`: (worse, better) already adjusted for the `family` of metrics tested together
     (compare_runs passes Holm-adjusted ones); by default the metric's own raw p-values.
+    `noise`: more runs (not baselines) whose values, with the baselines', give the spread.
     """
     rule = thresholds.rules[spec.kind]
     per_run = tuple(m.value for m in base if m.value is not None)
     base_windows = tuple(v for m in base for v in m.windows)
-    cv, sd = _spread(per_run)
+    cv, sd = _spread(per_run + tuple(m.value for m in noise if m.value is not None))
     tol_rel = max(rule.min_relative, thresholds.spread_factor * cv)
     tol_abs = max(rule.min_absolute, thresholds.spread_factor * sd)
     b_value = _baseline_value(spec, base)
@@ -246,8 +250,13 @@ def judge(spec: MetricSpec, base: Sequence[Measurement], cand: Measurement,
 
 
 def compare_runs(candidate: RunData, baselines: Sequence[RunData], *,
-                 thresholds: Thresholds | None = None, baseline_kind: str = "run") -> Comparison:
-    """Compare `candidate` with one baseline run or with several (a rolling history)."""
+                 thresholds: Thresholds | None = None, baseline_kind: str = "run",
+                 noise: Sequence[RunData] = ()) -> Comparison:
+    """Compare `candidate` with one baseline run or with several (a rolling history).
+
+    `noise`: other good runs of the scenario (e.g. the store's recent ones) whose run-to-run
+    spread widens the minimum effects; runs also among the baselines count once.
+    """
     if not baselines:
         raise UsageError("compare: no baseline run to compare with")
     thresholds = thresholds or Thresholds()
@@ -255,6 +264,8 @@ def compare_runs(candidate: RunData, baselines: Sequence[RunData], *,
     seconds = window_length(candidate.samples, *(b.samples for b in baselines))
     cand = measure(candidate.samples, seconds, groups)
     base = [measure(b.samples, seconds, groups) for b in baselines]
+    taken = {b.run_id for b in baselines} | {candidate.run_id}
+    extra = [measure(n.samples, seconds, groups) for n in noise if n.run_id not in taken]
     notes = []
     for b in baselines:
         if b.result.scenario != candidate.result.scenario:
@@ -274,9 +285,12 @@ def compare_runs(candidate: RunData, baselines: Sequence[RunData], *,
     metrics = tuple(
         judge(spec, [m[spec.id] for m in base], cand[spec.id], thresholds,
               p_values=(worse[spec.id], better[spec.id]) if spec.id in raw else None,
-              family=len(raw))
+              family=len(raw), noise=[m[spec.id] for m in extra])
         for spec in specs
     )
+    if extra:
+        notes.append(f"run-to-run spread also from {len(extra)} other stored run(s) of the "
+                     "scenario")
     return Comparison(
         candidate=candidate.run_id,
         scenario=candidate.result.scenario,

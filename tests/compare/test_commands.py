@@ -111,3 +111,14 @@ def test_history_baseline_and_trends(capsys: pytest.CaptureFixture[str], reports
     code, out, _ = run(capsys, "baseline", "trends", "--report-dir", str(reports))
     assert code == ExitStatus.OK
     assert (reports / "history" / "trends.html").is_file()
+
+
+def test_only_a_passed_run_is_promoted_without_force(capsys: pytest.CaptureFixture[str],
+                                                     reports: Path) -> None:
+    results = reports / "same" / "results.json"
+    data = json.loads(results.read_text())
+    data["status"] = "untrusted"
+    results.write_text(json.dumps(data))
+    code, _, err = run(capsys, "baseline", "set", "same", "--report-dir", str(reports))
+    assert code == ExitStatus.BAD_CONFIG and "'untrusted', not 'passed'" in err
+    assert run(capsys, "baseline", "set", "same", "--force", "--report-dir", str(reports))[0] == 0

@@ -156,3 +156,16 @@ def test_other_scenarios_are_noted(baseline_run: RunData, make_run: Callable[...
 def test_no_baseline_is_a_usage_error(baseline_run: RunData) -> None:
     with pytest.raises(UsageError):
         compare_runs(baseline_run, [])
+
+
+def test_recent_runs_widen_the_minimum_effect_of_a_single_baseline() -> None:
+    base = [Measurement(100.0, _windows(100.0))]
+    cand = Measurement(112.0, _windows(112.0))
+    alone = judge(P95, base, cand, Thresholds())
+    assert alone.outcome is Outcome.REGRESSION
+    # nights of the same build measured 100, 88 and 114: CV ~ 0.13, so 2 x CV ~ 26 %
+    noisy = judge(P95, base, cand, Thresholds(), noise=[Measurement(88.0, ()),
+                                                        Measurement(114.0, ())])
+    assert noisy.tolerance_relative == pytest.approx(2 * 13.0 / (302 / 3), rel=0.01)
+    assert noisy.outcome is Outcome.UNCHANGED
+    assert noisy.baseline == 100.0  # the baseline itself is still the promoted run
