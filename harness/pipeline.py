@@ -17,6 +17,7 @@ from rich.console import Console
 
 from harness import paths
 from harness.collect.instruments import Evidence, Instruments
+from harness.collect.sections import report_sections
 from harness.config.appsettings import bundled_app_settings
 from harness.config.model import RunOptions, Scenario, SloSpec
 from harness.errors import HarnessError, Interrupted, UsageError
@@ -109,6 +110,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     runner: LoadRunner | None = None
     load: LoadResult | None = None
     evidence = Evidence(scrapes=())
+    server_limits: tuple[int, int] | None = None  # read before `down` forgets the server
     checks: tuple[CheckResult, ...] = ()
     notes: list[str] = []
     failure: BaseException | None = None
@@ -126,6 +128,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
         with live:
             live.set_phase(f"bringing the {plan.options.stack} stack up")
             endpoints = backend.up()
+            server_limits = _server_limits(backend)
             instruments = Instruments(backend, scrape_interval=plan.options.scrape_interval,
                                       autoscaling=plan.scenario.autoscaling)
             instruments.start(duration=plan.scenario.duration + 120)
@@ -147,7 +150,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             live.set_phase("collecting")
             pause_at("collecting")
             evidence = instruments.stop()
-        checks = _checks(plan, load, evidence, backend, faults)
+        checks = _checks(plan, load, evidence, backend, faults, server_limits)
         status = _status_for(exit_status_for(checks))
     except (KeyboardInterrupt, Interrupted) as exc:
         failure = exc if isinstance(exc, Interrupted) else Interrupted()
@@ -172,7 +175,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
         faults.close()
     if load is not None and status is RunStatus.INTERRUPTED and load.intervals:
         with contextlib.suppress(Exception):
-            checks = _checks(plan, load, evidence, backend, faults)
+            checks = _checks(plan, load, evidence, backend, faults, server_limits)
     if load is None:
         load = LoadResult(started_at, time.time(), (), (), windows(stages), interrupted=True)
     notes += _generator_notes(load)
@@ -183,7 +186,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             failure, status = Interrupted(), RunStatus.INTERRUPTED
             notes.append("The run was interrupted while its report was written.")
         result = _report(plan, folder, status, started_at, load, evidence, checks, endpoints,
-                         notes, faults)
+                         notes, faults, server_limits)
     if deferred.pending and failure is None:
         failure = Interrupted()
     if failure is not None:
@@ -193,8 +196,9 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
 
 def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, load: LoadResult,
             evidence: Evidence, checks: tuple[CheckResult, ...], endpoints: Endpoints | None,
-            notes: list[str], faults: FaultSession) -> RunResult:
-    extra = _extra(evidence, load)
+            notes: list[str], faults: FaultSession,
+            server_limits: tuple[int, int] | None) -> RunResult:
+    extra = report_sections(evidence, load.started_at, server_limits=server_limits)
     with contextlib.suppress(Exception):  # the fault timeline must never cost the report
         section = faults.section(faults.origin or load.started_at, checks)
         if section is not None:
@@ -224,9 +228,16 @@ def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, l
     return result
 
 
-def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence,
-            backend: StackBackend, faults: FaultSession) -> tuple[CheckResult, ...]:
+def _server_limits(backend: StackBackend) -> tuple[int, int] | None:
+    """(max_connections, reserved) of a PostgreSQL the harness runs, else None."""
     postgres = getattr(backend, "postgres", None)
+    if postgres is None:
+        return None
+    return postgres.max_connections, postgres.reserved_connections
+
+
+def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence, backend: StackBackend,
+            faults: FaultSession, server_limits: tuple[int, int] | None) -> tuple[CheckResult, ...]:
     controlled = faults.controller is not None
     return run_checks(
         load,
@@ -234,8 +245,7 @@ def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence,
         evidence,
         app_settings={**bundled_app_settings(), **plan.scenario.app_settings},
         startup_budget=float(getattr(getattr(backend, "probe", None), "attempts", 30)),
-        max_connections=(postgres.max_connections, postgres.reserved_connections)
-        if postgres is not None else None,
+        max_connections=server_limits,
         cache_is_remote=plan.options.stack in ("local", "compose", "k8s"),
         fault_events=faults.stop(),
         fault_origin=faults.origin,
@@ -259,22 +269,6 @@ def _watching(on_interval: Callable[[Interval, float], None],
             pause_at("load")
 
     return watch
-
-
-def _extra(evidence: Evidence, load: LoadResult) -> dict[str, object]:
-    extra: dict[str, object] = {}
-    if evidence.autoscaler is not None:
-        extra["scaling"] = evidence.autoscaler.section(load.started_at)
-    if evidence.connections:
-        extra["connections"] = {
-            "samples": [
-                {"t": round(r.t - load.started_at, 3), "total": r.value.total,
-                 "active": r.value.active, "idle": r.value.idle}
-                for r in evidence.connections
-            ],
-            "failed_samples": evidence.connection_failures,
-        }
-    return extra
 
 
 def _status_for(verdict: ExitStatus) -> RunStatus:
@@ -327,10 +321,8 @@ def _load_env(endpoints: Endpoints) -> dict[str, str]:
 @contextlib.contextmanager
 def _still_interruptible():  # type: ignore[no-untyped-def]
     """Stopping the stack must finish even if Ctrl-C is pressed again meanwhile."""
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         yield
-    except KeyboardInterrupt:
-        pass
 
 
 def _write(result: RunResult, folder: Path) -> None:

@@ -38,7 +38,9 @@ def server_summary(series: ServerSeries) -> ServerSummary:
         requests=counter_increase(series, "servicedesk_http_requests_total"),
         p95_ms=ms(histogram_quantile(series, "servicedesk_http_request_duration_seconds", 0.95)),
         cache_hit_percent=round(100.0 * hits / lookups, 3) if lookups else None,
-        db_query_p95_ms=ms(histogram_quantile(series, "servicedesk_db_query_duration_seconds", 0.95)),
+        db_query_p95_ms=ms(
+            histogram_quantile(series, "servicedesk_db_query_duration_seconds", 0.95)
+        ),
         max_in_flight=series.gauge_max("servicedesk_http_requests_in_flight"),
         max_pool_in_use=series.gauge_max("servicedesk_db_pool_connections_in_use"),
         tickets_created=counter_increase(series, "servicedesk_tickets_created_total"),

@@ -127,6 +127,15 @@ class ReplicaAutoscaler:
         if self._thread is not None:
             self._thread.join(timeout=120)
 
+    def _tolerance(self) -> float | dict[str, float]:
+        """One number, or per direction when the manifest's behavior sets them (1.33+)."""
+        base = self.autoscaler.tolerance
+        up = self.hpa.scale_up.tolerance
+        down = self.hpa.scale_down.tolerance
+        if up is None and down is None:
+            return base
+        return {"up": base if up is None else up, "down": base if down is None else down}
+
     def section(self, origin: float) -> dict[str, Any]:
         """The report's "scaling" section: times in seconds since `origin` (the load's start)."""
         return {
@@ -135,6 +144,7 @@ class ReplicaAutoscaler:
                 "max_replicas": self.hpa.max_replicas,
                 "targets": {m.resource: m.average_utilization for m in self.hpa.metrics},
                 "sync_period_seconds": self.autoscaler.sync_period_seconds,
+                "tolerance": self._tolerance(),
                 "scale_down_window_seconds": self.hpa.scale_down.stabilization_window_seconds,
             },
             "decisions": [
