@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from harness import paths
@@ -32,6 +33,7 @@ from harness.errors import DependencyError, StackError
 from harness.redact import redact
 from harness.stack import prometheus
 from harness.stack.backend import Endpoints, Replica
+from harness.stack.certs import self_signed
 from harness.stack.composefile import APP_SERVICE, PROMETHEUS_SERVICE, PROXY_SERVICE, ComposeFile
 from harness.stack.engine import (
     LOOPBACK,
@@ -138,7 +140,26 @@ class ComposeStack:
         self._seed()
         self.timings["seed"] = time.monotonic() - started
         self._wait_scraped()
+        self._warm_up()
         return self.endpoints()
+
+    def _warm_up(self, rounds: int = 3) -> None:
+        """A few reads on each replica and through nginx before the load, as a deployment that
+        has been serving would have had: the scenario measures the steady service, not each
+        process's first queries and nginx's first upstream and TLS connections. Best effort."""
+        assert self.tokens_file is not None  # noqa: S101
+        tokens = json.loads(self.tokens_file.read_text(encoding="utf-8"))
+        agent = (tokens.get("agents") or [tokens.get("admin")])[0]
+        endpoints = self.endpoints()
+        paths = ("/api/tickets?per_page=10", "/api/search?q=printer&per_page=20",
+                 "/api/sla/summary")
+        with httpx.Client(timeout=10.0, verify=False,  # noqa: S501 - the run's own certificate
+                          headers={"Authorization": f"Bearer {agent}"}) as client:
+            for base in [r.url for r in endpoints.replicas] + [endpoints.service_url]:
+                for _ in range(rounds):
+                    for path in paths:
+                        with contextlib.suppress(httpx.HTTPError):
+                            client.get(f"{base}{path}")
 
     def _wait_scraped(self, timeout: float = 60.0) -> None:
         """Prometheus has every app replica as a healthy target (its DNS discovery refreshes
@@ -180,7 +201,7 @@ class ComposeStack:
         certs = _certificate_mount(self.file)
         if certs is not None and not (certs[0] / "tls.crt").exists():
             folder = self.work_dir / "certs"
-            _self_signed(folder, self.run)
+            self_signed(folder, self.run)
             services[PROXY_SERVICE] = {"volumes": [f"{folder}:{certs[1]}:ro"]}
         path = self.work_dir / "compose.override.yml"
         path.write_text(yaml.safe_dump({"services": services}, sort_keys=True), encoding="utf-8")
@@ -192,8 +213,19 @@ class ComposeStack:
             return
         args = [f"{name}={self.project.env[name]}" for name in self.file.build_args()
                 if self.project.env.get(name)]
+        image = self._image(APP_SERVICE)
+        before = self._image_id(image)
         self._compose(["build", *(a for arg in args for a in ("--build-arg", arg)), APP_SERVICE],
                       timeout=1800, log="compose-build.log")
+        if before and before != self._image_id(image):
+            # The previous build lost its tag to this one (Compose labels each image with its
+            # project, so every run makes a new one): remove it rather than pile them up.
+            docker(["image", "rm", before], run=self.run, check=False)
+
+    def _image_id(self, image: str) -> str | None:
+        done = docker(["image", "inspect", "--format", "{{.Id}}", image], run=self.run,
+                      check=False)
+        return done.stdout.strip() or None if done.returncode == 0 else None
 
     def _ensure_images(self) -> None:
         """Every image is here or is pulled now; the engine's own error (it names the registry
@@ -325,7 +357,9 @@ class ComposeStack:
             database=f"postgresql (compose service, {self._image('postgres')})",
             cache=f"redis (compose service, {self._image('redis')})",
             tokens_file=str(self.tokens_file) if self.tokens_file else None,
-            extra={"project": self.project.name, "compose": self.project.tool.describe()},
+            extra={"project": self.project.name, "compose": self.project.tool.describe(),
+                   **({"started": ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())}
+                      if self.timings else {})},
         )
 
     def _image(self, service: str) -> str:
@@ -423,26 +457,3 @@ def _certificate_mount(file: ComposeFile) -> tuple[Path, str] | None:
         if source.name == "certs":
             return source, target
     return None
-
-
-def _self_signed(folder: Path, run: Runner) -> None:
-    """A throwaway certificate for localhost, readable by nginx's UID in the container."""
-    folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o755)
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        raise DependencyError("openssl is needed to make nginx's self-signed certificate "
-                              "(or put tls.crt and tls.key in stack/nginx/certs)")
-    done = run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout", str(folder / "tls.key"), "-out", str(folder / "tls.crt")],
-               capture_output=True, text=True, timeout=60)
-    if done.returncode != 0:
-        raise DependencyError(f"openssl could not make a certificate: {last_line(done.stderr)}")
-    key = folder / "tls.key"
-    try:  # nginx runs as UID 101 in the bundled and the upstream unprivileged images
-        os.chown(key, 101, 101)
-        key.chmod(0o600)
-    except PermissionError:
-        key.chmod(0o644)  # a run-scoped, throwaway key in a private temporary folder
-    (folder / "tls.crt").chmod(0o644)
