@@ -73,7 +73,7 @@ DEFAULT_RULES: Mapping[str, Rule] = {
     "p99": Rule(0.12, 2.0),
     "throughput": Rule(0.05, 0.5),
     "error-rate": Rule(0.0, 0.5),  # percentage points
-    "cpu-per-request": Rule(0.10, 0.05),
+    "cpu-per-request": Rule(0.20, 0.05),
     "pool-wait": Rule(0.25, 1.0),
 }
 
