@@ -93,8 +93,14 @@ def run_checks(
                                replica_events=replica_events or (), app_settings=app_settings,
                                bundled_settings=bundled_settings, startup_budget=startup_budget,
                                readiness_probes=readiness_probes)
+    from harness.verify.faults import generators_check
+
+    generators = generators_check(load)
+    if generators is not None:
+        checks.append(generators)
     if replica_events is not None:
-        from harness.verify.faults import replica_exit_check
+        from harness.verify.faults import metrics_reachable_check, replica_exit_check
 
         checks.append(replica_exit_check(replica_events, load.started_at, load.duration))
+        checks.append(metrics_reachable_check(evidence.scrapes, load.started_at, load.duration))
     return tuple(checks)

@@ -30,7 +30,8 @@ def state(**changes) -> DrillState:
     tables = {t: {"rows": 10, "md5": "x"} for t in db.TABLES}
     found = DrillState(
         dump=db.DumpResult(Path("d.dump"), T0 + 20, 0.4, 1000, tables),
-        disaster=db.Disaster(dt.datetime.now(dt.UTC), T0 + 44.99, T0 + 45, "000000010000000000000004"),
+        disaster=db.Disaster(dt.datetime.now(dt.UTC), T0 + 44.99, T0 + 45,
+                             "000000010000000000000004"),
         archived_seconds=0.5, recovery_steps={"replay_seconds": 2.0},
         database_back_at=T0 + 60, application_back_at=T0 + 63,
         restore_check=(1.0, dict(tables)), acked_before_disaster=200, acked_after_dump=100,
