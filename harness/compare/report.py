@@ -244,20 +244,18 @@ def _timeline_chart(candidate: RunData, baselines: Sequence[RunData]) -> ChartSp
                      base_layout("seconds since the load started", "p95 (ms), all requests"))
 
 
-def _scalar_chart(cmp: Comparison) -> ChartSpec:
-    data: list[dict[str, Any]] = []
-    for label, attr, color in (("baseline", "baseline_windows", "#94a3b8"),
-                               ("this run", "candidate_windows", "#d97706")):
-        xs, ys = [], []
-        for m in cmp.metrics:
-            if m.metric.kind in ("throughput", "cpu-per-request"):
-                values = getattr(m, attr)
-                xs += [f"{m.metric.id} ({m.metric.unit})"] * len(values)
-                ys += [round(v, 4) for v in values]
-        data.append({"type": "box", "name": label, "x": xs, "y": ys,
-                     "marker": {"color": color}})
-    return ChartSpec("chart-resources", "Throughput and CPU per request, per window", tuple(data),
-                     base_layout("", "per window", boxmode="group"))
+def _scalar_chart(cmp: Comparison, metric_id: str, chart_id: str) -> ChartSpec | None:
+    m = next((m for m in cmp.metrics if m.metric.id == metric_id), None)
+    if m is None or not (m.baseline_windows or m.candidate_windows):
+        return None
+    data = tuple(
+        {"type": "box", "name": label, "y": [round(v, 4) for v in values],
+         "marker": {"color": color}, "boxpoints": "all", "jitter": 0.4, "pointpos": 0}
+        for label, values, color in (("baseline", m.baseline_windows, "#94a3b8"),
+                                     ("this run", m.candidate_windows, "#d97706"))
+    )
+    title = f"{m.metric.title} per window ({m.metric.unit})"
+    return ChartSpec(chart_id, title, data, base_layout("", m.metric.unit, height=260))
 
 
 def render_html(cmp: Comparison, candidate: RunData, baselines: Sequence[RunData],
@@ -273,8 +271,10 @@ def render_html(cmp: Comparison, candidate: RunData, baselines: Sequence[RunData
                   rows, numeric=frozenset({2, 3, 4, 5}), badge_column=0)
     charts = [_change_chart(cmp)]
     charts += [_box_chart(cmp, f"p{p}", f"chart-p{p}", f"p{p} per window, by group")
-               for p in PERCENTILES if p != 50]
-    charts += [_scalar_chart(cmp), _timeline_chart(candidate, baselines)]
+               for p in PERCENTILES]
+    charts += [c for c in (_scalar_chart(cmp, "throughput", "chart-throughput"),
+                           _scalar_chart(cmp, "cpu-per-request", "chart-cpu")) if c]
+    charts.append(_timeline_chart(candidate, baselines))
     by_id = {m.metric.id: m for m in cmp.metrics}
     kpis = []
     for metric_id in ("latency.all.p95", "latency.all.p99", "throughput", "error-rate",

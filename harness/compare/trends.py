@@ -20,6 +20,7 @@ __all__ = ["KEY_METRICS", "TrendFiles", "render_trends_html", "render_trends_mar
            "write_trends"]
 
 KEY_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("latency.all.p50", "p50, all requests", "ms"),
     ("latency.all.p95", "p95, all requests", "ms"),
     ("latency.all.p99", "p99, all requests", "ms"),
     ("latency.read.p95", "p95, read", "ms"),

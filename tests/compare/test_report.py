@@ -61,8 +61,8 @@ def test_html_is_self_contained_with_valid_charts(tmp_path: Path, regression: Co
     assert 'id="status-badge">regression<' in html
     assert "<script src=" not in html  # plotly.js is inline: the page opens offline
     specs = _chart_specs(html)
-    assert set(specs) == {"chart-change", "chart-p95", "chart-p99", "chart-resources",
-                          "chart-timeline"}
+    assert set(specs) == {"chart-change", "chart-p50", "chart-p95", "chart-p99",
+                          "chart-throughput", "chart-cpu", "chart-timeline"}
     change = specs["chart-change"]["data"][0]
     assert len(change["x"]) == len(change["y"]) and "latency.all.p95" in change["y"]
     boxes = specs["chart-p95"]["data"]
