@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,9 +53,11 @@ def _listening_ports(processes: list[psutil.Process]) -> set[int]:
 
 
 def _port_free(port: int) -> bool:
+    """Nobody listens on it (SO_REUSEADDR: connections in TIME_WAIT do not count)."""
     import socket
 
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -64,8 +68,18 @@ def _port_free(port: int) -> bool:
 def _interrupt(tmp_path: Path, stage: str, signum: int, stack: str = "embedded") -> None:
     scenario = tmp_path / "interrupted.yaml"
     scenario.write_text(SCENARIO)
-    temp = tmp_path / "tmp"
-    temp.mkdir()
+    # The run's temporary folders go here, to be found if left behind. World-traversable:
+    # PostgreSQL runs as its own user and must reach its folder (pytest's are private).
+    temp = Path(tempfile.mkdtemp(prefix="interrupt-test-", dir="/tmp"))
+    temp.chmod(0o755)
+    try:
+        _interrupt_in(tmp_path, stage, signum, stack, scenario, temp)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _interrupt_in(tmp_path: Path, stage: str, signum: int, stack: str, scenario: Path,
+                  temp: Path) -> None:
     marker = tmp_path / "paused"
     reports = tmp_path / "reports"
     env = {**os.environ, "TMPDIR": str(temp), "HARNESS_TEST_PAUSE_AT": stage,
