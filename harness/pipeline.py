@@ -119,6 +119,11 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     # Bad configuration stops the run here, before anything starts and without a report.
     backend: StackBackend = make_backend(plan, log_dir)
     faults = FaultSession.prepare(plan.scenario, plan.options, backend)
+    if plan.options.stack in ("embedded", "local"):  # values the replicas would refuse
+        from harness.config.appcheck import check_app_settings
+
+        check_app_settings(plan.scenario.app_settings,
+                           str(plan.scenario.source or f"scenario {plan.scenario.name}"))
     live = LiveProgress(
         console, scenario=plan.scenario.name, stages=stages, enabled=progress,
         replicas=lambda: len(backend.endpoints().replicas),
