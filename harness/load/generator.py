@@ -48,7 +48,8 @@ class _Health:
         return float(times.user + times.system)
 
     def start(self) -> None:
-        self._greenlet = gevent.spawn(self._probe)
+        if self._greenlet is None or self._greenlet.dead:
+            self._greenlet = gevent.spawn(self._probe)
 
     def stop(self) -> None:
         if self._greenlet is not None:

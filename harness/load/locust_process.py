@@ -231,7 +231,8 @@ def _master(plan: LoadPlan, user_classes: dict[str, Any], stages: Any) -> int:
             until = time.monotonic() + min(REPORT_WAIT, plan.interval / 2)
             while time.monotonic() < until and not waiting <= replied.get(seq, set()):
                 gevent.sleep(0.01)
-            replied.pop(seq, None)
+            for done in [k for k in replied if k <= seq]:  # late replies: already counted
+                replied.pop(done)
             reports = pending[:]
             del pending[:]
             run.emit_interval(reports)
