@@ -485,11 +485,15 @@ def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSerie
     per_command = retries / failed
     backoff = (f"exponential backoff base {base:g}s, cap {cap:g}s" if base > 0
                else "no backoff between retries (REDIS_RETRY_BACKOFF_BASE_SECONDS 0)")
+    # Every failed command made the same number of retries; the ratio is off that whole
+    # number only by the few commands in flight at the window's edges (whose retries and
+    # failure fall on different sides of a scrape), so it is read to the nearest whole number.
     evidence = (f"{retries:g} retries for {failed:g} Redis commands that still failed between "
                 f"{core[0] - shift:.0f}s and {core[1] - shift:.0f}s ({lookups:g} cache "
-                f"operations, {pings} readiness pings): {per_command:.2f} per command (the seed: "
-                f"at most {limit}); {backoff}")
-    checks.append(_check(f"{prefix}.redis-retries", retries_title, per_command, float(limit),
+                f"operations, {pings} readiness pings): {per_command:.2f} per command, so "
+                f"{round(per_command)} (the seed: at most {limit}); {backoff}")
+    checks.append(_check(f"{prefix}.redis-retries", retries_title, float(round(per_command)),
+                         float(limit),
                          "retries", outage, evidence,
                          verdict=Verdict.FAIL if base <= 0 else None))
     return checks
