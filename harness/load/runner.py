@@ -63,6 +63,7 @@ class LoadRunner:
         self.workers = workers
         self._process: subprocess.Popen[str] | None = None
         self._workers: list[subprocess.Popen[bytes]] = []
+        self._stopped_workers: set[int] = set()  # stopped by us, or already reported dead
         self._notes: list[str] = []
         self.intervals: list[Interval] = []
 
@@ -198,16 +199,18 @@ class LoadRunner:
         """Stop the generator: SIGTERM (it flushes; a master first gathers its workers' final
         reports), then SIGKILL after stop_timeout; then the workers the same way."""
         process = self._process
+        for index, worker in enumerate(self._workers):
+            code = worker.poll()  # before we stop anything: did a worker die on its own?
+            if code not in (None, 0) and index not in self._stopped_workers:
+                self._notes.append(f"load worker {index + 1} exited with status {code} "
+                                   "during the run")
+                self._stopped_workers.add(index)
         if process is not None and process.poll() is None:
             _terminate(process, self.stop_timeout + 10)
         for index, worker in enumerate(self._workers):
-            code = worker.poll()
-            if code is None:
+            self._stopped_workers.add(index)
+            if worker.poll() is None:
                 _terminate(worker, 10)
-            elif code != 0 and process is not None:
-                note = f"load worker {index + 1} exited with status {code} during the run"
-                if note not in self._notes:
-                    self._notes.append(note)
 
     def partial(self) -> LoadResult:
         started = getattr(self, "_started_at", time.time())
