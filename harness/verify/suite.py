@@ -11,6 +11,7 @@ from harness.collect.instruments import Evidence
 from harness.collect.series import ServerSeries
 from harness.config.model import SloSpec
 from harness.faults.records import FaultEvent
+from harness.load.aggregate import aggregate, in_window
 from harness.load.records import LoadResult
 from harness.stack.controller import ProbeRecord, ReplicaEvent
 from harness.verify.autoscaling import autoscaling_checks
@@ -19,6 +20,12 @@ from harness.verify.pooling import PoolSettings, ServerConnections, pooling_chec
 from harness.verify.slo import slo_checks, steady_window
 
 __all__ = ["run_checks"]
+
+
+def _steady_p95(load: LoadResult) -> float | None:
+    window = steady_window(load)
+    stats = aggregate(in_window(load.intervals, window.start, window.end))
+    return stats.latency.p95_ms if stats.requests else None
 
 
 def _noted(check: CheckResult, note: str, load: LoadResult) -> CheckResult:
@@ -76,7 +83,7 @@ def run_checks(
             series,
             PoolSettings.from_app_settings(app_settings),
             window=steady_window(load),
-            latency_budget_ms=slo.latency.p95_ms,
+            latency_p95_ms=_steady_p95(load),
             max_replicas=scaler.hpa.max_replicas if scaler is not None else None,
             server=server,
             cache_is_remote=cache_is_remote,

@@ -35,7 +35,7 @@ def scrapes(in_use=2, size=3, timeouts=0, wait_bucket_small=100, cache_errors=0)
 
 def by_id(series, **kw):
     return {c.id: c for c in pooling_checks(series, SETTINGS, window=WINDOW,
-                                            latency_budget_ms=250, **kw)}
+                                            latency_p95_ms=100, **kw)}
 
 
 def test_a_healthy_pool_passes():
@@ -52,13 +52,23 @@ def test_pool_above_its_max_fails():
 def test_timeouts_and_long_waits_fail():
     checks = by_id(scrapes(timeouts=4, wait_bucket_small=10))
     assert checks["pool.acquire-timeouts"].verdict is Verdict.FAIL
-    assert checks["pool.acquire-wait-p95"].verdict is Verdict.FAIL
+    wait = checks["pool.acquire-wait-p95"]
+    assert wait.verdict is Verdict.FAIL
+    assert wait.threshold == 0.01  # 10 % of the 100 ms p95 latency
+    assert "p95 request latency of 100.0 ms" in wait.evidence
+
+
+def test_waits_under_the_floor_pass_even_for_fast_requests():
+    checks = {c.id: c for c in pooling_checks(scrapes(wait_bucket_small=100), SETTINGS,
+                                              window=WINDOW, latency_p95_ms=3.0)}
+    assert checks["pool.acquire-wait-p95"].threshold == 0.002
+    assert checks["pool.acquire-wait-p95"].verdict is Verdict.PASS
 
 
 def test_connection_budget_fails_with_a_remedy_for_the_seed_numbers():
     seed = PoolSettings(pool_max=50, acquire_timeout=5.0, redis_max_retries=3)
     checks = {c.id: c for c in pooling_checks(
-        scrapes(), seed, window=WINDOW, latency_budget_ms=250, max_replicas=10,
+        scrapes(), seed, window=WINDOW, latency_p95_ms=100, max_replicas=10,
         server=ServerConnections(100, 3, 30, 10))}
     budget = checks["pool.connection-budget"]
     assert budget.verdict is Verdict.FAIL

@@ -1,8 +1,4 @@
-"""A steady, think-time-light load of searches and queue listings.
-
-With the app made CPU-heavier on purpose (ARTIFICIAL_CPU_MS in the scenario), replica CPU rises
-above the HPA target while the load generator itself stays far from saturation.
-"""
+"""A steady, think-time-light load of full-text searches and queue listings: database-heavy."""
 
 import json
 import os
@@ -15,7 +11,7 @@ TERMS = ("vpn", "invoice", "password", "printer", "refund", "outlook", "export",
 
 
 class Searcher(FastHttpUser):
-    wait_time = constant(0.1)
+    wait_time = constant(0.05)
 
     def on_start(self) -> None:
         with open(os.environ["SERVICEDESK_TOKENS_FILE"], encoding="utf-8") as handle:
