@@ -30,7 +30,7 @@ from harness.stack.engine import LOOPBACK
 from harness.stack.local import LocalStack
 from harness.stack.services import postgres as pg
 from harness.stack.services import redis as rd
-from harness.stack.services.postgres import ConnectionCounts
+from harness.stack.services.postgres import ConnectionCounts, count_connections
 
 __all__ = ["RUN_LABEL", "ContainerServices", "ServerLimits", "leftovers"]
 
@@ -241,21 +241,7 @@ class ContainerServices:
         """Server-side client connections of the app's database (pg_stat_activity)."""
         if self._admin is None:
             return None
-        with psycopg.connect(self._admin, connect_timeout=2) as conn:
-            rows = conn.execute(
-                "SELECT coalesce(application_name, ''), state, count(*) FROM pg_stat_activity "
-                "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
-                "GROUP BY 1, 2"
-            ).fetchall()
-        by_app: dict[str, int] = {}
-        active = idle = 0
-        for app, state, count in rows:
-            by_app[app] = by_app.get(app, 0) + count
-            if state == "active":
-                active += count
-            elif state and state.startswith("idle"):
-                idle += count
-        return ConnectionCounts(sum(by_app.values()), active, idle, by_app)
+        return count_connections(self._admin)
 
     # -- down ---------------------------------------------------------------------------------
 

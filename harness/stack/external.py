@@ -22,7 +22,9 @@ class ExternalStack:
 
     name = "external"
 
-    def __init__(self, target: str, *, prometheus_url: str | None = None, attempts: int = 3) -> None:
+    def __init__(
+        self, target: str, *, prometheus_url: str | None = None, attempts: int = 3
+    ) -> None:
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"--target: {target!r} is not an http(s) URL")

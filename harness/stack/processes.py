@@ -57,7 +57,12 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def start(
-    name: str, argv: Sequence[str], *, env: Mapping[str, str], log_path: Path, cwd: Path | None = None
+    name: str,
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    log_path: Path,
+    cwd: Path | None = None,
 ) -> ManagedProcess:
     """Start a child in its own session, so Ctrl-C reaches the harness only and the harness
     stops children in order."""
@@ -83,7 +88,9 @@ def stop(process: ManagedProcess, timeout: float = 10.0) -> None:
     kill_group(process.pid, timeout, process.popen)
 
 
-def kill_group(pid: int, timeout: float = 10.0, popen: subprocess.Popen[bytes] | None = None) -> None:
+def kill_group(
+    pid: int, timeout: float = 10.0, popen: subprocess.Popen[bytes] | None = None
+) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout

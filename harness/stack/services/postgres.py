@@ -22,7 +22,13 @@ from harness.stack import processes
 from harness.stack.processes import ManagedProcess
 from harness.stack.services.conffile import format_size, machine_share, parse_size, read_settings
 
-__all__ = ["ConnectionCounts", "PostgresServer", "find_binary", "scaled_settings"]
+__all__ = [
+    "ConnectionCounts",
+    "PostgresServer",
+    "count_connections",
+    "find_binary",
+    "scaled_settings",
+]
 
 MEMORY_SETTINGS = ("shared_buffers", "effective_cache_size", "maintenance_work_mem")
 INSTANCE_BYTES = 8 * 1024**3  # db.t3.large, the production instance the bundled file is for
@@ -63,6 +69,26 @@ class ConnectionCounts:
     active: int
     idle: int
     by_application: dict[str, int]
+
+
+def count_connections(conninfo: str) -> ConnectionCounts:
+    """Client connections now, by application_name and state (the app labels its sessions with
+    the replica's name)."""
+    with psycopg.connect(conninfo, connect_timeout=2) as conn:
+        rows = conn.execute(
+            "SELECT coalesce(application_name, ''), state, count(*) FROM pg_stat_activity "
+            "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
+            "GROUP BY 1, 2"
+        ).fetchall()
+    by_app: dict[str, int] = {}
+    active = idle = 0
+    for app, state, count in rows:
+        by_app[app] = by_app.get(app, 0) + count
+        if state == "active":
+            active += count
+        elif state and state.startswith("idle"):
+            idle += count
+    return ConnectionCounts(sum(by_app.values()), active, idle, by_app)
 
 
 class PostgresServer:
@@ -110,7 +136,9 @@ class PostgresServer:
             return [], None
         setpriv = shutil.which("setpriv")
         if setpriv is None:
-            raise DependencyError("running as root needs `setpriv` (util-linux) to start PostgreSQL")
+            raise DependencyError(
+                "running as root needs `setpriv` (util-linux) to start PostgreSQL"
+            )
         for user in ("postgres", "nobody"):
             try:
                 entry = pwd.getpwnam(user)
@@ -185,21 +213,7 @@ class PostgresServer:
             )
 
     def connection_counts(self) -> ConnectionCounts:
-        with psycopg.connect(self._admin_conninfo(), connect_timeout=2) as conn:
-            rows = conn.execute(
-                "SELECT coalesce(application_name, ''), state, count(*) FROM pg_stat_activity "
-                "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
-                "GROUP BY 1, 2"
-            ).fetchall()
-        by_app: dict[str, int] = {}
-        active = idle = 0
-        for app, state, count in rows:
-            by_app[app] = by_app.get(app, 0) + count
-            if state == "active":
-                active += count
-            elif state and state.startswith("idle"):
-                idle += count
-        return ConnectionCounts(sum(by_app.values()), active, idle, by_app)
+        return count_connections(self._admin_conninfo())
 
     def stop(self) -> None:
         if self._process is not None:

@@ -63,7 +63,9 @@ class RedisServer:
         try:
             for _ in range(60):
                 if not self._process.alive():
-                    raise StackError(f"redis-server exited while starting: {self._process.log_tail()}")
+                    raise StackError(
+                        f"redis-server exited while starting: {self._process.log_tail()}"
+                    )
                 try:
                     if client.ping():
                         return self.url
