@@ -47,7 +47,8 @@ class Instruments:
         self.backend = backend
         self.scraper = Scraper(lambda: backend.endpoints().replicas, interval=scrape_interval)
         self.autoscaler: ReplicaAutoscaler | None = None
-        if autoscaling.enabled and hasattr(backend, "scale") and hasattr(backend, "current_replicas"):
+        scalable = hasattr(backend, "scale") and hasattr(backend, "current_replicas")
+        if autoscaling.enabled and scalable:
             scaling = load_scaling(paths.k8s_base_dir())
             self.autoscaler = ReplicaAutoscaler(
                 backend,  # type: ignore[arg-type]

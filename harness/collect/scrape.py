@@ -62,7 +62,11 @@ class Scraper:
     """Scrapes `replicas()` every `interval` seconds until stopped; keeps every Scrape."""
 
     def __init__(
-        self, replicas: Callable[[], Sequence[Replica]], *, interval: float = 2.0, timeout: float = 2.0
+        self,
+        replicas: Callable[[], Sequence[Replica]],
+        *,
+        interval: float = 2.0,
+        timeout: float = 2.0,
     ) -> None:
         self.replicas = replicas
         self.interval = interval

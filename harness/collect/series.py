@@ -72,7 +72,9 @@ class ServerSeries:
         return merged[["t", "replica", "cpu_percent", "rss_mb"]].reset_index(drop=True)
 
 
-def counter_increase(series: ServerSeries, name: str, where: Mapping[str, str] | None = None) -> float:
+def counter_increase(
+    series: ServerSeries, name: str, where: Mapping[str, str] | None = None
+) -> float:
     """How much a counter grew over the run, summed over replicas and label sets.
 
     A replica's first scrape counts from zero when the replica started during the run.

@@ -65,7 +65,8 @@ def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
     """The field names allowed where an unknown one was found, to say what would fit."""
     current: Any = model
     for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        is_model = isinstance(current, type) and issubclass(current, BaseModel)
+        if isinstance(part, int) or not is_model:
             continue
         field = current.model_fields.get(part)
         if field is None:
@@ -108,7 +109,10 @@ def resolve_scenario(name_or_path: str) -> Path:
     if name_or_path in bundled:
         return bundled[name_or_path]
     raise ConfigError(
-        "--scenario", None, f"unknown scenario {name_or_path!r}", ", ".join(bundled) or "none bundled"
+        "--scenario",
+        None,
+        f"unknown scenario {name_or_path!r}",
+        ", ".join(bundled) or "none bundled",
     )
 
 

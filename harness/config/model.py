@@ -155,7 +155,8 @@ class AutoscalingSpec(_Frozen):
     bundled manifest; a scenario may only shorten the clock, as tests do."""
 
     enabled: bool = True
-    sync_period: Duration = Field(default=15.0, gt=0)  # Kubernetes' --horizontal-pod-autoscaler-sync-period
+    # Kubernetes' --horizontal-pod-autoscaler-sync-period
+    sync_period: Duration = Field(default=15.0, gt=0)
     scale_down_window: Duration | None = Field(default=None, ge=0)  # None: the manifest's
 
 

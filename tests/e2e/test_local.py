@@ -17,7 +17,8 @@ DATA = Path(__file__).parent / "data"
 def _servers() -> set[int]:
     return {
         p.pid for p in psutil.process_iter(["cmdline"])
-        if any("harness-pg-" in part or "harness-local-" in part for part in p.info["cmdline"] or [])
+        if any(part.startswith(("harness-pg-", "harness-local-")) or "/harness-pg-" in part
+               or "/harness-local-" in part for part in p.info["cmdline"] or [])
     }
 
 
@@ -28,7 +29,8 @@ def test_local_run_scales_up_under_load_and_every_check_passes(report_root):
                    "--run-id", "local-hot")
     data = results(report_root / "local-hot")
     verdicts = {c["id"]: c["verdict"] for c in data["checks"]}
-    assert done.returncode == 0, (done.stderr, [c for c in data["checks"] if c["verdict"] == "fail"])
+    failed = [c for c in data["checks"] if c["verdict"] == "fail"]
+    assert done.returncode == 0, (done.stderr, failed)
     assert data["stack"] == "local"
     assert "postgresql://" in data["endpoints"]["database"]
     assert "***" in data["endpoints"]["database"]  # the password never reaches the report

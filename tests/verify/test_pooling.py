@@ -82,7 +82,8 @@ def test_server_connections_over_the_limit_fail():
 
 
 def test_cache_errors_fail_when_redis_is_used():
-    assert by_id(scrapes(cache_errors=2), cache_is_remote=True)["cache.errors"].verdict is Verdict.FAIL
+    checks = by_id(scrapes(cache_errors=2), cache_is_remote=True)
+    assert checks["cache.errors"].verdict is Verdict.FAIL
     assert "cache.errors" not in by_id(scrapes(cache_errors=2))
 
 
