@@ -108,9 +108,12 @@ def fingerprints(conn: psycopg.Connection) -> dict[str, dict[str, object]]:  # t
     """Row count and a checksum over every row (in id order) of each app table."""
     found: dict[str, dict[str, object]] = {}
     for table in TABLES:
-        count, digest = conn.execute(
+        row = conn.execute(
             f"SELECT count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY t.id)), '') "  # noqa: S608
             f"FROM {table} t").fetchone()
+        if row is None:
+            raise StackError(f"no answer counting {table}")
+        count, digest = row
         found[table] = {"rows": int(count), "md5": str(digest)}
     return found
 

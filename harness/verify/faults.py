@@ -532,9 +532,9 @@ def metrics_reachable_check(scrapes: Sequence[Scrape], origin: float, end: float
         by_replica.setdefault(scrape.replica, []).append(scrape)
     for replica, rows in sorted(by_replica.items()):
         run: list[Scrape] = []
-        for scrape in [*rows, None]:
-            if scrape is not None and not scrape.ok:
-                run.append(scrape)
+        for row in [*rows, None]:
+            if row is not None and not row.ok:
+                run.append(row)
                 continue
             if len(run) >= in_a_row:
                 streaks.append((replica, run[0].t - origin, run[-1].t - origin, len(run),
