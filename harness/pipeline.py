@@ -64,25 +64,27 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
         from harness.stack.local import LocalStack
 
         deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
-        common = {
-            "replicas": options.replicas or deployment.replicas,
-            "log_dir": log_dir,
-            "settings": plan.scenario.app_settings,
-            "seed": plan.scenario.seed,
-            # The Deployment's startup probe attempts, on a one-second local clock.
-            "probe": ProbeSpec(attempts=deployment.startup_failure_threshold or 30, period=1.0),
-        }
+        # The Deployment's startup probe attempts, on a one-second local clock.
+        probe = ProbeSpec(attempts=deployment.startup_failure_threshold or 30, period=1.0)
+        replicas = options.replicas or deployment.replicas
+        settings, seed = plan.scenario.app_settings, plan.scenario.seed
         if options.stack == "local" and options.services == "containers":
             from harness.stack.containers import ContainerServices
 
             if options.database_url or options.redis_url:
                 raise UsageError("--services containers starts its own PostgreSQL and Redis: "
                                  "leave out --database-url and --redis-url")
-            return ContainerServices(LocalStack(**common), log_dir=log_dir)
+            return ContainerServices(
+                LocalStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
+                           probe=probe),
+                log_dir=log_dir,
+            )
         if options.stack == "local":
-            return LocalStack(**common, database_url=options.database_url,
+            return LocalStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
+                              probe=probe, database_url=options.database_url,
                               redis_url=options.redis_url)
-        return EmbeddedStack(**common)
+        return EmbeddedStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
+                             probe=probe)
     if options.stack == "compose":
         from harness.stack.compose import ComposeStack
 

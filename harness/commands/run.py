@@ -6,6 +6,7 @@ import secrets
 import time
 from enum import StrEnum
 from pathlib import Path
+from typing import cast
 
 import typer
 from rich.console import Console
@@ -13,7 +14,7 @@ from rich.console import Console
 from harness import paths, settings
 from harness.config.durations import parse_duration
 from harness.config.load import load_scenario, load_slo
-from harness.config.model import RunOptions
+from harness.config.model import RunOptions, StackName
 from harness.errors import UsageError
 from harness.pipeline import RunPlan, execute
 
@@ -140,7 +141,7 @@ def register(app: typer.Typer) -> None:
         if chosen_stack == Stack.k8s.value and not context:
             raise UsageError("--stack k8s: needs --context NAME (a kubeconfig context)")
         options = RunOptions(
-            stack=chosen_stack,
+            stack=cast(StackName, chosen_stack),
             target=target,
             database_url=database_url,
             redis_url=redis_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,7 +34,7 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(str(path), where, f"invalid YAML: {problem}") from None
 
 
-def _allowed_for(error: dict[str, Any]) -> str | None:
+def _allowed_for(error: Mapping[str, Any]) -> str | None:
     ctx = error.get("ctx") or {}
     if "expected" in ctx:
         return str(ctx["expected"])

@@ -33,6 +33,7 @@ __all__ = [
     "SeedSpec",
     "SloOverrides",
     "SloSpec",
+    "StackName",
     "Stage",
     "WindowSpec",
 ]
@@ -229,10 +230,13 @@ class Scenario(_Frozen):
         return self.model_copy(update={"stages": stages, "faults": faults})
 
 
+StackName = Literal["embedded", "local", "compose", "k8s", "external"]
+
+
 class RunOptions(_Frozen):
     """The run's options after CLI > HARNESS_* env > file > default precedence is resolved."""
 
-    stack: Literal["embedded", "local", "compose", "k8s", "external"] = "embedded"
+    stack: StackName = "embedded"
     target: str | None = None
     database_url: str | None = None  # local: an existing PostgreSQL instead of starting one
     redis_url: str | None = None  # local: an existing Redis instead of starting one

@@ -77,7 +77,7 @@ def assemble(
             for row in frame.itertuples(index=False)
         )
     groups = {
-        name: aggregate(intervals, lambda n, wanted=frozenset(group.requests): n in wanted)
+        name: aggregate(intervals, frozenset(group.requests).__contains__)
         for name, group in sorted(slo.groups.items())
     }
     return RunResult(
