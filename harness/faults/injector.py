@@ -8,8 +8,10 @@ again, the lock released, the latency removed) and returns within `timeout`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Sequence
@@ -205,6 +207,12 @@ class FaultInjector:
             except ProcessLookupError:
                 continue
             killed.append({"replica": victim.name, "pid": victim.pid, "t": time.time()})
+            # Gone before the budget is asked again: a signalled process is still "running"
+            # until it has died, and would count as healthy for a moment.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                victim.popen.wait(timeout=30)
+            if controller is not None:
+                controller.mark_gone(victim.name)
         if not killed:
             return FaultEvent(name, fault.kind, fault.at, Outcome.SKIPPED, detail=note)
         first = killed[0]["t"]

@@ -181,6 +181,11 @@ class ReplicaController:
             self._ready[replica] = True
             self._misses[replica] = 0
 
+    def mark_gone(self, replica: str) -> None:
+        """A replica the caller has just ended: no longer ready, whatever it answered last."""
+        if replica in self._ready:
+            self._ready[replica] = False
+
     def is_ready(self, replica: str) -> bool:
         return bool(self._ready.get(replica))
 

@@ -103,3 +103,27 @@ def test_scaling_down_is_not_mistaken_for_a_crash(stack):
     time.sleep(1.5)
     assert stack.replica_count() == 1
     assert not [e for e in stack.controller.snapshot() if e.event in ("exited", "started")]
+
+
+@pytest.mark.integration
+def test_a_drain_of_two_waits_for_the_first_replacement_to_be_ready(tmp_path):
+    from harness.config.faults import KillReplica
+    from harness.faults.injector import FaultInjector, FaultTarget
+
+    stack = EmbeddedStack(replicas=2, log_dir=tmp_path / "logs", seed=SeedSpec(tickets=50),
+                          probe=ProbeSpec(attempts=30, period=0.5))
+    try:
+        stack.up()
+        drain = KillReplica(at=0, kind="kill-replica", count=2, name="drain")
+        injector = FaultInjector([drain], FaultTarget.of(stack))
+        injector.start()
+        assert _wait(lambda: "drain" in injector.events, 60)
+        event = injector.stop()[0]
+        assert event.outcome == "injected", event.detail
+        first, second = event.facts["killed"]
+        ready = [e for e in stack.controller.snapshot() if e.event == "ready"]
+        assert ready and ready[0].t <= second["t"], (ready, second)  # maxUnavailable 1
+        assert event.facts["pdb_wait_seconds"] > 0.5
+        assert "waiting for the disruption budget" in event.detail
+    finally:
+        stack.down()
