@@ -24,7 +24,8 @@ faults:
   - {at: 35s, kind: stop-redis, duration: 10s, name: redis}
   - {at: 60s, kind: restart-postgres, name: restart}
   - {at: 80s, kind: slow-database, duration: 10s, latency: 50ms, name: slow}
-  - {at: 100s, kind: exhaust-pool, duration: 6s, name: lock}
+  # longer than the 5 s acquire timeout, so that waiting requests do give up
+  - {at: 100s, kind: exhaust-pool, duration: 10s, name: lock}
 slo:
   # this machine is shared: judge latency loosely, the faults strictly
   latency: {p95_ms: 1000, p99_ms: 5000}
