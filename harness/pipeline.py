@@ -225,6 +225,7 @@ def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, l
         endpoints={k: redact(v) for k, v in (endpoints.describe() if endpoints else {}).items()},
         notes=[redact(n) for n in [*notes, *evidence.notes]],
         extra=extra,
+        tags=plan.options.tags,
     )
     _write(result, folder)
     with contextlib.suppress(OSError):  # per-interval samples for `harness compare`

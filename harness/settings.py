@@ -7,6 +7,7 @@ __all__ = [
     "ENV_DATABASE_URL",
     "ENV_DEBUG",
     "ENV_REDIS_URL",
+    "ENV_REMOTE_WRITE",
     "ENV_REPORT_DIR",
     "ENV_ROOT",
     "ENV_STACK",
@@ -25,6 +26,7 @@ ENV_WORKERS = "HARNESS_WORKERS"
 ENV_DEBUG = "HARNESS_DEBUG"
 ENV_DATABASE_URL = "HARNESS_DATABASE_URL"
 ENV_REDIS_URL = "HARNESS_REDIS_URL"
+ENV_REMOTE_WRITE = "HARNESS_REMOTE_WRITE"
 
 # Values of these never reach a log, a report or results.json (see harness.redact).
 SECRET_ENV_VARS = (

@@ -45,6 +45,9 @@ def test_scenarios_lists_each_bundled_one_on_a_line(capsys):
         (["run", "--stack", "external"], "--target"),
         (["run", "--target", "ftp://example"], "--target"),
         (["no-such-command"], "no-such-command"),
+        (["run", "--tag", "env"], "--tag 'env'"),
+        (["run", "--tag", "run_id=x"], "--tag 'run_id=x'"),
+        (["run", "--remote-write", "localhost:9090"], "--remote-write"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(capsys, args, words):

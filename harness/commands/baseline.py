@@ -21,6 +21,8 @@ ReportDir = Annotated[Path | None, typer.Option(
 RunRef = Annotated[str, typer.Argument(metavar="RUN", help="A run folder or run id.")]
 ScenarioFilter = Annotated[str | None, typer.Option(
     "--scenario", "-s", help="Only this scenario.")]
+TagFilter = Annotated[list[str] | None, typer.Option(
+    "--tag", metavar="KEY=VALUE", help="Only runs carrying this tag (repeatable; all must match).")]
 
 
 def _reports(report_dir: Path | None) -> Path:
@@ -75,22 +77,29 @@ def register(app: typer.Typer) -> None:
         return int(ExitStatus.OK)
 
     @group.command("show")
-    def show(scenario: ScenarioFilter = None, report_dir: ReportDir = None) -> int:
+    def show(scenario: ScenarioFilter = None, tag: TagFilter = None,
+             report_dir: ReportDir = None) -> int:
         """List the stored runs and the promoted baselines."""
         from harness.compare.report import format_value
         from harness.compare.service import store_for
+        from harness.config.tags import parse_tags
 
         store = store_for(_reports(report_dir))
         baselines = store.baselines()
         table = Table(title=f"Results store {store.root}", title_justify="left")
-        for column in ("run", "scenario", "when (UTC)", "status", "verdict", "p95", "req/s"):
+        runs = store.runs(scenario, parse_tags(tag or []))
+        tagged = any(r.tags for r in runs)  # a tags column only when some run has tags
+        for column in ("run", "scenario", "when (UTC)", "status", "verdict", "p95", "req/s",
+                       *(["tags"] if tagged else [])):
             table.add_column(column)
-        for r in store.runs(scenario):
+        for r in runs:
             promoted = " ★" if baselines.get(r.scenario) == r.run_id else ""
             table.add_row(r.run_id + promoted, r.scenario,
                           time.strftime("%Y-%m-%d %H:%M", time.gmtime(r.started_at)), r.status,
                           r.verdict or "—", format_value(r.metrics.get("latency.all.p95"), "ms"),
-                          format_value(r.metrics.get("throughput"), ""))
+                          format_value(r.metrics.get("throughput"), ""),
+                          *([" ".join(f"{k}={v}" for k, v in sorted(r.tags.items()))]
+                            if tagged else []))
         console = Console()
         console.print(table)
         listed = ", ".join(f"{k} = {v}" for k, v in sorted(baselines.items()))
@@ -101,6 +110,7 @@ def register(app: typer.Typer) -> None:
     @group.command("trends")
     def trends(
         scenario: ScenarioFilter = None,
+        tag: TagFilter = None,
         out: Annotated[Path | None, typer.Option(
             "--out", metavar="DIR", file_okay=False,
             help="Where trends.html/md go (default: the store).")] = None,
@@ -109,9 +119,11 @@ def register(app: typer.Typer) -> None:
         """Write the history report: one chart per key metric across the stored runs."""
         from harness.compare.service import store_for
         from harness.compare.trends import write_trends
+        from harness.config.tags import parse_tags
 
         store = store_for(_reports(report_dir))
-        files = write_trends(store, out.resolve() if out else None, scenario)
+        files = write_trends(store, out.resolve() if out else None, scenario,
+                             parse_tags(tag or []))
         Console().print(f"history report: {files.html}")
         return int(ExitStatus.OK)
 

@@ -55,6 +55,10 @@ def register(app: typer.Typer) -> None:
         min_effect: Annotated[list[str] | None, typer.Option(
             "--min-effect", metavar="KIND=PERCENT",
             help="Override a minimum relative effect, e.g. p95=5 (repeatable).")] = None,
+        tag: Annotated[list[str] | None, typer.Option(
+            "--tag", metavar="KEY=VALUE",
+            help="Compare only with stored runs carrying this tag, e.g. env=staging "
+            "(repeatable; all must match).")] = None,
         record: Annotated[bool, typer.Option(
             "--record/--no-record", help="Keep RUN in the results store with this verdict.")
         ] = False,
@@ -74,13 +78,16 @@ def register(app: typer.Typer) -> None:
         from harness.compare.runs import find_run_folder, load_run
         from harness.compare.service import compare_run, record_run, store_for
         from harness.compare.terminal import print_comparison
+        from harness.config.tags import parse_tags
 
         reports = (report_dir or paths.reports_dir()).resolve()
         thresholds = thresholds_from(alpha, min_effect)
+        tags = parse_tags(tag or [])
         store = store_for(reports)
         candidate = load_run(find_run_folder(run, reports))
         outcome = compare_run(candidate, baseline, reports_dir=reports, store=store, last=last,
-                              thresholds=thresholds, out=out.resolve() if out else None)
+                              thresholds=thresholds, out=out.resolve() if out else None,
+                              tags=tags)
         console = Console()
         print_comparison(outcome.comparison, console)
         console.print(f"report: {outcome.files.html}")

@@ -105,6 +105,16 @@ def register(app: typer.Typer) -> None:
         ),
         run_id: str | None = typer.Option(None, "--run-id", help="Name of the run's folder."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress."),
+        tag: list[str] = typer.Option(
+            [], "--tag", metavar="KEY=VALUE",
+            help="Label the run (repeatable; beats the scenario's `tags:`): kept in "
+            "results.json, junit.xml, the results store and on every published series.",
+        ),
+        remote_write: str | None = typer.Option(
+            None, "--remote-write", metavar="URL", envvar=settings.ENV_REMOTE_WRITE,
+            help="Stream the run's client-side metrics to this Prometheus remote-write endpoint "
+            "while it runs (e.g. http://prometheus:9090/api/v1/write).",
+        ),
         compare: str | None = typer.Option(
             None, "--compare", metavar="BASELINE", help="Then compare with BASELINE as "
             "`harness compare` does (auto, baseline, history[:N], a run), keep the run in the "
@@ -140,6 +150,12 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--profile goes with --stack compose")
         if chosen_stack == Stack.k8s.value and not context:
             raise UsageError("--stack k8s: needs --context NAME (a kubeconfig context)")
+        from harness.config.tags import merge_tags, parse_tags
+
+        tags = merge_tags(loaded.tags, parse_tags(tag))
+        if remote_write is not None and not remote_write.startswith(("http://", "https://")):
+            raise UsageError(f"--remote-write {remote_write!r}: expected an http:// or https:// "
+                             "URL")
         options = RunOptions(
             stack=cast(StackName, chosen_stack),
             target=target,
@@ -155,6 +171,8 @@ def register(app: typer.Typer) -> None:
             duration=loaded.duration,
             report_dir=(report_dir or paths.reports_dir()).resolve(),
             run_id=run_id or new_run_id(loaded.name),
+            tags=tags,
+            remote_write=remote_write,
         )
         if compare is not None:
             from harness.commands.compare import check_baseline_arg

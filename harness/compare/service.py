@@ -39,11 +39,14 @@ def run_metrics(run: RunData) -> Mapping[str, float | None]:
 
 def compare_run(candidate: RunData, baseline: str | None, *, reports_dir: Path,
                 store: ResultsStore, last: int, thresholds: Thresholds,
-                out: Path | None = None) -> ComparisonOutcome:
-    choice = resolve_baseline(baseline, candidate, store, reports_dir, last=last)
+                out: Path | None = None,
+                tags: Mapping[str, str] | None = None) -> ComparisonOutcome:
+    """Compare with BASELINE; with `tags`, only stored runs that carry them are used."""
+    choice = resolve_baseline(baseline, candidate, store, reports_dir, last=last, tags=tags)
     chosen = {r.run_id for r in choice.runs}
     noise = [load_run(store.folder(i)) for i in store.history(candidate.result.scenario,
-                                                              last=last, exclude=candidate.run_id)
+                                                              last=last, exclude=candidate.run_id,
+                                                              tags=tags)
              if i not in chosen]
     comparison = compare_runs(candidate, choice.runs, thresholds=thresholds,
                               baseline_kind=choice.kind, noise=noise)

@@ -12,11 +12,12 @@ index.json (version 1):
      "baselines": {"nightly": "20261127-020000-nightly-ab12"},   # promoted, per scenario
      "runs": [{"run_id": ..., "scenario": ..., "stack": ..., "started_at": 1790000000.0,
                "status": "passed", "verdict": "pass" | "regression" | null,
-               "metrics": {"latency.all.p95": 41.2, "throughput": 88.1, ...}}]}
+               "metrics": {"latency.all.p95": 41.2, "throughput": 88.1, ...},
+               "tags": {"env": "staging"}}]}
 
 The rolling-history baseline is the last N stored runs of the same scenario that passed their
 checks and were not themselves judged a regression, so a slow night does not drag the baseline
-along with it.
+along with it; given tags (`--tag env=staging`), only runs carrying all of them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 
 from harness.compare.runs import RESULTS_FILE, RunData
 from harness.compare.samples import SAMPLES_FILE
+from harness.config.tags import matches
 from harness.errors import ConfigError, UsageError
 
 __all__ = ["INDEX_VERSION", "ResultsStore", "StoredRun"]
@@ -48,6 +50,7 @@ class StoredRun:
     status: str
     verdict: str | None = None  # of the comparison made when the run was stored
     metrics: Mapping[str, float | None] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)  # the run's tags (older rows: none)
 
 
 class ResultsStore:
@@ -79,14 +82,16 @@ class ResultsStore:
                               str(INDEX_VERSION))
         return data
 
-    def runs(self, scenario: str | None = None) -> list[StoredRun]:
-        """Stored runs, oldest first."""
+    def runs(self, scenario: str | None = None,
+             tags: Mapping[str, str] | None = None) -> list[StoredRun]:
+        """Stored runs (of `scenario`, carrying every one of `tags`), oldest first."""
         try:
             rows = [StoredRun(**row) for row in self._load().get("runs", [])]
         except TypeError as exc:
             raise ConfigError(str(self.index_path), "runs", f"malformed entry: {exc}") from None
         rows.sort(key=lambda r: (r.started_at, r.run_id))
-        return [r for r in rows if scenario is None or r.scenario == scenario]
+        return [r for r in rows if (scenario is None or r.scenario == scenario)
+                and matches(r.tags, tags or {})]
 
     def baselines(self) -> dict[str, str]:
         return dict(self._load().get("baselines", {}))
@@ -94,9 +99,11 @@ class ResultsStore:
     def baseline(self, scenario: str) -> str | None:
         return self.baselines().get(scenario)
 
-    def history(self, scenario: str, *, last: int, exclude: str | None = None) -> list[str]:
-        """Run ids of the rolling-history baseline: the last `last` good runs of `scenario`."""
-        good = [r.run_id for r in self.runs(scenario)
+    def history(self, scenario: str, *, last: int, exclude: str | None = None,
+                tags: Mapping[str, str] | None = None) -> list[str]:
+        """Run ids of the rolling-history baseline: the last `last` good runs of `scenario`
+        (that carry every one of `tags`)."""
+        good = [r.run_id for r in self.runs(scenario, tags)
                 if r.run_id != exclude and r.status == "passed" and r.verdict != "regression"]
         return good[-last:] if last > 0 else []
 
@@ -121,6 +128,7 @@ class ResultsStore:
             run_id=run.run_id, scenario=run.result.scenario, stack=run.result.stack,
             started_at=run.result.started_at, status=run.result.status.value, verdict=verdict,
             metrics={k: (round(v, 6) if v is not None else None) for k, v in metrics.items()},
+            tags=dict(run.result.tags),
         )
         data = self._load()
         rows = [r for r in data.get("runs", []) if r.get("run_id") != run.run_id]

@@ -7,7 +7,7 @@ regression are drawn in red, the promoted baseline as a star.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,8 +68,15 @@ def _chart(metric: str, title: str, unit: str, runs: Sequence[StoredRun],
                      base_layout("run (UTC)", f"{title} ({unit})", height=280))
 
 
-def render_trends_html(store: ResultsStore, scenario: str | None = None) -> str:
-    runs = store.runs(scenario)
+def _title(scenario: str | None, tags: Mapping[str, str] | None) -> str:
+    chosen = [scenario] if scenario else []
+    chosen += [f"{k}={v}" for k, v in sorted((tags or {}).items())]
+    return "Performance history" + (f": {', '.join(chosen)}" if chosen else "")
+
+
+def render_trends_html(store: ResultsStore, scenario: str | None = None,
+                       tags: Mapping[str, str] | None = None) -> str:
+    runs = store.runs(scenario, tags)
     baselines = store.baselines()
     charts = tuple(_chart(m, title, unit, runs, baselines) for m, title, unit in KEY_METRICS)
     regressions = sum(1 for r in runs if r.verdict == "regression")
@@ -83,7 +90,7 @@ def render_trends_html(store: ResultsStore, scenario: str | None = None) -> str:
         numeric=frozenset({4, 5, 6}),
     )
     page = Page(
-        title="Performance history" + (f": {scenario}" if scenario else ""),
+        title=_title(scenario, tags),
         status="regression" if runs and runs[-1].verdict == "regression" else "pass",
         headline=f"{len(runs)} stored run(s), {regressions} judged a regression",
         meta=(("Store", str(store.root)),
@@ -98,11 +105,12 @@ def render_trends_html(store: ResultsStore, scenario: str | None = None) -> str:
     return render_page(page)
 
 
-def render_trends_markdown(store: ResultsStore, scenario: str | None = None) -> str:
-    runs = store.runs(scenario)
+def render_trends_markdown(store: ResultsStore, scenario: str | None = None,
+                           tags: Mapping[str, str] | None = None) -> str:
+    runs = store.runs(scenario, tags)
     header = ["run", "scenario", "when (UTC)", "verdict", *(m for m, _, _ in KEY_METRICS)]
     lines = [
-        "# Performance history" + (f": {scenario}" if scenario else ""), "",
+        "# " + _title(scenario, tags), "",
         f"{len(runs)} stored run(s); baselines: "
         + (", ".join(f"{k} = `{v}`" for k, v in sorted(store.baselines().items())) or "none"),
         "",
@@ -117,9 +125,10 @@ def render_trends_markdown(store: ResultsStore, scenario: str | None = None) -> 
 
 
 def write_trends(store: ResultsStore, folder: Path | None = None,
-                 scenario: str | None = None) -> TrendFiles:
+                 scenario: str | None = None, tags: Mapping[str, str] | None = None
+                 ) -> TrendFiles:
     target = folder or store.root
     return TrendFiles(
-        _write_text(target / "trends.html", render_trends_html(store, scenario)),
-        _write_text(target / "trends.md", render_trends_markdown(store, scenario)),
+        _write_text(target / "trends.html", render_trends_html(store, scenario, tags)),
+        _write_text(target / "trends.md", render_trends_markdown(store, scenario, tags)),
     )

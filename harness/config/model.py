@@ -20,6 +20,7 @@ from pydantic import (
 
 from harness.config.durations import parse_duration
 from harness.config.faults import Fault, FaultObjectives, fault_end
+from harness.config.tags import check_tag
 
 __all__ = [
     "AutoscalingSpec",
@@ -173,7 +174,16 @@ class Scenario(_Frozen):
     autoscaling: AutoscalingSpec = AutoscalingSpec()
     # Faults injected while the load runs (harness.config.faults, harness.faults).
     faults: tuple[Fault, ...] = Field(default=(), max_length=100)
+    # Labels carried by the run everywhere (harness.config.tags); --tag beats them key by key.
+    tags: dict[str, str] = Field(default_factory=dict, max_length=50)
     source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_are_labels(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            check_tag(key, value)
+        return tags
 
     @model_validator(mode="after")
     def _settings_are_keys(self) -> Scenario:
@@ -253,3 +263,5 @@ class RunOptions(_Frozen):
     workers: int = Field(default=0, ge=0, le=64)
     scrape_interval: Duration = Field(default=2.0, gt=0)
     debug: bool = False
+    tags: dict[str, str] = Field(default_factory=dict)  # the scenario's, then --tag's
+    remote_write: str | None = None  # a Prometheus remote-write URL the run streams to

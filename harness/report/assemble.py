@@ -64,6 +64,7 @@ def assemble(
     endpoints: Mapping[str, str],
     notes: Sequence[str] = (),
     extra: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> RunResult:
     intervals = load.intervals if load else ()
     origin = load.started_at if load else started_at
@@ -111,4 +112,5 @@ def assemble(
         generator=summarize_generators(
             intervals, load.workers, load.stages[-1].end if load.stages else None
         ) if load and intervals else None,
+        tags=dict(sorted((tags or {}).items())),
     )

@@ -87,6 +87,8 @@ def _properties(result: RunResult) -> ET.Element:
         "exit_status": str(result.exit_status),
         "schema_version": str(result.schema_version),
     }
+    # Tags as `tag.KEY`, so CI result viewers can filter runs by them.
+    values.update({f"tag.{key}": value for key, value in sorted(result.tags.items())})
     for name, value in values.items():
         ET.SubElement(props, "property", {"name": name, "value": value})
     return props

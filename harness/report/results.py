@@ -110,6 +110,7 @@ class RunResult:
     extra: dict[str, Any] = field(default_factory=dict)  # later stages' sections (scaling, pools)
     schema_version: int = SCHEMA_VERSION
     generator: GeneratorSummary | None = None  # how the load generators fared (saturation)
+    tags: dict[str, str] = field(default_factory=dict)  # --tag and the scenario's tags:
 
     @property
     def failed_checks(self) -> tuple[CheckResult, ...]:
@@ -181,5 +182,6 @@ def load_results(path: Path) -> RunResult:
         notes=tuple(data.get("notes", ())),
         extra=dict(data.get("extra", {})),
         generator=_generator(data.get("generator")),
+        tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
         schema_version=SCHEMA_VERSION,
     )

@@ -68,6 +68,8 @@ def _headline(result: RunResult) -> list[str]:
         f"- Scenario: `{result.scenario}`"
         + (f": {result.scenario_description}" if result.scenario_description else ""),
         f"- Stack: `{result.stack}`",
+        *(["- Tags: " + ", ".join(f"`{k}={v}`" for k, v in sorted(result.tags.items()))]
+          if result.tags else []),
         f"- Started: {format_timestamp(result.started_at)}, "
         f"duration {format_duration(result.ended_at - result.started_at)}",
         f"- Exit status: {result.exit_status}",

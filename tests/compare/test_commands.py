@@ -122,3 +122,38 @@ def test_only_a_passed_run_is_promoted_without_force(capsys: pytest.CaptureFixtu
     code, _, err = run(capsys, "baseline", "set", "same", "--report-dir", str(reports))
     assert code == ExitStatus.BAD_CONFIG and "'untrusted', not 'passed'" in err
     assert run(capsys, "baseline", "set", "same", "--force", "--report-dir", str(reports))[0] == 0
+
+
+def _tag(reports: Path, run_id: str, **tags: str) -> None:
+    results = reports / run_id / "results.json"
+    data = json.loads(results.read_text())
+    data["tags"] = tags
+    results.write_text(json.dumps(data))
+
+
+def test_tag_picks_the_history_to_compare_with(capsys: pytest.CaptureFixture[str],
+                                               reports: Path) -> None:
+    """`--tag env=staging` compares only with staging runs: the slow run is compared with the
+    staging `same` run, never with the prod-tagged `baseline`."""
+    _tag(reports, "baseline", env="prod")
+    _tag(reports, "same", env="staging")
+    for name in ("baseline", "same"):
+        assert run(capsys, "baseline", "add", name, "--report-dir", str(reports))[0] == 0
+    code, out, _ = run(capsys, "compare", "slow", "history", "--tag", "env=staging",
+                       "--report-dir", str(reports))
+    flat = " ".join(out.split())
+    assert code == ExitStatus.CHECK_FAILED
+    assert "run slow against same verdict" in flat  # one run: `same`, not `baseline`
+    code, _, err = run(capsys, "compare", "slow", "history", "--tag", "env=qa",
+                       "--report-dir", str(reports))
+    assert code == ExitStatus.BAD_CONFIG and "tagged env=qa" in err
+    code, out, _ = run(capsys, "baseline", "show", "--tag", "env=prod", "--report-dir",
+                       str(reports))
+    assert code == ExitStatus.OK and "baseline" in out and "same" not in out
+    code, _, _ = run(capsys, "baseline", "trends", "--tag", "env=staging", "--report-dir",
+                     str(reports))
+    trends = (reports / "history" / "trends.md").read_text()
+    assert code == ExitStatus.OK and "env=staging" in trends and "`same`" in trends
+    assert "`baseline`" not in trends
+    assert run(capsys, "compare", "slow", "--tag", "env", "--report-dir",
+               str(reports))[0] == ExitStatus.BAD_CONFIG

@@ -89,3 +89,31 @@ def test_an_empty_store_has_nothing(tmp_path: Path, make_run: Callable[..., RunD
     store = ResultsStore(tmp_path / "none")
     assert store.runs() == [] and store.baselines() == {}
     assert store.history("nightly", last=5) == []
+
+
+def _tagged(run: RunData, run_id: str, started: float, **tags: str) -> RunData:
+    tagged = _as(run, run_id, started)
+    return dataclasses.replace(tagged, result=dataclasses.replace(tagged.result, tags=tags))
+
+
+def test_tags_are_kept_and_select_the_history(tmp_path: Path, baseline_run: RunData) -> None:
+    store = ResultsStore(tmp_path / "history")
+    store.add(_tagged(baseline_run, "s1", 1.0, env="staging", team="sre"), verdict=None,
+              metrics={})
+    store.add(_tagged(baseline_run, "p1", 2.0, env="prod"), verdict=None, metrics={})
+    store.add(_as(baseline_run, "u1", 3.0), verdict=None, metrics={})  # untagged
+    assert [r.tags for r in store.runs()] == [{"env": "staging", "team": "sre"},
+                                              {"env": "prod"}, {}]
+    assert store.history("nightly", last=5, tags={"env": "staging"}) == ["s1"]
+    assert store.history("nightly", last=5, tags={"env": "prod", "team": "sre"}) == []
+    assert store.history("nightly", last=5) == ["s1", "p1", "u1"]
+
+
+def test_an_index_written_before_tags_still_reads(tmp_path: Path, baseline_run: RunData) -> None:
+    store = ResultsStore(tmp_path / "history")
+    store.add(_as(baseline_run, "old", 1.0), verdict=None, metrics={})
+    data = json.loads(store.index_path.read_text())
+    for row in data["runs"]:
+        del row["tags"]
+    store.index_path.write_text(json.dumps(data))
+    assert [(r.run_id, r.tags) for r in store.runs()] == [("old", {})]

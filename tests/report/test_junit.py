@@ -200,3 +200,10 @@ def test_validator_rejects_a_bad_layout():
 def test_junit_is_deterministic(result_factory):
     assert render_junit(result_factory("failed")) == render_junit(result_factory("failed"))
     assert Verdict.FAIL in {c.verdict for c in result_factory("failed").checks}
+
+
+def test_tags_are_properties(result_factory):
+    result = replace(result_factory("failed"), tags={"env": "staging", "build": "1.2"})
+    props = {p.get("name"): p.get("value")
+             for p in parse(result).find("testsuite").findall("properties/property")}
+    assert props["tag.env"] == "staging" and props["tag.build"] == "1.2"
