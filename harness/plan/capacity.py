@@ -31,6 +31,7 @@ from harness.plan.stages import StageLoad
 from harness.plan.targets import TargetSizing
 
 __all__ = [
+    "GENERATOR_SATURATED",
     "TICKET_BODY_BYTES",
     "TICKET_ENTRY_BYTES",
     "CapacityPlan",
@@ -56,13 +57,34 @@ TICKET_ENTRY_BYTES = TICKET_BODY_BYTES + REDIS_KEY_OVERHEAD_BYTES
 TICKET_READ = "GET /api/tickets/{id}"
 
 
+GENERATOR_SATURATED = "load generator saturated"
+
+
 @dataclass(frozen=True)
 class Knee:
-    stage: StageLoad | None  # the first stage out of the SLO (None: the run never saturated)
+    """Where the step run stopped being a measurement of the system within its SLO.
+
+    `stage` is the first stage out: p95 above the SLO, errors above the limit, or the load
+    generator saturated in its settled part (its latency is then partly the generator's, so the
+    stage proves nothing either way). A knee of the system is `found` when p95 or errors caused
+    it; otherwise `why_not` says exactly why there is none.
+    """
+
+    stage: StageLoad | None  # the first stage out of the SLO (None: every stage within it)
     last_good: StageLoad | None
-    cause: str  # "p95 above the SLO", "errors", or "" when no knee
+    cause: str  # "p95 above the SLO", "errors", GENERATOR_SATURATED, joined by " and "; or ""
     crossing_users: float | None  # offered load where p95 crossed the SLO (interpolated)
     crossing_rps: float | None
+    why_not: str = ""  # when no knee of the system was found: why, in numbers
+
+    @property
+    def found(self) -> bool:
+        return self.stage is not None and self.cause != GENERATOR_SATURATED
+
+    @property
+    def untrusted(self) -> bool:
+        """The first stage out had a saturated generator: its latency is partly the generator's."""
+        return GENERATOR_SATURATED in self.cause
 
     @property
     def capacity_rps(self) -> float | None:
@@ -139,24 +161,63 @@ class CapacityPlan:
     notes: tuple[str, ...]
 
 
+def _generator_text(stage: StageLoad) -> str:
+    cpu = (f", busiest interval {stage.generator_cpu_percent:.0f} % of its core"
+           if stage.generator_cpu_percent is not None else "")
+    return (f"the load generator saturated at {stage.users} users ({stage.name}: "
+            f"{stage.saturated_intervals} saturated interval(s){cpu})")
+
+
+def _why_not(stage: StageLoad | None, previous: StageLoad | None, slo_p95_ms: float,
+             max_error_percent: float) -> str:
+    if stage is not None:  # the generator, alone, ended the measurement
+        before = (f"; the last trustworthy stage, {previous.users} users, carried "
+                  f"{previous.rps:.0f} req/s at p95 {_ms(previous.p95_ms)}"
+                  if previous is not None else "")
+        return (f"no knee of the system: {_generator_text(stage)} while p95 and errors were "
+                f"still within the SLO{before}. Run again with more load-generator cores "
+                "(--workers N), so that the system, not the generator, meets its limit first")
+    if previous is None:
+        return "no knee: the run has no stage with requests"
+    return (f"no knee: every stage stayed within the SLO (p95 <= {slo_p95_ms:g} ms, errors <= "
+            f"{max_error_percent:g} %) and the load generator kept up, up to {previous.users} "
+            f"users ({previous.rps:.0f} req/s, p95 {_ms(previous.p95_ms)}, busiest generator "
+            f"interval {_percent(previous.generator_cpu_percent)} of its core): the run never "
+            "loaded the system to its limit; step higher")
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} %"
+
+
 def find_knee(stages: Sequence[StageLoad], slo_p95_ms: float, max_error_percent: float) -> Knee:
+    """The first stage out of the SLO, of the error limit, or of the generator's limits."""
     previous: StageLoad | None = None
     for stage in stages:
         slow = stage.p95_ms is not None and stage.p95_ms > slo_p95_ms
         failing = stage.error_percent > max_error_percent
-        if slow or failing:
-            cause = "p95 above the SLO" if slow else "errors"
-            if slow and failing:
-                cause = "p95 above the SLO and errors"
+        saturated = stage.saturated_intervals > 0
+        if slow or failing or saturated:
+            cause = " and ".join(text for text, on in (
+                ("p95 above the SLO", slow), ("errors", failing),
+                (GENERATOR_SATURATED, saturated)) if on)
             users = rps = None
-            if slow and previous is not None and previous.p95_ms is not None and (
-                    stage.p95_ms is not None and stage.p95_ms > previous.p95_ms):
+            # A saturated generator's latency is partly its own: no crossing drawn from it.
+            if slow and not saturated and previous is not None and previous.p95_ms is not None \
+                    and stage.p95_ms is not None and stage.p95_ms > previous.p95_ms:
                 share = (slo_p95_ms - previous.p95_ms) / (stage.p95_ms - previous.p95_ms)
                 users = previous.users + share * (stage.users - previous.users)
                 rps = previous.rps + share * (stage.rps - previous.rps)
-            return Knee(stage, previous, cause, users, rps)
+            why = (_why_not(stage, previous, slo_p95_ms, max_error_percent)
+                   if cause == GENERATOR_SATURATED else "")
+            return Knee(stage, previous, cause, users, rps, why)
         previous = stage
-    return Knee(None, previous, "", None, None)
+    return Knee(None, previous, "", None, None,
+                _why_not(None, previous, slo_p95_ms, max_error_percent))
 
 
 def fit_cpu(stages: Sequence[StageLoad], target_percent: float) -> CpuModel:
@@ -246,9 +307,17 @@ def _diagnostics(knee: Knee, cpu: CpuModel, good: Sequence[StageLoad]) -> list[s
             f"req/s per replica at the HPA target ({cpu.rps_at_target:.0f}) is extrapolated: "
             f"the good stages reached {measured:.0f} req/s per replica at most, below the target "
             "CPU; a run whose replicas reach the target would measure it")
-    if knee.stage is not None and knee.stage.cpu_percent_per_replica < cpu.target_percent:
+    stage = knee.stage if knee.found else None
+    if stage is None:
+        return notes
+    if knee.untrusted:
         notes.append(
-            f"at the knee the replicas used {knee.stage.cpu_percent_per_replica:.0f} % of a core "
+            f"the first stage out of the SLO ({stage.users} users) also had a saturated "
+            "load generator: part of its latency was the generator's, so the knee lies at or "
+            "below it; run again with more load-generator cores (--workers N) to place it")
+    if stage.cpu_percent_per_replica < cpu.target_percent:
+        notes.append(
+            f"at the knee the replicas used {stage.cpu_percent_per_replica:.0f} % of a core "
             f"each, under the HPA target of {cpu.target_percent:g} %: the autoscaler had no "
             "reason to add replicas and the bottleneck was elsewhere (the machine's shared "
             "cores, the database, or the load generator), so this knee is the test bed's, not "
@@ -263,6 +332,8 @@ def make_plan(*, run_id: str, scenario: str, stages: Sequence[StageLoad], inputs
     knee = find_knee(stages, inputs.slo_p95_ms, inputs.max_error_percent)
     good = [s for s in stages if knee.stage is None or s.index < knee.stage.index]
     all_notes = list(notes)
+    if knee.why_not:
+        all_notes.append(knee.why_not)
     if not good:
         all_notes.append("no stage stayed within the SLO: the CPU model uses every stage")
         good = list(stages)

@@ -20,11 +20,13 @@ from harness.compare.page import (
     write_text,
 )
 from harness.plan.capacity import (
+    GENERATOR_SATURATED,
     TICKET_ENTRY_BYTES,
     CapacityPlan,
     EnvironmentPlan,
     replicas_for,
 )
+from harness.plan.stages import StageLoad
 
 __all__ = ["PlanFiles", "plan_json", "render_plan_html", "render_plan_markdown", "write_plan"]
 
@@ -55,10 +57,14 @@ def _mib(value: float | None) -> str:
 
 def headline(plan: CapacityPlan) -> str:
     knee = plan.knee
-    if knee.stage is None:
+    stage = knee.stage
+    if stage is None:
         where = "no knee: every stage stayed within the SLO"
+    elif not knee.found:
+        where = (f"no knee of the system: the {GENERATOR_SATURATED} at {stage.users} users "
+                 "first")
     else:
-        where = (f"knee at {knee.stage.users} users ({knee.cause}); last good stage "
+        where = (f"knee at {stage.users} users ({knee.cause}); last good stage "
                  f"{knee.last_good.users if knee.last_good else '—'} users at "
                  f"{_n(knee.capacity_rps)} req/s")
         if knee.crossing_users is not None:
@@ -85,13 +91,21 @@ def _stage_rows(plan: CapacityPlan) -> list[tuple[str, ...]]:
                      _n(s.p99_ms), _n(s.error_percent, 3), _n(s.replicas, 2),
                      _n(s.rps_per_replica), _n(s.cpu_percent_per_replica),
                      _n(s.cpu_ms_per_request, 2),
-                     "—" if s.db_connections is None else str(s.db_connections)))
+                     "—" if s.db_connections is None else str(s.db_connections),
+                     _generator_cell(s)))
     return rows
 
 
 STAGE_HEADER = ("", "stage", "users", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors %",
                 "replicas", "req/s per replica", "CPU % per replica", "CPU ms per request",
-                "DB connections")
+                "DB connections", "load generator CPU %")
+
+
+def _generator_cell(stage: StageLoad) -> str:
+    cpu = _n(stage.generator_cpu_percent, 0)
+    if stage.saturated_intervals:
+        return f"{cpu} (saturated in {stage.saturated_intervals} interval(s))"
+    return cpu
 
 
 def _env_rows(plan: CapacityPlan) -> list[tuple[str, ...]]:
@@ -302,8 +316,9 @@ def render_plan_html(plan: CapacityPlan) -> str:
                        numeric=frozenset({2}))
     production = next((e for e in plan.environments if e.target == "overlays/production"), None)
     kpis = [
-        Kpi("knee", f"{plan.knee.stage.users} users" if plan.knee.stage else "none",
-            plan.knee.cause or "within the SLO throughout", alert=plan.knee.stage is not None),
+        Kpi("knee", f"{plan.knee.stage.users} users" if plan.knee.found and plan.knee.stage
+            else "none", plan.knee.cause or "within the SLO throughout",
+            alert=plan.knee.stage is not None),
         Kpi("capacity within SLO", _n(plan.knee.capacity_rps, 0, "req/s"), "last good stage"),
         Kpi("per replica at target", _n(plan.cpu.rps_at_target, 0, "req/s"),
             f"{plan.cpu.target_percent:g} % of a core"),
@@ -361,7 +376,8 @@ def plan_json(plan: CapacityPlan) -> dict[str, Any]:
         "knee": {"users": knee.stage.users if knee.stage else None, "cause": knee.cause,
                  "last_good_users": knee.last_good.users if knee.last_good else None,
                  "capacity_rps": knee.capacity_rps, "crossing_users": knee.crossing_users,
-                 "crossing_rps": knee.crossing_rps},
+                 "crossing_rps": knee.crossing_rps, "found": knee.found,
+                 "why_not": knee.why_not or None},
         "cpu": {"intercept_percent": plan.cpu.intercept_percent,
                 "slope_percent_per_rps": plan.cpu.slope_percent_per_rps,
                 "target_percent": plan.cpu.target_percent, "method": plan.cpu.method,

@@ -39,6 +39,10 @@ class StageLoad:
     cpu_cores: float  # all replicas together, in cores
     exact: bool  # percentiles merged from histograms (True) or approximated from the timeline
     db_connections: int | None = None  # most server connections seen (pg_stat_activity), if any
+    # The load generator in the window: intervals in which it crossed its CPU or event-loop-lag
+    # limit (harness.load.health), and its busiest interval's CPU (% of one core).
+    saturated_intervals: int = 0
+    generator_cpu_percent: float | None = None
 
     @property
     def rps_per_replica(self) -> float:
@@ -93,6 +97,13 @@ def _connections(result: RunResult, start: float, end: float) -> int | None:
     return max(seen) if seen else None
 
 
+def _generator(result: RunResult, start: float, end: float) -> tuple[int, float | None]:
+    """(saturated intervals, busiest generator CPU) of the timeline points in the window."""
+    points = [p for p in result.timeline if start < p.t - 1e-9 <= end + 1e-9]
+    cpu = [p.generator_cpu for p in points if p.generator_cpu is not None]
+    return sum(1 for p in points if p.saturated), (max(cpu) if cpu else None)
+
+
 def _from_samples(samples: RunSamples, start: float, end: float
                   ) -> tuple[int, int, float, dict[int, float]]:
     requests = failures = 0
@@ -136,10 +147,12 @@ def stage_loads(result: RunResult, samples: RunSamples | None = None) -> tuple[S
             p95 = statistics.median(p.p95_ms for p in with_data) if with_data else None
             p99 = statistics.median(p.p99_ms for p in with_data) if with_data else None
             exact = False
+        saturated, generator_cpu = _generator(result, start, end)
         out.append(StageLoad(
             index=stage.index, name=stage.name, users=stage.users, start=round(start, 3),
             end=round(end, 3), rps=round(rps, 3), p50_ms=p50, p95_ms=p95, p99_ms=p99,
             error_percent=round(errors, 4), requests=requests, replicas=round(replicas, 3),
             cpu_cores=round(cores, 4), exact=exact, db_connections=_connections(result, start, end),
+            saturated_intervals=saturated, generator_cpu_percent=generator_cpu,
         ))
     return tuple(out)

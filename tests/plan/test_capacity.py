@@ -153,3 +153,70 @@ def test_notes_when_the_replicas_never_reached_the_target() -> None:
     assert any("bottleneck was elsewhere" in n and "20 % of a core" in n for n in notes)
     assert _diagnostics(find_knee(stages[:2], 250, 0.1), fit_cpu(stages[:2], 10.0),
                         stages[:2]) == []
+
+
+def _stage(i: int, users: int, rps: float, p95: float, *, saturated: int = 0,
+           errors: float = 0.0, generator_cpu: float | None = 40.0) -> StageLoad:
+    return StageLoad(i, f"step-{users}", users, 0, 60, rps, 1, p95, p95, errors, 100, 2.0, 0.5,
+                     True, saturated_intervals=saturated, generator_cpu_percent=generator_cpu)
+
+
+def test_a_saturated_generator_alone_is_no_knee_and_says_why() -> None:
+    from harness.plan.capacity import GENERATOR_SATURATED, find_knee
+
+    stages = [_stage(0, 100, 80, 20), _stage(1, 200, 160, 30),
+              _stage(2, 400, 300, 40, saturated=3, generator_cpu=97.0)]
+    knee = find_knee(stages, 250, 0.1)
+    assert not knee.found and knee.untrusted
+    assert knee.stage is stages[2] and knee.cause == GENERATOR_SATURATED
+    assert knee.last_good is stages[1] and knee.capacity_rps == 160
+    assert "no knee of the system" in knee.why_not
+    assert "400 users" in knee.why_not and "97 % of its core" in knee.why_not
+    assert "200 users, carried 160 req/s at p95 30 ms" in knee.why_not
+    assert "--workers" in knee.why_not
+
+
+def test_a_slow_stage_with_a_saturated_generator_is_a_knee_without_a_crossing() -> None:
+    from harness.plan.capacity import _diagnostics, find_knee
+
+    stages = [_stage(0, 100, 80, 20), _stage(1, 200, 160, 400, saturated=1)]
+    knee = find_knee(stages, 250, 0.1)
+    assert knee.found and knee.untrusted and knee.why_not == ""
+    assert knee.cause == "p95 above the SLO and load generator saturated"
+    assert knee.crossing_users is None and knee.crossing_rps is None  # partly the generator's
+    notes = _diagnostics(knee, fit_cpu(stages[:1], 35.0), stages[:1])
+    assert any("at or below it" in n for n in notes)
+
+
+def test_errors_make_a_knee_before_the_generator_saturates() -> None:
+    from harness.plan.capacity import find_knee
+
+    stages = [_stage(0, 100, 80, 20), _stage(1, 200, 160, 30, errors=0.5),
+              _stage(2, 400, 300, 40, saturated=2)]
+    knee = find_knee(stages, 250, 0.1)
+    assert knee.found and not knee.untrusted and knee.cause == "errors"
+    assert knee.stage is stages[1]
+
+
+def test_no_knee_says_how_far_the_run_went() -> None:
+    from harness.plan.capacity import find_knee
+
+    knee = find_knee([_stage(0, 100, 80, 20), _stage(1, 800, 631, 37, generator_cpu=61.0)],
+                     250, 0.1)
+    assert knee.stage is None and not knee.found
+    assert knee.why_not.startswith("no knee: every stage stayed within the SLO")
+    assert "up to 800 users (631 req/s, p95 37 ms" in knee.why_not
+    assert "61 % of its core" in knee.why_not and "step higher" in knee.why_not
+    assert find_knee([], 250, 0.1).why_not == "no knee: the run has no stage with requests"
+
+
+def test_stage_table_reads_the_generator_per_stage(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    result = step_result()
+    timeline = tuple(replace(p, generator_cpu=50.0 + p.t / 10, saturated=p.t > 280)
+                     for p in result.timeline)
+    stages = stage_loads(replace(result, timeline=timeline))
+    assert [s.saturated_intervals > 0 for s in stages] == [False, False, True, True, True]
+    assert stages[0].generator_cpu_percent == pytest.approx(
+        max(50.0 + p.t / 10 for p in result.timeline if 40 < p.t <= 100))
