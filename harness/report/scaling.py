@@ -31,6 +31,7 @@ from harness.report.results import RunResult
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "PRESSURE",
     "Capacity",
     "ConnectionSample",
     "Connections",
@@ -46,6 +47,7 @@ __all__ = [
     "read_capacity",
     "read_connections",
     "read_pools",
+    "pool_sentence",
     "read_scaling",
     "scaling_sentences",
 ]
@@ -419,6 +421,40 @@ class Pools:
     @property
     def peak_waiting(self) -> int:
         return max((s.waiting for s in self.samples), default=0)
+
+    def share_at_least(self, fraction: float) -> tuple[int, int]:
+        """(samples with in use >= fraction x DB_POOL_MAX, samples); (0, n) without a max."""
+        if not self.pool_max:
+            return 0, len(self.samples)
+        bar = fraction * self.pool_max - 1e-9
+        return sum(1 for s in self.samples if s.in_use >= bar), len(self.samples)
+
+    def busiest_mean_in_use(self) -> float:
+        """The mean in use of the replica whose mean is highest."""
+        means = [
+            sum(s.in_use for s in self.samples if s.replica == name)
+            / max(sum(1 for s in self.samples if s.replica == name), 1)
+            for name in self.replicas
+        ]
+        return max(means, default=0.0)
+
+
+PRESSURE = 0.8  # of DB_POOL_MAX in use: a pool under pressure
+
+
+def pool_sentence(pools: Pools) -> str:
+    """Occupancy against the max, in use (lent out), not merely open."""
+    text = f"Database pools: at most {pools.peak_in_use}"
+    if pools.pool_max:
+        text += (f" of {format_number(pools.pool_max)} connections in use on one replica "
+                 f"({100 * pools.peak_in_use / pools.pool_max:.0f} % of DB_POOL_MAX; lent out, "
+                 "not merely open)")
+        high, total = pools.share_at_least(PRESSURE)
+        text += f"; at least {100 * PRESSURE:.0f} % in use in {high} of {total} samples"
+    else:
+        text += " connections in use on one replica"
+    return (f"{text}; the busiest replica held {pools.busiest_mean_in_use():.1f} in use on "
+            f"average; at most {pools.peak_waiting} requests waiting.")
 
 
 def read_pools(result: RunResult) -> Pools | None:

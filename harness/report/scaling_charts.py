@@ -31,6 +31,7 @@ from harness.report.scaling import (
     Pools,
     PoolSample,
     Scaling,
+    pool_sentence,
     read_capacity,
 )
 
@@ -265,7 +266,7 @@ def _pools_chart(result: RunResult, pools: Pools, x_end: float) -> Chart:
                    LIMIT_COLOR))
         top = max(top, pools.pool_max)
         caption += f" Dashed: DB_POOL_MAX {format_number(pools.pool_max)} per replica."
-    caption += f" Peak {pools.peak_in_use} in use, {pools.peak_waiting} waiting."
+    caption += f" {pool_sentence(pools)}"
     if not pools.peak_waiting:
         layout["annotations"].append({
             "x": 0.5, "xref": "paper", "xanchor": "center", "y": 0.5, "yref": "y2 domain",

@@ -24,7 +24,7 @@ from harness.report.formatting import (
     verdict_counts,
 )
 from harness.report.results import RequestStats, RunResult
-from harness.report.scaling import read_capacity, scaling_sentences
+from harness.report.scaling import pool_sentence, read_capacity, scaling_sentences
 from harness.verify.check import Verdict
 
 __all__ = ["render_summary"]
@@ -223,10 +223,7 @@ def _scaling(result: RunResult) -> list[str]:
                          f"{connections.reserved} reserved)")
         lines += ["", text + "."]
     if pools is not None:
-        text = f"Database pools: at most {pools.peak_in_use} connections in use on one replica"
-        if pools.pool_max is not None:
-            text += f" (DB_POOL_MAX {format_number(pools.pool_max)})"
-        lines += ["", f"{text}, at most {pools.peak_waiting} requests waiting."]
+        lines += ["", pool_sentence(pools)]
     return lines
 
 

@@ -127,8 +127,9 @@ def test_scaling_paragraph_says_peak_first_scale_up_and_reasons(result_factory):
         "by reason: stabilized 10, within-tolerance 8, scale-up 2. "
         "Targets (% of request): cpu 70 %, memory 80 %, tolerance 10 %.",
         "Server connections (pg_stat_activity): peak 95 of 97 (max_connections 100 − 3 reserved).",
-        "Database pools: at most 48 connections in use on one replica (DB_POOL_MAX 50), "
-        "at most 10 requests waiting.",
+        "Database pools: at most 48 of 50 connections in use on one replica (96 % of "
+        "DB_POOL_MAX; lent out, not merely open); at least 80 % in use in 108 of 183 samples; "
+        "the busiest replica held 34.6 in use on average; at most 10 requests waiting.",
     ]
 
 
