@@ -1,13 +1,15 @@
-"""The significance tests behind a regression verdict (numpy only).
+"""The significance tests behind a regression verdict, from SciPy and statsmodels.
 
 - `mann_whitney_greater`: one-sided Mann-Whitney U (Wilcoxon rank-sum) test that the candidate's
-  per-window values tend to be larger than the baseline's. Normal approximation with the tie
-  correction and a continuity correction; fine from about five samples a side, which is why the
-  comparison asks for at least `MIN_WINDOWS` windows on each side.
-- `proportion_greater`: one-sided two-proportion z-test (pooled), for error rates, where the
-  samples are counts of failed requests rather than per-window values.
-- `holm_adjust`: Holm-Bonferroni adjusted p-values, so that testing sixteen metrics at once
-  keeps the chance of any false alarm at alpha, not sixteen times it.
+  per-window values tend to be larger than the baseline's (scipy.stats.mannwhitneyu). Small
+  samples get the exact null distribution — SciPy's exact method without ties, an exhaustive
+  permutation distribution with them — larger ones the normal approximation with the tie and
+  continuity corrections.
+- `proportion_greater`: one-sided two-proportion z-test with the pooled variance
+  (statsmodels' proportions_ztest), for error rates, where the samples are counts of failed
+  requests rather than per-window values.
+- `holm_adjust`: Holm-Bonferroni adjusted p-values (statsmodels' multipletests), so that testing
+  sixteen metrics at once keeps the chance of any false alarm at alpha, not sixteen times it.
 """
 
 from __future__ import annotations
@@ -16,31 +18,15 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportions_ztest
 
-__all__ = ["holm_adjust", "mann_whitney_greater", "normal_sf", "proportion_greater"]
+__all__ = ["EXACT_SPLITS", "holm_adjust", "mann_whitney_greater", "proportion_greater"]
 
-
-def normal_sf(z: float) -> float:
-    """P(Z > z) for a standard normal Z."""
-    return 0.5 * math.erfc(z / math.sqrt(2.0))
-
-
-def _ranks(values: np.ndarray) -> tuple[np.ndarray, float]:
-    """Average ranks (1-based) and the tie term sum(t^3 - t) over groups of ties."""
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values), dtype=float)
-    sorted_values = values[order]
-    ties = 0.0
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and sorted_values[j + 1] == sorted_values[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
-        size = j - i + 1
-        ties += size**3 - size
-        i = j + 1
-    return ranks, ties
+# Up to this many ways to split the pooled sample the exact distribution is enumerated
+# (C(16, 8) = 12,870 covers eight windows a side); beyond it the normal approximation is close.
+EXACT_SPLITS = 20_000
 
 
 def mann_whitney_greater(candidate: Sequence[float], baseline: Sequence[float]) -> float:
@@ -50,39 +36,36 @@ def mann_whitney_greater(candidate: Sequence[float], baseline: Sequence[float]) 
     """
     x = np.asarray(candidate, dtype=float)
     y = np.asarray(baseline, dtype=float)
-    n1, n2 = len(x), len(y)
-    if n1 == 0 or n2 == 0:
+    if len(x) == 0 or len(y) == 0:
         return 1.0
-    ranks, ties = _ranks(np.concatenate([x, y]))
-    u = float(ranks[:n1].sum()) - n1 * (n1 + 1) / 2.0
-    n = n1 + n2
-    mean = n1 * n2 / 2.0
-    variance = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1))) if n > 1 else 0.0
-    if variance <= 0:
+    pooled = np.concatenate([x, y])
+    if np.all(pooled == pooled[0]):
         return 1.0
-    z = (u - mean - 0.5) / math.sqrt(variance)  # continuity correction towards the null
-    return normal_sf(z)
+    method: str | stats.PermutationMethod = "asymptotic"
+    if math.comb(len(pooled), len(x)) <= EXACT_SPLITS:
+        ties = len(np.unique(pooled)) < len(pooled)
+        method = stats.PermutationMethod(n_resamples=np.inf) if ties else "exact"
+    result = stats.mannwhitneyu(x, y, alternative="greater", method=method)
+    return float(min(1.0, result.pvalue))
 
 
 def proportion_greater(failures: int, total: int, base_failures: int, base_total: int) -> float:
     """p-value of H1 "the candidate's failure proportion is larger than the baseline's"."""
     if total <= 0 or base_total <= 0:
         return 1.0
-    p1, p2 = failures / total, base_failures / base_total
     pooled = (failures + base_failures) / (total + base_total)
-    variance = pooled * (1.0 - pooled) * (1.0 / total + 1.0 / base_total)
-    if variance <= 0:
+    if pooled <= 0.0 or pooled >= 1.0:  # no variance: nothing to tell apart
         return 1.0
-    return normal_sf((p1 - p2) / math.sqrt(variance))
+    _z, p = proportions_ztest([failures, base_failures], [total, base_total],
+                              alternative="larger")
+    return float(p)
 
 
 def holm_adjust(p_values: Mapping[str, float]) -> dict[str, float]:
     """Holm's step-down adjusted p-values: compare each with alpha as it is."""
-    ordered = sorted(p_values.items(), key=lambda item: (item[1], item[0]))
-    m = len(ordered)
-    adjusted: dict[str, float] = {}
-    running = 0.0
-    for rank, (key, p) in enumerate(ordered):
-        running = max(running, min(1.0, (m - rank) * p))
-        adjusted[key] = running
-    return adjusted
+    if not p_values:
+        return {}
+    keys = sorted(p_values)
+    _reject, adjusted, _sidak, _bonferroni = multipletests(
+        [p_values[k] for k in keys], method="holm")
+    return {k: float(p) for k, p in zip(keys, adjusted, strict=True)}
