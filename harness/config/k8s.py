@@ -15,11 +15,12 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import yaml
+from kubernetes.utils import parse_quantity as kubernetes_quantity
 
 from harness import paths
 from harness.errors import ConfigError
@@ -220,35 +221,26 @@ class ScalingSpec:
 
 # --------------------------------------------------------------------------- quantities
 
-_QUANTITY = re.compile(
-    r"^(?P<number>[+-]?(?:\d+\.?\d*|\.\d+))"
-    r"(?P<suffix>[eE][+-]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
-)
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL_EXP = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-
-
 def parse_quantity(value: object) -> Decimal:
     """A Kubernetes quantity ("500m", "1", "512Mi", "1G", "1e3", 0.5) as an exact Decimal.
 
+    The kubernetes client's parser (kubernetes.utils.parse_quantity), made strict where it is
+    lenient: no booleans, no blanks, finite numbers only, and floats taken by their
+    decimal text (0.1 is "0.1", not the binary float's 0.1000000000000000055).
     Raises ValueError for anything that is not a quantity.
     """
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"not a quantity: {value!r}")
-    text = str(value).strip() if not isinstance(value, str) else value
-    match = _QUANTITY.match(text)
-    if not match:
+    text = value if isinstance(value, str) else repr(value)
+    if not text or any(c.isspace() for c in text):
         raise ValueError(f"not a quantity: {value!r}")
     try:
-        number = Decimal(match["number"])
-    except InvalidOperation:  # pragma: no cover - the regex admits only valid numbers
+        quantity = kubernetes_quantity(text)
+    except (ValueError, ArithmeticError):
         raise ValueError(f"not a quantity: {value!r}") from None
-    suffix = match["suffix"] or ""
-    if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    if suffix[:1] in ("e", "E") and len(suffix) > 1:
-        return number.scaleb(int(suffix[1:]))
-    return number.scaleb(_DECIMAL_EXP[suffix])
+    if not quantity.is_finite():
+        raise ValueError(f"not a quantity: {value!r}")
+    return quantity
 
 
 def cpu_millicores(value: object) -> int:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from harness.config.k8s import parse_quantity
+
 __all__ = [
     "GIB",
     "compose_bytes",
@@ -22,36 +24,18 @@ KIB = 1024
 MIB = 1024**2
 GIB = 1024**3
 
-_K8S_SUFFIX = {
-    "Ki": 1024,
-    "Mi": 1024**2,
-    "Gi": 1024**3,
-    "Ti": 1024**4,
-    "Pi": 1024**5,
-    "Ei": 1024**6,
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-    "m": 10**-3,
-    "": 1,
-}
-_K8S_RE = re.compile(
-    r"^([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$"
-)
+_K8S_EXPECTED = "a Kubernetes quantity such as 500m, 512Mi or 1"
 
 
 def _k8s_quantity(value: object) -> float:
-    if isinstance(value, bool):
-        raise ValueError("a Kubernetes quantity such as 500m, 512Mi or 1")
-    if isinstance(value, int | float):
-        return float(value)
-    match = _K8S_RE.match(str(value).strip())
-    if not match:
-        raise ValueError("a Kubernetes quantity such as 500m, 512Mi or 1")
-    return float(match.group(1)) * _K8S_SUFFIX[match.group(2) or ""]
+    """Through the one quantity parser (harness.config.k8s); negative amounts are refused."""
+    try:
+        quantity = parse_quantity(value.strip() if isinstance(value, str) else value)
+    except ValueError:
+        raise ValueError(_K8S_EXPECTED) from None
+    if quantity < 0:
+        raise ValueError(_K8S_EXPECTED)
+    return float(quantity)
 
 
 def k8s_cpu(value: object) -> float:

@@ -123,6 +123,7 @@ def mutated(base: dict[str, Any], change: Callable[[dict[str, Any]], object]) ->
         pytest.param("+2", Decimal(2), id="plus-sign"),
         pytest.param(2, Decimal(2), id="yaml-int"),
         pytest.param(0.25, Decimal("0.25"), id="yaml-float"),
+        pytest.param(0.1, Decimal("0.1"), id="yaml-float-by-its-text"),
     ],
 )
 def test_parse_quantity(text: object, expected: Decimal) -> None:
@@ -136,6 +137,10 @@ def test_parse_quantity(text: object, expected: Decimal) -> None:
         pytest.param("abc", id="word"),
         pytest.param("1.2.3", id="two-dots"),
         pytest.param("5 m", id="space"),
+        pytest.param(" 5", id="leading-space"),
+        pytest.param("NaN", id="nan"),
+        pytest.param("Infinity", id="infinity"),
+        pytest.param(float("inf"), id="float-infinity"),
         pytest.param("1mi", id="lowercase-binary"),
         pytest.param("1KiB", id="unit-bytes"),
         pytest.param("70%", id="percent"),
