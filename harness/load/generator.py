@@ -10,27 +10,73 @@ import re
 import time
 import weakref
 from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import gevent
+import locust
 import psutil
-from gevent import getcurrent
+from gevent import GreenletExit, getcurrent
+from locust.exception import StopUser
 
 from harness.load.latency import new_histogram
 from harness.load.pacing import Pacer
 from harness.load.recorder import Recorder
 
-__all__ = ["Generator", "error_text"]
+__all__ = ["Generator", "error_text", "task_name"]
 
 LAG_PERIOD = 0.05  # seconds between event-loop lag probes
 IDLE_WAIT = 0.05  # a paced user whose task sent nothing waits this long before the next task
 
 _URL_PREFIX = re.compile(r"^URL \S+: ")
+_LOCUST = str(Path(locust.__file__).parent)
+# A request still waiting for its response when its user was stopped (the load ended, or the
+# user was ramped down) failed: it never completed. Its latency is how long it had waited.
+IN_FLIGHT_ERROR = "timeout: no response before its user was stopped (end of load or ramp-down)"
 
 
 def error_text(exception: object) -> str:
     """Errors grouped by kind, not by URL: "URL http://h/x?y=1: code=401" -> "code=401"."""
     return _URL_PREFIX.sub("", str(exception))[:300] or type(exception).__name__
+
+
+def task_name(user: Any, tb: TracebackType | None) -> str:
+    """The task an exception escaped from: the first frame of user code below Locust's own
+    (the task, on_start or wait_time), as "UserClass.function"."""
+    owner = getattr(user, "user", user)  # a TaskSet's user, or the user itself
+    frame_tb = tb
+    while frame_tb is not None:
+        code = frame_tb.tb_frame.f_code
+        if not code.co_filename.startswith(_LOCUST):
+            qualname = code.co_qualname
+            return qualname if "." in qualname else f"{type(owner).__name__}.{qualname}"
+        frame_tb = frame_tb.tb_next
+    return type(owner).__name__
+
+
+def _marking_stop(stop: Any) -> Any:
+    """User.stop that first marks the user as told to stop."""
+
+    def marking_stop(user: Any, force: bool = False) -> Any:
+        user._harness_stopping = True
+        return stop(user, force)
+
+    return marking_stop
+
+
+def _request_key(session: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The name Locust would have reported for this request, "METHOD name"."""
+    method = kwargs.get("method", args[0] if args else "?")
+    url = str(kwargs.get("url", args[1] if len(args) > 1 else ""))
+    name = kwargs.get("name", args[2] if len(args) > 2 else None)
+    name = name or getattr(session, "request_name", None)
+    if not name:
+        parts = urlsplit(url)
+        name = url if not parts.scheme else (parts.path or "/") + (
+            f"?{parts.query}" if parts.query else "")
+    return f"{method} {name}"
 
 
 class _Health:
@@ -86,11 +132,16 @@ class Generator:
     Attributes:
         name: "local", or "worker-N".
         pacer: the arrival-rate schedule (share of the whole rate this generator sends).
+        planned: seconds from the start to the load's planned end, when known.
     """
 
-    def __init__(self, *, name: str, pacer: Pacer) -> None:
+    def __init__(self, *, name: str, pacer: Pacer, planned: float | None = None) -> None:
         self.name = name
         self.pacer = pacer
+        # Seconds from the start to the load's planned end: Locust stops the users at its next
+        # tick or a little later; until then they send nothing more (no load after the end).
+        self.planned = planned
+        self._t0: float | None = None
         self.recorder = Recorder()
         self.health = _Health()
         self._late: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
@@ -104,20 +155,24 @@ class Generator:
         """Listen to every request; when any stage has a rate (or `pace`: a worker learns its
         schedule from the master later), pace the HTTP clients and make paced users run their
         tasks back to back (the schedule, not think time, spaces them)."""
+        from locust.clients import HttpSession
+        from locust.contrib.fasthttp import FastHttpSession
+
         self._user_count = user_count
         events.request.add_listener(self._on_request)
+        events.user_error.add_listener(self._on_user_error)
+        for session in (HttpSession, FastHttpSession):
+            session.request = self._tracked(session.request)  # type: ignore[method-assign]
+        for user_class in user_classes:
+            user_class.stop = _marking_stop(user_class.stop)  # type: ignore[attr-defined]
         if self.pacer.paces if pace is None else pace:
-            from locust.clients import HttpSession
-            from locust.contrib.fasthttp import FastHttpSession
-
-            for session in (HttpSession, FastHttpSession):
-                session.request = self._paced(session.request)  # type: ignore[method-assign]
             for user_class in user_classes:
                 user_class.wait_time = self._paced_wait(user_class.wait_time)  # type: ignore[attr-defined]
 
     def start(self) -> None:
         """The test starts: the schedule's clock starts now."""
-        self.pacer.start(time.monotonic())
+        self._t0 = time.monotonic()
+        self.pacer.start(self._t0)
         self._reported_at = time.monotonic()
         self.health.start()
 
@@ -130,29 +185,68 @@ class Generator:
         if exception is not None:
             self.recorder.error(key, error_text(exception))
 
-    def _paced(self, request: Any) -> Any:
-        late = self._late
+    def over(self) -> bool:
+        """Whether the load's planned end has passed."""
+        if self._t0 is None or self.planned is None:
+            return False
+        return time.monotonic() - self._t0 >= self.planned
+
+    def _on_user_error(self, user_instance: Any, exception: BaseException,
+                       tb: TracebackType | None, **_: Any) -> None:
+        key = f"TASK {task_name(user_instance, tb)}"
+        self.recorder.failure(key)
+        self.recorder.error(key, f"{type(exception).__name__}: {exception}"[:300])
+
+    def _tracked(self, request: Any) -> Any:
+        """`request`, paced when the schedule says so, and counted as a failed timeout when its
+        user is stopped while it waits (Locust reports nothing for it then)."""
         generator = self
 
-        def paced_request(session: Any, *args: Any, **kwargs: Any) -> Any:
-            pacer = generator.pacer
-            if not pacer.paces:
+        def tracked_request(session: Any, *args: Any, **kwargs: Any) -> Any:
+            if generator.over():
+                raise StopUser  # nothing is sent after the planned end
+            if generator.pacer.paces:
+                generator._pace(session)
+            user = getattr(session, "user", None)
+            # A user told to stop may still start one request before Locust's kill reaches it
+            # (it woke in the same loop turn); that one is the generator's abort, not the
+            # system's failure.
+            told_to_stop = getattr(user, "_harness_stopping", False)
+            started = time.perf_counter()
+            try:
                 return request(session, *args, **kwargs)
-            intended = pacer.claim(time.monotonic())
-            if intended is not None:
-                wait = intended - time.monotonic()
-                if wait > 0:
-                    gevent.sleep(wait)
-                now = time.monotonic()
-                if pacer.active(now):
-                    late[getcurrent()] = max(0.0, now - intended)
-                    generator._sent += 1
-                    user = getattr(session, "user", None)
-                    if user is not None:
-                        user._harness_sent = True
-            return request(session, *args, **kwargs)
+            except (GreenletExit, gevent.Timeout):
+                if not told_to_stop:
+                    generator._in_flight(_request_key(session, args, kwargs),
+                                         (time.perf_counter() - started) * 1000.0)
+                raise
 
-        return paced_request
+        return tracked_request
+
+    def _in_flight(self, key: str, waited_ms: float) -> None:
+        late = self._late.pop(getcurrent(), None) if self.pacer.paces else None
+        self.recorder.record(key, waited_ms, True, None if late is None else late * 1000.0)
+        self.recorder.error(key, IN_FLIGHT_ERROR)
+
+    def _pace(self, session: Any) -> None:
+        """Wait for this request's slot in the arrival-rate schedule."""
+        pacer = self.pacer
+        intended = pacer.claim(time.monotonic())
+        if intended is None:
+            return
+        wait = intended - time.monotonic()
+        if wait > 0:
+            gevent.sleep(wait)
+        user = getattr(session, "user", None)
+        if getattr(user, "_harness_stopping", False) or self.over():
+            # Told to stop, or the load's planned end passed, while it waited for its slot.
+            raise StopUser
+        now = time.monotonic()
+        if pacer.active(now):
+            self._late[getcurrent()] = max(0.0, now - intended)
+            self._sent += 1
+            if user is not None:
+                user._harness_sent = True
 
     def _paced_wait(self, wait_time: Any) -> Any:
         generator = self

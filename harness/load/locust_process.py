@@ -105,11 +105,45 @@ class _Run:
         self.errors: dict[tuple[str, str], int] = {}
         self.interrupted = False
         self.quitting = False
+        self.stopped_at: float | None = None  # seconds since the start, when the load stopped
+        self.planned_end = sum(float(s["duration"]) for s in plan.stages)
         self._record = interval_record
         self._merge_errors = merge_errors
+        runner.environment.events.test_stopping.add_listener(lambda **_: self.stopping())
 
-    def emit_interval(self, reports: list[dict[str, Any]]) -> None:
+    def stopping(self) -> None:
+        if self.stopped_at is None:
+            self.stopped_at = time.monotonic() - self.started
+
+    def stop_at_planned_end(self, stop: Any) -> Any:
+        """Stop the load at the planned end itself: Locust's shape stops it at its next
+        once-a-second tick, up to a second late, which a window's request rate would count."""
+        import gevent
+
+        def at_the_end() -> None:
+            # gevent's timers count from the loop's cached clock, stale by the startup time
+            # before the hub first runs: wait on the real clock.
+            while (left := self.started + self.planned_end - time.monotonic()) > 0:
+                gevent.sleep(left)
+            stop()
+
+        return gevent.spawn(at_the_end)
+
+    def flush_due(self) -> bool:
+        """Whether a regular interval line is due now. None in the last half interval before
+        the planned end, nor once the load stops: the final line then spans until the stop, so
+        that it lies inside the last stage's window with what was answered or failed at the
+        stop (requests still in flight then are failures of the run, not of a later window)."""
         now = time.monotonic() - self.started
+        return self.stopped_at is None and now < self.planned_end - self.plan.interval / 2
+
+    def emit_interval(self, reports: list[dict[str, Any]], final: bool = False) -> None:
+        now = time.monotonic() - self.started
+        if final and self.stopped_at is not None:
+            # Locust's stop comes a little after the planned end (loop lag); nothing was sent
+            # in between, so the load ended at the planned end unless it was interrupted.
+            end = self.stopped_at if self.interrupted else min(self.stopped_at, self.planned_end)
+            now = max(self.last, end)
         for report in reports:
             self._merge_errors(self.errors, report.get("errors", ()))
         _emit(self._record(self.last, now, self.runner.user_count, reports))
@@ -138,7 +172,8 @@ def _local(plan: LoadPlan, user_classes: dict[str, Any], stages: Any) -> int:
     env = Environment(user_classes=list(user_classes.values()), shape_class=_shape(stages),
                       host=plan.host, stop_timeout=plan.stop_timeout)
     runner = env.create_local_runner()
-    generator = Generator(name="local", pacer=Pacer(rate_spans(stages)))
+    generator = Generator(name="local", pacer=Pacer(rate_spans(stages)),
+                          planned=sum(s.duration for s in stages))
     generator.install(env.events, user_classes.values(), lambda: runner.user_count)
     env.events.test_start.add_listener(lambda **_: generator.start())
     run = _Run(plan, runner)
@@ -160,15 +195,18 @@ def _local(plan: LoadPlan, user_classes: dict[str, Any], stages: Any) -> int:
     def flusher() -> None:
         while True:
             gevent.sleep(plan.interval)
-            run.emit_interval([generator.report()])
+            if run.flush_due():
+                run.emit_interval([generator.report()])
 
     run.started = time.monotonic()
     runner.start_shape()
+    ending = run.stop_at_planned_end(runner.stop)
     flushing = gevent.spawn(flusher)
     runner.greenlet.join()
     flushing.kill()
+    ending.kill()
     generator.stop()
-    run.emit_interval([generator.report()])
+    run.emit_interval([generator.report()], final=True)
     run.finish()
     return 0
 
@@ -225,6 +263,8 @@ def _master(plan: LoadPlan, user_classes: dict[str, Any], stages: Any) -> int:
         seq = 0
         while True:
             gevent.sleep(plan.interval)
+            if not run.flush_due():
+                continue
             seq += 1
             runner.send_message("harness_flush", {"seq": seq})
             waiting = connected()
@@ -262,6 +302,7 @@ def _master(plan: LoadPlan, user_classes: dict[str, Any], stages: Any) -> int:
 
     run.started = time.monotonic()
     runner.start_shape()
+    flushing.append(run.stop_at_planned_end(runner.stop))
     flushing.append(gevent.spawn(flusher))
     runner.greenlet.join()
     for greenlet in flushing:
@@ -269,7 +310,7 @@ def _master(plan: LoadPlan, user_classes: dict[str, Any], stages: Any) -> int:
     late = len(workers - finals)
     reports = pending[:]
     del pending[:]
-    run.emit_interval(reports)
+    run.emit_interval(reports, final=True)
     run.finish(late_reports=late)
     return 0
 
@@ -303,6 +344,7 @@ def _worker(argv: list[str]) -> int:
         data = msg.data
         spans: tuple[RateSpan, ...] = rate_spans(tuple(StagePlan(**s) for s in data["stages"]))
         generator.pacer = Pacer(spans, share=float(data["share"]), phase=float(data["phase"]))
+        generator.planned = sum(float(s["duration"]) for s in data["stages"])
         generator.name = str(data["name"])
 
     def on_flush(environment: Any = None, msg: Any = None, **_: Any) -> None:

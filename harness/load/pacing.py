@@ -48,10 +48,6 @@ class Pacer:
         self, spans: Sequence[RateSpan], *, share: float = 1.0, phase: float = 0.0
     ) -> None:
         spans = [RateSpan(s.start, s.end, s.rate * share if s.rate else None) for s in spans]
-        if spans and spans[-1].rate:
-            # Locust stops the users up to a second after the last stage ends; until it does
-            # they keep the last rate (never a flood of unpaced requests).
-            spans[-1] = RateSpan(spans[-1].start, math.inf, spans[-1].rate)
         self.spans = tuple(spans)
         self.phase = phase
         self.t0: float | None = None

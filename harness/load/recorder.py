@@ -63,6 +63,15 @@ class Recorder:
         if entry.corrected is not None:
             entry.corrected.append(raw + max(0, int((lag_ms or 0.0) * 1000.0)))
 
+    def failure(self, name: str) -> None:
+        """A failure that had no response time (an exception in a task's own code): counted
+        as a failed request of `name`, and kept out of the latency histograms."""
+        entry = self._names.get(name)
+        if entry is None:
+            entry = self._names[name] = _Entry()
+        entry.requests += 1
+        entry.failures += 1
+
     def error(self, name: str, error: str) -> None:
         key = (name, error)
         self._errors[key] = self._errors.get(key, 0) + 1

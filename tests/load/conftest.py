@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -55,3 +58,59 @@ def locustfile(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+class _Hang:
+    """Accepts connections, answers `/api/health/ready`, and never answers anything else."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        self.received = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _connection(self, conn: socket.socket) -> None:
+        conn.settimeout(60)
+        buffer = b""
+        with contextlib.suppress(OSError):
+            while not self.stopping.is_set():
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+                while b"\r\n\r\n" in buffer:
+                    head, buffer = buffer.split(b"\r\n\r\n", 1)
+                    if b" /api/health/ready " in head.split(b"\r\n", 1)[0]:
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    else:
+                        self.received += 1
+                        self.held.append(conn)  # never answered
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.server.close()
+        for conn in self.held:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+@pytest.fixture
+def hanging_target() -> Iterator[_Hang]:
+    server = _Hang()
+    yield server
+    server.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.config.model import SloSpec, Stage
-from harness.load.aggregate import aggregate, in_window
+from harness.load.aggregate import aggregate, in_window, per_name
 from harness.load.health import saturated_intervals, summarize_generators
 from harness.load.runner import LoadRunner
 from harness.load.shapes import plan_stages
@@ -111,3 +111,63 @@ def test_a_saturated_generator_is_detected_and_its_latency_untrusted(tmp_path, t
     assert int(exit_status_for(checks.values())) == 3
     summary = summarize_generators(load.intervals, 0, until=6.0)
     assert summary.saturated and "--workers 2" in (summary.advice or "")
+
+
+def test_requests_in_flight_when_the_load_stops_count_as_failed_timeouts(
+    tmp_path, hanging_target, locustfile
+):
+    # Every request hangs: without counting them, the run read "0 requests, 0 failed".
+    stages = plan_stages([Stage(duration=3, users=4, spawn_rate=100, steady=True)], (0,))
+    runner = LoadRunner(stages=stages, locustfiles=[locustfile(ONE_REQUEST.format(
+        wait=0, path="/hang"))], host=hanging_target.url, work_dir=tmp_path / "logs",
+        interval=1.0, stop_timeout=1.0)
+    load = runner.run()
+    stats = aggregate(load.intervals)
+    assert hanging_target.received == 4
+    assert stats.requests == stats.failures == 4
+    assert stats.latency.count == 4 and stats.latency.p50_ms >= 3000  # open since the start
+    [error] = load.errors
+    assert error.name == "GET /hang" and error.occurrences == 4
+    assert error.error.startswith("timeout")
+    checks = {c.id: c for c in slo_checks(load, SloSpec())}
+    assert checks["slo.error-rate"].verdict is Verdict.FAIL
+
+
+def test_requests_in_flight_at_the_end_count_on_workers_too(
+    tmp_path, hanging_target, locustfile
+):
+    stages = plan_stages([Stage(duration=3, users=4, spawn_rate=100, steady=True)], (0,))
+    runner = LoadRunner(stages=stages, locustfiles=[locustfile(ONE_REQUEST.format(
+        wait=0, path="/hang"))], host=hanging_target.url, work_dir=tmp_path / "logs",
+        interval=1.0, stop_timeout=1.0, workers=2)
+    load = runner.run()
+    stats = aggregate(load.intervals)
+    assert stats.requests == stats.failures == hanging_target.received == 4
+    assert sum(e.occurrences for e in load.errors if e.error.startswith("timeout")) == 4
+
+
+RAISES = """
+from locust import constant, task
+from locust.contrib.fasthttp import FastHttpUser
+
+class Raising(FastHttpUser):
+    wait_time = constant(0.2)
+
+    @task
+    def broken(self):
+        self.client.get("/fast")
+        raise KeyError("ticket_id")
+"""
+
+
+def test_an_exception_in_a_task_is_a_failed_request_of_that_task(tmp_path, target, locustfile):
+    server = target()
+    stages = plan_stages([Stage(duration=3, users=2, spawn_rate=100, steady=True)], (0,))
+    load = run(tmp_path, locustfile(RAISES), server.url, stages)
+    by_name = {name: stats for name, stats in per_name(load.intervals).items()}
+    task = by_name["TASK Raising.broken"]
+    assert task.requests == task.failures == by_name["GET /fast"].requests > 10
+    assert by_name["GET /fast"].failures == 0
+    [error] = [e for e in load.errors if e.name == "TASK Raising.broken"]
+    assert error.error == "KeyError: 'ticket_id'"
+    assert error.occurrences == task.failures
