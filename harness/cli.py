@@ -31,6 +31,9 @@ def build_app() -> typer.Typer:
         help="Does this ServiceDesk deployment keep its promises? Load, verify, report.",
         no_args_is_help=True,
         add_completion=False,
+        # markdown: typer's "rich" mode keeps a docstring's line breaks as hard breaks,
+        # so a summary wrapped in the source broke mid-sentence on the terminal
+        rich_markup_mode="markdown",
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )

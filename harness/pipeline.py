@@ -129,6 +129,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     live = LiveProgress(
         console, scenario=plan.scenario.name, stages=stages, enabled=progress,
         replicas=lambda: len(backend.endpoints().replicas),
+        pool_in_use=lambda: instruments.scraper.latest_total(
+            "servicedesk_db_pool_connections_in_use") if instruments is not None else None,
     )
     folder.mkdir(parents=True, exist_ok=True)
     try:

@@ -26,6 +26,22 @@ def test_every_command_has_help(capsys, command):
     assert "Usage" in out
 
 
+def test_command_summaries_flow_as_sentences(capsys, monkeypatch):
+    """A docstring wrapped in the source reads as one paragraph at 80 columns: a row of the
+    command list breaks only where the next word would not have fitted."""
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "--help")
+    assert code == ExitStatus.OK
+    panel = out[out.index("Commands"):]
+    rows = [line for line in panel.splitlines() if line.startswith("│ ")]
+    start = rows[0].index(rows[0].split()[2])  # where the description column begins
+    cells = [(row[2:start].strip(), row[start:-1].rstrip()) for row in rows]
+    width = max(len(cell) for _, cell in cells)
+    for (_, cell), (command, following) in zip(cells, cells[1:], strict=False):
+        if not command:  # a continuation of the same summary
+            assert len(cell) + 1 + len(following.split()[0]) > width, (cell, following)
+
+
 def test_scenarios_lists_each_bundled_one_on_a_line(capsys):
     code, out, _ = run(capsys, "scenarios")
     assert code == ExitStatus.OK

@@ -98,6 +98,17 @@ class Scraper:
             with self._lock:
                 self.scrapes.append(result)
 
+    def latest_total(self, metric: str) -> float | None:
+        """`metric` summed over the replicas' latest successful scrapes (live progress)."""
+        latest: dict[str, float] = {}
+        with self._lock:
+            for scrape in reversed(self.scrapes[-256:]):
+                if scrape.ok and scrape.replica not in latest:
+                    values = [m.value for m in scrape.samples if m.name == metric]
+                    if values:
+                        latest[scrape.replica] = sum(values)
+        return sum(latest.values()) if latest else None
+
     def stop(self) -> tuple[Scrape, ...]:
         self._stop.set()
         if self._thread is not None:

@@ -108,6 +108,6 @@ def register(app: typer.Typer) -> None:
         err = Console(stderr=True)
         result = run_backup_restore(plan, err)
         out = Console()
-        print_verdict(result, out)
-        out.print(f"report: {folder}")
+        page = folder / "report.html"
+        print_verdict(result, out, page if page.is_file() else None)
         return result.exit_status

@@ -115,6 +115,10 @@ def register(app: typer.Typer) -> None:
             help="Stream the run's client-side metrics to this Prometheus remote-write endpoint "
             "while it runs (e.g. http://prometheus:9090/api/v1/write).",
         ),
+        verbose: bool = typer.Option(
+            False, "--verbose", "-v", help="Print every check with its full evidence, not only "
+            "those that did not pass.",
+        ),
         compare: str | None = typer.Option(
             None, "--compare", metavar="BASELINE", help="Then compare with BASELINE as "
             "`harness compare` does (auto, baseline, history[:N], a run), keep the run in the "
@@ -183,8 +187,9 @@ def register(app: typer.Typer) -> None:
         result = execute(RunPlan(options, loaded, spec), err, progress=progress)
         from harness.report.terminal import print_verdict
 
-        print_verdict(result, out)
-        out.print(f"report: {options.report_dir / options.run_id}")
+        folder = options.report_dir / options.run_id
+        page = folder / "report.html"
+        print_verdict(result, out, page if page.is_file() else None, verbose=verbose)
         if compare is not None:
             from harness.commands.compare import compare_after_run
 

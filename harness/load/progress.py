@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -31,6 +32,7 @@ class LiveProgress:
         scenario: str,
         stages: Sequence[StagePlan],
         replicas: Callable[[], int] | None = None,
+        pool_in_use: Callable[[], float | None] | None = None,
         enabled: bool = True,
     ) -> None:
         self.console = console
@@ -38,6 +40,7 @@ class LiveProgress:
         self.stages = tuple(stages)
         self.total = sum(s.duration for s in stages)
         self.replicas = replicas
+        self.pool_in_use = pool_in_use  # DB connections in use over every replica, if exported
         self.enabled = enabled
         self.phase = "starting"
         self._recent: list[Interval] = []
@@ -99,8 +102,21 @@ class LiveProgress:
         return (
             f"{format_duration(self._elapsed)}/{format_duration(self.total)} {stage}: "
             f"{users} users, {rps:.1f} req/s, p95 {p95:.0f} ms, errors {errors:.2f} %"
+            + self._stack_numbers()
             + (" - load generator saturated, latency untrusted" if self._saturated else "")
         )
+
+    def _stack_numbers(self) -> str:
+        """', 3 replicas, pool 4 in use' (what the stack answers; nothing it cannot)."""
+        text = ""
+        with contextlib.suppress(Exception):  # the stack may be going down: leave it out
+            if self.replicas is not None:
+                text += f", {self.replicas()} replicas"
+        with contextlib.suppress(Exception):
+            in_use = self.pool_in_use() if self.pool_in_use is not None else None
+            if in_use is not None:
+                text += f", pool {in_use:.0f} in use"
+        return text
 
     def _render(self) -> Group:
         stage, users, rps, p95, errors = self._numbers()

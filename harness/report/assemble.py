@@ -8,7 +8,7 @@ from typing import Any
 from harness.collect.scrape import Scrape
 from harness.collect.series import ServerSeries, counter_increase, histogram_quantile
 from harness.config.model import Scenario, SloSpec
-from harness.load.aggregate import aggregate, per_name, timeline
+from harness.load.aggregate import aggregate, in_window, per_name, timeline
 from harness.load.health import summarize_generators
 from harness.load.records import LoadResult
 from harness.report.results import (
@@ -21,6 +21,7 @@ from harness.report.results import (
 )
 from harness.status import ExitStatus
 from harness.verify.check import CheckResult
+from harness.verify.slo import steady_window
 
 __all__ = ["assemble", "server_summary"]
 
@@ -81,6 +82,10 @@ def assemble(
         name: aggregate(intervals, frozenset(group.requests).__contains__)
         for name, group in sorted(slo.groups.items())
     }
+    steady = None
+    if load is not None and intervals:
+        window = steady_window(load)
+        steady = aggregate(in_window(intervals, window.start, window.end))
     return RunResult(
         run_id=run_id,
         scenario=scenario.name,
@@ -113,4 +118,5 @@ def assemble(
             intervals, load.workers, load.stages[-1].end if load.stages else None
         ) if load and intervals else None,
         tags=dict(sorted((tags or {}).items())),
+        steady=steady,
     )

@@ -111,6 +111,8 @@ class RunResult:
     schema_version: int = SCHEMA_VERSION
     generator: GeneratorSummary | None = None  # how the load generators fared (saturation)
     tags: dict[str, str] = field(default_factory=dict)  # --tag and the scenario's tags:
+    # the steady-state stages only: what the SLO checks judged, shown beside them
+    steady: RequestStats | None = None
 
     @property
     def failed_checks(self) -> tuple[CheckResult, ...]:
@@ -183,5 +185,6 @@ def load_results(path: Path) -> RunResult:
         extra=dict(data.get("extra", {})),
         generator=_generator(data.get("generator")),
         tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
+        steady=_stats(data["steady"]) if data.get("steady") else None,
         schema_version=SCHEMA_VERSION,
     )

@@ -1,19 +1,27 @@
-"""The verdict table printed at the end of a run: one row per check, failures first."""
+"""What a run prints when the load has ended: a verdict a person reads in five seconds.
+
+At any width: the verdict line; one line of headline numbers against their SLO; one line per
+check that did not pass (failed, untrusted, skipped), cut to the terminal's width at its end so an
+id is never broken; the headroom line; the path of report.html last. `verbose` adds every check
+with its full evidence, wrapped at words. No line carries trailing spaces.
+"""
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from harness.report.formatting import (
+    MISSING,
     STATUS_HEADLINES,
     checks_in_report_order,
+    format_number,
     format_observed,
-    format_seconds,
     format_threshold,
     format_window,
     partial_notice,
@@ -22,12 +30,20 @@ from harness.report.formatting import (
 from harness.report.results import RunResult, RunStatus
 from harness.verify.check import CheckResult, Verdict
 
-__all__ = ["STATUS_STYLES", "VERDICT_STYLES", "print_verdict", "status_line", "verdict_table"]
+__all__ = [
+    "STATUS_STYLES",
+    "VERDICT_STYLES",
+    "check_line",
+    "headline_numbers",
+    "headroom_line",
+    "print_verdict",
+    "status_line",
+]
 
-WIDE = 120  # columns from which the title gets a column of its own
-MAX_ID_WIDTH = 24
 VERDICT_STYLES = {Verdict.PASS: "bold green", Verdict.FAIL: "bold red", Verdict.SKIPPED: "yellow",
                   Verdict.UNTRUSTED: "bold magenta"}
+VERDICT_TAGS = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL", Verdict.SKIPPED: "SKIP",
+                Verdict.UNTRUSTED: "UNTR"}  # four letters, so the ids line up
 STATUS_STYLES = {
     RunStatus.PASSED: "bold green",
     RunStatus.FAILED: "bold red",
@@ -35,68 +51,7 @@ STATUS_STYLES = {
     RunStatus.ERROR: "bold red",
     RunStatus.UNTRUSTED: "bold magenta",
 }
-
-
-def verdict_table(result: RunResult, width: int | None = None) -> Table:
-    """id, title, verdict (coloured), observed, threshold and window of every check.
-
-    On a terminal narrower than WIDE (`width`, e.g. console.width), the title goes under the id
-    instead of in a column of its own, so no column is squeezed to a few letters.
-    """
-    counts = verdict_counts(result.checks)
-    compact = width is not None and width < WIDE
-    table = Table(
-        title=f"Checks: run {result.run_id} ({result.scenario} on {result.stack})",
-        caption=(
-            f"{counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, "
-            f"{counts[Verdict.SKIPPED]} skipped"
-            + (f", {counts[Verdict.UNTRUSTED]} untrusted" if counts[Verdict.UNTRUSTED] else "")
-        ),
-        title_justify="left",
-        caption_justify="left",
-        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
-        pad_edge=not compact,
-    )
-    if compact:  # ids up to MAX_ID_WIDTH stay whole; longer ones fold rather than crop others
-        longest_id = max((len(c.id) for c in result.checks), default=2)
-        table.add_column("id / title", min_width=min(longest_id, MAX_ID_WIDTH), overflow="fold")
-    else:
-        table.add_column("id", no_wrap=True)
-    if not compact:
-        table.add_column("title")
-    table.add_column("verdict", no_wrap=True)
-    narrow = 12 if compact else None  # "2 connections" wraps after the number
-    table.add_column("observed", justify="right", no_wrap=not compact, max_width=narrow)
-    table.add_column("threshold", justify="right", no_wrap=not compact, max_width=narrow)
-    table.add_column("window", min_width=10)
-    for check in checks_in_report_order(result.checks):
-        verdict = Text(check.verdict.value.upper(), style=VERDICT_STYLES[check.verdict])
-        ident = Text(check.id, style="cyan")
-        title = Text(check.title)
-        if check.verdict is Verdict.SKIPPED and check.reason:
-            title.append(f"\n{check.reason}", style="dim")
-        if compact:
-            ident.append("\n")
-            ident.append_text(title)
-        cells = [ident] if compact else [ident, title]
-        table.add_row(
-            *cells,
-            verdict,
-            format_observed(check),
-            format_threshold(check),
-            _window(check, compact),
-        )
-    if not result.checks:
-        empty: list[Text | str] = [Text("no checks were evaluated", style="dim")]
-        table.add_row(*empty, *("" for _ in table.columns[1:]))
-    return table
-
-
-def _window(check: CheckResult, compact: bool) -> str:
-    if not compact or check.window is None:
-        return format_window(check.window)
-    window = check.window
-    return f"{format_seconds(window.start)}–{format_seconds(window.end)} s\n{window.label}"
+SEPARATOR = " · "
 
 
 def status_line(result: RunResult, report: Path | None = None) -> Text:
@@ -111,16 +66,174 @@ def status_line(result: RunResult, report: Path | None = None) -> Text:
     return line
 
 
-def print_verdict(result: RunResult, console: Console, report: Path | None = None) -> None:
-    """Print the verdict table, the partial-run notice if any, and the status line.
+def _wrapped(text: str, width: int, indent: str = "") -> list[str]:
+    """Lines of at most `width`, broken between words only (an id or a URL stays whole) and
+    without trailing spaces (rich's own wrapping keeps the space it broke at)."""
+    return textwrap.wrap(" ".join(text.split()), width, initial_indent=indent,
+                         subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False) or [""]
 
-    `report` is the report folder or its report.html; pass it whenever a report was written.
+
+def _verdict_lines(result: RunResult, width: int) -> list[Text]:
+    """'PASSED: every check passed (exit 0) · 21 passed, 2 skipped'."""
+    style = STATUS_STYLES[result.status]
+    lines = [Text(line, style=style) for line in _wrapped(
+        f"{STATUS_HEADLINES[result.status]} (exit {result.exit_status})", width)]
+    if result.checks:
+        counts = verdict_counts(result.checks)
+        summary = ", ".join(f"{counts[v]} {name}" for v, name in (
+            (Verdict.PASS, "passed"), (Verdict.FAIL, "failed"),
+            (Verdict.UNTRUSTED, "untrusted"), (Verdict.SKIPPED, "skipped")) if counts[v])
+        if len(lines[-1]) + len(SEPARATOR) + len(summary) <= width:
+            lines[-1].append(SEPARATOR + summary, style="default")
+        else:
+            lines.append(Text(summary))
+    return lines
+
+
+def _check(result: RunResult, check_id: str) -> CheckResult | None:
+    return next((c for c in result.checks if c.id == check_id), None)
+
+
+def _against(name: str, check: CheckResult | None, fallback: float | None, unit: str,
+             short: bool) -> str:
+    """'p95 4.73 ms ≤ 250 ms' (short: 'p95 4.73 ≤ 250 ms') from the check (the numbers its
+    verdict was given on), else the steady-state value alone."""
+    value = check.observed if check is not None and check.observed is not None else fallback
+    if check is None or check.threshold is None:
+        return f"{name} {format_number(value, unit)}"
+    if short:
+        return f"{name} {format_number(value)} {format_threshold(check)}"
+    return f"{name} {format_number(value, unit)} {format_threshold(check)}"
+
+
+def headline_numbers(result: RunResult, short: bool = False) -> list[str]:
+    """The run's numbers against their SLO, steady state (what the checks judged).
+
+    `short` drops words and spaces for a narrow terminal; the numbers stay the same.
     """
-    console.print(verdict_table(result, width=console.width))
-    if result.generator is not None and result.generator.advice:
-        style = "magenta" if result.generator.saturated else "dim"
-        console.print(Text(result.generator.advice, style=style))
+    steady = result.steady
+    judged = steady.judged if steady is not None else None
+    requests = f"{result.totals.requests:,} {'req' if short else 'requests'}"
+    rps = format_number(steady.rps, "req/s") if steady is not None else MISSING
+    parts = [requests, rps if short else f"{rps} steady"]
+    parts.append(_against("err" if short else "errors", _check(result, "slo.error-rate"),
+                          steady.error_percent if steady is not None else None, "%", short))
+    for name in ("p95", "p99"):
+        parts.append(_against(name, _check(result, f"slo.latency.{name}"),
+                              judged.percentile(name) if judged is not None else None, "ms",
+                              short))
+    return parts
+
+
+def _fit(parts: Sequence[str], width: int) -> list[str]:
+    """Parts joined by ' · ', folded between parts (never inside one) when wider than width."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(SEPARATOR) + len(part) <= width:
+            lines[-1] += SEPARATOR + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def _numbers_lines(result: RunResult, width: int) -> list[str]:
+    if not result.totals.requests:
+        return ["no requests were recorded"]
+    for short in (False, True):
+        lines = _fit(headline_numbers(result, short), width)
+        if len(lines) == 1:
+            return lines
+    return lines
+
+
+def check_line(check: CheckResult, width: int) -> Text:
+    """'FAIL slo.latency.p99 690 ms ≤ 300 ms: p99 reached …', cut with '…' at `width`."""
+    line = Text()
+    line.append(VERDICT_TAGS[check.verdict], style=VERDICT_STYLES[check.verdict])
+    line.append(" ")
+    line.append(check.id, style="cyan")
+    line.append(":")
+    if check.verdict is Verdict.SKIPPED:
+        detail = check.reason or check.evidence or "no reason given"
+    else:
+        detail = f"{format_observed(check)} (must be {format_threshold(check)})"
+        detail += f": {check.evidence}" if check.evidence else ""
+    room = width - len(line) - 1
+    detail = " ".join(detail.split())
+    if len(detail) > room:  # cut at a word, so no number or id is left half-printed
+        cut = detail[: max(room - 1, 0)]
+        if detail[len(cut)] != " ":
+            cut = cut.rsplit(" ", 1)[0]
+        detail = cut.rstrip(" ,;:(") + "…"
+    line.append(f" {detail}")
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
+def headroom_line(extra: Mapping[str, Any]) -> str | None:
+    """One line from results.json's `headroom` record: how far the load was from each
+    threshold it did not reach (load multiple and request rate), or None without one."""
+    record = extra.get("headroom")
+    if not record:
+        return None
+    if isinstance(record, str):
+        return f"headroom: {' '.join(record.split())}"
+    if not isinstance(record, Mapping):
+        return None
+    parts = []
+    for key in sorted(record, key=str):
+        value = record[key]
+        if isinstance(value, Mapping):
+            numbers = [
+                format_number(value[k], unit)
+                for k, unit in (("multiple", "×"), ("load_multiple", "×"), ("rps", "req/s"),
+                                ("request_rate", "req/s"))
+                if isinstance(value.get(k), int | float)
+            ]
+            if numbers:
+                parts.append(f"{key} {' at '.join(numbers)}")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            parts.append(f"{key} {format_number(value)}")
+    return f"headroom: {SEPARATOR.join(parts)}" if parts else None
+
+
+def _evidence(check: CheckResult, width: int) -> list[Text]:
+    """The check's title, window and whole evidence, indented under its line."""
+    indent = " " * 5
+    lines = [Text(line, style="dim") for line in _wrapped(
+        f"{check.title}; {format_window(check.window)}", width, indent)]
+    # a skipped check's reason is its line already; its evidence only when it says more
+    if check.evidence and check.evidence != check.reason:
+        lines += [Text(line) for line in _wrapped(check.evidence, width, indent)]
+    return lines
+
+
+def print_verdict(result: RunResult, console: Console, report: Path | None = None, *,
+                  verbose: bool = False) -> None:
+    """The verdict line, the numbers against their SLO, the checks that did not pass (every
+    check with its evidence when `verbose`), the generator advice, the partial-run notice, the
+    headroom line, and `report` (report.html, when one was written) last."""
+    width = max(console.width, 20)
+    lines: list[Text] = []
     notice = partial_notice(result)
     if notice:
-        console.print(Text(notice, style="yellow"))
-    console.print(status_line(result, report))
+        lines += [Text(line, style="yellow") for line in _wrapped(notice, width)]
+    lines += _verdict_lines(result, width)
+    lines += [Text(line) for line in _numbers_lines(result, width)]
+    shown = checks_in_report_order(
+        result.checks if verbose else [c for c in result.checks if c.verdict is not Verdict.PASS])
+    for check in shown:
+        lines.append(check_line(check, width))
+        if verbose:
+            lines += _evidence(check, width)
+    if result.generator is not None and result.generator.advice:
+        style = "magenta" if result.generator.saturated else "dim"
+        lines += [Text(line, style=style) for line in _wrapped(result.generator.advice, width)]
+    headroom = headroom_line(result.extra)
+    if headroom:
+        lines += [Text(line) for line in _wrapped(headroom, width)]
+    if report is not None:
+        lines += [Text(line, style="underline") for line in _wrapped(f"Report: {report}", width)]
+    for line in lines:
+        console.print(line, no_wrap=True, overflow="ellipsis", highlight=False)

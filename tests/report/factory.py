@@ -422,4 +422,6 @@ def make_result(
         },
         notes=tuple(notes),
         extra=extra_sections,
+        steady=stats(int(total_requests * 0.6), int(total_failures * 0.5), duration * 0.6, 26)
+        if total_requests else None,
     )

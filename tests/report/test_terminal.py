@@ -1,98 +1,134 @@
-"""The verdict table printed at the end of a run."""
+"""The terminal verdict: a few lines, none wider than the terminal, ids never broken."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
-from harness.report.terminal import VERDICT_STYLES, print_verdict, status_line, verdict_table
-from harness.verify.check import Verdict
+from harness.report.formatting import format_number
+from harness.report.terminal import (
+    VERDICT_STYLES,
+    check_line,
+    headline_numbers,
+    headroom_line,
+    print_verdict,
+    status_line,
+)
+from harness.verify.check import CheckResult, Verdict, Window
+
+REPORT = Path("reports/20260921-141320-failed/report.html")
 
 
-def _printed(result, report=None) -> str:
-    console = Console(record=True, width=200, color_system=None)
-    print_verdict(result, console, report)
-    return console.export_text()
+def _printed(result, width=200, report=None, verbose=False) -> list[str]:
+    console = Console(record=True, width=width, color_system=None)
+    print_verdict(result, console, report, verbose=verbose)
+    return console.export_text().splitlines()
 
 
-def test_table_columns_and_failures_first(result_factory):
-    table = verdict_table(result_factory("failed"))
-    assert [c.header for c in table.columns] == [
-        "id",
-        "title",
-        "verdict",
-        "observed",
-        "threshold",
-        "window",
-    ]
-    ids = [cell.plain for cell in table.columns[0].cells]
-    assert ids[:2] == ["slo.latency.p99", "slo.error-rate"]
-    verdicts = list(table.columns[2].cells)
-    assert [v.plain for v in verdicts] == ["FAIL", "FAIL", "PASS", "PASS", "PASS", "SKIPPED"]
-    assert verdicts[0].style == VERDICT_STYLES[Verdict.FAIL] == "bold red"
-    assert verdicts[2].style == "bold green"
-    assert list(table.columns[3].cells)[0] == "690 ms"
-    assert list(table.columns[4].cells)[0] == "≤ 300 ms"
-    assert list(table.columns[5].cells)[0] == "sliding 60s 210–300 s"
-
-
-def test_printed_output_ends_with_status_and_report_path(result_factory):
-    text = _printed(result_factory("failed"), Path("reports/run-7/report.html"))
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert lines[-1] == (
-        "FAILED: at least one check failed (exit 1). Report: reports/run-7/report.html"
+def _long_check() -> CheckResult:
+    return CheckResult(
+        "autoscaling.scale-down-stabilization", "Scale-down only after the stabilization window",
+        Verdict.SKIPPED, None, 300.0, "s", ">=", Window(0, 45.7, "whole run"), "",
+        reason="no scale-down happened, so the stabilization window was never put to the test "
+        "by this run's load",
     )
-    assert "2 failed" in text
-    assert "the embedded stack uses SQLite" in text
 
 
-def test_interrupted_run_prints_the_partial_notice(result_factory):
-    text = _printed(result_factory("interrupted"))
-    assert "no checks were evaluated" in text
-    assert "PARTIAL REPORT" in text
-    assert text.rstrip().endswith(
-        "INTERRUPTED: the run was interrupted; this report is partial (exit 130)"
-    )
+@pytest.mark.parametrize("width", [60, 80, 120])
+@pytest.mark.parametrize("kind", ["passed", "failed", "interrupted"])
+def test_every_line_fits_without_trailing_spaces(result_factory, kind, width):
+    result = result_factory(kind)
+    result = replace(result, checks=(*result.checks, _long_check()))
+    lines = _printed(result, width, REPORT)
+    assert all(len(line) <= width for line in lines), lines
+    assert all(line == line.rstrip() for line in lines)
+    for check in result.checks:
+        if check.verdict is not Verdict.PASS:  # each on one line, whole
+            assert any(f" {check.id}: " in line for line in lines), (check.id, lines)
+
+
+def test_passing_run_is_a_handful_of_lines_ending_with_the_report(result_factory):
+    lines = _printed(result_factory("passed"), 80, REPORT)
+    assert lines[0] == "PASSED: every check passed (exit 0) · 5 passed, 1 skipped"
+    assert lines[-1] == f"Report: {REPORT}"
+    assert len(lines) <= 12
+    skipped = [line for line in lines if line.startswith("SKIP ")]
+    assert skipped == ["SKIP pool.max-in-use: the embedded stack uses SQLite: no connection "
+                       "pool to…"]
+    assert not any(line.startswith("PASS ") for line in lines)  # passes only with --verbose
+
+
+def test_numbers_line_holds_the_steady_numbers_against_the_slo(result_factory):
+    result = result_factory("failed")
+    parts = headline_numbers(result)
+    assert parts[0] == f"{result.totals.requests:,} requests"
+    assert parts[1] == f"{format_number(result.steady.rps, 'req/s')} steady"
+    assert parts[2] == "errors 2.8 % ≤ 1 %"
+    assert parts[3:] == ["p95 92.4 ms ≤ 500 ms", "p99 690 ms ≤ 300 ms"]
+    lines = _printed(result, 200)
+    assert " · ".join(parts) in lines
+
+
+def test_numbers_fold_between_parts_on_a_very_narrow_terminal(result_factory):
+    lines = _printed(result_factory("failed"), 40)
+    assert all(len(line) <= 40 for line in lines)
+    assert "p95 92.4 ≤ 500 ms · p99 690 ≤ 300 ms" in lines
+
+
+def test_failed_check_line_gives_value_threshold_and_evidence_cut_at_width(result_factory):
+    check = result_factory("failed").checks[1]
+    full = check_line(check, 400).plain
+    assert full.startswith("FAIL slo.latency.p99: 690 ms (must be ≤ 300 ms): p99 reached 690 ms")
+    cut = check_line(check, 60)
+    assert len(cut.plain) <= 60 and cut.plain.endswith(" 300 ms): p99…")
+    assert cut.spans[0].style == VERDICT_STYLES[Verdict.FAIL]
+
+
+def test_verbose_prints_every_check_with_its_evidence(result_factory):
+    result = result_factory("failed")
+    lines = _printed(result, 80, REPORT, verbose=True)
+    assert all(len(line) <= 80 for line in lines)
+    text = "\n".join(lines)
+    for check in result.checks:
+        assert check.id in text
+    assert any(line.startswith("PASS slo.latency.p95:") for line in lines)
+    assert "27,000 requests in the steady state" in text.replace("\n     ", " ")
+    assert lines[-1] == f"Report: {REPORT}"
+
+
+def test_skip_reason_is_printed_once(result_factory):
+    text = "\n".join(_printed(result_factory("passed"), 200, verbose=True))
+    assert text.count("no connection pool to observe") == 1
+
+
+def test_interrupted_run_leads_with_the_partial_notice(result_factory):
+    lines = _printed(result_factory("interrupted"), 80)
+    assert lines[0].startswith("PARTIAL REPORT")
+    assert any(line.startswith("INTERRUPTED: the run was interrupted") for line in lines)
+
+
+def test_empty_run_says_no_requests(result_factory):
+    lines = _printed(result_factory("empty"), 80)
+    assert "no requests were recorded" in lines
+
+
+def test_headroom_line_from_the_record(result_factory):
+    record = {"cpu": {"multiple": 2.4, "rps": 384.0}, "memory": {"multiple": 11.0},
+              "pool": {"rps": 1250.0}, "note": "text is not a number"}
+    assert headroom_line({"headroom": record}) == (
+        "headroom: cpu 2.4 × at 384 req/s · memory 11 × · pool 1,250 req/s")
+    assert headroom_line({"headroom": "HPA scales up  at 2.4 × load"}) == (
+        "headroom: HPA scales up at 2.4 × load")
+    assert headroom_line({}) is None
+    result = replace(result_factory("passed"), extra={"headroom": record})
+    lines = _printed(result, 80, REPORT)
+    assert lines[-2].startswith("headroom: cpu 2.4 ×") and lines[-1].startswith("Report:")
 
 
 def test_status_line_is_coloured_by_status(result_factory):
     assert status_line(result_factory("passed")).style == "bold green"
     assert status_line(result_factory("failed")).style == "bold red"
     assert status_line(result_factory("interrupted")).style == "bold yellow"
-
-
-def test_narrow_terminal_keeps_every_id_whole_and_fits(result_factory):
-    result = result_factory("failed")
-    console = Console(record=True, width=80, color_system=None)
-    print_verdict(result, console, Path("reports/run-7/report.html"))
-    text = console.export_text()
-    assert all(len(line) <= 80 for line in text.splitlines())
-    for check in result.checks:
-        assert check.id in text  # not cut to "slo.group.write…"
-    assert "p99 latency, all" in text  # the title sits under the id
-    assert "210–300 s" in text and "sliding 60s" in text
-    table = verdict_table(result, width=80)
-    assert [c.header for c in table.columns] == [
-        "id / title",
-        "verdict",
-        "observed",
-        "threshold",
-        "window",
-    ]
-
-
-def test_narrow_terminal_folds_a_very_long_id_instead_of_cropping_the_window(result_factory):
-    result = result_factory("failed")
-    long_id = replace(
-        result.checks[3], id="autoscaling.scale-down-stabilization", unit="connections"
-    )
-    result = replace(result, checks=(*result.checks, long_id))
-    console = Console(record=True, width=80, color_system=None)
-    print_verdict(result, console)
-    lines = console.export_text().splitlines()
-    assert all(len(line) <= 80 for line in lines)
-    row = next(i for i, line in enumerate(lines) if "autoscaling.scale-down" in line)
-    assert lines[row].split()[0] + lines[row + 1].split()[0] == long_id.id  # folded, whole
-    assert "60–240 s" in lines[row] and "steady state" in lines[row + 1]
