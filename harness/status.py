@@ -1,4 +1,4 @@
-"""Exit statuses, one place (DESIGN.md, "Verdicts and exit codes")."""
+"""Exit statuses, one place (README, "Exit statuses")."""
 
 from enum import IntEnum
 

@@ -1,5 +1,5 @@
 """Provision: Grafana dashboards, Prometheus rules and Datadog monitors, all generated from the
-SLO spec and the stack's numbers (DESIGN.md, "provision").
+SLO spec and the stack's numbers.
 
     sources.py      the stack's numbers (HPA, ConfigMap, postgresql.conf, redis.conf)
     objectives.py   the SLO spec as objectives and the burn-rate table

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grafanalib._gen import DashboardEncoder
-
 from harness import paths
 from harness.config.model import SloSpec
 from harness.errors import ConfigError
@@ -89,8 +87,16 @@ def _load_builder(path: Path) -> Callable[[DashboardContext], Any]:
     return builder  # type: ignore[no-any-return]
 
 
+def _json_data(value: Any) -> Any:
+    """What grafanalib's encoder does: nested attrs objects serialise themselves."""
+    to_json = getattr(value, "to_json_data", None)
+    if to_json is None:
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return to_json()
+
+
 def render(dashboard: Any) -> str:
-    return json.dumps(dashboard.to_json_data(), cls=DashboardEncoder, sort_keys=True,
+    return json.dumps(dashboard.to_json_data(), default=_json_data, sort_keys=True,
                       indent=2, ensure_ascii=False) + "\n"
 
 

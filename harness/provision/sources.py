@@ -1,6 +1,6 @@
 """The stack's numbers the generated dashboards, rules and monitors are drawn against.
 
-Read from the single sources (DESIGN.md): the HPA and Deployment in stack/k8s/base, the app's
+Read from the single sources of truth: the HPA and Deployment in stack/k8s/base, the app's
 ConfigMap, the PostgreSQL and Redis configuration named for the `base` target in
 stack/environments.yaml. Nothing here is a copy of a number.
 """

@@ -16,7 +16,7 @@ import httpx
 
 from harness.errors import StackError
 
-__all__ = ["ManagedProcess", "free_port", "port_is_free", "start", "stop", "wait_for_probe"]
+__all__ = ["ManagedProcess", "free_port", "start", "stop", "wait_for_probe"]
 
 
 @dataclass
@@ -45,15 +45,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def start(

@@ -15,7 +15,6 @@ __all__ = [
     "parse_nginx",
     "parse_postgresql_conf",
     "parse_redis_conf",
-    "walk_nginx",
 ]
 
 # PostgreSQL defaults (16) for what the stack may leave out, and the unit of a unitless value.
@@ -159,16 +158,3 @@ def parse_nginx(text: str, source: str) -> tuple[NginxDirective, ...]:
     if heads or words:
         raise ConfigError(source, None, "cannot parse: unterminated block or directive")
     return tuple(stack[0])
-
-
-def walk_nginx(directives: tuple[NginxDirective, ...]) -> Iterator[tuple[NginxDirective, ...]]:
-    """Every directive with its chain of enclosing blocks (path[-1] is the directive)."""
-
-    def visit(items: tuple[NginxDirective, ...], path: tuple[NginxDirective, ...]):  # type: ignore[no-untyped-def]
-        for item in items:
-            here = (*path, item)
-            yield here
-            if item.block is not None:
-                yield from visit(item.block, here)
-
-    yield from visit(directives, ())

@@ -4,7 +4,7 @@ connections against max_connections, the static connection budget, and cache err
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from harness.collect.series import ServerSeries, counter_increase, histogram_quantile
@@ -131,7 +131,3 @@ def pooling_checks(
             f"(at most {settings.redis_max_retries} per operation, exponential backoff)",
         ))
     return tuple(checks)
-
-
-def peak_connections(samples: Sequence[int]) -> int:
-    return max(samples, default=0)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import ModuleType
 from typing import Protocol
 
 from harness.validate.model import Finding, Rule, Stack
@@ -13,12 +12,15 @@ __all__ = ["RuleFamily", "all_rules", "families"]
 
 
 class RuleFamily(Protocol):
-    RULES: tuple[Rule, ...]
+    """What each family module offers (modules satisfy it structurally)."""
+
+    @property
+    def RULES(self) -> tuple[Rule, ...]: ...  # noqa: N802 - the modules' constant
 
     def check(self, stack: Stack) -> Iterator[Finding]: ...
 
 
-def families() -> tuple[ModuleType, ...]:
+def families() -> tuple[RuleFamily, ...]:
     from harness.validate.rules import (
         compose,
         configs,
