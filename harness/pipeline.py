@@ -39,6 +39,11 @@ from harness.verify.suite import run_checks
 __all__ = ["RunPlan", "execute", "make_backend"]
 
 
+# The instruments' threads stop by themselves this long after the scenario's nominal length:
+# room for ramp-up lag, the last interval and teardown, so a hung stop can never run forever.
+INSTRUMENTS_SLACK_SECONDS = 120.0
+
+
 @dataclass(frozen=True)
 class RunPlan:
     options: RunOptions
@@ -64,8 +69,7 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
         from harness.stack.local import LocalStack
 
         deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
-        # The Deployment's startup probe attempts, on a one-second local clock.
-        probe = ProbeSpec(attempts=deployment.startup_failure_threshold or 30, period=1.0)
+        probe = ProbeSpec.of(deployment)
         replicas = options.replicas or deployment.replicas
         settings, seed = plan.scenario.app_settings, plan.scenario.seed
         if options.stack == "local" and options.services == "containers":
@@ -140,7 +144,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             server_limits = _server_limits(backend)
             instruments = Instruments(backend, scrape_interval=plan.options.scrape_interval,
                                       autoscaling=plan.scenario.autoscaling)
-            instruments.start(duration=plan.scenario.duration + 120)
+            instruments.start(duration=plan.scenario.duration + INSTRUMENTS_SLACK_SECONDS)
             live.set_phase("provisioning dashboards, rules and monitors")
             notes += _provision(plan, folder)
             pause_at("provisioning")

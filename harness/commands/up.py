@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
             replicas=replicas or deployment.replicas,
             log_dir=paths.state_dir() / "logs",
             seed=SeedSpec(tickets=tickets),
-            probe=ProbeSpec(attempts=deployment.startup_failure_threshold or 30, period=1.0),
+            probe=ProbeSpec.of(deployment),
         )
         err = Console(stderr=True)
         try:

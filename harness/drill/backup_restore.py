@@ -111,6 +111,7 @@ def run_backup_restore(plan: DrillPlan, console: Any) -> RunResult:
     """Run the drill and write its report into plan.folder. Raises Interrupted (after writing
     a partial report) when interrupted."""
     from harness.config.appsettings import bundled_app_settings  # noqa: F401 - fail early
+    from harness.config.k8s import load_deployment
     from harness.load.runner import LoadRunner
     from harness.stack.embedded import ProbeSpec
     from harness.stack.local import LocalStack
@@ -147,9 +148,10 @@ def run_backup_restore(plan: DrillPlan, console: Any) -> RunResult:
         console.print("drill: starting PostgreSQL with WAL archiving")
         database_url = server.start()
         db.durable(server)
-        stack = LocalStack(replicas=plan.replicas or 3, log_dir=log_dir,
+        deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
+        stack = LocalStack(replicas=plan.replicas or deployment.replicas, log_dir=log_dir,
                            settings=plan.scenario.app_settings, seed=plan.scenario.seed,
-                           probe=ProbeSpec(attempts=30, period=1.0), database_url=database_url)
+                           probe=ProbeSpec.of(deployment), database_url=database_url)
         endpoints = stack.up()
         origin = time.time()
         state.base_backup_seconds = db.base_backup(server, work / "base")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from harness import paths
 from harness.config.appsettings import bundled_app_settings
+from harness.config.k8s import DeploymentSpec
 from harness.config.model import SeedSpec
 from harness.errors import StackError
 from harness.redact import redact_url
@@ -39,8 +40,14 @@ HOST = "127.0.0.1"
 class ProbeSpec:
     """How replicas are judged started: the Deployment's startup probe, on a local clock."""
 
+    # Without a startup probe in the manifest: the seed's "Initial readiness (30 attempts)".
     attempts: int = 30
     period: float = 1.0
+
+    @classmethod
+    def of(cls, deployment: DeploymentSpec) -> ProbeSpec:
+        """The Deployment's startup probe attempts, on a one-second local clock."""
+        return cls(attempts=deployment.startup_failure_threshold or cls.attempts, period=1.0)
 
 
 class EmbeddedStack:
