@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,8 @@ from harness.interrupts import deferred_interrupts
 from harness.load.progress import LiveProgress
 from harness.load.records import Interval, LoadResult
 from harness.load.runner import LoadRunner
-from harness.load.shapes import plan_stages, windows
+from harness.load.shapes import StagePlan, plan_stages, windows
+from harness.publish.session import RunPublisher
 from harness.redact import redact
 from harness.report.assemble import assemble
 from harness.report.results import RunResult, RunStatus
@@ -130,6 +131,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
 
         check_app_settings(plan.scenario.app_settings,
                            str(plan.scenario.source or f"scenario {plan.scenario.name}"))
+    publisher = _publisher(plan, stages, backend)
     live = LiveProgress(
         console, scenario=plan.scenario.name, stages=stages, enabled=progress,
         replicas=lambda: len(backend.endpoints().replicas),
@@ -158,7 +160,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
                 workers=plan.options.workers,
             )
             faults.start(origin=time.time())
-            load = runner.run(on_interval=_watching(live.interval, faults))
+            publisher.start()
+            load = runner.run(on_interval=_watching(publisher.wrap(live.interval), faults))
             faults.stop()
             live.set_phase("collecting")
             pause_at("collecting")
@@ -191,6 +194,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             checks = _checks(plan, load, evidence, backend, faults, server_limits)
     if load is None:
         load = LoadResult(started_at, time.time(), (), (), windows(stages), interrupted=True)
+    notes += publisher.close(ended_at=load.ended_at, fault_events=faults.events or ())
     notes += _generator_notes(load)
     # Reporting finishes even if interrupted meanwhile; the run then ends as interrupted.
     with deferred_interrupts() as deferred:
@@ -283,6 +287,14 @@ def _watching(on_interval: Callable[[Interval, float], None],
             pause_at("load")
 
     return watch
+
+
+def _publisher(plan: RunPlan, stages: Sequence[StagePlan], backend: StackBackend
+               ) -> RunPublisher:
+    """Remote write (--remote-write) and Grafana annotations (GRAFANA_URL/GRAFANA_TOKEN)."""
+    return RunPublisher.for_run(plan.options, plan.scenario, plan.slo, windows(stages),
+                                environ=os.environ,
+                                replicas=lambda: len(backend.endpoints().replicas))
 
 
 def _status_for(verdict: ExitStatus) -> RunStatus:

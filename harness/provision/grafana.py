@@ -114,3 +114,9 @@ class GrafanaClient:
                 )
             )
         return pushed
+
+    def annotate(self, body: dict[str, Any]) -> int | None:
+        """Post one annotation (`POST /api/annotations`); Grafana's id for it."""
+        answer = self._request("POST", "/api/annotations", json=body).json()
+        ident = answer.get("id") if isinstance(answer, dict) else None
+        return int(ident) if isinstance(ident, int) else None

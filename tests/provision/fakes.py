@@ -40,6 +40,7 @@ class FakeApi:
 
     requests: list[Recorded] = field(default_factory=list)
     fail_with: int | None = None  # answer every request with this status (error paths)
+    port: int = 0  # 0: any free port
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -75,7 +76,7 @@ class FakeApi:
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
                                        daemon=True)
         self.thread.start()
@@ -153,10 +154,13 @@ class FakeGrafana(FakeApi):
     token: str = ""
     folders: dict[str, dict[str, Any]] = field(default_factory=dict)
     dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
 
     def handle(self, request: Recorded) -> tuple[int, Any]:
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return 401, {"message": "Unauthorized"}
+        if request.path == "/api/annotations" and request.method == "POST":
+            return self._annotate(request.body)
         match = re.fullmatch(r"/api/folders/([^/]+)", request.path)
         if match and request.method == "GET":
             folder = self.folders.get(match.group(1))
@@ -186,3 +190,16 @@ class FakeGrafana(FakeApi):
             return 200, {"id": len(self.dashboards), "uid": uid, "status": "success",
                          "version": version, "url": f"/d/{uid}/x"}
         return 404, {"message": "Not found"}
+
+    def _annotate(self, body: Any) -> tuple[int, Any]:
+        """Grafana's POST /api/annotations: epoch milliseconds, optional timeEnd (a region),
+        tags as strings, text."""
+        ok = (isinstance(body, dict) and isinstance(body.get("time"), int)
+              and isinstance(body.get("text"), str)
+              and all(isinstance(t, str) for t in body.get("tags", []))
+              and set(body) <= {"time", "timeEnd", "tags", "text", "dashboardUID", "panelId"}
+              and body.get("timeEnd", body["time"]) >= body["time"])
+        if not ok:
+            return 400, {"message": "bad annotation"}
+        self.annotations.append(body)
+        return 200, {"message": "Annotation added", "id": len(self.annotations)}
