@@ -47,6 +47,8 @@ class GeneratorSample:
     intended: float = 0.0
     sent: int = 0
     rss_mb: float = 0.0
+    gc_pause_max_ms: float = 0.0  # the longest garbage collection in the interval
+    gc_pause_ms: float = 0.0  # all of them together
 
 
 @dataclass(frozen=True)

@@ -271,6 +271,8 @@ def _interval(record: dict[str, Any]) -> Interval:
             intended=float(g.get("intended", 0.0)),
             sent=int(g.get("sent", 0)),
             rss_mb=float(g.get("rss", 0.0)),
+            gc_pause_max_ms=float(g.get("gc_max", 0.0)),
+            gc_pause_ms=float(g.get("gc_ms", 0.0)),
         )
         for g in record.get("generators", ())
     )
