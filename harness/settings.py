@@ -4,6 +4,7 @@ Precedence, everywhere: command-line flag > HARNESS_* environment variable > fil
 """
 
 __all__ = [
+    "ENV_CHECK_SCHEMA",
     "ENV_DATABASE_URL",
     "ENV_DEBUG",
     "ENV_REDIS_URL",
@@ -27,6 +28,8 @@ ENV_DEBUG = "HARNESS_DEBUG"
 ENV_DATABASE_URL = "HARNESS_DATABASE_URL"
 ENV_REDIS_URL = "HARNESS_REDIS_URL"
 ENV_REMOTE_WRITE = "HARNESS_REMOTE_WRITE"
+# Tests: validate results.json and compare.json against the published schemas as they are written.
+ENV_CHECK_SCHEMA = "HARNESS_CHECK_SCHEMA"
 
 # Values of these never reach a log, a report or results.json (see harness.redact).
 SECRET_ENV_VARS = (

@@ -39,6 +39,7 @@ from harness.report.junit import render_junit
 from harness.report.results import RequestStats, RunResult
 from harness.report.scaling import Scaling, decision_rows, decisions_summary, read_capacity
 from harness.report.scaling_charts import build_capacity_charts
+from harness.report.schema import check_written
 from harness.report.summary import render_summary
 from harness.verify.check import Verdict
 
@@ -426,7 +427,9 @@ def write_report(
         junit_xml=folder / "junit.xml",
     )
     # most important first: if the process is killed mid-way, results.json is already there
-    _write(files.results_json, clean.to_json() + "\n")
+    text = clean.to_json()
+    _write(files.results_json, text + "\n")
+    check_written("results", text, str(files.results_json))
     _write(files.junit_xml, render_junit(clean))
     _write(files.summary_md, render_summary(clean))
     _write(files.report_html, render_html(clean))
