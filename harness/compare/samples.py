@@ -13,6 +13,8 @@ The file is JSON lines, gzip-compressed. The first line is the header (`kind: he
                  "steady": false}]}
     {"kind": "interval", "start": 0.0, "end": 2.0, "users": 4,
      "names": {"GET /api/tickets": [requests, failures, "<encoded histogram>"]}}
+     (a fourth element, the coordinated-omission corrected histogram, where requests were
+      paced at an arrival rate; older files have three)
     {"kind": "server", "t": 2.04, "replica": "replica-1", "cpu_seconds": 1.5,
      "pool_wait_sum": 0.01, "pool_wait_count": 120}
 
@@ -64,6 +66,7 @@ class NameCounts:
     requests: int
     failures: int
     histogram: str  # encoded HdrHistogram, microseconds
+    corrected: str | None = None  # from the intended send time (arrival-rate stages only)
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,8 @@ def samples_from_load(load: Any, scrapes: Sequence[Any],
     intervals = tuple(
         IntervalSample(
             round(i.start, 3), round(i.end, 3), int(i.users),
-            {n.name: NameCounts(int(n.requests), int(n.failures), n.histogram) for n in i.names},
+            {n.name: NameCounts(int(n.requests), int(n.failures), n.histogram, n.corrected)
+             for n in i.names},
         )
         for i in load.intervals
     )
@@ -149,7 +153,8 @@ def write_samples(folder: Path, samples: RunSamples) -> Path:
             "kind": "interval", "start": interval.start, "end": interval.end,
             "users": interval.users,
             "names": {
-                name: [c.requests, c.failures, c.histogram]
+                name: [c.requests, c.failures, c.histogram,
+                       *((c.corrected,) if c.corrected else ())]
                 for name, c in sorted(interval.names.items())
             },
         })
@@ -190,7 +195,8 @@ def read_samples(path: Path) -> RunSamples:
                                       str(SAMPLES_VERSION))
             elif kind == "interval":
                 names = {
-                    name: NameCounts(int(v[0]), int(v[1]), str(v[2]))
+                    name: NameCounts(int(v[0]), int(v[1]), str(v[2]),
+                                     str(v[3]) if len(v) > 3 and v[3] else None)
                     for name, v in line["names"].items()
                 }
                 intervals.append(IntervalSample(float(line["start"]), float(line["end"]),

@@ -1,0 +1,2 @@
+"""Exports of a run for notebooks and other tools: per interval and request name, plus the
+replica series, as CSV or Parquet (`harness export`)."""
