@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from harness.compare.changepoints import HistoryView
 from harness.compare.metrics import PERCENTILES
 from harness.compare.page import (
     ChartSpec,
@@ -29,6 +30,7 @@ from harness.compare.page import (
 )
 from harness.compare.runs import RunData
 from harness.compare.verdict import Comparison, MetricComparison, Outcome
+from harness.report.schema import check_written
 
 __all__ = ["ComparisonFiles", "format_p", "format_value", "render_html", "render_markdown",
            "to_json", "write_comparison"]
@@ -305,10 +307,15 @@ def render_html(cmp: Comparison, candidate: RunData, baselines: Sequence[RunData
 
 
 def write_comparison(folder: Path, cmp: Comparison, candidate: RunData,
-                     baselines: Sequence[RunData], description: str = "") -> ComparisonFiles:
+                     baselines: Sequence[RunData], description: str = "", *,
+                     history: HistoryView | None = None) -> ComparisonFiles:
     files = ComparisonFiles(folder / "compare.md", folder / "compare.html",
                             folder / "compare.json", folder / "compare-junit.xml")
-    write_text(files.json, json.dumps(to_json(cmp, description), indent=2, sort_keys=True) + "\n")
+    document = to_json(cmp, description)
+    if history is not None:  # the key metrics' change points in the results store
+        document["history"] = history.to_json()
+    write_text(files.json, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    check_written("compare", document, str(files.json))
     write_text(files.junit, render_junit(cmp))
     write_text(files.markdown, render_markdown(cmp, description))
     write_text(files.html, render_html(cmp, candidate, baselines, description))

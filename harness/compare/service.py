@@ -5,18 +5,20 @@ results store and refresh the history report."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.compare.baseline import BaselineChoice, resolve_baseline
+from harness.compare.changepoints import HistoryView, history_view
 from harness.compare.metrics import measure, window_length
 from harness.compare.report import ComparisonFiles, write_comparison
 from harness.compare.runs import RunData, load_run
 from harness.compare.store import ResultsStore, StoredRun
-from harness.compare.trends import TrendFiles, write_trends
+from harness.compare.trends import KEY_METRICS, TrendFiles, change_point_text, write_trends
 from harness.compare.verdict import Comparison, Thresholds, compare_runs
 
-__all__ = ["ComparisonOutcome", "compare_run", "record_run", "run_metrics", "store_for"]
+__all__ = ["ComparisonOutcome", "compare_run", "record_run", "run_metrics", "segment_history",
+           "store_for"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class ComparisonOutcome:
     comparison: Comparison
     baseline: BaselineChoice
     files: ComparisonFiles
+    history: HistoryView | None = None
 
 
 def store_for(reports_dir: Path) -> ResultsStore:
@@ -50,9 +53,24 @@ def compare_run(candidate: RunData, baseline: str | None, *, reports_dir: Path,
              if i not in chosen]
     comparison = compare_runs(candidate, choice.runs, thresholds=thresholds,
                               baseline_kind=choice.kind, noise=noise)
+    history = segment_history(candidate, store, thresholds)
+    if history.starts:
+        comparison = replace(comparison, notes=comparison.notes + tuple(
+            f"this run starts a new segment of {c.metric} in the stored history "
+            f"({history.runs} runs): {change_point_text(c)}" for c in history.starts))
     files = write_comparison(out or candidate.folder, comparison, candidate, choice.runs,
-                             choice.description)
-    return ComparisonOutcome(comparison, choice, files)
+                             choice.description, history=history)
+    return ComparisonOutcome(comparison, choice, files, history)
+
+
+def segment_history(candidate: RunData, store: ResultsStore, thresholds: Thresholds
+                    ) -> HistoryView:
+    """The candidate among its scenario's stored runs: the key metrics' change points."""
+    entry = StoredRun(run_id=candidate.run_id, scenario=candidate.result.scenario,
+                      stack=candidate.result.stack, started_at=candidate.result.started_at,
+                      status=candidate.result.status.value, metrics=run_metrics(candidate))
+    return history_view(entry, store.runs(candidate.result.scenario),
+                        [m for m, _, _ in KEY_METRICS], thresholds.rules)
 
 
 def record_run(run: RunData, store: ResultsStore, verdict: str | None

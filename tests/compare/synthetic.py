@@ -48,7 +48,7 @@ def slo() -> SloSpec:
 def write_run(folder: Path, *, seed: int, slowdown: float = 1.0, error_percent: float = 0.0,
               ramp: float = 20.0, steady: float = 240.0, jitter: float = 0.04,
               sigma: float = 0.5, cpu_factor: float = 1.0, run_id: str | None = None,
-              scenario: str = "nightly") -> Path:
+              scenario: str = "nightly", started_at: float = STARTED_AT) -> Path:
     np_rng = np.random.default_rng(seed)
     stages = (StageWindow(0, "ramp", 0.0, ramp, 40, False),
               StageWindow(1, "steady", ramp, ramp + steady, 40, True))
@@ -80,7 +80,7 @@ def write_run(folder: Path, *, seed: int, slowdown: float = 1.0, error_percent: 
             cpu[replica] += share * CPU_MS_PER_REQUEST * cpu_factor / 1000.0 * noise
             wait_sum[replica] += share * 0.0001
             wait_count[replica] += share
-            scrapes.append(Scrape(STARTED_AT + t + INTERVAL, replica, True, (
+            scrapes.append(Scrape(started_at + t + INTERVAL, replica, True, (
                 MetricSample("process_cpu_seconds_total", (), cpu[replica]),
                 MetricSample("servicedesk_db_pool_acquire_wait_seconds_sum", (), wait_sum[replica]),
                 MetricSample("servicedesk_db_pool_acquire_wait_seconds_count", (),
@@ -88,7 +88,7 @@ def write_run(folder: Path, *, seed: int, slowdown: float = 1.0, error_percent: 
             )))
         intervals.append(Interval(t, t + INTERVAL, 40, tuple(names)))
         t += INTERVAL
-    load = LoadResult(STARTED_AT, STARTED_AT + t, tuple(intervals), (), stages)
+    load = LoadResult(started_at, started_at + t, tuple(intervals), (), stages)
     # results.json as `harness run` writes it, minus the per-name tables compare never reads
     # (assembling those from the histograms would take most of a test's time)
     empty = RequestStats(total_requests, 0, 0.0, 0.0,
@@ -96,7 +96,7 @@ def write_run(folder: Path, *, seed: int, slowdown: float = 1.0, error_percent: 
     result = RunResult(
         run_id=run_id or folder.name, scenario=scenario, scenario_description="synthetic",
         stack="embedded", status=RunStatus.PASSED, exit_status=int(ExitStatus.OK),
-        started_at=STARTED_AT, ended_at=STARTED_AT + t, checks=(), totals=empty, per_request={},
+        started_at=started_at, ended_at=started_at + t, checks=(), totals=empty, per_request={},
         groups={}, stages=tuple(StageRow(s.index, s.name, s.start, s.end, s.users, s.steady)
                                 for s in stages),
         timeline=(), replicas=(), server=None, errors=(), endpoints={},
