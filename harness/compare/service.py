@@ -53,7 +53,7 @@ def compare_run(candidate: RunData, baseline: str | None, *, reports_dir: Path,
              if i not in chosen]
     comparison = compare_runs(candidate, choice.runs, thresholds=thresholds,
                               baseline_kind=choice.kind, noise=noise)
-    history = segment_history(candidate, store, thresholds)
+    history = segment_history(candidate, store, thresholds, tags)
     if history.starts:
         comparison = replace(comparison, notes=comparison.notes + tuple(
             f"this run starts a new segment of {c.metric} in the stored history "
@@ -63,13 +63,15 @@ def compare_run(candidate: RunData, baseline: str | None, *, reports_dir: Path,
     return ComparisonOutcome(comparison, choice, files, history)
 
 
-def segment_history(candidate: RunData, store: ResultsStore, thresholds: Thresholds
-                    ) -> HistoryView:
-    """The candidate among its scenario's stored runs: the key metrics' change points."""
+def segment_history(candidate: RunData, store: ResultsStore, thresholds: Thresholds,
+                    tags: Mapping[str, str] | None = None) -> HistoryView:
+    """The candidate among its scenario's stored runs (carrying every one of `tags`): the key
+    metrics' change points."""
     entry = StoredRun(run_id=candidate.run_id, scenario=candidate.result.scenario,
                       stack=candidate.result.stack, started_at=candidate.result.started_at,
-                      status=candidate.result.status.value, metrics=run_metrics(candidate))
-    return history_view(entry, store.runs(candidate.result.scenario),
+                      status=candidate.result.status.value, metrics=run_metrics(candidate),
+                      tags=dict(candidate.result.tags))
+    return history_view(entry, store.runs(candidate.result.scenario, tags),
                         [m for m, _, _ in KEY_METRICS], thresholds.rules)
 
 
