@@ -35,6 +35,7 @@ from harness.stack.backend import Endpoints, StackBackend
 from harness.status import ExitStatus
 from harness.testhook import pause_at
 from harness.verify.check import CheckResult, exit_status_for
+from harness.verify.headroom import Headroom
 from harness.verify.suite import run_checks
 
 __all__ = ["RunPlan", "execute", "make_backend"]
@@ -119,6 +120,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     evidence = Evidence(scrapes=())
     server_limits: tuple[int, int] | None = None  # read before `down` forgets the server
     checks: tuple[CheckResult, ...] = ()
+    headroom: Headroom | None = None
     notes: list[str] = []
     failure: BaseException | None = None
     status = RunStatus.ERROR
@@ -166,7 +168,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             live.set_phase("collecting")
             pause_at("collecting")
             evidence = instruments.stop()
-        checks = _checks(plan, load, evidence, backend, faults, server_limits)
+        headroom = _headroom(plan, load, evidence, server_limits, notes)
+        checks = _checks(plan, load, evidence, backend, faults, server_limits, headroom)
         status = _status_for(exit_status_for(checks))
     except (KeyboardInterrupt, Interrupted) as exc:
         failure = exc if isinstance(exc, Interrupted) else Interrupted()
@@ -191,7 +194,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
         faults.close()
     if load is not None and status is RunStatus.INTERRUPTED and load.intervals:
         with contextlib.suppress(Exception):
-            checks = _checks(plan, load, evidence, backend, faults, server_limits)
+            headroom = _headroom(plan, load, evidence, server_limits, notes)
+            checks = _checks(plan, load, evidence, backend, faults, server_limits, headroom)
     if load is None:
         load = LoadResult(started_at, time.time(), (), (), windows(stages), interrupted=True)
     notes += publisher.close(ended_at=load.ended_at, fault_events=faults.events or ())
@@ -203,7 +207,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             failure, status = Interrupted(), RunStatus.INTERRUPTED
             notes.append("The run was interrupted while its report was written.")
         result = _report(plan, folder, status, started_at, load, evidence, checks, endpoints,
-                         notes, faults, server_limits)
+                         notes, faults, server_limits, headroom)
     if deferred.pending and failure is None:
         failure = Interrupted()
     if failure is not None:
@@ -214,7 +218,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
 def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, load: LoadResult,
             evidence: Evidence, checks: tuple[CheckResult, ...], endpoints: Endpoints | None,
             notes: list[str], faults: FaultSession,
-            server_limits: tuple[int, int] | None) -> RunResult:
+            server_limits: tuple[int, int] | None, headroom: Headroom | None) -> RunResult:
     extra = report_sections(evidence, load.started_at, server_limits=server_limits)
     with contextlib.suppress(Exception):  # the fault timeline must never cost the report
         section = faults.section(faults.origin or load.started_at, checks)
@@ -236,6 +240,7 @@ def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, l
         notes=[redact(n) for n in [*notes, *evidence.notes]],
         extra=extra,
         tags=plan.options.tags,
+        headroom=headroom,
     )
     _write(result, folder)
     with contextlib.suppress(OSError):  # per-interval samples for `harness compare`
@@ -254,8 +259,38 @@ def _server_limits(backend: StackBackend) -> tuple[int, int] | None:
     return postgres.max_connections, postgres.reserved_connections
 
 
+def _headroom(plan: RunPlan, load: LoadResult, evidence: Evidence,
+              server_limits: tuple[int, int] | None, notes: list[str]) -> Headroom | None:
+    """The steady state's distance to each threshold (harness.verify.headroom), or None when
+    the replicas were not scraped (a failure is noted: it never costs the checks or report)."""
+    if not evidence.scrapes or not load.stages:
+        return None
+    from harness.config.k8s import load_scaling
+    from harness.verify.headroom import headroom_from, limits_for, measure_steady_state
+    from harness.verify.slo import steady_window
+
+    try:
+        window = steady_window(load)
+        steady = measure_steady_state(
+            evidence.scrapes, origin=load.started_at, start=window.start, end=window.end,
+            server_totals=[(r.t, r.value.total) for r in evidence.connections],
+            whole_run=(0.0, load.duration))
+        scaler = evidence.autoscaler
+        tolerance = scaler.autoscaler.tolerance if scaler is not None else 0.1
+        if isinstance(tolerance, tuple):  # (scale-down, scale-up)
+            tolerance = tolerance[1]
+        limits = limits_for(load_scaling(paths.k8s_base_dir()),
+                            {**bundled_app_settings(), **plan.scenario.app_settings},
+                            tolerance=tolerance, server_limits=server_limits)
+        return headroom_from(steady, limits)
+    except (ValueError, ArithmeticError, KeyError, HarnessError) as exc:
+        notes.append(f"Headroom not measured: {exc}")
+        return None
+
+
 def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence, backend: StackBackend,
-            faults: FaultSession, server_limits: tuple[int, int] | None) -> tuple[CheckResult, ...]:
+            faults: FaultSession, server_limits: tuple[int, int] | None,
+            headroom: Headroom | None = None) -> tuple[CheckResult, ...]:
     controlled = faults.controller is not None
     return run_checks(
         load,
@@ -270,6 +305,7 @@ def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence, backend: StackB
         replica_events=faults.replica_events() if controlled else None,
         readiness_probes=tuple(faults.controller.probes) if controlled else (),
         bundled_settings=bundled_app_settings(),
+        headroom=headroom,
     )
 
 

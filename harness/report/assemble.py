@@ -21,6 +21,7 @@ from harness.report.results import (
 )
 from harness.status import ExitStatus
 from harness.verify.check import CheckResult
+from harness.verify.headroom import Headroom
 from harness.verify.slo import steady_window
 
 __all__ = ["assemble", "server_summary"]
@@ -66,6 +67,7 @@ def assemble(
     notes: Sequence[str] = (),
     extra: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
+    headroom: Headroom | None = None,
 ) -> RunResult:
     intervals = load.intervals if load else ()
     origin = load.started_at if load else started_at
@@ -119,4 +121,5 @@ def assemble(
         ) if load and intervals else None,
         tags=dict(sorted((tags or {}).items())),
         steady=steady,
+        headroom=headroom,
     )

@@ -326,6 +326,18 @@ def scaling_context(scaling: Scaling | None, charts: Iterable[Any]) -> dict[str,
     }
 
 
+def _headroom_rows(result: RunResult) -> dict[str, Any] | None:
+    """The Headroom section: the steady state, then each threshold's rate, multiple and basis."""
+    if result.headroom is None:
+        return None
+    rows = [[limit.title,
+             format_number(limit.rate, "req/s") if limit.rate is not None else "not by load",
+             f"{limit.multiple:.2f}x" if limit.multiple is not None else MISSING,
+             limit.basis]
+            for limit in result.headroom.limits]
+    return {"intro": result.headroom.lines()[0], "rows": rows}
+
+
 def html_context(result: RunResult) -> dict[str, Any]:
     """Everything report.html shows, as template-ready text (no formatting in the template)."""
     charts = build_charts(result)
@@ -346,6 +358,7 @@ def html_context(result: RunResult) -> dict[str, Any]:
     ]
     return {
         "result": result,
+        "headroom": _headroom_rows(result),
         "status": result.status.value,
         "headline": STATUS_EXPLANATIONS[result.status],
         "partial_notice": partial_notice(result),

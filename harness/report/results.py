@@ -15,6 +15,7 @@ from harness.load.aggregate import RequestStats, TimelinePoint
 from harness.load.health import GeneratorRow, GeneratorSummary
 from harness.load.latency import LatencySummary
 from harness.verify.check import CheckResult, Verdict, Window
+from harness.verify.headroom import Headroom, Limit, MemoryTrend, SteadyState
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -110,6 +111,7 @@ class RunResult:
     extra: dict[str, Any] = field(default_factory=dict)  # later stages' sections (scaling, pools)
     schema_version: int = SCHEMA_VERSION
     generator: GeneratorSummary | None = None  # how the load generators fared (saturation)
+    headroom: Headroom | None = None  # how far each uncrossed threshold lies, in req/s
     tags: dict[str, str] = field(default_factory=dict)  # --tag and the scenario's tags:
     # the steady-state stages only: what the SLO checks judged, shown beside them
     steady: RequestStats | None = None
@@ -153,6 +155,15 @@ def _check(data: dict[str, Any]) -> CheckResult:
     )
 
 
+def _headroom(data: dict[str, Any] | None) -> Headroom | None:
+    if not data:
+        return None
+    steady = dict(data["steady"])
+    trend = steady.get("memory_trend")
+    steady["memory_trend"] = MemoryTrend(**trend) if trend else None
+    return Headroom(SteadyState(**steady), tuple(Limit(**limit) for limit in data["limits"]))
+
+
 def load_results(path: Path) -> RunResult:
     """Read results.json back (for compare, plan and history)."""
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -184,6 +195,7 @@ def load_results(path: Path) -> RunResult:
         notes=tuple(data.get("notes", ())),
         extra=dict(data.get("extra", {})),
         generator=_generator(data.get("generator")),
+        headroom=_headroom(data.get("headroom")),
         tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
         steady=_stats(data["steady"]) if data.get("steady") else None,
         schema_version=SCHEMA_VERSION,

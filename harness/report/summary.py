@@ -259,12 +259,21 @@ def _notes(result: RunResult) -> list[str]:
     return lines
 
 
+def _headroom(result: RunResult) -> list[str]:
+    """Each threshold the run did not cross, as the request rate that would reach it."""
+    if result.headroom is None:
+        return []
+    intro, *rest = result.headroom.lines()
+    return ["", "## Headroom", "", f"{intro}:", "", *(f"- {line}" for line in rest)]
+
+
 def render_summary(result: RunResult) -> str:
     lines = _headline(result)
     lines += _checks(result)
     lines += _requests(result)
     lines += _stages(result)
     lines += _scaling(result)
+    lines += _headroom(result)
     lines += _generator(result)
     lines += _errors(result)
     lines += _notes(result)

@@ -9,9 +9,8 @@ with its full evidence, wrapped at words. No line carries trailing spaces.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -29,6 +28,7 @@ from harness.report.formatting import (
 )
 from harness.report.results import RunResult, RunStatus
 from harness.verify.check import CheckResult, Verdict
+from harness.verify.headroom import Headroom
 
 __all__ = [
     "STATUS_STYLES",
@@ -171,31 +171,25 @@ def check_line(check: CheckResult, width: int) -> Text:
     return line
 
 
-def headroom_line(extra: Mapping[str, Any]) -> str | None:
-    """One line from results.json's `headroom` record: how far the load was from each
-    threshold it did not reach (load multiple and request rate), or None without one."""
-    record = extra.get("headroom")
-    if not record:
-        return None
-    if isinstance(record, str):
-        return f"headroom: {' '.join(record.split())}"
-    if not isinstance(record, Mapping):
+_SHORT_NAMES = {"hpa.cpu": "HPA on CPU", "hpa.memory": "HPA on memory",
+                "pool.saturation": "a pool saturated", "server.connections": "server connections"}
+
+
+def headroom_line(headroom: Headroom | None) -> str | None:
+    """One line from the run's headroom record: the request rate and load multiple at which
+    each threshold the load did not reach would be (summary.md and report.html give the basis)."""
+    if headroom is None or not headroom.limits:
         return None
     parts = []
-    for key in sorted(record, key=str):
-        value = record[key]
-        if isinstance(value, Mapping):
-            numbers = [
-                format_number(value[k], unit)
-                for k, unit in (("multiple", "×"), ("load_multiple", "×"), ("rps", "req/s"),
-                                ("request_rate", "req/s"))
-                if isinstance(value.get(k), int | float)
-            ]
-            if numbers:
-                parts.append(f"{key} {' at '.join(numbers)}")
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            parts.append(f"{key} {format_number(value)}")
-    return f"headroom: {SEPARATOR.join(parts)}" if parts else None
+    for limit in headroom.limits:
+        name = _SHORT_NAMES.get(limit.id, limit.id)
+        if limit.rate is None:
+            parts.append(f"{name} not reached by load")
+        else:
+            multiple = f" ({format_number(limit.multiple, '×')})" if limit.multiple else ""
+            parts.append(f"{name} at {format_number(limit.rate, 'req/s')}{multiple}")
+    rate = format_number(headroom.steady.request_rate, "req/s")
+    return f"headroom from {rate}: {SEPARATOR.join(parts)}"
 
 
 def _evidence(check: CheckResult, width: int) -> list[Text]:
@@ -230,7 +224,7 @@ def print_verdict(result: RunResult, console: Console, report: Path | None = Non
     if result.generator is not None and result.generator.advice:
         style = "magenta" if result.generator.saturated else "dim"
         lines += [Text(line, style=style) for line in _wrapped(result.generator.advice, width)]
-    headroom = headroom_line(result.extra)
+    headroom = headroom_line(result.headroom)
     if headroom:
         lines += [Text(line) for line in _wrapped(headroom, width)]
     if report is not None:

@@ -16,6 +16,7 @@ from harness.load.records import LoadResult
 from harness.stack.controller import ProbeRecord, ReplicaEvent
 from harness.verify.autoscaling import autoscaling_checks
 from harness.verify.check import CheckResult
+from harness.verify.headroom import Headroom, annotate
 from harness.verify.pooling import PoolSettings, ServerConnections, pooling_checks
 from harness.verify.slo import slo_checks, steady_window
 
@@ -53,6 +54,7 @@ def run_checks(
     replica_events: Sequence[ReplicaEvent] | None = None,
     readiness_probes: Sequence[ProbeRecord] = (),
     bundled_settings: Mapping[str, str] | None = None,
+    headroom: Headroom | None = None,
 ) -> tuple[CheckResult, ...]:
     judged, note = load, ""
     if fault_events:  # each request judged once: in its fault's window, or against the SLO
@@ -110,4 +112,4 @@ def run_checks(
 
         checks.append(replica_exit_check(replica_events, load.started_at, load.duration))
         checks.append(metrics_reachable_check(evidence.scrapes, load.started_at, load.duration))
-    return tuple(checks)
+    return annotate(checks, headroom)

@@ -24,6 +24,7 @@ from harness.report.results import (
     TimelinePoint,
 )
 from harness.verify.check import CheckResult, Verdict, Window
+from harness.verify.headroom import Headroom, Limit, MemoryTrend, SteadyState
 
 STARTED_AT = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC
 SECRET = "s3cr3t-pa55"
@@ -311,6 +312,21 @@ def pools_section(until: float, rows: tuple[StageRow, ...], replicas: int, waits
     return {"samples": samples}
 
 
+# What `harness.verify.headroom` would give for a 120 req/s steady state over 3 replicas.
+HEADROOM = Headroom(
+    SteadyState(60.0, 270.0, 120.0, 3.0, 0.0015, 180 * 2**20, 0.0025, 0.3, 4.0,
+                MemoryTrend(1024.0, 180 * 2**20, 0.41, 120)),
+    (
+        Limit("hpa.cpu", "HPA scale-up on CPU (above 77 % of request)", 770.0, 6.417,
+              "1.50 ms of CPU per request, 3 replicas of 500m"),
+        Limit("hpa.memory", "HPA scale-up on memory (above 88 % of request)", None, None,
+              "memory does not grow with the request rate"),
+        Limit("pool.saturation", "A replica's pool saturated (all 7 of DB_POOL_MAX in use)",
+              8400.0, 70.0, "Little's law: a request holds a connection 2.50 ms"),
+    ),
+)
+
+
 def make_result(
     kind: str = "passed",
     *,
@@ -424,4 +440,5 @@ def make_result(
         extra=extra_sections,
         steady=stats(int(total_requests * 0.6), int(total_failures * 0.5), duration * 0.6, 26)
         if total_requests else None,
+        headroom=HEADROOM if kind == "failed" else None,
     )

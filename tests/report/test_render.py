@@ -250,3 +250,11 @@ def test_nested_extra_values_read_as_text_not_json():
         "no",
     ]
     assert hpa["rows"] == [["Sync period seconds", "15"], ["Targets", "cpu: 70 · memory: 80"]]
+
+
+def test_report_html_has_the_headroom_table(result_factory, tmp_path: Path):
+    html = write_report(result_factory("failed"), tmp_path).report_html.read_text(encoding="utf-8")
+    assert '<section id="headroom">' in html
+    assert "770 req/s" in html and "6.42x" in html and "not by load" in html
+    passed = write_report(result_factory("passed"), tmp_path / "p").report_html
+    assert 'id="headroom"' not in passed.read_text(encoding="utf-8")

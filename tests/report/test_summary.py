@@ -136,3 +136,14 @@ def test_scaling_paragraph_says_peak_first_scale_up_and_reasons(result_factory):
 def test_no_scaling_paragraph_without_the_sections(result_factory):
     assert "## Scaling" not in render_summary(result_factory("passed", extra=False))
     assert "## Scaling" not in render_summary(result_factory("empty"))
+
+
+def test_headroom_section_lists_each_threshold(result_factory):
+    section = _section(render_summary(result_factory("failed")), "Headroom")
+    assert section[0] == ("Headroom from the steady state (60-270 s: 120.0 req/s over 3.0 "
+                          "replicas):")
+    assert section[1].startswith("- HPA scale-up on CPU (above 77 % of request): at 770 req/s, "
+                                 "6.42x this load")
+    assert section[2].startswith("- HPA scale-up on memory (above 88 % of request): not reached "
+                                 "by load; memory does not grow")
+    assert "## Headroom" not in render_summary(result_factory("passed"))

@@ -116,16 +116,16 @@ def test_empty_run_says_no_requests(result_factory):
 
 
 def test_headroom_line_from_the_record(result_factory):
-    record = {"cpu": {"multiple": 2.4, "rps": 384.0}, "memory": {"multiple": 11.0},
-              "pool": {"rps": 1250.0}, "note": "text is not a number"}
-    assert headroom_line({"headroom": record}) == (
-        "headroom: cpu 2.4 × at 384 req/s · memory 11 × · pool 1,250 req/s")
-    assert headroom_line({"headroom": "HPA scales up  at 2.4 × load"}) == (
-        "headroom: HPA scales up at 2.4 × load")
-    assert headroom_line({}) is None
-    result = replace(result_factory("passed"), extra={"headroom": record})
-    lines = _printed(result, 80, REPORT)
-    assert lines[-2].startswith("headroom: cpu 2.4 ×") and lines[-1].startswith("Report:")
+    from tests.report.factory import HEADROOM
+
+    assert headroom_line(HEADROOM) == (
+        "headroom from 120 req/s: HPA on CPU at 770 req/s (6.42 ×) · HPA on memory not reached "
+        "by load · a pool saturated at 8,400 req/s (70 ×)")
+    assert headroom_line(None) is None
+    lines = _printed(result_factory("failed"), 200, REPORT)
+    assert lines[-2].startswith("headroom from 120 req/s: HPA on CPU at 770 req/s")
+    assert lines[-1].startswith("Report:")
+    assert not any(line.startswith("headroom") for line in _printed(result_factory("passed"), 200))
 
 
 def test_status_line_is_coloured_by_status(result_factory):
