@@ -97,7 +97,7 @@ class DrillState:
 
 def _reachable_by(server: Any, folder: Path) -> bool:
     """Whether the user PostgreSQL runs as can write `folder` (archive_command runs as it)."""
-    prefix, uid = server._as_owner()  # noqa: SLF001
+    prefix, uid = server.as_owner()
     if uid is None:
         return True
     import os

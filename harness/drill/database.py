@@ -7,7 +7,6 @@ Every external program has a timeout; every wait is bounded.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from harness.errors import DependencyError, StackError
-from harness.faults.services import admin_conninfo, start_postgres, stop_postgres
+from harness.faults.services import admin_conninfo
 from harness.stack.services.postgres import DATABASE, PostgresServer, find_binary
 
 __all__ = [
@@ -155,17 +154,8 @@ def lose_server(server: PostgresServer) -> Disaster:
     """The other disaster: the primary is lost with its disk (SIGKILL, data directory gone),
     no chance to archive the WAL segment in progress. What the archive holds is what can come
     back: the RPO of WAL archiving, bounded by archive_timeout."""
-    import os
-    import signal
-
-    process = server._process  # noqa: SLF001
-    if process is None:
-        raise StackError("PostgreSQL is not running")
     at = time.time()
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.popen.wait(timeout=30)
-    server._process = None  # noqa: SLF001
+    server.kill()
     shutil.rmtree(server.data_dir)
     return Disaster(None, at, at, None, kind="lose-server")
 
@@ -211,8 +201,8 @@ def point_in_time_recovery(server: PostgresServer, base: Path, archive: Archive,
     long each step took."""
     steps: dict[str, float] = {}
     started = time.monotonic()
-    if server._process is not None:  # noqa: SLF001
-        stop_postgres(server, "fast")
+    if server.running:
+        server.shutdown("fast")
     if server.data_dir.exists():
         shutil.rmtree(server.data_dir)  # the cluster's files are gone
     steps["stop_and_lose_seconds"] = time.monotonic() - started
@@ -235,7 +225,7 @@ def point_in_time_recovery(server: PostgresServer, base: Path, archive: Archive,
     _own(server)
     steps["restore_base_seconds"] = time.monotonic() - mark
     mark = time.monotonic()
-    start_postgres(server, attempts=int(timeout * 2))
+    server.resume(attempts=int(timeout * 2))
     with psycopg.connect(admin_conninfo(server, "postgres"), autocommit=True) as conn:
         while conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:  # type: ignore[index]
             if time.monotonic() - mark > timeout:
@@ -251,7 +241,7 @@ def _quoted(value: str) -> str:
 
 def _own(server: PostgresServer) -> None:
     """The restored files belong to the user PostgreSQL runs as."""
-    _prefix, uid = server._as_owner()  # noqa: SLF001
+    _prefix, uid = server.as_owner()
     if uid is None:
         return
     import os

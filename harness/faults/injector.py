@@ -229,13 +229,13 @@ class FaultInjector:
         server = self._need("postgres", fault.kind)
         before = {p.name: p.pid for p in self.target.replica_processes() if p.alive()}
         stopping = time.time()
-        services.stop_postgres(server, fault.mode)
+        server.shutdown(fault.mode)
         stopped = time.time()
         try:
             if fault.down_for:
                 self._stop.wait(fault.down_for)
         finally:
-            services.start_postgres(server)
+            server.resume()
         back = time.time()
         reconnects = self._wait_reconnected(before, back)
         slowest = max((r["seconds"] for r in reconnects if r["seconds"] is not None), default=None)

@@ -7,6 +7,7 @@ import psycopg
 import pytest
 import redis
 
+from harness.errors import StackError
 from harness.stack.services.conffile import parse_size
 from harness.stack.services.postgres import PostgresServer, scaled_settings
 from harness.stack.services.redis import RedisServer
@@ -28,7 +29,7 @@ def test_bundled_settings_scale_memory_and_keep_the_rest():
 def test_postgres_starts_with_seed_settings_counts_connections_and_stops(tmp_path):
     server = PostgresServer(log_dir=tmp_path / "logs")
     url = server.start()
-    pid = server._process.pid  # type: ignore[union-attr]
+    pid = server._process.pid  # type: ignore[union-attr]  # the test looks behind the server
     try:
         with psycopg.connect(url, application_name="servicedesk:replica-1") as conn:
             settings = dict(conn.execute(
@@ -47,10 +48,34 @@ def test_postgres_starts_with_seed_settings_counts_connections_and_stops(tmp_pat
     assert not server.work_dir.exists()
 
 
+def test_postgres_shuts_down_resumes_on_its_data_and_can_be_lost(tmp_path):
+    server = PostgresServer(log_dir=tmp_path / "logs")
+    url = server.start()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (n int)")
+            conn.execute("INSERT INTO kept VALUES (7)")
+        server.shutdown("fast")
+        assert not server.running
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(url, connect_timeout=2).close()
+        server.resume()
+        assert server.running
+        with psycopg.connect(url) as conn:  # same port, same data directory
+            assert conn.execute("SELECT n FROM kept").fetchone() == (7,)
+        server.kill()
+        assert not server.running
+        with pytest.raises(StackError, match="not running"):
+            server.shutdown()
+    finally:
+        server.stop()
+    assert not server.work_dir.exists()
+
+
 def test_redis_starts_with_seed_policy_and_stops(tmp_path):
     server = RedisServer(work_dir=tmp_path, log_dir=tmp_path / "logs")
     url = server.start()
-    pid = server._process.pid  # type: ignore[union-attr]
+    pid = server._process.pid  # type: ignore[union-attr]  # the test looks behind the server
     try:
         client = redis.Redis.from_url(url)
         client.set("k", "v")

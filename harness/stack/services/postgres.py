@@ -4,11 +4,13 @@ to this machine, a free port on 127.0.0.1, a database and role for the app; stop
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -34,6 +36,10 @@ MEMORY_SETTINGS = ("shared_buffers", "effective_cache_size", "maintenance_work_m
 INSTANCE_BYTES = 8 * 1024**3  # db.t3.large, the production instance the bundled file is for
 DATABASE = "servicedesk"
 ROLE = "servicedesk"
+
+
+# postmaster signals: SIGTERM smart, SIGINT fast, SIGQUIT immediate shutdown.
+_SHUTDOWN = {"fast": signal.SIGINT, "immediate": signal.SIGQUIT, "smart": signal.SIGTERM}
 
 
 def find_binary(name: str) -> str:
@@ -127,10 +133,15 @@ class PostgresServer:
         """The app's DATABASE_URL (holds a password: never print it; see harness.redact)."""
         return f"postgresql://{ROLE}:{self.password}@127.0.0.1:{self.port}/{DATABASE}"
 
-    def _admin_conninfo(self) -> str:
-        return f"host={self.socket_dir} port={self.port} user={self._superuser} dbname=postgres"
+    def admin_conninfo(self, dbname: str = "postgres") -> str:
+        """The superuser over the server's socket (never a password)."""
+        return f"host={self.socket_dir} port={self.port} user={self._superuser} dbname={dbname}"
 
-    def _as_owner(self) -> tuple[list[str], int | None]:
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.alive()
+
+    def as_owner(self) -> tuple[list[str], int | None]:
         """PostgreSQL refuses to run as root: run it as the `postgres` (or `nobody`) user."""
         if os.geteuid() != 0:
             return [], None
@@ -149,7 +160,7 @@ class PostgresServer:
         raise DependencyError("no unprivileged user (postgres or nobody) to run PostgreSQL as")
 
     def start(self) -> str:
-        prefix, uid = self._as_owner()
+        prefix, uid = self.as_owner()
         self.socket_dir.mkdir(exist_ok=True)
         if uid is not None:
             for folder in (self.work_dir, self.socket_dir):
@@ -177,30 +188,65 @@ class PostgresServer:
             handle.write("\n# harness local backend\n" + "\n".join(lines) + "\n")
         with open(self.data_dir / "pg_hba.conf", "w", encoding="utf-8") as handle:
             handle.write("local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
+        self._postmaster(prefix)
+        self.wait_ready()
+        self._create_app_role()
+        return self.url
+
+    def _postmaster(self, prefix: list[str]) -> None:
         self._process = processes.start(
             "postgres", [*prefix, find_binary("postgres"), "-D", str(self.data_dir)],
             env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
             log_path=self.log_dir / "postgres.log",
         )
-        self._wait_ready()
-        self._create_app_role()
-        return self.url
 
-    def _wait_ready(self, attempts: int = 60) -> None:
+    def shutdown(self, mode: str = "fast", timeout: float = 60.0) -> None:
+        """Stop the server, keeping its data directory (`fast`: roll back and disconnect
+        clients; `immediate`: a crash, recovered from WAL at the next start; `smart`: wait for
+        clients) and wait until the postmaster is gone."""
+        process = self._process
+        if process is None or not process.alive():
+            raise StackError("PostgreSQL is not running")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, _SHUTDOWN[mode])
+        try:
+            process.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            processes.stop(process, timeout=5)
+        self._process = None
+
+    def kill(self) -> None:
+        """Lose the server at once (SIGKILL to its process group): nothing is flushed."""
+        process = self._process
+        if process is None:
+            raise StackError("PostgreSQL is not running")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.popen.wait(timeout=30)
+        self._process = None
+
+    def resume(self, attempts: int = 120) -> None:
+        """Start the server again on its data directory and port; wait until it accepts
+        connections (at most `attempts` half-seconds)."""
+        prefix, _uid = self.as_owner()
+        self._postmaster(prefix)
+        self.wait_ready(attempts=attempts)
+
+    def wait_ready(self, attempts: int = 60) -> None:
         import time
 
         for _ in range(attempts):
             if self._process is not None and not self._process.alive():
                 raise StackError(f"postgres exited while starting: {self._process.log_tail()}")
             try:
-                with psycopg.connect(self._admin_conninfo(), connect_timeout=2):
+                with psycopg.connect(self.admin_conninfo(), connect_timeout=2):
                     return
             except psycopg.Error:
                 time.sleep(0.5)
         raise StackError(f"postgres did not accept connections on port {self.port}")
 
     def _create_app_role(self) -> None:
-        with psycopg.connect(self._admin_conninfo(), autocommit=True) as conn:
+        with psycopg.connect(self.admin_conninfo(), autocommit=True) as conn:
             conn.execute(
                 psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
                     psycopg.sql.Identifier(ROLE), psycopg.sql.Literal(self.password)
@@ -213,7 +259,7 @@ class PostgresServer:
             )
 
     def connection_counts(self) -> ConnectionCounts:
-        return count_connections(self._admin_conninfo())
+        return count_connections(self.admin_conninfo())
 
     def stop(self) -> None:
         if self._process is not None:
