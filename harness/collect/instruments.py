@@ -14,9 +14,11 @@ from harness.collect.poll import Poller, Reading
 from harness.collect.scrape import Scrape, Scraper
 from harness.config.k8s import HpaSpec, load_scaling
 from harness.config.model import AutoscalingSpec
+from harness.errors import ConfigError
 from harness.stack.backend import StackBackend
-from harness.stack.scaling import ReplicaAutoscaler
+from harness.stack.scaling import ReplicaAutoscaler, ScalableReplicas
 from harness.stack.services.postgres import ConnectionCounts
+from harness.stack.trace import ScalingTrace
 
 __all__ = ["Evidence", "Instruments"]
 
@@ -26,7 +28,7 @@ class Evidence:
     """What the instruments saw, handed to verify and report."""
 
     scrapes: tuple[Scrape, ...]
-    autoscaler: ReplicaAutoscaler | None = None
+    scaling: ScalingTrace | None = None  # the local autoscaler's run, when one ran
     connections: tuple[Reading[ConnectionCounts], ...] = ()
     connection_failures: int = 0
     notes: tuple[str, ...] = ()
@@ -47,15 +49,19 @@ class Instruments:
         self.backend = backend
         self.scraper = Scraper(lambda: backend.endpoints().replicas, interval=scrape_interval)
         self.autoscaler: ReplicaAutoscaler | None = None
-        scalable = hasattr(backend, "scale") and hasattr(backend, "current_replicas")
-        if autoscaling.enabled and scalable:
+        if autoscaling.enabled and isinstance(backend, ScalableReplicas):
             scaling = load_scaling(paths.k8s_base_dir())
-            self.autoscaler = ReplicaAutoscaler(
-                backend,  # type: ignore[arg-type]
-                _scaled_hpa(scaling.hpa, autoscaling),
-                scaling.deployment.requests,
-                sync_period=autoscaling.sync_period,
-            )
+            try:
+                self.autoscaler = ReplicaAutoscaler(
+                    backend,
+                    _scaled_hpa(scaling.hpa, autoscaling),
+                    scaling.deployment.requests,
+                    sync_period=autoscaling.sync_period,
+                    kubernetes_version=autoscaling.kubernetes_release,
+                )
+            except ValueError as exc:
+                raise ConfigError("scenario", ("autoscaling", "kubernetes_version"),
+                                  str(exc)) from None
         self.connections: Poller[ConnectionCounts] | None = None
         counts = getattr(backend, "connection_counts", None)
         if callable(counts) and counts() is not None:
@@ -88,7 +94,7 @@ class Instruments:
             scrapes = self.scraper.stop()
         self._evidence = Evidence(
             scrapes=scrapes,
-            autoscaler=self.autoscaler,
+            scaling=self.autoscaler.snapshot() if self.autoscaler is not None else None,
             connections=tuple(connections),
             connection_failures=failures,
             notes=tuple(notes),

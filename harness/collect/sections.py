@@ -35,8 +35,8 @@ def report_sections(
     evidence: Evidence, origin: float, *, server_limits: tuple[int, int] | None = None
 ) -> dict[str, Any]:
     sections: dict[str, Any] = {}
-    if evidence.autoscaler is not None:
-        sections["scaling"] = evidence.autoscaler.section(origin)
+    if evidence.scaling is not None:
+        sections["scaling"] = evidence.scaling.section(origin)
     if evidence.connections:
         connections: dict[str, Any] = {
             "samples": [

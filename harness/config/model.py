@@ -160,6 +160,21 @@ class AutoscalingSpec(_Frozen):
     # Kubernetes' --horizontal-pod-autoscaler-sync-period
     sync_period: Duration = Field(default=15.0, gt=0)
     scale_down_window: Duration | None = Field(default=None, ge=0)  # None: the manifest's
+    # The controller emulated: 1.33 changed the tolerance test (<= 1.32 scales at exactly 77 %
+    # of a 70 % target). autoscaling/v2, which the bundled HPA uses, needs 1.23 or newer.
+    kubernetes_version: str = Field(default="1.33", pattern=r"^1\.\d+$")
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _served_autoscaling_v2(cls, version: str) -> str:
+        if int(version.split(".")[1]) < 23:
+            raise ValueError(f"{version} does not serve autoscaling/v2 (1.23 or newer)")
+        return version
+
+    @property
+    def kubernetes_release(self) -> tuple[int, int]:
+        major, minor = self.kubernetes_version.split(".")
+        return int(major), int(minor)
 
 
 class Scenario(_Frozen):

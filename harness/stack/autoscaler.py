@@ -15,7 +15,13 @@ What it follows (kubernetes/kubernetes, pkg/controller/podautoscaler):
   pods, or unready ones on a scale-up, the ratio is recomputed with missing pods at
   ``max(100, target)`` % (scale-down) or 0 % (scale-up) and unready pods at 0 % (scale-up only);
   no change if the recomputed ratio is within tolerance, flips direction, or the count would move
-  the other way.
+  the other way. Within the cpu-initialization period a ready pod's cpu sample is set aside too
+  when its measurement window began before the pod's last readiness transition
+  (``metric.Timestamp.Before(LastTransitionTime + metric.Window)``).
+- The tolerance test by Kubernetes version (``kubernetes_version``): from 1.33
+  ``1 - down <= ratio <= 1 + up`` (``Tolerances.isWithin``, per-direction tolerances in
+  ``behavior``); up to 1.32 ``math.Abs(1.0 - usageRatio) <= tolerance``, which in floating point
+  scales at exactly 77 % of a 70 % target (|1 - 1.1| is a hair above 0.1) where 1.33 does not.
 - horizontal.go ``computeReplicasForMetrics``: each metric proposes a count, the largest wins; if a
   metric cannot be computed, no scale-down happens (and nothing at all if none can).
 - horizontal.go ``reconcileAutoscaler``: 0 current replicas disables scaling; above maxReplicas
@@ -35,8 +41,7 @@ What it follows (kubernetes/kubernetes, pkg/controller/podautoscaler):
   [minReplicas, min(maxReplicas, max(2 x current, 4))]. With behavior set that fixed scale-up
   limit does not apply; the default scale-up policies (4 pods or 100 % per 15 s) replace it.
 
-Not emulated: a metric sample collected before a pod's readiness transition (metrics-server's
-window); container-level resource metrics; metric types other than Resource utilization.
+Not emulated: container-level resource metrics; metric types other than Resource utilization.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ __all__ = [
     "DEFAULT_INITIAL_READINESS_DELAY_SECONDS",
     "DEFAULT_SYNC_PERIOD_SECONDS",
     "DEFAULT_TOLERANCE",
+    "NEWEST_KUBERNETES",
     "Autoscaler",
     "AutoscalerLoop",
     "Decision",
@@ -63,6 +69,7 @@ __all__ = [
     "PodSample",
     "Reason",
     "metric_recommendation",
+    "parse_kubernetes_version",
 ]
 
 # kube-controller-manager defaults: --horizontal-pod-autoscaler-sync-period, -tolerance,
@@ -74,6 +81,17 @@ DEFAULT_INITIAL_READINESS_DELAY_SECONDS = 30.0
 # horizontal.go: scaleUpLimitFactor, scaleUpLimitMinimum (legacy path only).
 LEGACY_SCALE_UP_FACTOR = 2.0
 LEGACY_SCALE_UP_MINIMUM = 4.0
+# The newest controller behaviour emulated; 1.33 changed the tolerance test (Tolerances.isWithin).
+NEWEST_KUBERNETES = (1, 33)
+BAND_TOLERANCE_SINCE = (1, 33)
+
+
+def parse_kubernetes_version(text: str) -> tuple[int, int]:
+    """``"1.32"`` (or ``"v1.32.4"``) as ``(1, 32)``; ValueError for anything else."""
+    parts = text.strip().removeprefix("v").split(".")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts[:3]) or len(parts) > 3:
+        raise ValueError(f"{text!r} is not a Kubernetes version such as 1.33")
+    return int(parts[0]), int(parts[1])
 
 
 class Reason(StrEnum):
@@ -102,8 +120,9 @@ class PodSample:
 
     ``started_at`` and ``ready_changed_at`` (same clock as ``decide``'s ``now``) enable
     Kubernetes' cpu-initialization rules; without them a not-ready pod is simply set aside for
-    cpu. ``pending``: not started yet (set aside for every metric). ``terminating``: being
-    deleted (ignored entirely).
+    cpu. ``cpu_window_start``: when the cpu measurement's window began (metrics-server's
+    ``timestamp - window``); None: unknown, the window rule does not apply. ``pending``: not
+    started yet (set aside for every metric). ``terminating``: being deleted (ignored entirely).
     """
 
     name: str
@@ -112,6 +131,7 @@ class PodSample:
     memory_bytes: float | None
     started_at: float | None = None
     ready_changed_at: float | None = None
+    cpu_window_start: float | None = None
     pending: bool = False
     terminating: bool = False
 
@@ -176,9 +196,17 @@ class Decision:
 class _Tolerances:
     down: float
     up: float
+    band: bool = True  # Kubernetes >= 1.33; else the symmetric absolute test of <= 1.32
 
     def within(self, ratio: float) -> bool:
+        if not self.band:
+            return math.fabs(1.0 - ratio) <= self.up
         return (1.0 - self.down) <= ratio <= (1.0 + self.up)
+
+    def describe(self) -> str:
+        if not self.band:
+            return f"|1 - ratio| <= {self.up:.2f}"
+        return f"[{1.0 - self.down:.2f}, {1.0 + self.up:.2f}]"
 
 
 # --------------------------------------------------------------------------- one metric
@@ -194,16 +222,21 @@ def metric_recommendation(
     tolerance: float | tuple[float, float] = DEFAULT_TOLERANCE,
     cpu_initialization_period_seconds: float = DEFAULT_CPU_INITIALIZATION_PERIOD_SECONDS,
     initial_readiness_delay_seconds: float = DEFAULT_INITIAL_READINESS_DELAY_SECONDS,
+    kubernetes_version: tuple[int, int] = NEWEST_KUBERNETES,
 ) -> MetricRecommendation:
     """Replicas one resource-utilization metric asks for (replica_calculator.go).
 
     ``request`` is the per-pod request (millicores or bytes); ``tolerance`` one value or
-    ``(scale_down, scale_up)``.
+    ``(scale_down, scale_up)`` (per direction only from Kubernetes 1.33).
     """
     if request <= 0:
         raise ValueError(f"the {target.resource} request must be > 0, got {request}")
     down, up = tolerance if isinstance(tolerance, tuple) else (tolerance, tolerance)
-    tolerances = _Tolerances(down=down, up=up)
+    band = kubernetes_version >= BAND_TOLERANCE_SINCE
+    if not band and down != up:
+        raise ValueError(f"Kubernetes {kubernetes_version[0]}.{kubernetes_version[1]} has one "
+                         f"tolerance for both directions, got down {down} and up {up}")
+    tolerances = _Tolerances(down=down, up=up, band=band)
     resource, goal = target.resource, target.average_utilization
     usage: dict[str, int] = {}
     unready: list[str] = []
@@ -242,8 +275,7 @@ def metric_recommendation(
     scale_up_with_unready = bool(unready) and ratio > 1.0
     if not scale_up_with_unready and not missing:
         if tolerances.within(ratio):
-            band = f"[{1.0 - down:.2f}, {1.0 + up:.2f}]"
-            note = f"ratio {ratio:.3f} within tolerance {band}"
+            note = f"ratio {ratio:.3f} within tolerance {tolerances.describe()}"
             return result(current_replicas, Reason.WITHIN_TOLERANCE, utilization, note)
         replicas = math.ceil(ratio * ready)
         note = f"ceil({ratio:.3f} x {ready} ready pods)"
@@ -290,7 +322,10 @@ def _cpu_unready(pod: PodSample, now: float, init_period: float, readiness_delay
     if pod.started_at is None or pod.ready_changed_at is None:
         return not pod.ready
     if pod.started_at + init_period > now:
-        return not pod.ready
+        # Still initializing: also set aside a sample measured partly before the transition.
+        window_began_before = (pod.cpu_window_start is not None
+                               and pod.cpu_window_start < pod.ready_changed_at)
+        return not pod.ready or window_began_before
     # After the initialization period only a pod that never became ready is set aside.
     return not pod.ready and pod.started_at + readiness_delay > pod.ready_changed_at
 
@@ -303,7 +338,8 @@ class Autoscaler:
 
     Attributes: ``hpa``, ``requests``, ``tolerance``, ``sync_period_seconds``,
     ``cpu_initialization_period_seconds``, ``initial_readiness_delay_seconds`` (all
-    Kubernetes' defaults), and ``decisions``: every decision so far, oldest first.
+    Kubernetes' defaults), ``kubernetes_version`` (the controller emulated, as ``(1, 33)``), and
+    ``decisions``: every decision so far, oldest first.
     """
 
     def __init__(
@@ -315,12 +351,18 @@ class Autoscaler:
         sync_period_seconds: float = DEFAULT_SYNC_PERIOD_SECONDS,
         cpu_initialization_period_seconds: float = DEFAULT_CPU_INITIALIZATION_PERIOD_SECONDS,
         initial_readiness_delay_seconds: float = DEFAULT_INITIAL_READINESS_DELAY_SECONDS,
+        kubernetes_version: tuple[int, int] = NEWEST_KUBERNETES,
     ) -> None:
         for metric in hpa.metrics:
             if not requests.get(metric.resource):
                 raise ValueError(f"the HPA scales on {metric.resource} but its request is unset")
         if tolerance < 0 or sync_period_seconds <= 0:
             raise ValueError("tolerance must be >= 0 and sync_period_seconds > 0")
+        per_direction = hpa.scale_up.tolerance is not None or hpa.scale_down.tolerance is not None
+        if kubernetes_version < BAND_TOLERANCE_SINCE and hpa.has_behavior and per_direction:
+            raise ValueError("behavior.scaleUp/scaleDown.tolerance needs Kubernetes 1.33 or "
+                             f"newer, not {kubernetes_version[0]}.{kubernetes_version[1]}")
+        self.kubernetes_version = kubernetes_version
         self.hpa = hpa
         self.requests = requests
         self.tolerance = tolerance
@@ -409,6 +451,7 @@ class Autoscaler:
             tolerance=tolerance,
             cpu_initialization_period_seconds=self.cpu_initialization_period_seconds,
             initial_readiness_delay_seconds=self.initial_readiness_delay_seconds,
+            kubernetes_version=self.kubernetes_version,
         )
 
     # -- stabilization
@@ -519,10 +562,12 @@ class AutoscalerLoop:
     """Drives an Autoscaler every sync period: ``sample()`` -> ``decide`` -> ``scale(n)``.
 
     ``sample`` returns ``(current_replicas, pods)``; ``scale`` is called only when the count
-    changes. ``clock`` and ``wait`` are injectable: ``wait(seconds)`` sleeps and returns True
-    when the loop should stop (default: the stop event's ``wait``). Syncs run at fixed times
-    ``start + k * period``; an overrun sync is followed immediately by the next. Exceptions from
-    ``sample``/``scale`` propagate and end ``run``.
+    changes. ``clock`` (monotonic: a wall-clock step must not move the schedule) and ``wait``
+    are injectable: ``wait(seconds)`` sleeps and returns True when the loop should stop (default:
+    the stop event's ``wait``). The first sync comes one period after the start, as the
+    controller's first resync does; then one period after each sync's start. ``scale`` only
+    writes the new count (the replica set starts pods in the background), so syncs go on while
+    pods start. Exceptions from ``sample``/``scale`` propagate and end ``run``.
     """
 
     def __init__(
@@ -566,8 +611,9 @@ class AutoscalerLoop:
             raise ValueError(f"duration_seconds must be finite and > 0, got {duration_seconds!r}")
         period = self.autoscaler.sync_period_seconds
         limit = math.ceil(duration_seconds / period) + 1 if max_syncs is None else max_syncs
-        deadline = self._clock() + duration_seconds
-        next_sync = self._clock()
+        start = self._clock()
+        deadline = start + duration_seconds
+        next_sync = start + period
         syncs = 0
         while syncs < limit and not self.stop_event.is_set():
             now = self._clock()

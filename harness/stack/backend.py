@@ -10,12 +10,19 @@ __all__ = ["Endpoints", "Replica", "Scalable", "StackBackend"]
 
 @dataclass(frozen=True)
 class Replica:
-    """One app replica as the harness can reach it directly (for scrapes and probes)."""
+    """One app replica as the harness can reach it directly (for scrapes and probes).
+
+    ``ready``: its readiness probe passes (a replica still starting is not ready).
+    ``started_at`` / ``ready_changed_at``: when it started and when ``ready`` last changed, in
+    ``time.monotonic()`` seconds (None where the backend does not know).
+    """
 
     name: str
     url: str
     pid: int | None = None
     ready: bool = True
+    started_at: float | None = None
+    ready_changed_at: float | None = None
 
 
 @dataclass(frozen=True)

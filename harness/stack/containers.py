@@ -234,6 +234,9 @@ class ContainerServices:
     def replica_count(self) -> int:
         return self.local.replica_count()
 
+    def desired_replicas(self) -> int:
+        return self.local.desired_replicas()
+
     def scale(self, replicas: int) -> None:
         self.local.scale(replicas)
 

@@ -2,10 +2,12 @@
 probes, and answer the PodDisruptionBudget's question (may one more replica go now?).
 
 On Kubernetes, a killed pod is replaced by its ReplicaSet at once and is sent traffic only once
-its readiness probe passes; a container that keeps crashing is restarted with the kubelet's
-back-off (10 s, doubling, at most 5 min). Evictions (a drain) go through the disruption budget:
-with `maxUnavailable: 1`, one pod at a time. This module does the same for the `embedded` and
-`local` backends, in a thread, and records every exit, start and readiness change it sees.
+its readiness probe passes; a scale-up creates every missing pod at once, and each is probed in
+the background (startup probe, then readiness) while the HPA goes on syncing; a container that
+keeps crashing is restarted with the kubelet's back-off (10 s, doubling, at most 5 min).
+Evictions (a drain) go through the disruption budget: with `maxUnavailable: 1`, one pod at a
+time. This module does the same for the `embedded` and `local` backends, in a thread, and
+records every exit, start and readiness change it sees.
 """
 
 from __future__ import annotations
@@ -40,6 +42,23 @@ class ReplicaEvent:
     event: str  # exited | started | ready | unready | not-started | stopped
     detail: str = ""
     expected: bool = False  # the harness caused it (a fault, a scale-down)
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    """What the controller knows of one replica: ready or not, and since when (monotonic)."""
+
+    ready: bool
+    started_at: float | None
+    ready_changed_at: float | None
+
+
+@dataclass
+class _Startup:
+    """A replica whose startup probe has not passed yet."""
+
+    attempts: int = 0
+    next_probe: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -115,8 +134,8 @@ class ReplicaController:
 
     The set is reached through callables so the controller can be tested without processes:
     `running()` the current processes, `remove(p)` forgets one, `start()` starts one,
-    `wait_started(p)` waits for its startup probe (raising StackError), `ready_url(p)` its
-    readiness probe.
+    `startup_url(p)` its startup probe (tried `startup_attempts` times, `startup_period` apart,
+    without blocking the loop), `ready_url(p)` its readiness probe.
 
     Attributes:
         desired: the replica count to keep (the autoscaler or `scale` sets it).
@@ -131,13 +150,16 @@ class ReplicaController:
         running: Callable[[], list[ManagedProcess]],
         remove: Callable[[ManagedProcess], bool],
         start: Callable[[], ManagedProcess],
-        wait_started: Callable[[ManagedProcess], object],
+        startup_url: Callable[[ManagedProcess], str],
         ready_url: Callable[[ManagedProcess], str],
         budget: DisruptionBudget | None = None,
         period: float = 0.5,
         readiness_failures: int = 3,
         readiness_period: float = 5.0,
         probe_timeout: float = 3.0,
+        startup_attempts: int = 30,
+        startup_period: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.desired = desired
         self.budget = budget or DisruptionBudget()
@@ -145,7 +167,13 @@ class ReplicaController:
         self._running = running
         self._remove = remove
         self._start = start
-        self._wait_started = wait_started
+        self._startup_url = startup_url
+        self._startup_attempts = startup_attempts
+        self._startup_period = startup_period
+        self._starting: dict[str, _Startup] = {}
+        self._started_at: dict[str, float] = {}
+        self._ready_changed_at: dict[str, float] = {}
+        self._clock = clock
         self._ready_url = ready_url
         self._period = period
         self._readiness_failures = readiness_failures
@@ -175,19 +203,30 @@ class ReplicaController:
         with self._events_lock:
             return list(self.events)
 
-    def mark_ready(self, replica: str) -> None:
+    def mark_ready(self, replica: str, started_at: float | None = None) -> None:
         """A replica whose startup and readiness probes the caller has just seen pass."""
+        if started_at is not None:
+            self._started_at.setdefault(replica, started_at)
         if not self._ready.get(replica):
-            self._ready[replica] = True
+            self._set_ready(replica, True)
             self._misses[replica] = 0
 
     def mark_gone(self, replica: str) -> None:
         """A replica the caller has just ended: no longer ready, whatever it answered last."""
+        self._starting.pop(replica, None)
         if replica in self._ready:
-            self._ready[replica] = False
+            self._set_ready(replica, False)
 
     def is_ready(self, replica: str) -> bool:
         return bool(self._ready.get(replica))
+
+    def state(self, replica: str) -> ReplicaState:
+        return ReplicaState(bool(self._ready.get(replica)), self._started_at.get(replica),
+                            self._ready_changed_at.get(replica))
+
+    def _set_ready(self, replica: str, ready: bool) -> None:
+        self._ready[replica] = ready
+        self._ready_changed_at[replica] = self._clock()
 
     def ready_count(self) -> int:
         alive = {p.name for p in self._running() if p.alive()}
@@ -233,11 +272,12 @@ class ReplicaController:
             self._thread.join(timeout=timeout)
 
     def tick(self, client: httpx.Client) -> None:
-        """One round: notice exits, probe readiness, start a replacement if one is missing."""
+        """One round: notice exits, probe startup and readiness, start what is missing."""
         if not self._reconcile.acquire(blocking=False):
             return  # a scale is in progress; look again next round
         try:
             self._reap()
+            self._probe_startup(client)
             self._probe(client)
             self._replace()
         finally:
@@ -249,6 +289,7 @@ class ReplicaController:
             if code is None or not self._remove(process):
                 continue
             self._ready.pop(process.name, None)
+            self._starting.pop(process.name, None)
             reason = self._expected_exits.pop(process.pid, None)
             detail = _exit_text(code)
             if reason is None:
@@ -265,6 +306,31 @@ class ReplicaController:
             if reason is not None:
                 detail = f"{detail} ({reason})"
             self.record(process.name, "exited", detail, expected=reason is not None)
+
+    def _probe_startup(self, client: httpx.Client) -> None:
+        """The startup probe of every replica still starting, each on its own period; once it
+        passes, readiness is probed (from this same round on)."""
+        now = self._clock()
+        for process in self._running():
+            startup = self._starting.get(process.name)
+            if startup is None or not process.alive() or now < startup.next_probe:
+                continue
+            startup.attempts += 1
+            startup.next_probe = now + self._startup_period
+            try:
+                ok = client.get(self._startup_url(process)).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                del self._starting[process.name]
+                self._ready[process.name] = False  # traffic only once readiness passes
+                self._misses[process.name] = 0
+            elif startup.attempts >= self._startup_attempts:
+                del self._starting[process.name]
+                self.record(process.name, "not-started",
+                            f"startup probe failed {startup.attempts} times "
+                            f"({self._startup_period:g}s apart)")
+                self._ready[process.name] = False
 
     def _probe(self, client: httpx.Client) -> None:
         """Readiness as the kubelet probes it: a ready replica every readiness period (the
@@ -288,30 +354,32 @@ class ReplicaController:
             if ok:
                 self._misses[process.name] = 0
                 if not self._ready[process.name]:
-                    self._ready[process.name] = True
+                    self._set_ready(process.name, True)
                     self.record(process.name, "ready")
             else:
                 self._misses[process.name] = self._misses.get(process.name, 0) + 1
                 misses = self._misses[process.name]
                 if self._ready[process.name] and misses >= self._readiness_failures:
-                    self._ready[process.name] = False
+                    self._set_ready(process.name, False)
                     self.record(process.name, "unready",
                                 f"{self._misses[process.name]} readiness probes failed")
 
     def _replace(self) -> None:
+        """Start every missing replica at once, as a ReplicaSet creates its pods; their probes
+        run in the following rounds. A crash's back-off delays only the next start."""
         alive = [p for p in self._running() if p.alive()]
-        if len(alive) >= self.desired or time.monotonic() < self._retry_at:
+        missing = self.desired - len(alive)
+        if missing <= 0 or time.monotonic() < self._retry_at:
             return
-        process = self._start()
-        self.record(process.name, "started", f"pid {process.pid}, replacing a missing replica")
-        try:
-            self._wait_started(process)
-        except StackError as exc:
-            self.record(process.name, "not-started", str(exc)[:300])
-            self._ready[process.name] = False
-            return
-        self._ready[process.name] = False  # traffic only once the readiness probe passes
-        self._misses[process.name] = 0
+        for _ in range(missing):
+            process = self._start()
+            now = self._clock()
+            self._started_at[process.name] = now
+            self._ready_changed_at[process.name] = now  # the pod's Ready=False condition
+            self._starting[process.name] = _Startup(next_probe=now)
+            self.record(process.name, "started",
+                        f"pid {process.pid}, {len(alive) + 1} of {self.desired} running")
+            alive.append(process)
 
 
 def _status_of(response: httpx.Response) -> str:

@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,8 @@ class EmbeddedStack:
         self.service_port: int | None = None
         self._replicas: list[ManagedProcess] = []
         self._ports: dict[str, int] = {}
+        self._started_at: dict[str, float] = {}  # monotonic
+        self._terminating: list[threading.Thread] = []
         self._serial = 0
         self._lock = threading.Lock()
         self._admin_token = secrets.token_urlsafe(24)
@@ -152,16 +155,16 @@ class EmbeddedStack:
             running=lambda: list(self._replicas),
             remove=self._forget,
             start=self._start_replica,
-            wait_started=lambda p: processes.wait_for_probe(
-                f"http://{HOST}:{self._ports[p.name]}/api/health/startup",
-                attempts=self.probe.attempts, period=self.probe.period, process=p),
+            startup_url=lambda p: f"http://{HOST}:{self._ports[p.name]}/api/health/startup",
             ready_url=lambda p: f"http://{HOST}:{self._ports[p.name]}/api/health/ready",
             budget=load_pdb(paths.k8s_base_dir() / "pdb.yaml"),
             period=min(self.probe.period, 0.5),
             readiness_period=_readiness_period(),
+            startup_attempts=self.probe.attempts,
+            startup_period=self.probe.period,
         )
         for replica in self._replicas:
-            self.controller.mark_ready(replica.name)
+            self.controller.mark_ready(replica.name, self._started_at.get(replica.name))
         self.controller.start()
 
     def _forget(self, process: ManagedProcess) -> bool:
@@ -207,6 +210,7 @@ class EmbeddedStack:
                 log_path=self.log_dir / f"{name}.log",
             )
             self._ports[name] = port
+            self._started_at[name] = time.monotonic()
             self._replicas.append(process)
             return process
 
@@ -236,12 +240,21 @@ class EmbeddedStack:
         return True
 
     def current_replicas(self) -> tuple[Replica, ...]:
+        """Every running replica, starting or ready, with its readiness as the controller's
+        probes last saw it (all ready before the controller runs: `up` waited for them)."""
         with self._lock:
-            return tuple(
-                Replica(name=p.name, url=f"http://{HOST}:{self._ports[p.name]}", pid=p.pid)
-                for p in self._replicas
-                if p.alive()
-            )
+            running = [p for p in self._replicas if p.alive()]
+        replicas = []
+        for p in running:
+            url = f"http://{HOST}:{self._ports[p.name]}"
+            if self.controller is None:
+                replicas.append(Replica(p.name, url, p.pid, True, self._started_at.get(p.name)))
+                continue
+            state = self.controller.state(p.name)
+            replicas.append(Replica(p.name, url, p.pid, state.ready,
+                                    state.started_at or self._started_at.get(p.name),
+                                    state.ready_changed_at))
+        return tuple(replicas)
 
     def endpoints(self) -> Endpoints:
         replicas = self.current_replicas()
@@ -258,26 +271,45 @@ class EmbeddedStack:
         with self._lock:
             return len(self._replicas)
 
+    def desired_replicas(self) -> int:
+        """The count last asked for (a Deployment's spec.replicas)."""
+        return self.controller.desired if self.controller is not None else self.replica_count()
+
     def scale(self, replicas: int) -> None:
-        """Start or stop replicas (newest first) until `replicas` run; new ones are gated by
-        their startup probe as a Deployment's would be."""
+        """Write the desired count and return, as a Deployment's spec.replicas is written: the
+        controller starts missing replicas in the background (gated by their probes); extra
+        ones leave the set at once (not-ready first, then newest) and stop in the background.
+        Before the controller runs (inside `up`), new replicas are started and awaited here."""
         if self.controller is None:
-            self._scale(replicas)
+            while self.replica_count() < replicas:
+                self._wait_started(self._start_replica())
+            self._scale_down(replicas)
             return
         with self.controller.reconciling():
             self.controller.desired = max(replicas, 1)
-            self._scale(replicas)
+            self._scale_down(replicas)
 
-    def _scale(self, replicas: int) -> None:
-        while self.replica_count() < replicas:
-            replica = self._start_replica()
-            self._wait_started(replica)
-            if self.controller is not None:
-                self.controller.mark_ready(replica.name)
-        while self.replica_count() > max(replicas, 1):
-            with self._lock:
-                victim = self._replicas.pop()
-            processes.stop(victim)
+    def _scale_down(self, replicas: int) -> None:
+        controller = self.controller
+        with self._lock:
+            extra = len(self._replicas) - max(replicas, 1)
+            if extra <= 0:
+                return
+            ranked = sorted(  # a ReplicaSet deletes not-ready pods first, then the newest
+                enumerate(self._replicas),
+                key=lambda item: (controller is not None and controller.is_ready(item[1].name),
+                                  -item[0]),
+            )
+            victims = [process for _, process in ranked[:extra]]
+            for victim in victims:
+                self._replicas.remove(victim)
+        for victim in victims:
+            if controller is not None:
+                controller.mark_gone(victim.name)
+        stopper = threading.Thread(target=_stop_all, args=(victims,), name="scale-down",
+                                   daemon=True)
+        stopper.start()
+        self._terminating = [t for t in self._terminating if t.is_alive()] + [stopper]
 
     def down(self) -> None:
         if self.controller is not None:
@@ -287,6 +319,8 @@ class EmbeddedStack:
         for replica in replicas:
             with contextlib.suppress(Exception):
                 processes.stop(replica)
+        for stopper in self._terminating:
+            stopper.join(timeout=30)  # replicas a scale-down is still stopping
         if self.work_dir is not None:
             shutil.rmtree(self.work_dir, ignore_errors=True)
             self.work_dir = None
@@ -303,6 +337,12 @@ class EmbeddedStack:
             "tokens_file": endpoints.tokens_file,
             "log_dir": str(self.log_dir),
         }
+
+
+def _stop_all(victims: list[ManagedProcess]) -> None:
+    for victim in victims:
+        with contextlib.suppress(Exception):
+            processes.stop(victim)
 
 
 def _readiness_period() -> float:

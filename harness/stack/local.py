@@ -96,6 +96,9 @@ class LocalStack:
     def replica_count(self) -> int:
         return self.app.replica_count()
 
+    def desired_replicas(self) -> int:
+        return self.app.desired_replicas()
+
     def scale(self, replicas: int) -> None:
         self.app.scale(replicas)
 

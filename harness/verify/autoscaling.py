@@ -76,7 +76,9 @@ def _scale_up(decisions: Sequence[Decision], counts: Sequence[ReplicaCount], hpa
                            whole, reason, reason=reason)
     first = hot[0]
     start_count = first.current
-    reached = next((c for c in counts if c.t >= first.time and c.replicas > start_count), None)
+    # Ready replicas: a sync only writes the count, the new replicas are added once ready.
+    reached = next((c for c in counts
+                    if c.t >= first.time and c.ready_replicas > start_count), None)
     if reached is None:
         if start_count >= hpa.max_replicas:
             reason = f"already at the most replicas allowed ({start_count}) when utilization rose"
@@ -94,7 +96,7 @@ def _scale_up(decisions: Sequence[Decision], counts: Sequence[ReplicaCount], hpa
         "autoscaling.scale-up", title, Verdict.PASS if elapsed <= bound else Verdict.FAIL,
         round(elapsed, 3), bound, "s", "<=", window,
         f"utilization {_ratio(first):.2f}x target at {first.time - origin:.0f}s with "
-        f"{start_count} replicas; {reached.replicas} replicas ready {elapsed:.1f}s later "
+        f"{start_count} replicas; {reached.ready_replicas} replicas ready {elapsed:.1f}s later "
         f"(bound: 2 syncs of {sync_period:g}s + {startup_budget:g}s startup)",
     )
 

@@ -64,11 +64,11 @@ def run_checks(
     checks = list(slo_checks(judged, slo))
     if note:
         checks = [_noted(c, note, load) for c in checks]
-    scaler = evidence.autoscaler
+    scaler = evidence.scaling
     if scaler is not None and scaler.decisions:
         checks += autoscaling_checks(
             scaler.decisions, scaler.counts, scaler.hpa, origin=load.started_at,
-            duration=load.duration, sync_period=scaler.autoscaler.sync_period_seconds,
+            duration=load.duration, sync_period=scaler.sync_period_seconds,
             startup_budget=startup_budget,
         )
     series = ServerSeries(evidence.scrapes, load.started_at)

@@ -127,3 +127,28 @@ def test_a_drain_of_two_waits_for_the_first_replacement_to_be_ready(tmp_path):
         assert "waiting for the disruption budget" in event.detail
     finally:
         stack.down()
+
+
+@pytest.mark.integration
+def test_a_scale_up_returns_at_once_and_the_replicas_start_together(stack):
+    controller = stack.controller
+    began = time.monotonic()
+    stack.scale(4)
+    assert time.monotonic() - began < 1.0  # the count is written; nobody waits for probes
+    assert stack.desired_replicas() == 4
+    assert _wait(lambda: len(stack.current_replicas()) == 4, 10)
+    new = [r for r in stack.current_replicas() if r.name not in {"replica-1", "replica-2"}]
+    # Until their probes pass, new replicas are reported not ready, with when they started.
+    assert all(r.started_at is not None and r.ready_changed_at is not None for r in new)
+    assert _wait(lambda: controller.ready_count() == 4, 60), controller.snapshot()
+    ready = {r.name: r for r in stack.current_replicas()}
+    assert all(ready[r.name].ready and ready[r.name].ready_changed_at > r.started_at
+               for r in new)
+    events = controller.snapshot()
+    starts = [e.t for e in events if e.event == "started"]
+    readies = [e.t for e in events if e.event == "ready"]
+    assert len(starts) == 2 and len(readies) == 2
+    assert max(starts) <= min(readies)  # both started before either was ready: not one by one
+    stack.scale(2)
+    assert stack.desired_replicas() == 2 and stack.replica_count() == 2
+    assert {r.name for r in stack.current_replicas()} == {"replica-1", "replica-2"}

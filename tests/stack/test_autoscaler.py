@@ -34,6 +34,7 @@ from harness.stack.autoscaler import (
     PodSample,
     Reason,
     metric_recommendation,
+    parse_kubernetes_version,
 )
 
 CPU_REQUEST = 500  # millicores
@@ -149,6 +150,53 @@ def test_per_direction_tolerance_from_behavior() -> None:
 
 
 # --------------------------------------------------------------------------- several metrics
+
+
+@pytest.mark.parametrize(
+    ("version", "utilization", "applied"),
+    [
+        # 77/70 is 1.1 exactly in floating point: within 1.33's band, but |1 - 1.1| is a hair
+        # above 0.1, so a 1.32 controller (math.Abs(1.0-usageRatio) <= tolerance) scales up.
+        pytest.param((1, 33), 77, 10, id="1.33-77%-no-change"),
+        pytest.param((1, 32), 77, 11, id="1.32-77%-scales-up"),
+        pytest.param((1, 33), 78, 12, id="1.33-78%-up"),
+        pytest.param((1, 32), 78, 12, id="1.32-78%-up"),
+        pytest.param((1, 33), 63, 10, id="1.33-63%-no-change"),
+        pytest.param((1, 32), 63, 10, id="1.32-63%-no-change"),
+        pytest.param((1, 33), 62, 9, id="1.33-62%-down"),
+        pytest.param((1, 32), 62, 9, id="1.32-62%-down"),
+        pytest.param((1, 23), 77, 11, id="1.23-like-1.32"),
+    ],
+)
+def test_tolerance_test_by_kubernetes_version(
+    version: tuple[int, int], utilization: float, applied: int
+) -> None:
+    hpa = make_hpa(min_replicas=1, max_replicas=30, scale_down=NO_DOWN_WINDOW)
+    autoscaler = Autoscaler(hpa, REQUESTS, kubernetes_version=version)
+    assert autoscaler.decide(0.0, 10, pods(10, utilization)).applied == applied
+
+
+def test_kubernetes_before_1_33_has_no_per_direction_tolerance() -> None:
+    hpa = make_hpa(scale_up=replace(DEFAULT_SCALE_UP, tolerance=0.05))
+    with pytest.raises(ValueError, match="needs Kubernetes 1.33"):
+        Autoscaler(hpa, REQUESTS, kubernetes_version=(1, 32))
+    with pytest.raises(ValueError, match="one tolerance for both directions"):
+        metric_recommendation(CPU70, CPU_REQUEST, pods(2, 80), 2, 0.0, tolerance=(0.1, 0.05),
+                              kubernetes_version=(1, 32))
+    assert Autoscaler(hpa, REQUESTS).kubernetes_version == (1, 33)  # the default: the newest
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [("1.33", (1, 33)), ("v1.32.4", (1, 32)), ("1.9", (1, 9)), ("2", None), ("1.x", None),
+     ("1.2.3.4", None), ("", None)],
+)
+def test_parse_kubernetes_version(text: str, version: tuple[int, int] | None) -> None:
+    if version is None:
+        with pytest.raises(ValueError, match="not a Kubernetes version"):
+            parse_kubernetes_version(text)
+    else:
+        assert parse_kubernetes_version(text) == version
 
 
 @pytest.mark.parametrize(
@@ -536,6 +584,28 @@ def test_cpu_initialization_period() -> None:
 
 
 @pytest.mark.parametrize(
+    ("window_start", "now", "counted"),
+    [
+        pytest.param(40.0, 60.0, 1, id="window-began-before-ready-while-initializing"),
+        pytest.param(55.0, 60.0, 2, id="window-began-after-ready"),
+        pytest.param(50.0, 60.0, 2, id="window-began-at-ready"),
+        pytest.param(None, 60.0, 2, id="window-unknown"),
+        pytest.param(40.0, 400.0, 2, id="after-the-initialization-period"),
+    ],
+)
+def test_cpu_sample_measured_before_readiness_is_set_aside(
+    window_start: float | None, now: float, counted: int
+) -> None:
+    # groupPods: within the initialization period a ready pod's sample counts only if one
+    # metric window was collected since its readiness transition.
+    samples = [
+        pod("a", 100),
+        pod("b", 100, started_at=0.0, ready_changed_at=50.0, cpu_window_start=window_start),
+    ]
+    assert metric_recommendation(CPU50, CPU_REQUEST, samples, 2, now).ready_pods == counted
+
+
+@pytest.mark.parametrize(
     ("cpu", "memory", "applied", "reason"),
     [
         pytest.param(None, 10, 4, Reason.NO_METRICS, id="cpu-missing-memory-down-no-change"),
@@ -734,7 +804,7 @@ class FakeClock:
         return False
 
 
-def test_loop_syncs_every_period_and_scales_on_change() -> None:
+def test_loop_syncs_every_period_from_one_period_after_start_and_scales_on_change() -> None:
     clock = FakeClock()
     replicas = [2]
     sync_times: list[float] = []
@@ -751,9 +821,10 @@ def test_loop_syncs_every_period_and_scales_on_change() -> None:
 
     autoscaler = Autoscaler(make_hpa(), REQUESTS)
     loop = AutoscalerLoop(autoscaler, sample=sample, scale=scale, clock=clock, wait=clock.wait)
-    syncs = loop.run(60.0)
+    syncs = loop.run(61.0)
     assert syncs == 4
-    assert sync_times == [1000.0, 1015.0, 1030.0, 1045.0]
+    # The controller's first resync comes one period after it starts, not at once.
+    assert sync_times == [1015.0, 1030.0, 1045.0, 1060.0]
     assert scaled == [4]  # 2 -> 4 once; then 70 % each: within tolerance
     assert len(autoscaler.decisions) == 4
 
@@ -768,7 +839,7 @@ def test_loop_sync_period_is_a_parameter() -> None:
         clock=clock,
         wait=clock.wait,
     )
-    assert loop.run(10.0) == 10
+    assert loop.run(10.5) == 10
 
 
 def test_loop_is_bounded_by_count() -> None:
@@ -812,9 +883,11 @@ def test_loop_propagates_backend_errors() -> None:
     def broken() -> tuple[int, list[PodSample]]:
         raise RuntimeError("replica vanished")
 
-    loop = AutoscalerLoop(Autoscaler(make_hpa(), REQUESTS), sample=broken, scale=lambda n: None)
+    clock = FakeClock()
+    loop = AutoscalerLoop(Autoscaler(make_hpa(), REQUESTS), sample=broken, scale=lambda n: None,
+                          clock=clock, wait=clock.wait)
     with pytest.raises(RuntimeError, match="replica vanished"):
-        loop.run(1.0)
+        loop.run(30.0)
 
 
 @pytest.mark.parametrize("duration", [0.0, -1.0, float("inf"), float("nan")])
