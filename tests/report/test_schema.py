@@ -28,6 +28,7 @@ from harness.report.schema import (
 )
 from harness.status import ExitStatus
 from harness.verify.check import CheckResult, Window
+from harness.verify.headroom import Headroom, Limit, MemoryTrend, SteadyState
 from tests.report.factory import make_result
 
 
@@ -58,6 +59,8 @@ RECORDS = {
     "latency": LatencySummary, "timelinePoint": TimelinePoint, "stage": StageRow,
     "replicaPoint": ReplicaPoint, "server": ServerSummary, "error": ErrorRow,
     "generator": GeneratorSummary, "generatorRow": GeneratorRow,
+    "headroom": Headroom, "steadyState": SteadyState, "memoryTrend": MemoryTrend,
+    "limit": Limit,
 }
 
 
