@@ -31,6 +31,7 @@ from harness.publish.session import RunPublisher
 from harness.redact import redact
 from harness.report.assemble import assemble
 from harness.report.results import RunResult, RunStatus
+from harness.stack.autoscaler import DEFAULT_TOLERANCE
 from harness.stack.backend import Endpoints, StackBackend
 from harness.status import ExitStatus
 from harness.testhook import pause_at
@@ -275,10 +276,10 @@ def _headroom(plan: RunPlan, load: LoadResult, evidence: Evidence,
             evidence.scrapes, origin=load.started_at, start=window.start, end=window.end,
             server_totals=[(r.t, r.value.total) for r in evidence.connections],
             whole_run=(0.0, load.duration))
-        scaler = evidence.autoscaler
-        tolerance = scaler.autoscaler.tolerance if scaler is not None else 0.1
-        if isinstance(tolerance, tuple):  # (scale-down, scale-up)
-            tolerance = tolerance[1]
+        tolerance = DEFAULT_TOLERANCE
+        if evidence.scaling is not None:  # the scale-up tolerance the autoscaler ran with
+            up = evidence.scaling.hpa.scale_up.tolerance
+            tolerance = evidence.scaling.tolerance if up is None else up
         limits = limits_for(load_scaling(paths.k8s_base_dir()),
                             {**bundled_app_settings(), **plan.scenario.app_settings},
                             tolerance=tolerance, server_limits=server_limits)
