@@ -30,7 +30,7 @@ def build_app() -> typer.Typer:
         name="harness",
         help="Does this ServiceDesk deployment keep its promises? Load, verify, report.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,  # --install-completion, --show-completion
         # markdown: typer's "rich" mode keeps a docstring's line breaks as hard breaks,
         # so a summary wrapped in the source broke mid-sentence on the terminal
         rich_markup_mode="markdown",

@@ -90,3 +90,23 @@ def test_down_without_up_is_fine(capsys, tmp_path, monkeypatch):
     code, out, _ = run(capsys, "down")
     assert code == ExitStatus.OK
     assert "nothing to stop" in out
+
+
+def _complete(capsys, monkeypatch, words: str) -> list[str]:
+    """What bash completion offers for `words` (the shell calls the program like this)."""
+    monkeypatch.setenv("_HARNESS_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", words)
+    monkeypatch.setenv("COMP_CWORD", str(len(words.split(" ")) - 1))
+    with pytest.raises(SystemExit) as exit_:
+        main([])
+    assert exit_.value.code == 0
+    return capsys.readouterr().out.split()
+
+
+def test_shell_completion_is_on(capsys, monkeypatch):
+    code, out, _ = run(capsys, "--help")
+    assert "--install-completion" in out and "--show-completion" in out
+    assert _complete(capsys, monkeypatch, "harness ru") == ["run", "rules"]
+    assert _complete(capsys, monkeypatch, "harness run --stack ") == [
+        "embedded", "local", "compose", "k8s", "external"]
+    assert _complete(capsys, monkeypatch, "harness run --scenario sp") == ["spike"]

@@ -38,11 +38,19 @@ def new_run_id(scenario: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{scenario}-{secrets.token_hex(2)}"
 
 
+def _complete_scenario(incomplete: str) -> list[str]:
+    """Shell completion for --scenario: the bundled scenario names."""
+    from harness.config.load import bundled_scenarios
+
+    return [name for name in bundled_scenarios() if name.startswith(incomplete)]
+
+
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
         scenario: str = typer.Option(
-            "smoke", "--scenario", "-s", help="A bundled scenario name (see `harness scenarios`) "
+            "smoke", "--scenario", "-s", autocompletion=_complete_scenario,
+            help="A bundled scenario name (see `harness scenarios`) "
             "or the path to a scenario file."
         ),
         stack: Stack = typer.Option(
