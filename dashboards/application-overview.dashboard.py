@@ -7,6 +7,9 @@ from harness.provision.promql import DURATION, REQUESTS, SERVICE_TRAFFIC, error_
 
 # Only the app's own processes: every replica exposes servicedesk_build_info.
 OWN = "on (instance) servicedesk_build_info"
+# On Kubernetes the HPA's own count (kube-state-metrics), elsewhere the replicas reporting.
+REPLICAS = ('max(kube_horizontalpodautoscaler_status_current_replicas{namespace=~"$namespace"})'
+            " or count(servicedesk_build_info)")
 
 
 def build(ctx: DashboardContext):
@@ -36,9 +39,10 @@ def build(ctx: DashboardContext):
                  f"({number(availability.budget * 100)} %)."),
             stat("p95 latency", Query(latency(0.95)), unit="s", lines=[Line(p95)],
                  description=f"Red above the p95 objective ({number(p95 * 1000)} ms)."),
-            stat("Replicas", Query("count(servicedesk_build_info)"), unit="none",
+            stat("Replicas", Query(REPLICAS), unit="none",
                  lines=[Line(stack.max_replicas)],
-                 description=f"Replicas reporting metrics; the HPA allows "
+                 description=f"The HPA's current replicas (kube-state-metrics), else the "
+                 f"replicas reporting metrics; the HPA allows "
                  f"{stack.min_replicas}-{stack.max_replicas} (red at the maximum)."),
             stat("Open tickets", Query("sum(max by (priority) (servicedesk_tickets_open))"),
                  unit="none", description="Unresolved tickets (every replica reports the "

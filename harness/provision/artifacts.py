@@ -1,7 +1,7 @@
 """The provision stage for a run: write every generated artefact into the run's report folder and,
 when the credentials are in the environment, push the dashboards and the monitors.
 
-    <folder>/observability/grafana/<name>.json            the five dashboards
+    <folder>/observability/grafana/<name>.json            the six dashboards
     <folder>/observability/prometheus/servicedesk.rules.yml
     <folder>/observability/datadog/monitors.json
 """

@@ -1,4 +1,5 @@
-"""The five Grafana dashboards: sources in dashboards/*.dashboard.py, JSON next to them.
+"""The Grafana dashboards (the seed's five and the Load test): sources in
+dashboards/*.dashboard.py, JSON next to them.
 
 A source is a Python file with `build(ctx: DashboardContext) -> grafanalib.core.Dashboard`; it
 gets the SLO spec and the stack's numbers, so thresholds are never typed into a dashboard. The

@@ -7,10 +7,12 @@ or the stack's numbers), never from a literal in a dashboard source.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grafanalib.core import (
+    Annotations,
     Dashboard,
     GridPos,
     RowPanel,
@@ -22,14 +24,20 @@ from grafanalib.core import (
     TimeSeries,
 )
 
+from harness.provision.annotations import annotation_list
+
 __all__ = [
+    "scope_variables",
     "DATASOURCE",
     "RATE",
+    "SCOPE",
+    "choice_variable",
     "Line",
     "Query",
     "dashboard",
     "layout",
     "row",
+    "scoped",
     "stat",
     "timeseries",
 ]
@@ -38,6 +46,26 @@ DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 RATE = "$__rate_interval"
 SCHEMA_VERSION = 39  # Grafana 11: the JSON is already in its current shape, nothing to migrate
 _REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# The same dashboards serve every environment: the app's series are narrowed to the chosen
+# namespace, job and instances (each variable defaults to All, whose value ".*" also matches a
+# Prometheus without a namespace label, as the compose stack's).
+SCOPE = 'namespace=~"$namespace",job=~"$job",instance=~"$instance"'
+SCOPE_VARIABLES = (("namespace", "Namespace"), ("job", "Job"), ("instance", "Instance"))
+# The app's own series (stack/app) and its process collector's; the harness's own client-side
+# series (harness_*) and recorded SLO series carry no scrape labels and stay as written.
+_APP_SERIES = re.compile(r"\b((?:servicedesk|process)_[a-zA-Z0-9_]+)(?:(\{)|(?![a-zA-Z0-9_(]))")
+
+
+def scoped(expr: str) -> str:
+    """`expr` with SCOPE added to every selector of the app's series (metric names are ours,
+    written by the sources in this package, so a name-anchored rewrite is enough)."""
+
+    def add(match: re.Match[str]) -> str:
+        name, brace = match.group(1), match.group(2)
+        return f"{name}{{{SCOPE}," if brace else f"{name}{{{SCOPE}}}"
+
+    return _APP_SERIES.sub(add, expr)
 
 
 @dataclass(frozen=True)
@@ -58,7 +86,7 @@ def _targets(queries: Sequence[Query], instant: bool = False) -> list[Target]:
     if not queries:
         raise ValueError("a panel needs at least one query")
     return [
-        Target(expr=q.expr, legendFormat=q.legend, refId=_REF_IDS[i], instant=instant,
+        Target(expr=scoped(q.expr), legendFormat=q.legend, refId=_REF_IDS[i], instant=instant,
                datasource=DATASOURCE)
         for i, q in enumerate(queries)
     ]
@@ -132,8 +160,33 @@ def layout(*rows: Sequence[object], height: int = 8) -> list[object]:
     return placed
 
 
+class _AllByDefault(Template):
+    """A multi-value variable that starts at All: Grafana stores that as the value `$__all`
+    (grafanalib would store the word "All" as a literal value)."""
+
+    def __attrs_post_init__(self) -> None:
+        self._current = {"selected": True, "text": ["All"], "value": ["$__all"]}
+
+
+def choice_variable(name: str, label: str, query: str) -> Template:
+    """A multi-value query variable over the templated Prometheus, All by default."""
+    return _AllByDefault(name=name, label=label, dataSource=DATASOURCE, query=query,
+                         includeAll=True, multi=True, allValue=".*", refresh=2)
+
+
+def scope_variables() -> list[Template]:
+    """$namespace, $job and $instance, each narrowing the next, from the app's build info."""
+    out, matchers = [], []
+    for name, label in SCOPE_VARIABLES:
+        selector = "{" + ",".join(matchers) + "}" if matchers else ""
+        out.append(choice_variable(
+            name, label, f"label_values(servicedesk_build_info{selector}, {name})"))
+        matchers.append(f'{name}=~"${name}"')
+    return out
+
+
 def dashboard(*, uid: str, title: str, description: str, tags: Sequence[str],
-              panels: list[object]) -> Dashboard:
+              panels: list[object], extra_variables: Sequence[Template] = ()) -> Dashboard:
     return Dashboard(
         uid=uid,
         title=title,
@@ -144,16 +197,12 @@ def dashboard(*, uid: str, title: str, description: str, tags: Sequence[str],
         refresh="30s",
         schemaVersion=SCHEMA_VERSION,
         editable=False,
-        templating=Templating(
-            list=[
-                Template(
-                    name="datasource",
-                    label="Data source",
-                    type="datasource",
-                    query="prometheus",
-                    default="Prometheus",
-                )
-            ]
-        ),
+        templating=Templating(list=[
+            Template(name="datasource", label="Data source", type="datasource",
+                     query="prometheus", default="Prometheus"),
+            *scope_variables(),
+            *extra_variables,
+        ]),
+        annotations=Annotations(list=annotation_list(DATASOURCE)),
         panels=panels,
     ).auto_panel_ids()

@@ -34,7 +34,7 @@ def test_writes_every_artefact_into_the_report_folder(tmp_path: Path, fake_grafa
         assert (out / "grafana" / item.filename).read_text() == item.text
     assert (out / "prometheus/servicedesk.rules.yml").read_text() == generated.rules
     assert (out / "datadog/monitors.json").read_text() == render_monitors(generated.monitors)
-    assert len(notes) == 1 and "5 Grafana dashboards" in notes[0]
+    assert len(notes) == 1 and "6 Grafana dashboards" in notes[0]
     assert fake_grafana.requests == [] and fake_datadog.requests == []  # push=False
 
 
@@ -61,12 +61,12 @@ def test_with_credentials_both_are_provisioned(tmp_path: Path, fake_grafana,
                                                fake_datadog) -> None:
     env = _environ(fake_grafana, fake_datadog)
     notes = write_run_artifacts(load_slo(), tmp_path, push=True, environ=env)
-    assert "5 dashboards provisioned" in notes[1] and "5 created" in notes[1]
+    assert "6 dashboards provisioned" in notes[1] and "6 created" in notes[1]
     assert "12 monitors provisioned" in notes[2] and "12 created" in notes[2]
-    assert len(fake_grafana.dashboards) == 5 and len(fake_datadog.monitors) == 12
+    assert len(fake_grafana.dashboards) == 6 and len(fake_datadog.monitors) == 12
     again = write_run_artifacts(load_slo(), tmp_path, push=True, environ=env)
-    assert "5 updated" in again[1] and "12 unchanged" in again[2]
-    assert len(fake_grafana.dashboards) == 5 and len(fake_datadog.monitors) == 12
+    assert "6 updated" in again[1] and "12 unchanged" in again[2]
+    assert len(fake_grafana.dashboards) == 6 and len(fake_datadog.monitors) == 12
 
 
 def test_a_failed_push_is_a_note_not_an_error(tmp_path: Path, fake_grafana,

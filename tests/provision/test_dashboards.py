@@ -1,4 +1,4 @@
-"""The five dashboards: built from their sources with the spec's and the stack's numbers, laid out
+"""The dashboards: built from their sources with the spec's and the stack's numbers, laid out
 cleanly, reading the templated Prometheus data source; the committed JSON is current."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from harness.provision.dashboards import (
     panel_queries,
     stale_files,
 )
+from harness.provision.panels import SCOPE, scoped
 from harness.provision.sources import load_stack_numbers
 
 TITLES = {
@@ -27,6 +28,7 @@ TITLES = {
     "servicedesk-database": "ServiceDesk / Database Performance",
     "servicedesk-cache": "ServiceDesk / Cache Performance",
     "servicedesk-api": "ServiceDesk / API Performance",
+    "servicedesk-load-test": "ServiceDesk / Load test",
 }
 
 
@@ -45,7 +47,7 @@ def _steps(panel) -> list[float]:  # type: ignore[no-untyped-def]
             if s["value"] is not None]
 
 
-def test_the_seed_s_five_dashboards(golden_slo, golden_stack) -> None:
+def test_the_seed_s_five_dashboards_and_the_load_test(golden_slo, golden_stack) -> None:
     rendered = build_dashboards(DashboardContext(golden_slo, golden_stack))
     assert {d.uid: d.title for d in rendered} == TITLES
 
@@ -151,6 +153,63 @@ def test_dashboards_build_and_check(tmp_path: Path, cli) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.glob("*.json")) == [
         "api-performance.json", "application-overview.json", "cache-performance.json",
-        "database-performance.json", "sla-metrics.json"]
+        "database-performance.json", "load-test.json", "sla-metrics.json"]
     result = runner.invoke(cli, ["dashboards", "build", "--check", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
+
+
+def test_every_app_series_is_scoped_to_namespace_job_and_instance(golden_slo,
+                                                                  golden_stack) -> None:
+    import re
+
+    for item in build_dashboards(DashboardContext(golden_slo, golden_stack)):
+        data = item.data()
+        names = [v["name"] for v in data["templating"]["list"]]
+        assert names[:4] == ["datasource", "namespace", "job", "instance"], item.name
+        for variable in data["templating"]["list"][1:4]:
+            assert variable["includeAll"] and variable["allValue"] == ".*"
+            assert variable["current"]["value"] == ["$__all"]
+        for query in panel_queries(data):
+            for match in re.finditer(r"\b(servicedesk|process)_[a-z_]+(\{[^}]*\})?", query.expr):
+                assert match.group(2) and SCOPE in match.group(2), (item.name, query.expr)
+
+
+def test_scoped_adds_the_matchers_to_the_app_s_selectors_only() -> None:
+    assert scoped('sum(rate(servicedesk_http_requests_total{route="/x"}[1m]))') == (
+        f'sum(rate(servicedesk_http_requests_total{{{SCOPE},route="/x"}}[1m]))')
+    assert scoped("process_cpu_seconds_total / servicedesk_db_pool_max") == (
+        f"process_cpu_seconds_total{{{SCOPE}}} / servicedesk_db_pool_max{{{SCOPE}}}")
+    for untouched in ("harness_users{run_id=~\"$run_id\"}", "slo:sli_error:ratio_rate5m",
+                      "histogram_quantile(0.5, x)"):
+        assert scoped(untouched) == untouched
+
+
+def test_every_dashboard_marks_the_load_tests(golden_slo, golden_stack) -> None:
+    for item in build_dashboards(DashboardContext(golden_slo, golden_stack)):
+        annotations = item.data()["annotations"]["list"]
+        names = [a["name"] for a in annotations]
+        assert names == ["Annotations & Alerts", "Load tests (posted by the harness)",
+                         "Load test runs", "Load test stages", "Faults injected",
+                         "Scale events"], item.name
+        assert annotations[1]["target"]["tags"] == ["harness"]
+        for query in annotations[2:]:
+            assert query["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+            assert "harness_" in query["expr"]
+
+
+def test_the_load_test_dashboard_puts_client_beside_server(golden_slo, golden_stack) -> None:
+    [item] = [d for d in build_dashboards(DashboardContext(golden_slo, golden_stack))
+              if d.name == "load-test"]
+    data = item.data()
+    assert [v["name"] for v in data["templating"]["list"]][-1] == "run_id"
+    rows = [p for p in data["panels"] if p["type"] == "row"]
+    for section in rows[:3]:
+        y = section["gridPos"]["y"] + 1
+        left, right = sorted((p for p in data["panels"] if p["gridPos"]["y"] == y),
+                             key=lambda p: p["gridPos"]["x"])
+        assert all("harness_" in t["expr"] and 'run_id=~"$run_id"' in t["expr"]
+                   for t in left["targets"]), left["title"]
+        assert all("servicedesk_" in t["expr"] for t in right["targets"]), right["title"]
+    client_p95 = _by_title(data, "Client latency p50 / p95 / p99")
+    assert _steps(client_p95) == [golden_slo.latency.p95_ms / 1000,
+                                  golden_slo.latency.p99_ms / 1000]

@@ -27,7 +27,7 @@ def test_dashboards_match_golden(golden_slo, golden_stack, golden) -> None:
     rendered = build_dashboards(DashboardContext(golden_slo, golden_stack))
     assert [d.name for d in rendered] == [
         "api-performance", "application-overview", "cache-performance",
-        "database-performance", "sla-metrics",
+        "database-performance", "load-test", "sla-metrics",
     ]
     for item in rendered:
         golden(f"out-dashboards/{item.filename}", item.text)

@@ -25,12 +25,16 @@ import yaml
 
 from harness.config.load import load_slo
 from harness.config.model import SeedSpec
+from harness.load.latency import encode, new_histogram, record_all
+from harness.load.records import GeneratorSample, Interval, NameInterval, StageWindow
 from harness.provision.dashboards import DashboardContext, build_dashboards, panel_queries
 from harness.provision.ddnames import load_openmetrics_naming
 from harness.provision.ddquery import parse_monitor_query
 from harness.provision.monitors import build_monitors
 from harness.provision.rules import AlertingRule, RecordingRule, build_rules, render_rules
 from harness.provision.sources import load_stack_numbers
+from harness.publish.remote_write import http_sender, snapshot
+from harness.publish.series import FaultWindow, RunLabels, RunSeries, latency_buckets
 from harness.stack import processes
 from harness.stack.embedded import EmbeddedStack
 
@@ -41,21 +45,29 @@ MAX_ITERATIONS = 600
 RATE_INTERVAL = "1m"  # what Grafana's $__rate_interval stands for here (1 s scrapes)
 
 
+# Grafana variables as their All value.
+VARIABLES = {"$namespace": ".*", "$job": ".*", "$instance": ".*", "$run_id": ".*"}
+CLIENT_SECONDS = 31  # the load test's client-side series, remote-written, this long
+
+
 @dataclass
 class Live:
     prometheus: str
     replicas: tuple[str, ...]
     rules: tuple[RecordingRule | AlertingRule, ...]
     log_dir: Path
+    client_at: float = 0.0  # the last remote-written client sample (epoch seconds)
 
-    def query(self, expr: str) -> dict[str, Any]:
-        response = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": expr},
-                             timeout=10)
+    def query(self, expr: str, at: float | None = None) -> dict[str, Any]:
+        params: dict[str, str | float] = {"query": expr}
+        if at is not None:
+            params["time"] = at
+        response = httpx.get(f"{self.prometheus}/api/v1/query", params=params, timeout=10)
         return dict(response.json())
 
-    def problem(self, expr: str) -> str | None:
-        """Why `expr` does not return data now (None when it does)."""
-        answer = self.query(expr)
+    def problem(self, expr: str, at: float | None = None) -> str | None:
+        """Why `expr` does not return data now, or at `at` (None when it does)."""
+        answer = self.query(expr, at)
         if answer.get("status") != "success":
             return f"{answer.get('errorType')}: {answer.get('error')}"
         result = answer["data"]["result"]
@@ -66,6 +78,29 @@ class Live:
         if not any(math.isfinite(v) for v in values):
             return f"only NaN/Inf: {values}"
         return None
+
+
+def _push_client_series(url: str) -> float:
+    """What `harness run --remote-write` sends, for CLIENT_SECONDS ending now: a closed stage,
+    then an arrival-rate one with a fault, and a scale-up 10 s before the end. Returns the
+    last sample's time."""
+    slo = load_slo()
+    series = RunSeries(
+        RunLabels("live-1", "live", "embedded", {"env": "test"}), buckets=latency_buckets(slo),
+        stages=(StageWindow(0, "ramp", 0.0, 15.0, 5, False),
+                StageWindow(1, "paced", 15.0, 60.0, 5, True, rate=10.0)),
+        faults=(FaultWindow("slow-db", "slow-database", 20.0, 60.0),))
+    histogram = encode(record_all(new_histogram(), [3_000, 12_000, 80_000, 400_000]))
+    origin = time.time() - CLIENT_SECONDS
+    sender = http_sender(f"{url}/api/v1/write")
+    for k in range(CLIENT_SECONDS):
+        interval = Interval(float(k), k + 1.0, 5,
+                            (NameInterval("GET /api/tickets", 4, 1, histogram, histogram),),
+                            (GeneratorSample("local", 35.0, 1.5, 0.8),))
+        series.observe(interval, started_at=origin,
+                       replicas=2 if k < CLIENT_SECONDS - 10 else 3)
+        sender.send(snapshot(series, origin + k + 1))
+    return origin + CLIENT_SECONDS
 
 
 def _drive_load(service_url: str, tokens_file: str) -> int:
@@ -138,7 +173,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         prometheus = processes.start(
             "prometheus",
             [binary, f"--config.file={config}", f"--storage.tsdb.path={work / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+             "--web.enable-remote-write-receiver"],
             env=dict(os.environ), log_path=work / "logs" / "prometheus.log",
         )
         url = f"http://127.0.0.1:{port}"
@@ -150,6 +186,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         time.sleep(3)  # a few more scrapes and rule evaluations after the load
         _wait(live, "count(slo:sli_error:ratio_rate5m)", 3)
         _wait(live, "count(slo:period_error_budget_remaining:ratio)", 3)
+        live.client_at = _push_client_series(url)
         yield live
     finally:
         if prometheus is not None:
@@ -168,10 +205,35 @@ def test_every_dashboard_panel_returns_data(live: Live) -> None:
     failures = []
     for item in queries:
         expr = item.expr.replace("$__rate_interval", RATE_INTERVAL)
-        problem = live.problem(expr)
+        for variable, value in VARIABLES.items():
+            expr = expr.replace(variable, value)
+        problem = live.problem(expr, at=live.client_at)  # when the client series were fresh
         if problem:
             failures.append(f"{item.dashboard} / {item.panel} [{item.ref}]: {problem}\n  {expr}")
     assert not failures, "\n".join(failures)
+
+
+def test_every_annotation_query_marks_the_pushed_run(live: Live) -> None:
+    """The dashboards' annotation queries over the remote-written series: the run, its stage,
+    the fault and the scale-up are marked while fresh, and nothing is marked a minute later
+    (the series stopped: no 5-minute lookback ghosts)."""
+    [item] = [d for d in build_dashboards(DashboardContext(load_slo(), load_stack_numbers()))
+              if d.name == "load-test"]
+    queries = {a["name"]: a["expr"] for a in item.data()["annotations"]["list"] if "expr" in a}
+    expected = {"Load test runs": {"run_id": "live-1", "scenario": "live"},
+                "Load test stages": {"run_id": "live-1", "stage": "paced"},
+                "Faults injected": {"fault": "slow-db", "kind": "slow-database"},
+                "Scale events": {"run_id": "live-1"}}
+    assert set(queries) == set(expected)
+    for name, labels in expected.items():
+        expr = queries[name].replace("$namespace", ".*")
+        answer = live.query(expr, at=live.client_at - 1)
+        found = answer["data"]["result"]
+        assert len(found) == 1, (name, answer)
+        assert labels.items() <= found[0]["metric"].items(), (name, found)
+        assert float(found[0]["value"][1]) != 0, (name, found)
+        later = live.query(expr, at=live.client_at + 60)["data"]["result"]
+        assert later == [], (name, later)
 
 
 def test_every_recording_rule_returns_data(live: Live) -> None:

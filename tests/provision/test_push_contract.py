@@ -151,12 +151,12 @@ def test_contract_grafana_first_push_creates_folder_and_dashboards(fake_grafana)
     rendered = _dashboards()
     with GrafanaClient(GrafanaCredentials(fake_grafana.url, GRAFANA_TOKEN)) as client:
         pushed = client.push(rendered)
-    assert [(p.action, p.version) for p in pushed] == [("created", 1)] * 5
+    assert [(p.action, p.version) for p in pushed] == [("created", 1)] * 6
     calls = [(r.method, r.path) for r in fake_grafana.requests]
     assert calls[:2] == [("GET", "/api/folders/servicedesk"), ("POST", "/api/folders")]
     assert fake_grafana.requests[1].body == {"uid": "servicedesk", "title": "ServiceDesk"}
     posts = [r for r in fake_grafana.requests if r.path == "/api/dashboards/db"]
-    assert len(posts) == 5
+    assert len(posts) == 6
     for post, item in zip(posts, rendered, strict=True):
         assert post.headers["content-type"] == "application/json"
         assert post.body["overwrite"] is True
@@ -174,7 +174,7 @@ def test_contract_grafana_second_push_updates_the_same_dashboards(fake_grafana) 
         client.push(rendered)
         fake_grafana.requests.clear()
         pushed = client.push(rendered)
-    assert [(p.action, p.version) for p in pushed] == [("updated", 2)] * 5
+    assert [(p.action, p.version) for p in pushed] == [("updated", 2)] * 6
     assert ("POST", "/api/folders") not in [(r.method, r.path) for r in fake_grafana.requests]
     assert sorted(fake_grafana.dashboards) == sorted(d.uid for d in rendered)
 
@@ -192,7 +192,7 @@ def test_contract_grafana_push_command(fake_grafana, cli) -> None:
     result = runner.invoke(cli, ["dashboards", "push", "--grafana-url", fake_grafana.url],
                            env={"GRAFANA_TOKEN": GRAFANA_TOKEN})
     assert result.exit_code == 0, result.output
-    assert result.output.count("created") == 5
+    assert result.output.count("created") == 6
     again = runner.invoke(cli, ["dashboards", "push", "--grafana-url", fake_grafana.url],
                           env={"GRAFANA_TOKEN": GRAFANA_TOKEN})
-    assert again.output.count("updated") == 5 and len(fake_grafana.dashboards) == 5
+    assert again.output.count("updated") == 6 and len(fake_grafana.dashboards) == 6

@@ -78,7 +78,7 @@ def test_run_artifacts_keep_secrets_out_of_notes_and_files(secret_env, tmp_path:
     for note in notes:
         _clean(note)
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert len(files) == 7
+    assert len(files) == 8
     for path in files:
         _clean(path.read_text(encoding="utf-8"))
     _clean(caplog.text)
