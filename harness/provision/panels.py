@@ -176,7 +176,8 @@ def choice_variable(name: str, label: str, query: str) -> Template:
 
 def scope_variables() -> list[Template]:
     """$namespace, $job and $instance, each narrowing the next, from the app's build info."""
-    out, matchers = [], []
+    out: list[Template] = []
+    matchers: list[str] = []
     for name, label in SCOPE_VARIABLES:
         selector = "{" + ",".join(matchers) + "}" if matchers else ""
         out.append(choice_variable(
