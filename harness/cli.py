@@ -21,7 +21,7 @@ __all__ = ["build_app", "main"]
 # One thin module per command, each with register(app).
 COMMANDS = (
     "run", "up", "down", "scenarios", "validate", "dashboards", "rules", "monitors", "compare",
-    "baseline", "plan", "drill", "schema", "export",
+    "baseline", "plan", "drill", "replay", "schema", "export",
 )
 
 
