@@ -1,4 +1,5 @@
-"""Create or update the monitors through Datadog's Monitors API (v1), idempotently.
+"""Create or update the monitors through Datadog's Monitors API (v1, datadog-api-client),
+idempotently.
 
 The monitors the harness manages carry `managed-by:servicedesk-harness`; each one's
 `harness-id:<key>` tag matches it to its definition. A push lists the managed monitors, then
@@ -8,16 +9,15 @@ Monitors with a harness-id the definitions no longer have are reported as stale,
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from harness.errors import DependencyError
 from harness.provision.credentials import ENV_DD_API_KEY, ENV_DD_APP_KEY, DatadogCredentials
-from harness.provision.monitors import MANAGED_TAG, harness_id
+from harness.provision.monitors import MANAGED_TAG, harness_id, strict_monitor
 from harness.redact import redact
 
 __all__ = ["DatadogClient", "MonitorChange", "plan_monitors", "push_monitors"]
@@ -38,27 +38,29 @@ class MonitorChange:
 
 
 class DatadogClient:
-    """A thin client; `transport` lets tests stand a local server in for the API."""
+    """The monitors part of datadog-api-client's MonitorsApi, with its retries (429 and 5xx,
+    exponential backoff, honouring the rate-limit reset header) and errors in the harness's
+    words. Payloads go through the client's `Monitor` model (provision.monitors.strict_monitor);
+    answers come back as plain mappings for the planner."""
 
-    def __init__(self, credentials: DatadogCredentials, *,
-                 transport: httpx.BaseTransport | None = None, timeout: float = 20.0) -> None:
+    def __init__(self, credentials: DatadogCredentials, *, timeout: float = 20.0,
+                 max_retries: int = 3) -> None:
+        from datadog_api_client import ApiClient, Configuration
+        from datadog_api_client.v1.api.monitors_api import MonitorsApi
+
+        config = Configuration(host=credentials.api_url, enable_retry=True,
+                               max_retries=max_retries,
+                               request_timeout=timeout)
+        config.api_key["apiKeyAuth"] = credentials.api_key
+        config.api_key["appKeyAuth"] = credentials.app_key
         self._base = credentials.api_url
         self._secrets = [credentials.api_key, credentials.app_key]
-        self._http = httpx.Client(
-            base_url=credentials.api_url,
-            headers={
-                "DD-API-KEY": credentials.api_key,
-                "DD-APPLICATION-KEY": credentials.app_key,
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            },
-            timeout=timeout,
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._client = ApiClient(config)
+        self._client.user_agent = USER_AGENT
+        self._api = MonitorsApi(self._client)
 
     def close(self) -> None:
-        self._http.close()
+        self._client.close()
 
     def __enter__(self) -> DatadogClient:
         return self
@@ -69,44 +71,53 @@ class DatadogClient:
     def _clean(self, text: str) -> str:
         return redact(" ".join(text.split()), extra_secrets=self._secrets)
 
-    def _request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                 json: Any = None) -> Any:
+    def _call(self, what: str, call: Callable[[], Any]) -> Any:
+        from datadog_api_client.exceptions import ApiException, OpenApiException
+        from urllib3.exceptions import HTTPError
+
         try:
-            response = self._http.request(method, path, params=params, json=json)
-        except httpx.HTTPError as exc:
+            return call()
+        except ApiException as exc:
+            if exc.status in (401, 403):
+                raise DependencyError(
+                    f"Datadog API at {self._base} refused the keys (HTTP {exc.status} on "
+                    f"{what}); check {ENV_DD_API_KEY}, {ENV_DD_APP_KEY} (with the "
+                    "monitors_read and monitors_write scopes) and DD_SITE") from None
+            body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
             raise DependencyError(self._clean(
-                f"Datadog API at {self._base} did not answer {method} {path}: {exc}")) from None
-        if response.status_code in (401, 403):
-            raise DependencyError(
-                f"Datadog API at {self._base} refused the keys (HTTP {response.status_code} on "
-                f"{method} {path}); check {ENV_DD_API_KEY}, {ENV_DD_APP_KEY} (with the "
-                "monitors_read and monitors_write scopes) and DD_SITE"
-            )
-        if response.status_code >= 300:
+                f"Datadog API at {self._base}: {what} answered HTTP {exc.status}: "
+                f"{str(body or exc.reason)[:300]}")) from None
+        except OpenApiException as exc:  # an answer the client's models cannot read
             raise DependencyError(self._clean(
-                f"Datadog API at {self._base}: {method} {path} answered HTTP "
-                f"{response.status_code}: {response.text[:300]}"))
-        return response.json()
+                f"Datadog API at {self._base}: {what} answered something unexpected: {exc}"
+            )) from None
+        except HTTPError as exc:
+            raise DependencyError(self._clean(
+                f"Datadog API at {self._base} did not answer {what}: {exc}")) from None
 
     def list_managed(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for page in range(MAX_PAGES):
-            batch = self._request("GET", "/api/v1/monitor", params={
-                "monitor_tags": MANAGED_TAG, "page": page, "page_size": PAGE_SIZE})
-            if not isinstance(batch, list):
-                raise DependencyError(f"Datadog API at {self._base}: GET /api/v1/monitor did not "
-                                      "answer a list")
-            found += batch
+            batch = self._call("GET /api/v1/monitor", functools.partial(
+                self._api.list_monitors, monitor_tags=MANAGED_TAG, page=page,
+                page_size=PAGE_SIZE))
+            found += [monitor.to_dict() for monitor in batch]
             if len(batch) < PAGE_SIZE:
                 return found
         raise DependencyError(f"Datadog API at {self._base}: more than "
                               f"{MAX_PAGES * PAGE_SIZE} managed monitors; refusing to go on")
 
     def create(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(self._request("POST", "/api/v1/monitor", json=dict(payload)))
+        body = strict_monitor(payload)
+        made = self._call("POST /api/v1/monitor", lambda: self._api.create_monitor(
+            body))
+        return dict(made.to_dict())
 
     def update(self, monitor_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(self._request("PUT", f"/api/v1/monitor/{monitor_id}", json=dict(payload)))
+        body = strict_monitor(payload, update=True)
+        done = self._call(f"PUT /api/v1/monitor/{monitor_id}", lambda: self._api.update_monitor(
+            monitor_id, body))
+        return dict(done.to_dict())
 
 
 def _same(wanted: Any, found: Any) -> bool:

@@ -324,15 +324,18 @@ def check_payload(payload: Mapping[str, Any]) -> None:
     strict_monitor(payload)
 
 
-def strict_monitor(payload: Mapping[str, Any]) -> Any:
-    """The payload as datadog-api-client's `Monitor`, refusing anything the model does not know
-    (the client itself keeps unknown fields and enum values as "unparsed")."""
+def strict_monitor(payload: Mapping[str, Any], *, update: bool = False) -> Any:
+    """The payload as datadog-api-client's `Monitor` (`MonitorUpdateRequest` with `update`),
+    refusing anything the model does not know (the client itself keeps unknown fields and enum
+    values as "unparsed")."""
     from datadog_api_client import Configuration
     from datadog_api_client.model_utils import OpenApiModel, validate_and_convert_types
     from datadog_api_client.v1.model.monitor import Monitor
+    from datadog_api_client.v1.model.monitor_update_request import MonitorUpdateRequest
 
     model = validate_and_convert_types(
-        dict(payload), (Monitor,), ["monitor"], True, True, Configuration()
+        dict(payload), (MonitorUpdateRequest if update else Monitor,), ["monitor"], True, True,
+        Configuration(),
     )
 
     def walk(node: Any, where: str) -> None:

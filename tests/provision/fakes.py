@@ -105,7 +105,12 @@ class FakeDatadog(FakeApi):
     monitors: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_id: int = 1000
 
+    # Statuses to answer before serving normally (429: rate limited, 5xx: a passing fault).
+    refusals: list[int] = field(default_factory=list)
+
     def handle(self, request: Recorded) -> tuple[int, Any]:
+        if self.refusals:
+            return self.refusals.pop(0), {"errors": ["try again"]}
         if (request.headers.get("dd-api-key") != self.api_key
                 or request.headers.get("dd-application-key") != self.app_key):
             return 403, {"errors": ["Forbidden"]}

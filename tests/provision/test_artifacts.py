@@ -71,12 +71,12 @@ def test_with_credentials_both_are_provisioned(tmp_path: Path, fake_grafana,
 
 def test_a_failed_push_is_a_note_not_an_error(tmp_path: Path, fake_grafana,
                                               fake_datadog) -> None:
-    fake_datadog.fail_with = 500
+    fake_datadog.fail_with = 422  # not retried (a 5xx is: tests/provision/test_push_contract.py)
     notes = write_run_artifacts(load_slo(), tmp_path, push=True,
                                 environ=_environ(fake_grafana, fake_datadog))
     assert "provisioned" in notes[1]
     assert notes[2].startswith("Provisioning failed: Datadog API at")
-    assert "HTTP 500" in notes[2]
+    assert "HTTP 422" in notes[2]
 
 
 def test_a_generation_failure_is_a_note_not_an_error(tmp_path: Path) -> None:

@@ -118,6 +118,23 @@ def test_contract_datadog_lists_every_page(fake_datadog, monkeypatch) -> None:
     assert [r.query["page"] for r in fake_datadog.requests] == [["0"], ["1"], ["2"]]
 
 
+def test_contract_datadog_rate_limits_and_passing_faults_are_retried(fake_datadog) -> None:
+    fake_datadog.refusals = [429]  # the first retry goes at once (urllib3's backoff)
+    with _datadog(fake_datadog) as client:
+        changes = push_monitors(client, _monitors())
+    assert [r.method for r in fake_datadog.requests[:2]] == ["GET", "GET"]
+    assert len(fake_datadog.monitors) == len(changes) == len(_monitors())
+
+
+def test_contract_datadog_gives_up_after_its_retries(fake_datadog) -> None:
+    fake_datadog.refusals = [503] * 10
+    credentials = DatadogCredentials(fake_datadog.url, DD_API_KEY, DD_APP_KEY)
+    with DatadogClient(credentials, max_retries=1) as client, \
+            pytest.raises(DependencyError, match="503"):
+        push_monitors(client, _monitors())
+    assert len(fake_datadog.requests) == 2  # the first try and one retry
+
+
 def test_contract_datadog_wrong_keys_fail_without_showing_them(fake_datadog) -> None:
     wrong = DatadogCredentials(fake_datadog.url, "wrong-api-key-123456", "wrong-app-key-7890")
     with DatadogClient(wrong) as client, pytest.raises(DependencyError) as caught:
