@@ -93,7 +93,7 @@ def _say(text: str) -> None:
 
 
 def _closed(seconds: float, users: int) -> list[StagePlan]:
-    return [StagePlan("load", seconds, users, float(users), True)]
+    return [StagePlan(0, "load", 0.0, seconds, users, True, spawn_rate=float(users))]
 
 
 def rps_per_core(settings: Settings, folder: Path) -> tuple[Row, Any]:

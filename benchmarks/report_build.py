@@ -17,7 +17,7 @@ from pathlib import Path
 from harness.config.model import Scenario, SloSpec, Stage
 from harness.load.latency import encode, new_histogram
 from harness.load.records import GeneratorSample, Interval, LoadResult, NameInterval
-from harness.load.shapes import plan_stages, windows
+from harness.load.shapes import plan_stages
 from harness.report.assemble import assemble
 from harness.report.render import write_report
 from harness.report.results import RunStatus
@@ -57,7 +57,7 @@ def synthetic_load(requests: int, *, duration: float = 600.0, interval: float = 
         intervals.append(Interval(step * interval, (step + 1) * interval, 100, tuple(names),
                                   (sample,)))
     return LoadResult(1_700_000_000.0, 1_700_000_000.0 + duration, tuple(intervals), (),
-                      windows(stages))
+                      stages)
 
 
 @dataclass(frozen=True)

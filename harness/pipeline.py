@@ -26,7 +26,7 @@ from harness.interrupts import deferred_interrupts
 from harness.load.progress import LiveProgress
 from harness.load.records import Interval, LoadResult
 from harness.load.runner import LoadRunner
-from harness.load.shapes import StagePlan, plan_stages, windows
+from harness.load.shapes import plan_stages
 from harness.publish.session import RunPublisher
 from harness.redact import redact
 from harness.report.assemble import assemble
@@ -73,7 +73,7 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
 
         deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
         probe = ProbeSpec.of(deployment)
-        replicas = options.replicas or deployment.replicas
+        replicas = options.replicas or plan.scenario.replicas or deployment.replicas
         settings, seed = plan.scenario.app_settings, plan.scenario.seed
         if options.stack == "local" and options.services == "containers":
             from harness.stack.containers import ContainerServices
@@ -95,7 +95,8 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
     if options.stack == "compose":
         from harness.stack.compose import ComposeStack
 
-        return ComposeStack(log_dir=log_dir, profiles=options.profiles, replicas=options.replicas,
+        return ComposeStack(log_dir=log_dir, profiles=options.profiles,
+                            replicas=options.replicas or plan.scenario.replicas,
                             settings=plan.scenario.app_settings, seed=plan.scenario.seed)
     if options.stack == "k8s":
         from harness.stack.k8s import KubernetesStack
@@ -198,7 +199,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             headroom = _headroom(plan, load, evidence, server_limits, notes)
             checks = _checks(plan, load, evidence, backend, faults, server_limits, headroom)
     if load is None:
-        load = LoadResult(started_at, time.time(), (), (), windows(stages), interrupted=True)
+        load = LoadResult(started_at, time.time(), (), (), stages, interrupted=True)
     notes += publisher.close(ended_at=load.ended_at, fault_events=faults.events or ())
     notes += _generator_notes(load)
     # Reporting finishes even if interrupted meanwhile; the run then ends as interrupted.
@@ -329,7 +330,7 @@ def _watching(on_interval: Callable[[Interval, float], None],
 def _publisher(plan: RunPlan, stages: Sequence[StagePlan], backend: StackBackend
                ) -> RunPublisher:
     """Remote write (--remote-write) and Grafana annotations (GRAFANA_URL/GRAFANA_TOKEN)."""
-    return RunPublisher.for_run(plan.options, plan.scenario, plan.slo, windows(stages),
+    return RunPublisher.for_run(plan.options, plan.scenario, plan.slo, stages,
                                 environ=os.environ,
                                 replicas=lambda: len(backend.endpoints().replicas))
 

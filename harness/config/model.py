@@ -50,25 +50,40 @@ class Stage(_Frozen):
     """One stage of a scenario, for `duration`: either closed model, ramp to `users` at
     `spawn_rate` per second; or open model, `rate` requests/s sent on a fixed schedule whatever
     the responses do (the harness picks the concurrency; latency is also measured from each
-    request's intended send time). A stage sets `users` or `rate`, not both."""
+    request's intended send time); or open model in the HPA's units, `utilization_of_target`:
+    the rate at which the replicas the stage starts with would run at that multiple of the HPA's
+    CPU target (harness.calibrate measures the CPU per request first). A stage sets exactly one
+    of `users`, `rate` and `utilization_of_target`."""
 
     name: str | None = None
     duration: Duration = Field(gt=0)
     users: int = Field(default=0, ge=0, le=100_000)
     rate: float | None = Field(default=None, gt=0, le=100_000)
+    utilization_of_target: float | None = Field(default=None, gt=0, le=20)
     spawn_rate: float = Field(default=10.0, gt=0, le=10_000)
     # Steady-state stages are where the SLO is judged as a whole (ramps are judged by the
     # sliding windows only). With none marked, every stage after the first counts.
     steady: bool = False
 
     @model_validator(mode="after")
-    def _users_or_rate(self) -> Stage:
-        given = {"users", "rate"} & self.model_fields_set
-        if given == {"users", "rate"} and self.rate is not None:
-            raise ValueError("set users (closed model) or rate (requests/s, open model), not both")
-        if not given or (given == {"rate"} and self.rate is None):
-            raise ValueError("needs users (closed model) or rate (requests/s, open model)")
+    def _one_load(self) -> Stage:
+        given = {name for name in _LOADS if name in self.model_fields_set
+                 and (name == "users" or getattr(self, name) is not None)}
+        if len(given) > 1:
+            raise ValueError(f"set one of {_LOAD_NAMES}, not {' and '.join(sorted(given))}")
+        if not given:
+            raise ValueError(f"needs one of {_LOAD_NAMES}")
         return self
+
+    @property
+    def calibrated(self) -> bool:
+        """Its rate comes from the calibration (utilization_of_target)."""
+        return self.utilization_of_target is not None
+
+
+_LOADS = ("users", "rate", "utilization_of_target")
+_LOAD_NAMES = ("users (closed model), rate (requests/s, open model) or utilization_of_target "
+               "(a multiple of the HPA CPU target, open model)")
 
 
 class LatencyObjective(_Frozen):
@@ -186,6 +201,9 @@ class Scenario(_Frozen):
     # Extra settings for the app's replicas (same keys as the ConfigMap), e.g. a seeded defect.
     app_settings: dict[str, str] = Field(default_factory=dict)
     seed: SeedSpec = SeedSpec()
+    # Replicas the stack starts with (embedded, local): e.g. the HPA's minReplicas, as in a
+    # quiet hour. --replicas beats it; unset, the Deployment's.
+    replicas: int | None = Field(default=None, ge=1, le=64)
     autoscaling: AutoscalingSpec = AutoscalingSpec()
     # Faults injected while the load runs (harness.config.faults, harness.faults).
     faults: tuple[Fault, ...] = Field(default=(), max_length=100)
@@ -231,6 +249,11 @@ class Scenario(_Frozen):
     @property
     def duration(self) -> float:
         return sum(stage.duration for stage in self.stages)
+
+    @property
+    def calibrated(self) -> bool:
+        """Some stage's rate is sized by the calibration (utilization_of_target)."""
+        return any(stage.calibrated for stage in self.stages)
 
     def steady_stage_indexes(self) -> tuple[int, ...]:
         marked = tuple(i for i, s in enumerate(self.stages) if s.steady)

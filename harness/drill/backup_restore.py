@@ -38,7 +38,7 @@ from harness.drill.writes import AckWriter
 from harness.errors import HarnessError, Interrupted, StackError
 from harness.interrupts import deferred_interrupts
 from harness.load.records import LoadResult
-from harness.load.shapes import plan_stages, windows
+from harness.load.shapes import plan_stages
 from harness.redact import redact
 from harness.report.results import RunResult, RunStatus
 from harness.status import ExitStatus
@@ -209,7 +209,7 @@ def run_backup_restore(plan: DrillPlan, console: Any) -> RunResult:
         if status is RunStatus.PASSED:
             status = RunStatus.ERROR
     if load is None:
-        load = LoadResult(started_at, time.time(), (), (), windows(stages), interrupted=True)
+        load = LoadResult(started_at, time.time(), (), (), stages, interrupted=True)
     checks = drill_checks(state, writer, plan.objectives, load.started_at) if writer else ()
     if status is RunStatus.PASSED:
         status = {ExitStatus.OK: RunStatus.PASSED, ExitStatus.CHECK_FAILED: RunStatus.FAILED}.get(

@@ -11,7 +11,7 @@ __all__ = [
     "Interval",
     "LoadResult",
     "NameInterval",
-    "StageWindow",
+    "StagePlan",
 ]
 
 
@@ -87,8 +87,15 @@ class ErrorCount:
 
 
 @dataclass(frozen=True)
-class StageWindow:
-    """Where a scenario stage fell in the run, in seconds since the load started."""
+class StagePlan:
+    """One scenario stage as planned and run: the one stage record after the scenario file
+    (harness.config.model.Stage), handed to the load process, the checks and the report.
+
+    Times are seconds since the load started. A closed-model stage runs `users` users; an
+    open-model stage sends `rate` requests/s and `users` is the concurrency that keeps it
+    (harness.load.pacing.concurrency_for); `utilization_of_target` is set when that rate was
+    sized by the calibration (harness.calibrate) as a multiple of the HPA's CPU target.
+    """
 
     index: int
     name: str
@@ -96,7 +103,13 @@ class StageWindow:
     end: float
     users: int
     steady: bool
-    rate: float | None = None  # requests/s of an open-model stage; users is then its concurrency
+    rate: float | None = None
+    spawn_rate: float = 10.0
+    utilization_of_target: float | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,7 @@ class LoadResult:
     ended_at: float
     intervals: tuple[Interval, ...]
     errors: tuple[ErrorCount, ...]
-    stages: tuple[StageWindow, ...]
+    stages: tuple[StagePlan, ...]
     interrupted: bool = False
     generator_notes: tuple[str, ...] = ()
     workers: int = 0  # 0: one local generator process; N: a Locust master and N workers

@@ -19,7 +19,7 @@ from typing import IO, Any
 from harness.errors import DependencyError, Interrupted
 from harness.load.plan import plan_document
 from harness.load.records import ErrorCount, GeneratorSample, Interval, LoadResult, NameInterval
-from harness.load.shapes import StagePlan, windows
+from harness.load.shapes import StagePlan
 
 __all__ = ["LoadRunner"]
 
@@ -222,7 +222,7 @@ class LoadRunner:
             ended_at=ended_at,
             intervals=tuple(self.intervals),
             errors=tuple(getattr(self, "_errors", ())),
-            stages=windows(self.stages),
+            stages=self.stages,
             interrupted=interrupted,
             generator_notes=tuple(self._notes),
             workers=self.workers,

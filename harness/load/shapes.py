@@ -2,85 +2,73 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from harness.load.pacing import RateSpan, concurrency_for
-from harness.load.records import StageWindow
+from harness.load.records import StagePlan
 
-__all__ = ["StagePlan", "plan_stages", "rate_spans", "stage_at", "target_at", "windows"]
+if TYPE_CHECKING:  # the load process imports this module; it needs no pydantic
+    from harness.config.model import Stage
 
-
-@dataclass(frozen=True)
-class StagePlan:
-    """A stage flattened for the load process (plain numbers, JSON-friendly).
-
-    A closed-model stage runs `users` users; an arrival-rate stage sends `rate` requests/s and
-    `users` is the concurrency that keeps the rate (harness.load.pacing.concurrency_for).
-    """
-
-    name: str
-    duration: float
-    users: int
-    spawn_rate: float
-    steady: bool
-    rate: float | None = None
+__all__ = ["StagePlan", "plan_stages", "rate_spans", "stage_at", "target_at"]
 
 
 def plan_stages(
-    stages: Sequence[object], steady_indexes: Sequence[int], generators: int = 1
+    stages: Sequence[Stage],
+    steady_indexes: Sequence[int],
+    generators: int = 1,
+    rates: Mapping[int, float] | None = None,
 ) -> tuple[StagePlan, ...]:
-    """From config Stage records to StagePlans; unnamed stages become "stage N".
+    """From the scenario's stages to StagePlans laid end to end; unnamed stages become
+    "stage N".
 
     `generators` is how many processes make the load (workers, or 1): an arrival-rate stage gets
-    enough users that each generator has some.
+    enough users that each generator has some. `rates` gives the requests/s of each stage sized
+    by the calibration (utilization_of_target), by index; such a stage without one is an error
+    of the caller.
     """
     plans = []
+    start = 0.0
     for index, stage in enumerate(stages):
-        name = getattr(stage, "name", None) or f"stage {index + 1}"
-        rate = getattr(stage, "rate", None)
-        spawn_rate = float(getattr(stage, "spawn_rate"))  # noqa: B009 - duck-typed record
+        rate = stage.rate
+        if stage.utilization_of_target is not None:
+            if rates is None or index not in rates:
+                raise ValueError(f"stage {index + 1}: utilization_of_target needs a calibrated "
+                                 "rate")
+            rate = rates[index]
+        spawn_rate = stage.spawn_rate
         if rate:
-            users = concurrency_for(float(rate), generators)
+            users = concurrency_for(rate, generators)
             spawn_rate = max(spawn_rate, float(users))  # every user within a second
         else:
-            users = int(getattr(stage, "users"))  # noqa: B009
+            users = stage.users
         plans.append(
             StagePlan(
-                name=name,
-                duration=float(getattr(stage, "duration")),  # noqa: B009
+                index=index,
+                name=stage.name or f"stage {index + 1}",
+                start=start,
+                end=start + stage.duration,
                 users=users,
-                spawn_rate=spawn_rate,
                 steady=index in steady_indexes,
-                rate=float(rate) if rate else None,
+                rate=rate or None,
+                spawn_rate=spawn_rate,
+                utilization_of_target=stage.utilization_of_target,
             )
         )
+        start += stage.duration
     return tuple(plans)
-
-
-def windows(plans: Sequence[StagePlan]) -> tuple[StageWindow, ...]:
-    result = []
-    start = 0.0
-    for index, plan in enumerate(plans):
-        end = start + plan.duration
-        result.append(
-            StageWindow(index, plan.name, start, end, plan.users, plan.steady, plan.rate)
-        )
-        start = end
-    return tuple(result)
 
 
 def rate_spans(plans: Sequence[StagePlan]) -> tuple[RateSpan, ...]:
     """The stages as the pacer sees them: where each starts and ends, and its rate if any."""
-    return tuple(RateSpan(w.start, w.end, w.rate) for w in windows(plans))
+    return tuple(RateSpan(p.start, p.end, p.rate) for p in plans)
 
 
 def stage_at(plans: Sequence[StagePlan], elapsed: float) -> int | None:
     """The index of the stage running `elapsed` seconds into the load, None once all are done."""
-    start = 0.0
     for index, plan in enumerate(plans):
-        start += plan.duration
-        if elapsed < start:
+        if elapsed < plan.end:
             return index
     return None
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from harness.compare.samples import RunSamples
 from harness.load.latency import merge
-from harness.report.results import ReplicaPoint, RunResult, StageRow
+from harness.load.records import StagePlan
+from harness.report.results import ReplicaPoint, RunResult
 
 __all__ = ["SETTLED_FRACTION", "StageLoad", "stage_loads"]
 
@@ -58,7 +59,7 @@ class StageLoad:
         return 1000.0 * self.cpu_cores / self.rps if self.rps > 0 else None
 
 
-def _window(stage: StageRow) -> tuple[float, float]:
+def _window(stage: StagePlan) -> tuple[float, float]:
     return stage.end - SETTLED_FRACTION * (stage.end - stage.start), stage.end
 
 

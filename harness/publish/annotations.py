@@ -18,7 +18,7 @@ import httpx
 
 from harness.errors import DependencyError
 from harness.faults.records import FaultEvent
-from harness.load.records import StageWindow
+from harness.load.records import StagePlan
 from harness.provision.credentials import GrafanaCredentials
 from harness.provision.grafana import GrafanaClient
 from harness.publish.series import RunLabels
@@ -50,7 +50,7 @@ def _base_tags(labels: RunLabels) -> tuple[str, ...]:
 
 
 def run_annotations(labels: RunLabels, *, started_at: float, ended_at: float,
-                    stages: Sequence[StageWindow],
+                    stages: Sequence[StagePlan],
                     fault_events: Sequence[FaultEvent] = ()) -> list[Annotation]:
     """The run's annotations, in time order (stage times are relative to `started_at`)."""
     base = _base_tags(labels)
@@ -86,7 +86,7 @@ class GrafanaAnnotations:
         credentials = GrafanaCredentials.from_environ(environ)
         return cls(credentials, labels) if credentials is not None else None
 
-    def post_run(self, *, started_at: float, ended_at: float, stages: Sequence[StageWindow],
+    def post_run(self, *, started_at: float, ended_at: float, stages: Sequence[StagePlan],
                  fault_events: Sequence[FaultEvent] = ()) -> list[str]:
         """Post every annotation; the notes say how many could not be posted, and why."""
         annotations = run_annotations(self.labels, started_at=started_at, ended_at=ended_at,

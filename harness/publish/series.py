@@ -18,7 +18,7 @@ from prometheus_client.metrics_core import Metric
 
 from harness.config.model import SloSpec
 from harness.load.latency import decode
-from harness.load.records import Interval, StageWindow
+from harness.load.records import Interval, StagePlan
 
 __all__ = ["FaultWindow", "RunLabels", "RunSeries", "latency_buckets"]
 
@@ -73,7 +73,7 @@ class RunSeries:
     """Cumulative client-side series of one run; `observe` each interval, then `collect`."""
 
     def __init__(self, labels: RunLabels, *, buckets: Sequence[float],
-                 stages: Sequence[StageWindow], faults: Sequence[FaultWindow] = ()) -> None:
+                 stages: Sequence[StagePlan], faults: Sequence[FaultWindow] = ()) -> None:
         self.labels = labels
         self.bounds = tuple(buckets)
         self.stages = tuple(stages)
@@ -118,7 +118,7 @@ class RunSeries:
 
     # ------------------------------------------------------------------ the families
 
-    def _stage(self, elapsed: float) -> StageWindow | None:
+    def _stage(self, elapsed: float) -> StagePlan | None:
         for stage in self.stages:
             if stage.start <= elapsed < stage.end:
                 return stage

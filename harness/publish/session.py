@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from harness.config.model import RunOptions, Scenario, SloSpec
 from harness.faults.records import FaultEvent
-from harness.load.records import Interval, StageWindow
+from harness.load.records import Interval, StagePlan
 from harness.publish.annotations import GrafanaAnnotations
 from harness.publish.remote_write import RemoteWrite, snapshot
 from harness.publish.series import FaultWindow, RunLabels, RunSeries, latency_buckets
@@ -33,7 +33,7 @@ class RunPublisher:
 
     @classmethod
     def for_run(cls, options: RunOptions, scenario: Scenario, slo: SloSpec,
-                stages: Sequence[StageWindow], *, environ: Mapping[str, str],
+                stages: Sequence[StagePlan], *, environ: Mapping[str, str],
                 replicas: Callable[[], int] | None = None) -> RunPublisher:
         from harness.config.faults import fault_end
         from harness.faults.injector import fault_names

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from harness.collect.scrape import Scrape
@@ -17,7 +18,6 @@ from harness.report.results import (
     RunResult,
     RunStatus,
     ServerSummary,
-    StageRow,
 )
 from harness.status import ExitStatus
 from harness.verify.check import CheckResult
@@ -102,8 +102,7 @@ def assemble(
         per_request=per_name(intervals),
         groups=groups,
         stages=tuple(
-            StageRow(s.index, s.name, round(s.start, 3), round(s.end, 3), s.users, s.steady,
-                     s.rate)
+            replace(s, start=round(s.start, 3), end=round(s.end, 3))
             for s in (load.stages if load else ())
         ),
         timeline=timeline(intervals),

@@ -17,8 +17,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.utils import PlotlyJSONEncoder
 
+from harness.load.records import StagePlan
 from harness.report.formatting import format_number, is_partial
-from harness.report.results import ReplicaPoint, RunResult, RunStatus, StageRow
+from harness.report.results import ReplicaPoint, RunResult, RunStatus
 from harness.verify.check import CheckResult
 
 __all__ = [
@@ -112,7 +113,7 @@ def _x_end(result: RunResult) -> float:
     return max(data_end, planned) or 1.0
 
 
-def _stage_shapes(stages: Sequence[StageRow], show_labels: bool) -> tuple[list[dict], list[dict]]:
+def _stage_shapes(stages: Sequence[StagePlan], show_labels: bool) -> tuple[list[dict], list[dict]]:
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     for stage in stages:

@@ -14,6 +14,7 @@ from typing import Any
 from harness.load.aggregate import RequestStats, TimelinePoint
 from harness.load.health import GeneratorRow, GeneratorSummary
 from harness.load.latency import LatencySummary
+from harness.load.records import StagePlan
 from harness.verify.check import CheckResult, Verdict, Window
 from harness.verify.headroom import Headroom, Limit, MemoryTrend, SteadyState
 
@@ -27,7 +28,6 @@ __all__ = [
     "RunResult",
     "RunStatus",
     "ServerSummary",
-    "StageRow",
     "TimelinePoint",
     "load_results",
 ]
@@ -51,17 +51,6 @@ class ReplicaPoint:
     replica: str
     cpu_percent: float  # of one core
     rss_mb: float
-
-
-@dataclass(frozen=True)
-class StageRow:
-    index: int
-    name: str
-    start: float
-    end: float
-    users: int
-    steady: bool
-    rate: float | None = None  # requests/s of an arrival-rate (open-model) stage
 
 
 @dataclass(frozen=True)
@@ -101,7 +90,7 @@ class RunResult:
     totals: RequestStats
     per_request: dict[str, RequestStats]
     groups: dict[str, RequestStats]
-    stages: tuple[StageRow, ...]
+    stages: tuple[StagePlan, ...]
     timeline: tuple[TimelinePoint, ...]
     replicas: tuple[ReplicaPoint, ...]
     server: ServerSummary | None
@@ -186,7 +175,7 @@ def load_results(path: Path) -> RunResult:
         totals=_stats(data["totals"]),
         per_request={k: _stats(v) for k, v in data["per_request"].items()},
         groups={k: _stats(v) for k, v in data["groups"].items()},
-        stages=tuple(StageRow(**s) for s in data["stages"]),
+        stages=tuple(StagePlan(**s) for s in data["stages"]),
         timeline=tuple(TimelinePoint(**p) for p in data["timeline"]),
         replicas=tuple(ReplicaPoint(**p) for p in data["replicas"]),
         server=ServerSummary(**server) if server else None,

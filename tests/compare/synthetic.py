@@ -18,8 +18,8 @@ from harness.collect.scrape import MetricSample, Scrape
 from harness.compare.samples import samples_from_load, write_samples
 from harness.config.model import GroupObjective, SloSpec
 from harness.load.latency import LatencySummary, encode, new_histogram
-from harness.load.records import Interval, LoadResult, NameInterval, StageWindow
-from harness.report.results import RequestStats, RunResult, RunStatus, StageRow
+from harness.load.records import Interval, LoadResult, NameInterval, StagePlan
+from harness.report.results import RequestStats, RunResult, RunStatus
 from harness.status import ExitStatus
 
 STARTED_AT = 1_790_000_000.0
@@ -50,8 +50,8 @@ def write_run(folder: Path, *, seed: int, slowdown: float = 1.0, error_percent: 
               sigma: float = 0.5, cpu_factor: float = 1.0, run_id: str | None = None,
               scenario: str = "nightly", started_at: float = STARTED_AT) -> Path:
     np_rng = np.random.default_rng(seed)
-    stages = (StageWindow(0, "ramp", 0.0, ramp, 40, False),
-              StageWindow(1, "steady", ramp, ramp + steady, 40, True))
+    stages = (StagePlan(0, "ramp", 0.0, ramp, 40, False),
+              StagePlan(1, "steady", ramp, ramp + steady, 40, True))
     intervals = []
     t = 0.0
     total_requests = 0
@@ -97,7 +97,7 @@ def write_run(folder: Path, *, seed: int, slowdown: float = 1.0, error_percent: 
         run_id=run_id or folder.name, scenario=scenario, scenario_description="synthetic",
         stack="embedded", status=RunStatus.PASSED, exit_status=int(ExitStatus.OK),
         started_at=started_at, ended_at=started_at + t, checks=(), totals=empty, per_request={},
-        groups={}, stages=tuple(StageRow(s.index, s.name, s.start, s.end, s.users, s.steady)
+        groups={}, stages=tuple(StagePlan(s.index, s.name, s.start, s.end, s.users, s.steady)
                                 for s in stages),
         timeline=(), replicas=(), server=None, errors=(), endpoints={},
     )

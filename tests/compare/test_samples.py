@@ -12,7 +12,7 @@ from harness.collect.scrape import MetricSample, Scrape
 from harness.compare.samples import SAMPLES_FILE, read_samples, samples_from_load, write_samples
 from harness.errors import ConfigError
 from harness.load.latency import encode, new_histogram
-from harness.load.records import Interval, LoadResult, NameInterval, StageWindow
+from harness.load.records import Interval, LoadResult, NameInterval, StagePlan
 
 T0 = 1_790_000_000.0
 
@@ -31,8 +31,8 @@ def _load() -> LoadResult:
         Interval(2.0, 4.0, 5, (NameInterval("GET /api/tickets", 1, 0, _histogram(5000)),
                                NameInterval("GET /api/search", 2, 0, _histogram(9000, 9000)))),
     )
-    stages = (StageWindow(0, "ramp", 0.0, 1.0, 5, False),
-              StageWindow(1, "hold", 1.0, 4.0, 5, True))
+    stages = (StagePlan(0, "ramp", 0.0, 1.0, 5, False),
+              StagePlan(1, "hold", 1.0, 4.0, 5, True))
     return LoadResult(T0, T0 + 4.0, intervals, (), stages)
 
 

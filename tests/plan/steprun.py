@@ -24,12 +24,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.load.latency import LatencySummary
+from harness.load.records import StagePlan
 from harness.report.results import (
     ReplicaPoint,
     RequestStats,
     RunResult,
     RunStatus,
-    StageRow,
     TimelinePoint,
 )
 
@@ -52,7 +52,7 @@ def step_result(run_id: str = "step-run") -> RunResult:
     stages, timeline, replicas = [], [], []
     for index, (users, rps, p95, errors, count, cpu) in enumerate(STAGES):
         start = index * STAGE_SECONDS
-        stages.append(StageRow(index, f"step-{users}", start, start + STAGE_SECONDS, users, True))
+        stages.append(StagePlan(index, f"step-{users}", start, start + STAGE_SECONDS, users, True))
         t = start + 2.0
         while t <= start + STAGE_SECONDS + 1e-9:
             timeline.append(TimelinePoint(t, users, rps, errors, p95 / 3, p95, p95 * 2))

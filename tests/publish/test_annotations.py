@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from harness.faults.records import FaultEvent, Outcome
-from harness.load.records import StageWindow
+from harness.load.records import StagePlan
 from harness.provision.credentials import GrafanaCredentials
 from harness.publish.annotations import RETRIES, GrafanaAnnotations, run_annotations
 from harness.publish.series import RunLabels
@@ -19,9 +19,9 @@ from tests.provision.fakes import FakeGrafana
 
 TOKEN = "glsa_test_token_123"
 LABELS = RunLabels("r1", "chaos", "local", {"env": "staging"})
-STAGES = (StageWindow(0, "ramp", 0.0, 30.0, 50, False),
-          StageWindow(1, "hold", 30.0, 90.0, 150, True),
-          StageWindow(2, "paced", 90.0, 120.0, 20, True, rate=40.0))
+STAGES = (StagePlan(0, "ramp", 0.0, 30.0, 50, False),
+          StagePlan(1, "hold", 30.0, 90.0, 150, True),
+          StagePlan(2, "paced", 90.0, 120.0, 20, True, rate=40.0))
 KILL = FaultEvent("kill-replica-1", "kill-replica", 40.0, Outcome.INJECTED, 1040.0, 1040.0,
                   "replica-2 killed")
 SLOW = FaultEvent("slow-db", "slow-database", 60.0, Outcome.INJECTED, 1060.0, 1075.0)

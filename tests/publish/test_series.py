@@ -12,10 +12,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness.config.model import GroupObjective, LatencyObjective, SloSpec
 from harness.load.latency import encode, new_histogram, record_all
-from harness.load.records import GeneratorSample, Interval, NameInterval, StageWindow
+from harness.load.records import GeneratorSample, Interval, NameInterval, StagePlan
 from harness.publish.series import FaultWindow, RunLabels, RunSeries, latency_buckets
 
-STAGES = (StageWindow(0, "ramp", 0.0, 10.0, 10, False), StageWindow(1, "hold", 10.0, 20.0, 10,
+STAGES = (StagePlan(0, "ramp", 0.0, 10.0, 10, False), StagePlan(1, "hold", 10.0, 20.0, 10,
                                                                      True, rate=5.0))
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from harness.config.model import RunOptions, Scenario, SloSpec
 from harness.load.latency import encode, new_histogram, record_all
-from harness.load.records import Interval, NameInterval, StageWindow
+from harness.load.records import Interval, NameInterval, StagePlan
 from harness.publish.remote_write import RemoteWrite
 from harness.publish.series import RunLabels, RunSeries
 from harness.publish.session import RunPublisher
 
-STAGES = (StageWindow(0, "hold", 0.0, 10.0, 5, True),)
+STAGES = (StagePlan(0, "hold", 0.0, 10.0, 5, True),)
 
 
 class Recording:

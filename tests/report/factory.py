@@ -13,6 +13,7 @@ import math
 import random
 
 from harness.load.latency import LatencySummary
+from harness.load.records import StagePlan
 from harness.report.results import (
     ErrorRow,
     ReplicaPoint,
@@ -20,7 +21,6 @@ from harness.report.results import (
     RunResult,
     RunStatus,
     ServerSummary,
-    StageRow,
     TimelinePoint,
 )
 from harness.verify.check import CheckResult, Verdict, Window
@@ -67,16 +67,16 @@ def stats(requests: int, failures: int, seconds: float, p50: float) -> RequestSt
     )
 
 
-def stages(duration: float) -> tuple[StageRow, ...]:
+def stages(duration: float) -> tuple[StagePlan, ...]:
     ramp = duration * 0.2
     return (
-        StageRow(0, "ramp-up", 0.0, ramp, 50, False),
-        StageRow(1, "peak", ramp, duration - ramp, 100, True),
-        StageRow(2, "ramp-down", duration - ramp, duration, 20, False),
+        StagePlan(0, "ramp-up", 0.0, ramp, 50, False),
+        StagePlan(1, "peak", ramp, duration - ramp, 100, True),
+        StagePlan(2, "ramp-down", duration - ramp, duration, 20, False),
     )
 
 
-def users_at(t: float, rows: tuple[StageRow, ...]) -> int:
+def users_at(t: float, rows: tuple[StagePlan, ...]) -> int:
     for row in rows:
         if row.start <= t < row.end:
             return row.users
@@ -84,7 +84,7 @@ def users_at(t: float, rows: tuple[StageRow, ...]) -> int:
 
 
 def timeline(
-    until: float, step: float, rows: tuple[StageRow, ...], slow: bool
+    until: float, step: float, rows: tuple[StagePlan, ...], slow: bool
 ) -> tuple[TimelinePoint, ...]:
     rnd = random.Random(7)
     points = []
@@ -127,7 +127,7 @@ def replica_points(until: float, step: float, count: int) -> tuple[ReplicaPoint,
     return tuple(points)
 
 
-def checks(failed: bool, duration: float, steady: StageRow) -> tuple[CheckResult, ...]:
+def checks(failed: bool, duration: float, steady: StagePlan) -> tuple[CheckResult, ...]:
     steady_window = Window(steady.start, steady.end, "steady state")
     p99_observed = 690.0 if failed else 240.0
     return (
@@ -230,7 +230,7 @@ def _proposal(metric: str, utilization: int, target: int, current: int) -> dict:
     }
 
 
-def scaling_section(until: float, rows: tuple[StageRow, ...], sync: float = 15.0) -> dict:
+def scaling_section(until: float, rows: tuple[StagePlan, ...], sync: float = 15.0) -> dict:
     """extra["scaling"] as ReplicaAutoscaler.section writes it: a sync every 15 s, CPU that
     follows the users, a policy-limited scale-up, then a scale-down held by stabilization."""
     rnd = random.Random(11)
@@ -278,7 +278,7 @@ def replicas_at(t: float, scaling: dict) -> int:
     return count
 
 
-def connections_section(until: float, rows: tuple[StageRow, ...], scaling: dict) -> dict:
+def connections_section(until: float, rows: tuple[StagePlan, ...], scaling: dict) -> dict:
     """extra["connections"]: pg_stat_activity every 2 s, ten connections per replica's pool."""
     rnd = random.Random(13)
     samples = []
@@ -292,7 +292,7 @@ def connections_section(until: float, rows: tuple[StageRow, ...], scaling: dict)
     return {"samples": samples, "failed_samples": 1, "max_connections": 100, "reserved": 3}
 
 
-def pools_section(until: float, rows: tuple[StageRow, ...], replicas: int, waits: bool) -> dict:
+def pools_section(until: float, rows: tuple[StagePlan, ...], replicas: int, waits: bool) -> dict:
     """extra["pools"]: each replica's pool gauges every 5 s; `waits`: a pool too small at peak."""
     rnd = random.Random(17)
     samples = []

@@ -16,8 +16,9 @@ from harness.cli import main
 from harness.load.aggregate import RequestStats, TimelinePoint
 from harness.load.health import GeneratorRow, GeneratorSummary
 from harness.load.latency import LatencySummary
+from harness.load.records import StagePlan
 from harness.report.render import write_report
-from harness.report.results import ErrorRow, ReplicaPoint, RunResult, ServerSummary, StageRow
+from harness.report.results import ErrorRow, ReplicaPoint, RunResult, ServerSummary
 from harness.report.schema import (
     SCHEMAS,
     SchemaViolation,
@@ -56,7 +57,7 @@ def test_the_written_results_json_validates(tmp_path: Path) -> None:
 # a field added to a record without the schema (and README's versioning rule) fails here.
 RECORDS = {
     "check": CheckResult, "window": Window, "requestStats": RequestStats,
-    "latency": LatencySummary, "timelinePoint": TimelinePoint, "stage": StageRow,
+    "latency": LatencySummary, "timelinePoint": TimelinePoint, "stage": StagePlan,
     "replicaPoint": ReplicaPoint, "server": ServerSummary, "error": ErrorRow,
     "generator": GeneratorSummary, "generatorRow": GeneratorRow,
     "headroom": Headroom, "steadyState": SteadyState, "memoryTrend": MemoryTrend,

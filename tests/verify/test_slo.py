@@ -1,7 +1,7 @@
 import pytest
 
 from harness.config.model import GroupObjective, LatencyObjective, SloSpec, WindowSpec
-from harness.load.records import LoadResult, StageWindow
+from harness.load.records import LoadResult, StagePlan
 from harness.verify.check import Verdict, exit_status_for
 from harness.verify.slo import slo_checks, steady_window
 from tests.load.helpers import interval
@@ -13,7 +13,7 @@ SPEC = SloSpec(
     groups={"write": GroupObjective(requests=("POST /t",), p95_ms=150)},
     windows=WindowSpec(size=10, step=5, min_requests=20),
 )
-STAGES = (StageWindow(0, "ramp", 0, 10, 5, False), StageWindow(1, "hold", 10, 60, 10, True))
+STAGES = (StagePlan(0, "ramp", 0, 10, 5, False), StagePlan(1, "hold", 10, 60, 10, True))
 
 
 def run(intervals):
