@@ -16,6 +16,8 @@ from pathlib import Path
 from rich.console import Console
 
 from harness import paths
+from harness.calibrate.probe import Calibration
+from harness.calibrate.session import calibrate_stack
 from harness.collect.instruments import Evidence, Instruments
 from harness.collect.sections import report_sections
 from harness.config.appsettings import bundled_app_settings
@@ -24,7 +26,7 @@ from harness.errors import HarnessError, Interrupted, UsageError
 from harness.faults.session import FaultSession
 from harness.interrupts import deferred_interrupts
 from harness.load.progress import LiveProgress
-from harness.load.records import Interval, LoadResult
+from harness.load.records import Interval, LoadResult, StagePlan
 from harness.load.runner import LoadRunner
 from harness.load.shapes import plan_stages
 from harness.publish.session import RunPublisher
@@ -112,8 +114,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     partial report when interrupted, and re-raises stack errors after writing theirs."""
     folder = plan.folder
     log_dir = folder / "logs"
-    stages = plan_stages(plan.scenario.stages, plan.scenario.steady_stage_indexes(),
-                         generators=max(plan.options.workers, 1))
+    stages = _stages(plan)  # calibrated stages get their rates once the stack is up
+    calibration: Calibration | None = None
     started_at = time.time()
     endpoints: Endpoints | None = None
     instruments: Instruments | None = None
@@ -148,6 +150,13 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             live.set_phase(f"bringing the {plan.options.stack} stack up")
             endpoints = backend.up()
             server_limits = _server_limits(backend)
+            if plan.scenario.calibrated:
+                live.set_phase("calibrating: replica CPU per request")
+                calibration = calibrate_stack(
+                    plan.scenario, backend, locustfile=_locustfile(plan), env=_load_env(endpoints),
+                    work_dir=log_dir / "calibration", workers=plan.options.workers)
+                stages = _stages(plan, calibration)
+                live.set_stages(stages)
             instruments = Instruments(backend, scrape_interval=plan.options.scrape_interval,
                                       autoscaling=plan.scenario.autoscaling)
             instruments.start(duration=plan.scenario.duration + INSTRUMENTS_SLACK_SECONDS)
@@ -157,7 +166,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             live.set_phase("driving load")
             runner = LoadRunner(
                 stages=stages,
-                locustfiles=[plan.scenario.locustfile or paths.loadtests_dir() / "locustfile.py"],
+                locustfiles=[_locustfile(plan)],
                 host=endpoints.service_url,
                 work_dir=log_dir,
                 env=_load_env(endpoints),
@@ -209,7 +218,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             failure, status = Interrupted(), RunStatus.INTERRUPTED
             notes.append("The run was interrupted while its report was written.")
         result = _report(plan, folder, status, started_at, load, evidence, checks, endpoints,
-                         notes, faults, server_limits, headroom)
+                         notes, faults, server_limits, headroom, calibration)
     if deferred.pending and failure is None:
         failure = Interrupted()
     if failure is not None:
@@ -220,7 +229,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
 def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, load: LoadResult,
             evidence: Evidence, checks: tuple[CheckResult, ...], endpoints: Endpoints | None,
             notes: list[str], faults: FaultSession,
-            server_limits: tuple[int, int] | None, headroom: Headroom | None) -> RunResult:
+            server_limits: tuple[int, int] | None, headroom: Headroom | None,
+            calibration: Calibration | None = None) -> RunResult:
     extra = report_sections(evidence, load.started_at, server_limits=server_limits)
     with contextlib.suppress(Exception):  # the fault timeline must never cost the report
         section = faults.section(faults.origin or load.started_at, checks)
@@ -243,6 +253,7 @@ def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, l
         extra=extra,
         tags=plan.options.tags,
         headroom=headroom,
+        calibration=calibration,
     )
     _write(result, folder)
     with contextlib.suppress(OSError):  # per-interval samples for `harness compare`
@@ -251,6 +262,20 @@ def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, l
         groups = {name: g.requests for name, g in plan.slo.groups.items()}
         write_samples(folder, samples_from_load(load, evidence.scrapes, groups))
     return result
+
+
+def _locustfile(plan: RunPlan) -> Path:
+    return plan.scenario.locustfile or paths.loadtests_dir() / "locustfile.py"
+
+
+def _stages(plan: RunPlan, calibration: Calibration | None = None) -> tuple[StagePlan, ...]:
+    """The scenario's stages as the load runs them. Before the calibration a calibrated stage
+    has no rate yet (rate 0: what the progress display shows until then)."""
+    scenario = plan.scenario
+    rates = calibration.rates if calibration is not None else {
+        i: 0.0 for i, s in enumerate(scenario.stages) if s.calibrated}
+    return plan_stages(scenario.stages, scenario.steady_stage_indexes(),
+                       generators=max(plan.options.workers, 1), rates=rates)
 
 
 def _server_limits(backend: StackBackend) -> tuple[int, int] | None:

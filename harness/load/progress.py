@@ -70,6 +70,11 @@ class LiveProgress:
             self._live.__exit__(kind, value, tb)
             self._live = None
 
+    def set_stages(self, stages: Sequence[StagePlan]) -> None:
+        """The stages once their rates are known (after the calibration)."""
+        self.stages = tuple(stages)
+        self.total = sum(s.duration for s in stages)
+
     def set_phase(self, phase: str) -> None:
         self.phase = phase
         if self._live is not None:

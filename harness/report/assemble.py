@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from harness.calibrate.probe import Calibration
 from harness.collect.scrape import Scrape
 from harness.collect.series import ServerSeries, counter_increase, histogram_quantile
 from harness.config.model import Scenario, SloSpec
@@ -68,6 +69,7 @@ def assemble(
     extra: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
     headroom: Headroom | None = None,
+    calibration: Calibration | None = None,
 ) -> RunResult:
     intervals = load.intervals if load else ()
     origin = load.started_at if load else started_at
@@ -115,6 +117,7 @@ def assemble(
         endpoints=dict(endpoints),
         notes=tuple(notes),
         extra=dict(extra or {}),
+        calibration=calibration,
         generator=summarize_generators(
             intervals, load.workers, load.stages[-1].end if load.stages else None
         ) if load and intervals else None,

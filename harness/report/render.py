@@ -19,6 +19,7 @@ from plotly.offline import get_plotlyjs
 
 from harness.load.health import limits_text
 from harness.redact import redact
+from harness.report.calibration import calibration_section
 from harness.report.charts import COLORS, build_charts, figure_json, missing_charts
 from harness.report.formatting import (
     MISSING,
@@ -383,6 +384,7 @@ def html_context(result: RunResult) -> dict[str, Any]:
                 "name": s.name,
                 "window": f"{format_seconds(s.start)}–{format_seconds(s.end)} s",
                 "users": s.users,
+                "rate": format_number(s.rate, "req/s") if s.rate else "",
                 "steady": s.steady,
             }
             for s in result.stages
@@ -390,6 +392,7 @@ def html_context(result: RunResult) -> dict[str, Any]:
         "server": _server_rows(result),
         "errors": sorted(result.errors, key=lambda e: (-e.occurrences, e.name, e.error)),
         "extra": extra_sections({
+            **calibration_section(result.calibration),
             **generator_section(result),
             **{k: v for k, v in result.extra.items() if k not in capacity.shown},
         }),

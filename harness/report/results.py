@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from harness.calibrate.probe import Calibration
 from harness.load.aggregate import RequestStats, TimelinePoint
 from harness.load.health import GeneratorRow, GeneratorSummary
 from harness.load.latency import LatencySummary
@@ -104,13 +105,18 @@ class RunResult:
     tags: dict[str, str] = field(default_factory=dict)  # --tag and the scenario's tags:
     # the steady-state stages only: what the SLO checks judged, shown beside them
     steady: RequestStats | None = None
+    # How utilization_of_target stages got their rates (harness.calibrate); None: none did.
+    calibration: Calibration | None = None
 
     @property
     def failed_checks(self) -> tuple[CheckResult, ...]:
         return tuple(c for c in self.checks if c.verdict is Verdict.FAIL)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.calibration is not None:
+            data["calibration"] = self.calibration.to_dict()
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
@@ -187,5 +193,6 @@ def load_results(path: Path) -> RunResult:
         headroom=_headroom(data.get("headroom")),
         tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
         steady=_stats(data["steady"]) if data.get("steady") else None,
+        calibration=Calibration.from_dict(data["calibration"]) if data.get("calibration") else None,
         schema_version=SCHEMA_VERSION,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from harness.load.health import limits_text
+from harness.report.calibration import calibration_rows, calibration_sentence
 from harness.report.formatting import (
     MISSING,
     STATUS_HEADLINES,
@@ -205,6 +206,15 @@ def _stages(result: RunResult) -> list[str]:
     return lines + _table(header, rows, right={0, 3, 4} if rated else {0, 3})
 
 
+def _calibration(result: RunResult) -> list[str]:
+    if result.calibration is None:
+        return []
+    rows = calibration_rows(result.calibration)
+    header = tuple(rows[0]) if rows else ()
+    return (["", "## Calibration", "", calibration_sentence(result.calibration), ""]
+            + _table(header, [tuple(r.values()) for r in rows], right={1, 2, 3}))
+
+
 def _scaling(result: RunResult) -> list[str]:
     """The autoscaler in a paragraph, and the connections' peaks against their limits."""
     capacity = read_capacity(result)
@@ -272,6 +282,7 @@ def render_summary(result: RunResult) -> str:
     lines += _checks(result)
     lines += _requests(result)
     lines += _stages(result)
+    lines += _calibration(result)
     lines += _scaling(result)
     lines += _headroom(result)
     lines += _generator(result)

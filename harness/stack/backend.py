@@ -37,6 +37,9 @@ class Endpoints:
     cache: str | None = None
     tokens_file: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Each Replica's URL reaches that one replica, so its /api/metrics (process CPU included) is
+    # that replica's own; False where the harness sees the app only through one shared URL.
+    replica_metrics: bool = True
 
     def describe(self) -> dict[str, str]:
         """Names to URLs for reports and `harness up`."""

@@ -61,6 +61,7 @@ class ExternalStack:
             replicas=(Replica(name="target", url=self.target),),
             prometheus_url=self.prometheus_url,
             extra={"auth": "SERVICEDESK_API_TOKEN" if token else "none"},
+            replica_metrics=False,  # a scrape reaches whichever replica the Service picks
         )
 
     def down(self) -> None:

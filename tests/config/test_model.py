@@ -40,3 +40,14 @@ def test_app_settings_keys_must_be_variable_names():
     with pytest.raises(ValueError):
         scenario(app_settings={"db-pool": "2"})
     assert scenario(app_settings={"DB_POOL_MAX": "2"}).app_settings == {"DB_POOL_MAX": "2"}
+
+
+def test_a_stage_in_target_units_is_calibrated_and_needs_nothing_else():
+    calibrated = scenario(stages=[{"duration": 60, "utilization_of_target": 1.4}], replicas=2)
+    assert calibrated.calibrated and calibrated.stages[0].calibrated
+    assert calibrated.replicas == 2
+    assert not scenario().calibrated
+    with pytest.raises(ValueError, match="one of users"):
+        scenario(stages=[{"duration": 60}])
+    with pytest.raises(ValueError, match="not rate and utilization_of_target"):
+        scenario(stages=[{"duration": 60, "rate": 5, "utilization_of_target": 1.4}])

@@ -1,0 +1,111 @@
+"""The calibration: a short open-model probe on the stack under test, before the scenario's load,
+measures replica CPU-seconds per request; every `utilization_of_target` stage gets its rate.
+
+Two probes of the scenario's own request mix (CPU per request depends on it): a short one at a
+low rate sizes the second, which runs at PROBE_LEVEL of the CPU target, near where the stages
+will run, and gives the number used. Each probe's first seconds (connections, caches warming) are
+left out of its window. The HPA does not run meanwhile: the replicas stay as the stack started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from harness.calibrate.cpu import CpuUse, measure_cpu
+from harness.calibrate.rates import CpuTarget, StageRate, rate_for, stage_rates
+from harness.collect.scrape import Scrape
+from harness.config.model import Stage
+from harness.errors import StackError
+
+__all__ = ["Calibration", "ProbeRun", "RunProbe", "calibrate"]
+
+SIZING_RATE_PER_REPLICA = 20.0  # requests/s: light on any replica, enough to count CPU
+SIZING_WARMUP, SIZING_SECONDS = 3.0, 6.0
+PROBE_LEVEL = 0.8  # of the CPU target: representative, and below where the HPA would act
+PROBE_WARMUP, PROBE_SECONDS = 4.0, 12.0
+
+# run_probe(rate, warmup, seconds) sends `rate` requests/s for warmup + seconds and returns the
+# measured part's (start, end) in epoch seconds, and how many requests failed in it.
+RunProbe = Callable[[float, float, float], tuple[float, float, int]]
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    """One probe: the rate sent and what the replicas' scrapes saw over its measured part."""
+
+    rate: float  # requests/s sent
+    warmup: float  # seconds left out at the start
+    seconds: float  # the measured part, as the scrapes covered it
+    requests: float  # answered by the replicas (probes and scrapes not counted)
+    failures: int  # failed at the load generator in the measured part
+    replicas: int
+    cpu_seconds: float
+
+    @property
+    def cpu_per_request(self) -> float | None:
+        return self.cpu_seconds / self.requests if self.requests > 0 else None
+
+    @classmethod
+    def of(cls, rate: float, warmup: float, use: CpuUse, failures: int) -> ProbeRun:
+        return cls(round(rate, 3), warmup, round(use.seconds, 3), use.requests, failures,
+                   use.replicas, round(use.cpu_seconds, 4))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What results.json keeps under `calibration`."""
+
+    cpu_per_request: float  # CPU-seconds per request, from `probe`
+    target: CpuTarget
+    probe: ProbeRun
+    sizing: ProbeRun  # the short, light probe that chose `probe`'s rate
+    stages: tuple[StageRate, ...]
+
+    @property
+    def rates(self) -> dict[int, float]:
+        """Requests/s by stage index, for the stages sized here."""
+        return {s.index: s.rate for s in self.stages
+                if s.utilization_of_target is not None and s.rate is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["cpu_ms_per_request"] = round(self.cpu_per_request * 1000.0, 4)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
+        return cls(
+            cpu_per_request=float(data["cpu_per_request"]),
+            target=CpuTarget(**data["target"]),
+            probe=ProbeRun(**data["probe"]),
+            sizing=ProbeRun(**data["sizing"]),
+            stages=tuple(StageRate(**s) for s in data["stages"]),
+        )
+
+
+def _measured(run_probe: RunProbe, scrapes: Callable[[], Sequence[Scrape]], rate: float,
+              warmup: float, seconds: float, replicas: int) -> tuple[ProbeRun, float]:
+    start, end, failures = run_probe(rate, warmup, seconds)
+    use = measure_cpu(scrapes(), start, end)
+    if use.replicas < replicas:
+        raise StackError(f"calibration: only {use.replicas} of {replicas} replicas were scraped "
+                         f"at least twice during the {seconds:g}s probe")
+    if use.requests <= 0:
+        raise StackError(f"calibration: the replicas answered no requests during the probe at "
+                         f"{rate:g} requests/s")
+    return ProbeRun.of(rate, warmup, use, failures), use.cpu_seconds / use.requests
+
+
+def calibrate(stages: Sequence[Stage], *, replicas: int, target: CpuTarget,
+              run_probe: RunProbe, scrapes: Callable[[], Sequence[Scrape]]) -> Calibration:
+    """Probe twice, then size every stage; `scrapes()` returns what was scraped so far."""
+    sizing, rough = _measured(run_probe, scrapes, SIZING_RATE_PER_REPLICA * replicas,
+                              SIZING_WARMUP, SIZING_SECONDS, replicas)
+    highest = max((s.utilization_of_target or 0.0 for s in stages), default=0.0)
+    level = min(PROBE_LEVEL, highest) if highest > 0 else PROBE_LEVEL
+    probe, cpu = _measured(run_probe, scrapes, rate_for(level, replicas, rough, target),
+                           PROBE_WARMUP, PROBE_SECONDS, replicas)
+    return Calibration(cpu, target, probe, sizing,
+                       stage_rates(stages, replicas=replicas, cpu_per_request=cpu, target=target))

@@ -1,0 +1,46 @@
+"""The calibration in words and rows, for summary.md, report.html and the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.calibrate.probe import Calibration
+from harness.report.formatting import format_number
+
+__all__ = ["calibration_rows", "calibration_section", "calibration_sentence"]
+
+
+def calibration_sentence(calibration: Calibration) -> str:
+    probe, target = calibration.probe, calibration.target
+    return (
+        f"CPU per request {calibration.cpu_per_request * 1000:.3f} ms (replica CPU-seconds per "
+        f"request, process_cpu_seconds_total of every replica), measured by an open-model probe "
+        f"of {probe.rate:.0f} req/s for {probe.seconds:.0f} s on {probe.replicas} replicas "
+        f"({probe.requests:.0f} requests, {probe.failures} failed; {probe.warmup:g} s of warm-up "
+        f"left out) sized by a light one at {calibration.sizing.rate:.0f} req/s. Utilization "
+        f"is CPU against the {target.request_cores * 1000:.0f}m request; the HPA's target is "
+        f"{target.target_percent} %, i.e. {target.target_cores:.3f} core per replica."
+    )
+
+
+def calibration_rows(calibration: Calibration) -> list[dict[str, Any]]:
+    return [
+        {
+            "stage": s.name,
+            "x target": format_number(s.utilization_of_target) if s.utilization_of_target
+            else "—",
+            "replicas sized for": s.replicas,
+            "rate": format_number(s.rate, "req/s") if s.rate is not None else "closed model",
+            "expected utilization": (f"{s.expected_ratio:.2f} x target"
+                                     if s.expected_ratio is not None else "—"),
+        }
+        for s in calibration.stages
+    ]
+
+
+def calibration_section(calibration: Calibration | None) -> dict[str, Any]:
+    """report.html's optional section (shown like the later stages')."""
+    if calibration is None:
+        return {}
+    return {"calibration": {"how": calibration_sentence(calibration),
+                            "stages": calibration_rows(calibration)}}
