@@ -106,7 +106,7 @@ class _Run:
         self.interrupted = False
         self.quitting = False
         self.stopped_at: float | None = None  # seconds since the start, when the load stopped
-        self.planned_end = sum(float(s["duration"]) for s in plan.stages)
+        self.planned_end = max((float(s["end"]) for s in plan.stages), default=0.0)
         self._record = interval_record
         self._merge_errors = merge_errors
         runner.environment.events.test_stopping.add_listener(lambda **_: self.stopping())
@@ -344,7 +344,7 @@ def _worker(argv: list[str]) -> int:
         data = msg.data
         spans: tuple[RateSpan, ...] = rate_spans(tuple(StagePlan(**s) for s in data["stages"]))
         generator.pacer = Pacer(spans, share=float(data["share"]), phase=float(data["phase"]))
-        generator.planned = sum(float(s["duration"]) for s in data["stages"])
+        generator.planned = max((float(s["end"]) for s in data["stages"]), default=0.0)
         generator.name = str(data["name"])
 
     def on_flush(environment: Any = None, msg: Any = None, **_: Any) -> None:

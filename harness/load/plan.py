@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds the master waits for every worker to connect")
     args = parser.parse_args(argv)
     scenario = load_scenario(args.scenario)
+    if scenario.calibrated:  # its rates are measured on the stack under test, by `harness run`
+        sys.stderr.write(f"{scenario.source}: stages: utilization_of_target needs the "
+                         "calibration of `harness run`; give users or rate here\n")
+        return 2
     stages = plan_stages(scenario.stages, scenario.steady_stage_indexes(),
                          generators=max(args.workers, 1))
     locustfile = args.locustfile or scenario.locustfile or paths.loadtests_dir() / "locustfile.py"
