@@ -17,7 +17,7 @@ def _interval() -> Interval:
 
 def _printed(**kwargs) -> str:
     console = Console(record=True, width=200, force_terminal=False, color_system=None)
-    stages = [StagePlan("hold", 60.0, 10, 10.0, True)]
+    stages = [StagePlan(0, "hold", 0.0, 60.0, 10, True)]
     with LiveProgress(console, scenario="smoke", stages=stages, **kwargs) as live:
         live.interval(_interval(), generator_cpu=12.0)
     return console.export_text()
