@@ -110,7 +110,7 @@ def test_a_skipped_check_needs_its_reason() -> None:
 def test_new_sections_at_the_top_level_and_in_extra_are_accepted() -> None:
     document = _document(make_result("passed", extra=True))
     document["tags"] = {"env": "staging"}
-    document["calibration"] = {"cpu_per_request_ms": 3.2}
+    document["whatif"] = {"cpu_target": 60}
     document["extra"]["headroom"] = [{"check": "slo.latency.p95", "load_multiple": 1.8}]
     assert violations("results", document) == ()
 
