@@ -122,6 +122,8 @@ class SloSpec(_Frozen):
     # Optional: what one injected fault may cost (scenario `faults:`); unset, the defaults of
     # FaultObjectives (the error budget above, a 60 s recovery).
     faults: FaultObjectives | None = None
+    # Where the runbooks are (each alert and monitor links to its section): a path or a URL.
+    runbooks: str = Field(default="docs/runbooks.md", min_length=1)
 
     @property
     def fault_objectives(self) -> FaultObjectives:

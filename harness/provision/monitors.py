@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.config.model import SloSpec
@@ -28,6 +28,7 @@ from harness.provision.objectives import (
     prometheus_duration,
 )
 from harness.provision.promql import DURATION, REQUESTS
+from harness.provision.runbooks import runbook_url
 from harness.provision.sources import StackNumbers
 
 __all__ = [
@@ -295,6 +296,10 @@ def build_monitors(spec: SloSpec, stack: StackNumbers,
             definitions.append(_latency(spec, naming, objective))
     definitions += _burn(spec, naming, found[0], period)
     definitions += _capacity(spec, naming, stack)
+    definitions = [
+        replace(d, message=f"{d.message}\n\nRunbook: {runbook_url(spec.runbooks, monitor=d.key)}")
+        for d in definitions
+    ]
     definitions.sort(key=lambda d: d.key)
     keys = [d.key for d in definitions]
     if len(set(keys)) != len(keys):

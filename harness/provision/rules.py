@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import yaml
 
@@ -29,6 +29,7 @@ from harness.provision.objectives import (
     prometheus_duration,
 )
 from harness.provision.promql import bad_ratio
+from harness.provision.runbooks import runbook_url
 from harness.provision.sources import StackNumbers
 
 __all__ = [
@@ -310,12 +311,21 @@ def build_rules(spec: SloSpec, stack: StackNumbers) -> tuple[RuleGroup, ...]:
         for objective in objectives(spec)
         for severity in ("page", "ticket")
     )
-    return (
+    groups = (
         _sli_group(spec, period),
         _meta_group(spec, period),
         RuleGroup(f"{spec.service}-slo-alerts", alerts),
         _capacity_group(spec, stack),
     )
+    return tuple(RuleGroup(g.name, tuple(_with_runbook(r, spec.runbooks) for r in g.rules))
+                 for g in groups)
+
+
+def _with_runbook(rule: RecordingRule | AlertingRule, base: str) -> RecordingRule | AlertingRule:
+    if not isinstance(rule, AlertingRule):
+        return rule
+    url = runbook_url(base, alert=rule.alert)
+    return replace(rule, annotations={**rule.annotations, "runbook_url": url})
 
 
 def render_rules(groups: Iterable[RuleGroup]) -> str:
