@@ -306,9 +306,17 @@ def _headroom(plan: RunPlan, load: LoadResult, evidence: Evidence,
         if evidence.scaling is not None:  # the scale-up tolerance the autoscaler ran with
             up = evidence.scaling.hpa.scale_up.tolerance
             tolerance = evidence.scaling.tolerance if up is None else up
+        measured = server_limits is not None
+        if server_limits is None and plan.options.stack == "embedded":
+            # SQLite has no connection limit; the deployment's PostgreSQL has (stack/).
+            from harness.provision.sources import load_stack_numbers
+
+            numbers = load_stack_numbers()
+            server_limits = (numbers.pg_max_connections, numbers.pg_superuser_reserved)
         limits = limits_for(load_scaling(paths.k8s_base_dir()),
                             {**bundled_app_settings(), **plan.scenario.app_settings},
-                            tolerance=tolerance, server_limits=server_limits)
+                            tolerance=tolerance, server_limits=server_limits,
+                            server_measured=measured)
         return headroom_from(steady, limits)
     except (ValueError, ArithmeticError, KeyError, HarnessError) as exc:
         notes.append(f"Headroom not measured: {exc}")

@@ -9,10 +9,10 @@ state's own measurements each one has a request rate at which it would be reache
   rises above target x (1 + tolerance): at `rate = (1 + tol) x target x request x replicas /
   cpu_per_request`.
 - HPA on memory: a replica's resident memory against its request. Memory follows load only if
-  it grows with the request rate; a straight line through (per-replica rate, resident memory) at
-  every scrape says whether it does (scipy's linregress, slope > 0 at p < 0.05). Where it does
-  not, no request rate reaches the target, and the record says by how much memory would have
-  to grow instead.
+  it grows with the request rate; a least-squares fit of resident memory on the per-replica rate
+  at every scrape, holding time and each replica's own level apart (statsmodels' OLS), says
+  whether it does (slope > 0 at p < 0.05). Where it does not, no request rate reaches the
+  target, and the record says by how much memory would have to grow instead.
 - A replica's pool: Little's law, connections in use = per-replica request rate x the time a
   request holds a connection (the app's servicedesk_db_query_duration_seconds: each timed from
   the acquired connection to its release, so its sum per request is the hold per request). The
@@ -33,7 +33,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from scipy import stats
+import numpy as np
+import statsmodels.api as sm
 
 from harness.calibrate.cpu import REQUEST_COUNTER, measure_cpu
 from harness.collect.scrape import Scrape
@@ -59,21 +60,27 @@ HOLD_SUM = "servicedesk_db_query_duration_seconds_sum"
 MEMORY_GAUGE = "process_resident_memory_bytes"
 IN_USE_GAUGE = "servicedesk_db_pool_connections_in_use"
 SIGNIFICANCE = 0.05  # for "memory grows with the request rate"
+# ... and by enough to matter: at least a MiB over the rates measured (a flat line fits exactly
+# and would otherwise pass any test on rounding noise).
+MIN_EFFECT_BYTES = 2**20
 
 
 @dataclass(frozen=True)
 class MemoryTrend:
-    """Resident memory of a replica against its request rate, one point per scrape interval."""
+    """Resident memory of a replica against its request rate, one point per scrape interval,
+    time since the load started and each replica's own level held apart (least squares): memory
+    that only grew with time (caches, allocator) is not put down to load."""
 
     slope_bytes_per_rps: float
-    intercept_bytes: float
-    p_value: float
+    p_value: float  # of the rate's slope
     points: int
-    highest_rps: float = 0.0  # the highest per-replica rate among the points
+    highest_rps: float  # the highest per-replica rate among the points
+    bytes_per_second: float  # growth with time, at a constant rate
 
     @property
     def grows(self) -> bool:
-        return self.slope_bytes_per_rps > 0 and self.p_value < SIGNIFICANCE
+        return (self.slope_bytes_per_rps * self.highest_rps >= MIN_EFFECT_BYTES
+                and self.p_value < SIGNIFICANCE)
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,7 @@ class Limits:
     pool_max: int
     max_connections: int | None = None
     reserved_connections: int | None = None
+    server_measured: bool = True  # False: the bundled PostgreSQL's settings, no server ran
 
 
 @dataclass(frozen=True)
@@ -171,21 +179,30 @@ def _increase(values: Sequence[float]) -> float:
 
 
 def _memory_trend(by_replica: dict[str, list[Scrape]]) -> MemoryTrend | None:
-    xs: list[float] = []
+    rates: list[float] = []
+    times: list[float] = []
+    rows: list[int] = []
     ys: list[float] = []
-    for seen in by_replica.values():
+    for index, seen in enumerate(by_replica.values()):
         for a, b in zip(seen[:-1], seen[1:], strict=False):
             rss, dt = _value(b, MEMORY_GAUGE), b.t - a.t
             if rss is None or dt <= 0:
                 continue
-            grew = _load_requests(b) - _load_requests(a)
-            xs.append(max(grew, 0.0) / dt)
+            rates.append(max(_load_requests(b) - _load_requests(a), 0.0) / dt)
+            times.append(b.t)
+            rows.append(index)
             ys.append(rss)
-    if len(xs) < 3 or len(set(xs)) < 2:
+    replicas = sorted(set(rows))
+    if len(ys) < len(replicas) + 3 or len(set(rates)) < 2:
         return None
-    fit = stats.linregress(xs, ys)
-    return MemoryTrend(float(fit.slope), float(fit.intercept), float(fit.pvalue), len(xs),
-                       round(max(xs), 3))
+    t0 = min(times)
+    design = np.column_stack([rates, [t - t0 for t in times],
+                              *([1.0 if r == k else 0.0 for r in rows] for k in replicas)])
+    fit = sm.OLS(np.asarray(ys), design).fit()
+    if not np.isfinite(fit.pvalues[0]):
+        return None
+    return MemoryTrend(float(fit.params[0]), float(fit.pvalues[0]), len(ys),
+                       round(max(rates), 3), float(fit.params[1]))
 
 
 def measure_steady_state(scrapes: Sequence[Scrape], *, origin: float, start: float, end: float,
@@ -289,15 +306,16 @@ def _hpa_memory(steady: SteadyState, limits: Limits) -> Limit | None:
     trend = steady.memory_trend
     if trend is None or not trend.grows:
         slope = (f"{trend.slope_bytes_per_rps / 2**10:+.1f} KiB per req/s, p = "
-                 f"{trend.p_value:.2f} over {trend.points} scrapes"
+                 f"{trend.p_value:.2f} over {trend.points} scrapes; with time "
+                 f"{trend.bytes_per_second * 60 / 2**20:+.1f} MiB a minute"
                  if trend is not None else "the request rate did not vary enough to tell")
         return _limit("hpa.memory", title, None, steady,
                       f"memory does not grow with the request rate ({slope}); {now}; it would "
                       f"take {(bar - rss) / 2**20:.0f} MiB more per replica")
     n = _replicas(steady)
-    per_replica = (bar - trend.intercept_bytes) / trend.slope_bytes_per_rps
-    far = (f"; extrapolated far beyond the {trend.highest_rps:,.0f} req/s per replica measured "
-           "(memory that grew during the run may have grown with time, not load)"
+    # From where the steady state is, along the rate's slope.
+    per_replica = steady.request_rate / n + (bar - rss) / trend.slope_bytes_per_rps
+    far = (f"; extrapolated far beyond the {trend.highest_rps:,.0f} req/s per replica measured"
            if per_replica > 2 * trend.highest_rps else "")
     return _limit("hpa.memory", title, per_replica * n, steady,
                   f"{now}; memory grows {trend.slope_bytes_per_rps / 2**10:.1f} KiB per req/s "
@@ -333,6 +351,8 @@ def _server(steady: SteadyState, limits: Limits) -> Limit | None:
     others = steady.other_server_connections or 0.0
     title = (f"Server connections at maxReplicas {m} reach {limit} "
              f"(max_connections {limits.max_connections} - {limits.reserved_connections})")
+    if not limits.server_measured:
+        title += ", the bundled PostgreSQL's (this run had none)"
     ceiling = m * limits.pool_max + others
     if ceiling <= limit:
         return _limit("server.connections", title, None, steady,
@@ -391,7 +411,8 @@ def annotate(checks: Sequence[CheckResult], headroom: Headroom | None) -> tuple[
 
 def limits_for(scaling: ScalingSpec, app_settings: Mapping[str, str], *,
                tolerance: float = DEFAULT_TOLERANCE,
-               server_limits: tuple[int, int] | None = None) -> Limits:
+               server_limits: tuple[int, int] | None = None,
+               server_measured: bool = True) -> Limits:
     """The thresholds of the bundled stack (HPA, requests) and of the run's app settings."""
     hpa, requests = scaling.hpa, scaling.deployment.requests
     return Limits(
@@ -406,6 +427,7 @@ def limits_for(scaling: ScalingSpec, app_settings: Mapping[str, str], *,
         pool_max=int(app_settings.get("DB_POOL_MAX", "50")),
         max_connections=server_limits[0] if server_limits else None,
         reserved_connections=server_limits[1] if server_limits else None,
+        server_measured=server_measured,
     )
 
 

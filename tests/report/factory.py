@@ -315,7 +315,7 @@ def pools_section(until: float, rows: tuple[StagePlan, ...], replicas: int, wait
 # What `harness.verify.headroom` would give for a 120 req/s steady state over 3 replicas.
 HEADROOM = Headroom(
     SteadyState(60.0, 270.0, 120.0, 3.0, 0.0015, 180 * 2**20, 0.0025, 0.3, 4.0,
-                MemoryTrend(1024.0, 180 * 2**20, 0.41, 120)),
+                MemoryTrend(1024.0, 0.41, 120, 45.0, 12.0)),
     (
         Limit("hpa.cpu", "HPA scale-up on CPU (above 77 % of request)", 770.0, 6.417,
               "1.50 ms of CPU per request, 3 replicas of 500m"),

@@ -19,7 +19,7 @@ ORIGIN = 1_000.0
 MIB = 2**20
 
 
-def _scrapes(*, rss=lambda rate: 100 * MIB, rates=(20.0,), cpu_per_request=0.002,
+def _scrapes(*, rss=lambda rate, t: 100 * MIB, rates=(20.0,), cpu_per_request=0.002,
              hold_per_request=0.003, replicas=3, step=5.0, seconds=60.0) -> list[Scrape]:
     """`replicas` replicas scraped every `step` s; each answers rates[k] req/s in the k-th
     equal part of the run, with the given CPU and hold per request and `rss(rate)` memory."""
@@ -41,7 +41,7 @@ def _scrapes(*, rss=lambda rate: 100 * MIB, rates=(20.0,), cpu_per_request=0.002
                              (("method", "GET"), ("route", "/api/metrics"), ("status", "200")),
                              t / step),  # the scrapes themselves are not load
                 MetricSample("process_cpu_seconds_total", (), cpu),
-                MetricSample("process_resident_memory_bytes", (), rss(rate)),
+                MetricSample("process_resident_memory_bytes", (), rss(rate, t)),
                 MetricSample("servicedesk_db_query_duration_seconds_sum",
                              (("operation", "get_ticket"),), hold),
                 MetricSample("servicedesk_db_pool_connections_in_use", (), rate * hold_per_request),
@@ -85,6 +85,9 @@ def test_cpu_pool_and_server_limits_by_hand() -> None:
     server = headroom.get("server.connections")
     assert server is not None and server.rate is None  # 10 x 7 + 4 = 74 <= 97
     assert "= 74" in server.basis and "not reached by load" in server.line()
+    bundled = headroom_from(steady, Limits(**{**LIMITS.__dict__, "server_measured": False}))
+    assert bundled.get("server.connections").title.endswith(
+        ", the bundled PostgreSQL's (this run had none)")
     wide = headroom_from(steady, Limits(**{**LIMITS.__dict__, "pool_max": 50}))
     server = wide.get("server.connections")
     assert server is not None and server.rate == pytest.approx((97 - 4) / 0.003, rel=1e-3)
@@ -100,7 +103,7 @@ def test_memory_that_does_not_follow_load_has_no_rate() -> None:
 
 
 def test_memory_that_grows_with_load_gives_the_rate() -> None:
-    scrapes = _scrapes(rates=(10.0, 20.0, 30.0), rss=lambda rate: (100 + rate) * MIB)
+    scrapes = _scrapes(rates=(10.0, 20.0, 30.0), rss=lambda rate, t: (100 + rate) * MIB)
     steady = measure_steady_state(scrapes, origin=ORIGIN, start=40, end=60, whole_run=(0, 60))
     memory = headroom_from(steady, LIMITS).get("hpa.memory")
     # 1 MiB per req/s of a replica from 100 MiB: 450.56 MiB at 350.56 req/s, x 3 replicas
@@ -108,8 +111,20 @@ def test_memory_that_grows_with_load_gives_the_rate() -> None:
     assert "extrapolated far beyond the 30 req/s per replica measured" in memory.basis
 
 
+def test_memory_that_grows_with_time_is_not_put_down_to_load() -> None:
+    # 1 MiB a second while the rate steps 10 -> 30 -> 10: time, not the rate, explains it
+    scrapes = _scrapes(rates=(10.0, 30.0, 10.0), rss=lambda rate, t: (100 + t) * MIB)
+    steady = measure_steady_state(scrapes, origin=ORIGIN, start=0, end=60, whole_run=(0, 60))
+    assert steady.memory_trend is not None
+    assert steady.memory_trend.bytes_per_second == pytest.approx(MIB, rel=1e-3)
+    memory = headroom_from(steady, LIMITS).get("hpa.memory")
+    assert memory is not None and memory.rate is None
+    assert "does not grow with the request rate" in memory.basis
+    assert "with time +60.0 MiB a minute" in memory.basis
+
+
 def test_memory_already_above_the_bar() -> None:
-    steady = measure_steady_state(_scrapes(rss=lambda rate: 500 * MIB), origin=ORIGIN, start=0,
+    steady = measure_steady_state(_scrapes(rss=lambda rate, t: 500 * MIB), origin=ORIGIN, start=0,
                                   end=60)
     memory = headroom_from(steady, LIMITS).get("hpa.memory")
     assert memory is not None and memory.multiple == pytest.approx(1.0)
