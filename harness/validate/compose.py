@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dotenv import dotenv_values
 
 from harness.errors import ConfigError
 from harness.validate.model import ComposeProject
@@ -24,52 +25,78 @@ __all__ = [
 
 COMPOSE_FILE = "compose/docker-compose.yml"
 
-_VAR = re.compile(
-    r"\$(?:(?P<escaped>\$)|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
-    r"|(?P<named>[A-Za-z_][A-Za-z0-9_]*))"
-)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BRACED = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>.*))?", re.S)
 _REQUIRED = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?\?")
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
+    """A Compose `.env` file as python-dotenv reads it (quotes, `export`, `${VAR}` within the
+    file); a missing file is no variables."""
     if not path.is_file():
-        return values
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key = key.removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key] = value
-    return values
+        return {}
+    return {key: value or "" for key, value in dotenv_values(path, interpolate=True).items()}
 
 
 def interpolate(text: str, variables: Mapping[str, str]) -> str:
     """Compose's interpolation: `$$`, `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
-    `${VAR:?error}`, `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`. A missing required variable
-    becomes empty here; rule compose.env-example reports it."""
+    `${VAR:?error}`, `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`, defaults nested
+    (`${A:-${B}}`). A missing required variable becomes empty here; rule compose.env-example
+    reports it. Kept here rather than run through `docker compose config` so that `validate`
+    needs no Compose binary; its answers are held equal to Compose's own by
+    tests/validate/test_validate_parsing.py."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] != "$":
+            out.append(text[i])
+            i += 1
+            continue
+        following = text[i + 1:i + 2]
+        if following == "$":
+            out.append("$")
+            i += 2
+        elif following == "{":
+            end = _closing_brace(text, i + 2)
+            if end is None:  # unterminated: Compose refuses the file; keep the text as it is
+                out.append(text[i:])
+                break
+            out.append(_substitute(text[i:end + 1], text[i + 2:end], variables))
+            i = end + 1
+        else:
+            named = _NAME.match(text, i + 1)
+            out.append(variables.get(named.group(0)) or "" if named else "$")
+            i = named.end() if named else i + 1
+    return "".join(out)
 
-    def substitute(match: re.Match[str]) -> str:
-        if match.group("escaped"):
-            return "$"
-        name = match.group("braced") or match.group("named")
-        op, arg = match.group("op"), match.group("arg") or ""
-        value = variables.get(name)
-        if op in (":-", ":?"):
-            return value if value else (arg if op == ":-" else "")
-        if op in ("-", "?"):
-            return value if value is not None else (arg if op == "-" else "")
-        if op == ":+":
-            return arg if value else ""
-        if op == "+":
-            return arg if value is not None else ""
-        return value or ""
 
-    return _VAR.sub(substitute, text)
+def _closing_brace(text: str, start: int) -> int | None:
+    depth = 1
+    for index in range(start, len(text)):
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def _substitute(whole: str, body: str, variables: Mapping[str, str]) -> str:
+    match = _BRACED.fullmatch(body)
+    if match is None:
+        return whole
+    name, op, arg = match.group("name"), match.group("op"), match.group("arg") or ""
+    value = variables.get(name)
+    if op in (":-", ":?"):
+        return value if value else (interpolate(arg, variables) if op == ":-" else "")
+    if op in ("-", "?"):
+        return value if value is not None else (interpolate(arg, variables) if op == "-" else "")
+    if op == ":+":
+        return interpolate(arg, variables) if value else ""
+    if op == "+":
+        return interpolate(arg, variables) if value is not None else ""
+    return value or ""
 
 
 def _interpolate_tree(node: Any, variables: Mapping[str, str]) -> Any:

