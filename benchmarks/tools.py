@@ -37,6 +37,9 @@ __all__ = [
     "PythonTarget",
     "bare_locust",
     "harness_load",
+    "k6",
+    "k6_script",
+    "k6_summary",
     "locustfile",
     "scratch",
     "wrk",
@@ -298,6 +301,64 @@ def wrk(*, url: str, connections: int, duration: float, served: Callable[[], int
     for quantile, value, unit in _WRK_PERCENTILE.findall(out):
         setattr(measured, f"p{quantile}_ms", float(value) * scale[unit])
     measured.extra["output"] = out
+    return measured
+
+
+K6_SCRIPT = """
+import http from 'k6/http';
+export const options = {{
+  discardResponseBodies: true,
+  summaryTrendStats: ['p(50)', 'p(99)', 'max', 'count'],
+  scenarios: {{ load: {scenario} }},
+}};
+export default function () {{ http.get(__ENV.TARGET); }}
+export function handleSummary(data) {{ return {{ [__ENV.SUMMARY]: JSON.stringify(data) }}; }}
+"""
+
+
+def k6_script(*, duration: float, vus: int | None = None, rate: float | None = None) -> str:
+    """A k6 script: `vus` closed-model users, or `rate` requests/s (constant arrival rate,
+    k6's open model) with enough VUs for a second of requests in flight."""
+    seconds = f"'{int(duration)}s'"
+    if rate is not None:
+        scenario = (f"{{ executor: 'constant-arrival-rate', rate: {int(rate)}, timeUnit: '1s', "
+                    f"duration: {seconds}, preAllocatedVUs: {max(int(rate), 10)}, "
+                    f"maxVUs: {max(int(rate) * 2, 20)} }}")
+    else:
+        scenario = f"{{ executor: 'constant-vus', vus: {vus or 1}, duration: {seconds} }}"
+    return K6_SCRIPT.format(scenario=scenario)
+
+
+def k6_summary(summary: dict[str, object]) -> tuple[float | None, float | None, int]:
+    """(p50 ms, p99 ms, requests) of http_req_duration in k6's end-of-test summary."""
+    metrics = summary.get("metrics")
+    trend = metrics.get("http_req_duration") if isinstance(metrics, dict) else None
+    values = trend.get("values") if isinstance(trend, dict) else None
+    if not isinstance(values, dict):
+        return None, None, 0
+    p50, p99 = values.get("p(50)"), values.get("p(99)")
+    return (None if p50 is None else float(p50), None if p99 is None else float(p99),
+            int(values.get("count", 0)))
+
+
+def k6(*, url: str, duration: float, work_dir: Path, vus: int | None = None,
+       rate: float | None = None, served: Callable[[], int] | None = None,
+       warmup: float = 0.0, seconds: float = 0.0) -> Measured:
+    """k6 (the binary the `k6` Python package ships) on the same target."""
+    measured = Measured("k6")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    script, summary = work_dir / "k6.js", work_dir / "k6-summary.json"
+    script.write_text(k6_script(duration=duration, vus=vus, rate=rate), encoding="utf-8")
+    binary = shutil.which("k6") or str(Path(sys.executable).with_name("k6"))
+    with open(work_dir / "k6.log", "wb") as log:
+        process = subprocess.Popen(
+            [binary, "run", "--quiet", "--no-usage-report", "-e", f"TARGET={url}",
+             "-e", f"SUMMARY={summary}", str(script)], stdout=log, stderr=subprocess.STDOUT)
+        if served is not None:
+            _window(measured, lambda: [process.pid], served, warmup, seconds)
+        process.wait(timeout=duration + 120)
+    measured.p50_ms, measured.p99_ms, total = k6_summary(json.loads(summary.read_text()))
+    measured.extra["requests_total"] = total
     return measured
 
 

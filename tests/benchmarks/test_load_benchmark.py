@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks.fidelity import lag_at_cpu
+from benchmarks.growth import slope
 from benchmarks.load import Row, expected_p99_ms, render
+from benchmarks.machine import Machine, MachineWindow, median_of, rotated
 from benchmarks.report_build import synthetic_load
 from benchmarks.targets import Targets
+from benchmarks.tools import k6_script, k6_summary
 from harness.load.aggregate import aggregate
+from harness.load.records import GeneratorSample, Interval, LoadResult
 
 
 def test_expected_p99_of_a_stall_pattern():
@@ -33,9 +38,59 @@ def test_stall_windows_follow_the_pattern(monkeypatch):
         assert targets.stall_left() == pytest.approx(left)
 
 
-def test_the_table_says_whether_each_goal_was_met():
-    table = render([Row(1, "m", "1", "2", "3", "0.5", "≥ 1", False),
-                    Row(6, "s", "4", "—", "—", "1.8x", "≥ 1.8x", None)])
+def test_the_table_says_whether_each_goal_was_met_and_what_the_machine_was_doing():
+    machine = "load 1.0→2.0, steal 0.0 %"
+    table = render([Row(1, "m", "1", "2", "3", "4", "0.5", "≥ 1", False, machine),
+                    Row(6, "s", "4", "—", "—", "—", "1.8x", "≥ 1.8x", None)])
     lines = table.splitlines()
-    assert lines[0].startswith("| # | measure | harness | bare Locust | wrk |")
-    assert lines[2].endswith("| NO |") and lines[3].endswith("| — |")
+    assert lines[0].startswith("| # | measure | harness | bare Locust | wrk | k6 |")
+    assert lines[0].endswith("| met | machine |")
+    assert lines[2].endswith("| NO | load 1.0→2.0, steal 0.0 % |")
+    assert lines[3].endswith("| — | — |")
+
+
+def test_rounds_rotate_drop_the_warm_up_and_need_three_to_judge():
+    assert rotated(["a", "b", "c"], 0) == ["a", "b", "c"]
+    assert rotated(["a", "b", "c"], 1) == ["b", "c", "a"]
+    assert rotated(["a", "b", "c"], 4) == ["b", "c", "a"]
+    # the rounds: the warm-up (first) dropped, the median of the rest
+    assert median_of([4508.0, 4269.0, 3762.0, 4000.0], warmup=1) == (4000.0, True)
+    assert median_of([4508.0, 4269.0], warmup=1) == (4269.0, False)  # one round decides nothing
+    assert median_of([None, 1.0, None, 3.0], warmup=1) == (2.0, False)  # a lost round: not kept
+    assert median_of([], warmup=0) == (None, False)
+
+
+def test_the_machine_window_reads_load_and_steal():
+    window = Machine().close()
+    assert window.load_start >= 0 and window.load_end >= 0
+    assert window.steal_percent is None or 0 <= window.steal_percent <= 100
+    assert window.text().startswith("load ")
+    assert MachineWindow(1.234, 2.0, None).text() == "load 1.2→2.0, steal —"
+
+
+def test_k6_scripts_and_summaries():
+    closed = k6_script(duration=20, vus=20)
+    assert "constant-vus" in closed and "vus: 20" in closed and "'20s'" in closed
+    opened = k6_script(duration=8, rate=2000)
+    assert "constant-arrival-rate" in opened and "rate: 2000" in opened
+    summary = {"metrics": {"http_req_duration": {"values": {
+        "p(50)": 50.9, "p(99)": 52.4, "max": 60.0, "count": 1509}}}}
+    assert k6_summary(summary) == (50.9, 52.4, 1509)
+    assert k6_summary({"metrics": {}}) == (None, None, 0)
+
+
+def test_lag_is_judged_only_where_the_generator_stayed_under_half_a_core():
+    def sample(cpu: float, lag: float) -> GeneratorSample:
+        return GeneratorSample("worker-0", cpu, lag, lag)
+
+    load = LoadResult(0.0, 4.0, (
+        Interval(0, 2, 10, (), (sample(30.0, 1.5), sample(45.0, 1.9))),
+        Interval(2, 4, 10, (), (sample(80.0, 9.0),)),
+    ), (), ())
+    assert lag_at_cpu(load) == (1.9, 45.0)
+    assert lag_at_cpu(load, limit=10.0) == (None, 0.0)
+
+
+def test_growth_is_a_least_squares_slope():
+    assert slope([1, 2, 3, 4], [10, 12, 14, 16]) == pytest.approx(2.0)
+    assert slope([1, 1], [3, 4]) is None

@@ -1,0 +1,205 @@
+"""Latency fidelity: the harness's percentiles against wrk's and k6's on the same target.
+
+Closed model: 20 users against a fixed 50 ms delay. Open model: 2,000 requests/s against a
+fixed 5 ms delay, the harness with two workers (k6 at the same constant arrival rate; wrk, which
+has no arrival rate, with enough connections for that rate). Goal: the harness's p50 and p99
+within 1 ms of wrk's. The open-model run also gives the generators' event-loop lag and
+garbage-collection pauses per interval at a known share of their core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.machine import Machine, median_of, rotated
+from benchmarks.tools import PythonTarget, bare_locust, harness_load, k6, locustfile, wrk
+from harness.config.model import Stage
+from harness.load.aggregate import aggregate, in_window
+from harness.load.records import LoadResult
+from harness.load.shapes import StagePlan, plan_stages
+
+__all__ = ["CLOSED_DELAY_MS", "CLOSED_USERS", "LAG_CPU_LIMIT", "OPEN_DELAY_MS", "OPEN_RATE",
+           "closed_fidelity", "lag_at_cpu", "open_fidelity"]
+
+CLOSED_DELAY_MS, CLOSED_USERS = 50, 20
+OPEN_DELAY_MS, OPEN_RATE, OPEN_WORKERS = 5, 2000.0, 2
+WRK_OPEN_CONNECTIONS = 10  # 10 connections x 1 / 5 ms = the 2,000 req/s the others send
+LAG_CPU_LIMIT = 50.0  # % of a generator core up to which the lag goal applies
+TOOLS = ("harness", "locust", "wrk", "k6")
+
+Run = dict[str, Any]
+
+
+def lag_at_cpu(load: LoadResult, limit: float = LAG_CPU_LIMIT) -> tuple[float | None, float]:
+    """(worst interval event-loop lag p99 of a generator below `limit` % CPU, the highest CPU
+    among those intervals); None when no interval stayed below the limit."""
+    samples = [g for i in load.intervals for g in i.generators if g.cpu_percent <= limit]
+    if not samples:
+        return None, 0.0
+    return max(g.loop_lag_p99_ms for g in samples), max(g.cpu_percent for g in samples)
+
+
+def _one(tool: str, folder: Path, *, path: str, seconds: float, users: int,
+         rate: float | None) -> Run:
+    """One run of `tool` against a fresh target, with what the target itself measured."""
+    out: Run = {"tool": tool}
+    with PythonTarget() as target:
+        if tool == "harness":
+            if rate is None:
+                stages: Sequence[StagePlan] = [
+                    StagePlan("load", seconds, users, float(users), True)]
+                workers = 0
+            else:
+                workers = OPEN_WORKERS
+                stages = plan_stages([Stage(duration=seconds, rate=rate, steady=True)], (0,),
+                                     generators=workers)
+            # the same locustfile as bare Locust's (no wait) in the closed model; paced users
+            # in the open model wait for their slot, not for think time
+            wait = 0.0 if rate is None else 1.0
+            _, load = harness_load(url=target.url, locust_file=locustfile(folder, path, wait),
+                                   workers=workers, stages=stages, work_dir=folder / "h")
+            stats = aggregate(in_window(load.intervals, 0, seconds))
+            out.update(p50_ms=stats.latency.p50_ms, p99_ms=stats.latency.p99_ms,
+                       rps=stats.rps, failures=stats.failures)
+            if stats.corrected is not None:
+                out.update(corrected_p50_ms=stats.corrected.p50_ms,
+                           corrected_p99_ms=stats.corrected.p99_ms)
+            lag, cpu = lag_at_cpu(load)
+            samples = [g for i in load.intervals for g in i.generators]
+            out.update(lag_p99_ms=lag, lag_cpu=cpu,
+                       cpu_max=max((g.cpu_percent for g in samples), default=0.0),
+                       gc_pause_max_ms=max((g.gc_pause_max_ms for g in samples), default=0.0))
+        elif tool == "locust":
+            measured = bare_locust(url=target.url, locust_file=locustfile(folder, path),
+                                   users=users, duration=seconds, work_dir=folder / "l")
+            out.update(p50_ms=measured.p50_ms, p99_ms=measured.p99_ms)
+        elif tool == "wrk":
+            measured = wrk(url=f"{target.url}{path}", duration=seconds,
+                           connections=users if rate is None else WRK_OPEN_CONNECTIONS)
+            out.update(p50_ms=measured.p50_ms, p99_ms=measured.p99_ms)
+        else:
+            measured = k6(url=f"{target.url}{path}", duration=seconds, work_dir=folder / "k",
+                          vus=users if rate is None else None, rate=rate)
+            out.update(p50_ms=measured.p50_ms, p99_ms=measured.p99_ms)
+        truth = target.stats()
+    out.update(truth_p50_ms=truth.get("p50_ms"), truth_p99_ms=truth.get("p99_ms"))
+    return out
+
+
+def _rounds(tools: tuple[str, ...], rounds: int, warmup: int, run: Callable[[str], Run],
+            say: Callable[[str], None]) -> dict[str, list[Run]]:
+    runs: dict[str, list[Run]] = {tool: [] for tool in tools}
+    for round_ in range(warmup + rounds):
+        for tool in rotated(tools, round_):  # interleaved, in a rotated order
+            done = run(tool)
+            runs[tool].append(done)
+            say(f"   round {round_ + 1}{' (warm-up, discarded)' if round_ < warmup else ''}, "
+                f"{tool}: p50 {done.get('p50_ms')} ms, p99 {done.get('p99_ms')} ms")
+    return runs
+
+
+def _gap_rows(number: int, label: str, runs: dict[str, list[Run]], warmup: int,
+              machine: str, row: Callable[..., Any]) -> list[Any]:
+    rows = []
+    for name in ("p50", "p99"):
+        medians = {t: median_of([r.get(f"{name}_ms") for r in v], warmup) for t, v in runs.items()}
+        ours, theirs = medians["harness"][0], medians["wrk"][0]
+        judged = medians["harness"][1] and medians["wrk"][1]
+        gap = abs(ours - theirs) if ours is not None and theirs is not None else None
+        met = (gap <= 1.0) if judged and gap is not None else None
+        ratio = f"harness {name} {'—' if gap is None else f'{gap:.2f}'} ms from wrk's"
+        if not judged:
+            ratio += " (fewer than 3 rounds: not judged)"
+        rows.append(row(number, f"{name}, ms ({label})",
+                        *(_fmt(medians[t][0]) for t in TOOLS), ratio, "≤ 1 ms from wrk", met,
+                        machine))
+    return rows
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def closed_fidelity(seconds: float, rounds: int, warmup: int, folder: Path,
+                    say: Callable[[str], None], row: Callable[..., Any]) -> tuple[list[Any], Any]:
+    say(f"2. latency, closed model: {CLOSED_USERS} users against a fixed {CLOSED_DELAY_MS} ms "
+        "delay …")
+    machine = Machine()
+    runs = _rounds(TOOLS, rounds, warmup, lambda tool: _one(
+        tool, folder, path=f"/delay/{CLOSED_DELAY_MS}", seconds=seconds, users=CLOSED_USERS,
+        rate=None), say)
+    window = machine.close()
+    rows = _gap_rows(2, f"{CLOSED_USERS} users, {CLOSED_DELAY_MS} ms server", runs, warmup,
+                     window.text(), row)
+    return rows, {"runs": runs, "machine": window}
+
+
+def open_fidelity(seconds: float, rounds: int, warmup: int, folder: Path,
+                  say: Callable[[str], None], row: Callable[..., Any]) -> tuple[list[Any], Any]:
+    say(f"7. latency, open model: {OPEN_RATE:,.0f} req/s against a fixed {OPEN_DELAY_MS} ms "
+        f"delay, harness with --workers {OPEN_WORKERS} …")
+    machine = Machine()
+    runs = _rounds(TOOLS, rounds, warmup, lambda tool: _one(
+        tool, folder, path=f"/delay/{OPEN_DELAY_MS}", seconds=seconds, users=CLOSED_USERS,
+        rate=OPEN_RATE), say)
+    window = machine.close()
+    text = window.text()
+    rows = _gap_rows(7, f"{OPEN_RATE:,.0f} req/s, {OPEN_DELAY_MS} ms server, 2 workers", runs,
+                     warmup, text, row)
+    ours = runs["harness"]
+    lag, judged = median_of([r.get("lag_p99_ms") for r in ours], warmup)
+    cpu = max((r.get("lag_cpu", 0.0) for r in ours[warmup:]), default=0.0)
+    rows.append(row(8, f"event-loop lag p99, ms, worst interval at ≤ {LAG_CPU_LIMIT:g} % of a "
+                       f"generator core (open-model run; busiest such interval {cpu:.0f} %)",
+                    _fmt(lag), "—", "—", "—",
+                    "median of rounds" + ("" if judged else " (fewer than 3: not judged)"),
+                    "≤ 2 ms", (lag <= 2.0) if judged and lag is not None else None, text))
+    pause, judged = median_of([r.get("gc_pause_max_ms") for r in ours], warmup)
+    rows.append(row(9, "longest garbage-collection pause in a generator, ms (open-model run)",
+                    _fmt(pause), "—", "—", "—", "heap frozen after spawn", "(cause of lag, "
+                    "no goal)", None, text))
+    return rows, {"runs": runs, "machine": window}
+
+
+SWEEP_RATES = (250.0, 500.0, 1000.0, 1500.0, 2000.0, 3000.0)
+
+
+def saturation_sweep(rates: tuple[float, ...], seconds: float, folder: Path,
+                     say: Callable[[str], None], row: Callable[..., Any]) -> tuple[list[Any], Any]:
+    """One generator at rising arrival rates against the 5 ms server: per rate its CPU and
+    event-loop lag, and the p99 it adds over what the server itself held. The guard's limits
+    should sit where the added latency starts, not where a guess put them."""
+    from harness.load.health import CPU_LIMIT_PERCENT, LOOP_LAG_LIMIT_MS
+
+    say(f"11. saturation sweep: one generator at {', '.join(f'{r:g}' for r in rates)} req/s …")
+    machine = Machine()
+    points = []
+    for rate in rates:
+        with PythonTarget() as target:
+            stages = plan_stages([Stage(duration=seconds, rate=rate, steady=True)], (0,))
+            _, load = harness_load(url=target.url, locust_file=locustfile(folder, f"/delay/"
+                                   f"{OPEN_DELAY_MS}", 1.0), workers=0, stages=stages,
+                                   work_dir=folder / f"sweep-{rate:g}")
+            truth = target.stats()
+        stats = aggregate(in_window(load.intervals, 0, seconds))
+        samples = [g for i in in_window(load.intervals, 0, seconds) for g in i.generators]
+        cpu = max((g.cpu_percent for g in samples), default=0.0)
+        lag99 = max((g.loop_lag_p99_ms for g in samples), default=0.0)
+        lag50 = max((g.loop_lag_p50_ms for g in samples), default=0.0)
+        added = stats.latency.p99_ms - float(truth.get("p99_ms") or 0.0)  # type: ignore[arg-type]
+        points.append({"rate": rate, "cpu": cpu, "lag_p50_ms": lag50, "lag_p99_ms": lag99,
+                       "added_p99_ms": round(added, 2), "achieved_rps": stats.rps})
+        say(f"   {rate:g} req/s: CPU {cpu:.0f} %, lag p50 {lag50} / p99 {lag99} ms, p99 "
+            f"{added:+.2f} ms over the server's")
+    text = machine.close().text()
+    first = next((p for p in points if p["lag_p99_ms"] > 2.0 or p["added_p99_ms"] > 1.0), None)
+    measured = "never within the sweep" if first is None else (
+        f"at {first['cpu']:.0f} % CPU ({first['rate']:g} req/s; lag p50 {first['lag_p50_ms']} "
+        f"ms)")
+    met = None if first is None else first["cpu"] >= CPU_LIMIT_PERCENT
+    rows = [row(11, "generator adds latency (lag p99 > 2 ms or p99 +1 ms) first", measured, "—",
+                "—", "—", f"guard fires at ≥ {CPU_LIMIT_PERCENT:g} % CPU or lag p50 ≥ "
+                f"{LOOP_LAG_LIMIT_MS:g} ms", "guard's CPU limit ≤ the measured onset", met, text)]
+    return rows, {"points": points, "machine": text}
