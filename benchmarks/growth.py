@@ -79,6 +79,7 @@ def soak(minutes: float, rate: float, folder: Path, say: Callable[[str], None],
     intervals.jsonl.gz would have so far."""
     points: list[SoakPoint] = []
     seconds = minutes * 60.0
+    folder.mkdir(parents=True, exist_ok=True)
     with Nginx() as nginx:
         runner = LoadRunner(stages=plan_stages([Stage(duration=seconds, rate=rate)], ()),
                             locustfiles=[locustfile(folder, "/index.html", 1.0)],
@@ -87,10 +88,9 @@ def soak(minutes: float, rate: float, folder: Path, say: Callable[[str], None],
         thread = threading.Thread(target=lambda: done.append(runner.run()), daemon=True)
         began = time.monotonic()
         thread.start()
-        tick = 1
-        while thread.is_alive():
+        for tick in range(1, int(seconds // every) + 1):
             thread.join(timeout=max(0.0, began + tick * every - time.monotonic()))
-            if not thread.is_alive() or time.monotonic() - began > seconds:
+            if not thread.is_alive():
                 break
             point = SoakPoint(
                 minute=round((time.monotonic() - began) / 60.0, 2),
@@ -102,7 +102,6 @@ def soak(minutes: float, rate: float, folder: Path, say: Callable[[str], None],
             say(f"   soak minute {point.minute:.1f}: generator {point.generator_rss_mb} MB, "
                 f"harness {point.harness_rss_mb} MB, intervals.jsonl.gz "
                 f"{point.samples_bytes / 1024:.0f} KiB")
-            tick += 1
         thread.join(timeout=seconds + 180)
     return points
 

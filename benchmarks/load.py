@@ -39,7 +39,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -344,9 +344,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only this section (repeatable)")
     parser.add_argument("--soak-minutes", type=float, default=None,
                         help="length of the soak in section 10 (default 60; --quick 2)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="kept rounds per tool, after one discarded warm-up round (default "
+                        "3; --quick 1 and no warm-up)")
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else Settings()
+    if args.rounds is not None:
+        settings = replace(settings, rounds=max(1, args.rounds), warmup_rounds=1)
     soak_minutes = args.soak_minutes if args.soak_minutes is not None else settings.soak_minutes
     wanted = set(args.only or SECTIONS)
     rows: list[Row] = []
