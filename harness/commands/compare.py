@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
 
         Exit status: 0 no regression, 1 a metric regressed, 2 bad usage or nothing to compare with.
         """
-        from harness.compare.runs import find_run_folder, load_run
+        from harness.compare.runs import find_run_folder, load_run, require_requests
         from harness.compare.service import compare_run, record_run, store_for
         from harness.compare.terminal import print_comparison
         from harness.config.tags import parse_tags
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         thresholds = thresholds_from(alpha, min_effect)
         tags = parse_tags(tag or [])
         store = store_for(reports)
-        candidate = load_run(find_run_folder(run, reports))
+        candidate = require_requests(load_run(find_run_folder(run, reports)))
         outcome = compare_run(candidate, baseline, reports_dir=reports, store=store, last=last,
                               thresholds=thresholds, out=out.resolve() if out else None,
                               tags=tags)
@@ -121,6 +121,9 @@ def compare_after_run(folder: Path, baseline: str, report_dir: Path, *, last: in
 
     store = store_for(report_dir)
     candidate = load_run(folder)
+    if candidate.result.totals.requests <= 0:  # an errored or interrupted run: not a PASS
+        console.print("compare: no requests were made; nothing to compare, not stored")
+        return run_exit
     try:
         outcome = compare_run(candidate, baseline, reports_dir=report_dir, store=store,
                               last=last, thresholds=Thresholds())

@@ -80,22 +80,22 @@ def register(app: typer.Typer) -> None:
         row counts and checksums compared. Exit status: 0 every objective met, 1 one missed,
         2 bad usage, 3 the stack or a tool failed, 130 interrupted (a partial report is kept).
         """
-        from harness.commands.run import new_run_id
+        from harness.commands.folders import run_folder, writable_dir
+        from harness.commands.run import check_duration, new_run_id
         from harness.drill.backup_restore import DrillObjectives, DrillPlan, run_backup_restore
         from harness.report.terminal import print_verdict
 
         loaded = load_scenario(scenario)
-        total = _seconds("--duration", duration)
-        if total < 20:
-            raise UsageError(f"--duration: {duration!r} is too short for a drill (at least 20s)")
+        total = check_duration(duration, minimum=20.0)
         loaded = loaded.scaled_to(total).model_copy(update={"faults": ()})
         dump = _seconds("--dump-at", dump_at) if dump_at else total * 0.25
         when = _seconds("--disaster-at", disaster_at) if disaster_at else total * 0.5
         if not 0 < dump < when < total:
             raise UsageError(f"--dump-at ({dump:g}s) must come before --disaster-at "
                              f"({when:g}s), both inside the load ({total:g}s)")
-        identifier = run_id or new_run_id(f"drill-{loaded.name}")
-        folder = (report_dir or paths.reports_dir()).resolve() / identifier
+        identifier = run_id if run_id is not None else new_run_id(f"drill-{loaded.name}")
+        folder = run_folder(writable_dir(report_dir or paths.reports_dir(), "--report-dir"),
+                            identifier)
         plan = DrillPlan(
             scenario=loaded, slo=load_slo(), folder=folder, run_id=identifier, dump_at=dump,
             disaster_at=when, replicas=replicas, disaster=disaster.value,

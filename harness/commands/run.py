@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from enum import StrEnum
 from pathlib import Path
 from typing import cast
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
 
 from harness import paths, settings
+from harness.commands.folders import run_folder, writable_dir
 from harness.config.durations import parse_duration
 from harness.config.load import load_scenario, load_slo
 from harness.config.model import RunOptions, StackName
 from harness.errors import UsageError
 from harness.pipeline import RunPlan, execute
 
-__all__ = ["Stack", "new_run_id", "register"]
+__all__ = ["MAX_DURATION", "Stack", "check_duration", "check_target", "choose_stack",
+           "new_run_id", "register"]
+
+# A run stops by itself: longer than a day is a typo (99999999h), not a soak test.
+MAX_DURATION = 24 * 3600.0
+MIN_DURATION = 5.0
 
 
 class Stack(StrEnum):
@@ -35,7 +43,45 @@ class Services(StrEnum):
 
 
 def new_run_id(scenario: str) -> str:
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{scenario}-{secrets.token_hex(2)}"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", scenario)[:64]  # a scenario may be named anything
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{name}-{secrets.token_hex(2)}"
+
+
+def check_duration(text: str, *, minimum: float = MIN_DURATION) -> float:
+    """--duration in seconds, or UsageError naming the flag and the allowed range."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"--duration: {exc}") from None
+    if not minimum <= seconds <= MAX_DURATION:
+        raise UsageError(f"--duration: {text!r} is out of range (allowed: {minimum:g}s to 24h)")
+    return seconds
+
+
+def check_target(url: str) -> None:
+    """--target must be an http(s) URL with a host and, if given, a port a socket can use."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--target: {url!r} is not an http(s) URL")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise UsageError(f"--target: {url!r} has no valid port (allowed: 1 to 65535)")
+
+
+def choose_stack(stack: Stack | None, target: str | None) -> str:
+    """--target alone means the external backend; with a backend that starts its own stack it
+    is a contradiction, not a silent switch."""
+    if stack is None:
+        return Stack.external.value if target else Stack.embedded.value
+    if stack is Stack.external and not target:
+        raise UsageError("--stack external: needs --target URL")
+    if target and stack not in (Stack.external, Stack.k8s):
+        raise UsageError(f"--target goes with --stack external or k8s, not --stack {stack.value} "
+                         "(which starts its own stack)")
+    return stack.value
 
 
 def _complete_scenario(incomplete: str) -> list[str]:
@@ -53,9 +99,10 @@ def register(app: typer.Typer) -> None:
             help="A bundled scenario name (see `harness scenarios`) "
             "or the path to a scenario file."
         ),
-        stack: Stack = typer.Option(
-            Stack.embedded, "--stack", envvar=settings.ENV_STACK, case_sensitive=False,
-            help="Where the stack runs.",
+        stack: Stack | None = typer.Option(
+            None, "--stack", envvar=settings.ENV_STACK, case_sensitive=False,
+            help="Where the stack runs (default: embedded; external with --target).",
+            show_default=False,
         ),
         target: str | None = typer.Option(
             None, "--target", envvar=settings.ENV_TARGET, metavar="URL",
@@ -141,18 +188,10 @@ def register(app: typer.Typer) -> None:
         """
         loaded = load_scenario(scenario)
         if duration is not None:
-            try:
-                seconds = parse_duration(duration)
-            except ValueError as exc:
-                raise UsageError(f"--duration: {exc}") from None
-            if seconds < 5:
-                raise UsageError(f"--duration: {duration!r} is too short (at least 5s)")
-            loaded = loaded.scaled_to(seconds)
-        chosen_stack = stack.value
-        if target and stack is Stack.embedded:
-            chosen_stack = Stack.external.value
-        if chosen_stack == Stack.external.value and not target:
-            raise UsageError("--stack external: needs --target URL")
+            loaded = loaded.scaled_to(check_duration(duration))
+        chosen_stack = choose_stack(stack, target)
+        if target is not None:
+            check_target(target)
         spec = loaded.slo.apply(load_slo(slo))
         if (database_url or redis_url) and chosen_stack != Stack.local.value:
             raise UsageError("--database-url and --redis-url go with --stack local")
@@ -168,6 +207,9 @@ def register(app: typer.Typer) -> None:
         if remote_write is not None and not remote_write.startswith(("http://", "https://")):
             raise UsageError(f"--remote-write {remote_write!r}: expected an http:// or https:// "
                              "URL")
+        reports = writable_dir(report_dir or paths.reports_dir(), "--report-dir")
+        identifier = run_id if run_id is not None else new_run_id(loaded.name)
+        run_folder(reports, identifier)
         options = RunOptions(
             stack=cast(StackName, chosen_stack),
             target=target,
@@ -181,8 +223,8 @@ def register(app: typer.Typer) -> None:
             replicas=replicas,
             workers=workers,
             duration=loaded.duration,
-            report_dir=(report_dir or paths.reports_dir()).resolve(),
-            run_id=run_id or new_run_id(loaded.name),
+            report_dir=reports,
+            run_id=identifier,
             tags=tags,
             remote_write=remote_write,
         )

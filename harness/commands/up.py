@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from harness import paths
+from harness import paths, settings
+from harness.commands.folders import writable_dir
 from harness.config.k8s import load_deployment
 from harness.config.model import SeedSpec
 from harness.errors import StackError
@@ -16,7 +18,7 @@ from harness.stack.embedded import EmbeddedStack, ProbeSpec
 __all__ = ["register", "state_file"]
 
 
-def state_file():  # type: ignore[no-untyped-def]
+def state_file() -> Path:
     return paths.state_dir() / "embedded.json"
 
 
@@ -34,6 +36,8 @@ def register(app: typer.Typer) -> None:
         state = state_file()
         if state.exists():
             raise StackError(f"a stack is already up (state in {state}); run `harness down` first")
+        # Checked before anything starts: a stack whose state cannot be kept could not be stopped.
+        writable_dir(state.parent, settings.ENV_STATE_DIR)
         deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
         stack = EmbeddedStack(
             replicas=replicas or deployment.replicas,

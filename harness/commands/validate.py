@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from harness import paths
+from harness.errors import HarnessError
 from harness.status import ExitStatus
 from harness.validate.schema import DEFAULT_KUBERNETES_VERSION
 
@@ -19,6 +21,17 @@ __all__ = ["OutputFormat", "register"]
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+
+
+def _error_document(folder: Path, error: HarnessError) -> dict[str, Any]:
+    """What `--format json` prints when the stack could not be validated at all (the same
+    one-line error goes to stderr)."""
+    return {
+        "stack_dir": str(folder),
+        "ok": False,
+        "error": {"message": str(error), "exit_status": int(error.exit_status)},
+        "findings": [],
+    }
 
 
 def register(app: typer.Typer) -> None:
@@ -60,11 +73,14 @@ def register(app: typer.Typer) -> None:
             for rule in all_rules():
                 typer.echo(f"{rule.id:<36} {rule.severity.value:<8} {rule.summary}")
             return int(ExitStatus.OK)
-        report = validate_stack(
-            (stack_dir or paths.stack_dir()).resolve(),
-            kubectl=kubectl,
-            kubernetes_version=kubernetes_version,
-        )
+        folder = (stack_dir or paths.stack_dir()).resolve()
+        try:
+            report = validate_stack(folder, kubectl=kubectl,
+                                    kubernetes_version=kubernetes_version)
+        except HarnessError as exc:
+            if output is OutputFormat.JSON:  # a JSON reader gets a document, not silence
+                typer.echo(json.dumps(_error_document(folder, exc), indent=2))
+            raise
         if output is OutputFormat.JSON:
             typer.echo(render_json(report))
         else:

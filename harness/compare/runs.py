@@ -9,7 +9,7 @@ from harness.compare.samples import SAMPLES_FILE, RunSamples, read_samples
 from harness.errors import UsageError
 from harness.report.results import RunResult, load_results
 
-__all__ = ["RunData", "find_run_folder", "load_run"]
+__all__ = ["NoRequests", "RunData", "find_run_folder", "load_run", "require_requests"]
 
 RESULTS_FILE = "results.json"
 
@@ -25,6 +25,18 @@ class RunData:
     @property
     def run_id(self) -> str:
         return self.result.run_id
+
+
+class NoRequests(UsageError):
+    """A run in which no request completed (it errored or was interrupted early)."""
+
+
+def require_requests(run: RunData) -> RunData:
+    """A run without a single request has nothing to compare: never a silent PASS."""
+    if run.result.totals.requests <= 0:
+        raise NoRequests(f"run {run.run_id} ({run.folder}): no requests were made (status "
+                         f"{run.result.status.value!r}); nothing to compare")
+    return run
 
 
 def find_run_folder(ref: str | Path, reports_dir: Path) -> Path:

@@ -13,9 +13,36 @@ from harness import paths
 from harness.config.model import Scenario, SloSpec
 from harness.errors import ConfigError
 
-__all__ = ["bundled_scenarios", "load_scenario", "load_slo", "read_yaml", "resolve_scenario"]
+__all__ = [
+    "bundled_scenarios",
+    "check_locustfile",
+    "load_scenario",
+    "load_slo",
+    "read_yaml",
+    "resolve_scenario",
+]
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice in one mapping: YAML says keys are unique, and
+    PyYAML's silent last-one-wins would quietly drop the first value."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key; the base class reports it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"duplicate key {key!r}", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(path: Path) -> Any:
@@ -23,10 +50,12 @@ def read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(str(path), None, "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), None, "is a directory, not a file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), None, f"cannot read: {exc}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "syntax"
@@ -103,6 +132,9 @@ def resolve_scenario(name_or_path: str) -> Path:
     """A bundled scenario name (`peak`) or a path to a scenario file."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        if candidate.is_dir():
+            raise ConfigError(str(candidate), None, "is a directory; --scenario takes a "
+                              "scenario file or a bundled scenario's name")
         if not candidate.is_file():
             raise ConfigError(str(candidate), None, "scenario file not found")
         return candidate.resolve()
@@ -126,4 +158,20 @@ def load_scenario(name_or_path: str) -> Scenario:
             locustfile = (source.parent / locustfile).resolve()
         if not locustfile.is_file():
             raise ConfigError(str(source), "locustfile", f"{locustfile} does not exist")
+        check_locustfile(locustfile)
     return scenario.model_copy(update={"source": source, "locustfile": locustfile})
+
+
+def check_locustfile(path: Path) -> None:
+    """Compile the locustfile now, so a syntax error stops the run before the stack comes up
+    (Locust itself would find it only after the stack is up), naming file:line."""
+    try:
+        source = path.read_bytes()
+        compile(source, str(path), "exec", dont_inherit=True)
+    except OSError as exc:
+        raise ConfigError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    except SyntaxError as exc:  # IndentationError and TabError are SyntaxErrors
+        where = f"{path}:{exc.lineno}" if exc.lineno else str(path)
+        raise ConfigError(where, None, f"{type(exc).__name__}: {exc.msg}") from None
+    except ValueError as exc:  # null bytes in the source
+        raise ConfigError(str(path), None, f"SyntaxError: {exc}") from None

@@ -431,7 +431,8 @@ def _write(path: Path, text: str) -> None:
 def write_report(
     result: RunResult, folder: Path, *, secrets: Iterable[str] | None = None
 ) -> ReportFiles:
-    """Write the four report files into `folder` (created if missing) and return their paths.
+    """Write the four report files into `folder` (created if missing) and return their paths;
+    report.html only when load ran.
 
     `secrets`: values to remove from every file; by default the values of the secret environment
     variables (harness.settings.SECRET_ENV_VARS) that are set. URL credentials go regardless.
@@ -450,5 +451,8 @@ def write_report(
     check_written("results", text, str(files.results_json))
     _write(files.junit_xml, render_junit(clean))
     _write(files.summary_md, render_summary(clean))
-    _write(files.report_html, render_html(clean))
+    if clean.totals.requests or clean.timeline:
+        _write(files.report_html, render_html(clean))
+    # else: no load ran (the run failed before it), so there is nothing to chart; a page of
+    # empty charts would still carry megabytes of chart library
     return files

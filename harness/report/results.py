@@ -160,13 +160,31 @@ def _headroom(data: dict[str, Any] | None) -> Headroom | None:
 
 
 def load_results(path: Path) -> RunResult:
-    """Read results.json back (for compare, plan and history)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    """Read results.json back (for compare, plan and history); ConfigError naming the file
+    when it is unreadable, truncated or of the wrong shape."""
+    from harness.errors import ConfigError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), None, f"cannot read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(str(path), f"line {exc.lineno}, column {exc.colno}",
+                          f"not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), None, "expected a JSON object at the top level")
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        from harness.errors import ConfigError
-
         raise ConfigError(str(path), "schema_version", f"unsupported version {version!r}", "1")
+    try:
+        return _result(data)
+    except KeyError as exc:
+        raise ConfigError(str(path), str(exc.args[0]), "required field is missing") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(str(path), None, f"malformed: {type(exc).__name__}: {exc}") from None
+
+
+def _result(data: dict[str, Any]) -> RunResult:
     server = data.get("server")
     return RunResult(
         run_id=data["run_id"],

@@ -6,6 +6,7 @@ and the notes. Every number is formatted by harness.report.formatting, as in the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from harness.load.health import limits_text
@@ -35,6 +36,10 @@ _VERDICT_LABELS = {Verdict.PASS: "PASS", Verdict.FAIL: "**FAIL**", Verdict.SKIPP
                    Verdict.UNTRUSTED: "**UNTRUSTED**"}
 
 
+# Where Markdown would see HTML: an entity reference (&amp; &#38;) or the start of a tag.
+_ENTITY_OR_TAG = re.compile(r"&(?=#?\w+;)|<(?=[A-Za-z/!?])")
+
+
 class Code(str):
     """Text shown as inline code: an id, a request name."""
 
@@ -45,7 +50,9 @@ def _cell(value: object) -> str:
     if isinstance(value, Code):
         fence = "``" if "`" in text else "`"
         return f"{fence}{text.replace('|', chr(92) + '|')}{fence}"
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # Backslash escapes (CommonMark) only where Markdown would read HTML: the raw file stays
+    # readable ("p95 & p99", not "p95 &amp; p99").
+    text = _ENTITY_OR_TAG.sub(lambda m: "\\" + m.group(0), text)
     return text.replace("|", "\\|")
 
 

@@ -354,18 +354,42 @@ def _readiness_period() -> float:
 
 
 def stop_from_state(state_file: Path) -> list[str]:
-    """Stop what a detached `harness up` started; returns the names of what was stopped."""
-    state = json.loads(state_file.read_text(encoding="utf-8"))
+    """Stop what a detached `harness up` started; returns the names of what was stopped.
+
+    The state file is removed even when it is corrupt (else `harness up` stays refused for
+    good); a corrupt one then raises ConfigError naming it, after whatever it still described
+    was stopped."""
+    from harness.errors import ConfigError
+
+    problem = None
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        state, problem = {}, f"unreadable ({type(exc).__name__}: {exc})"
+    if not isinstance(state, dict):
+        state, problem = {}, "not a JSON object"
+    replicas = state.get("replicas", [])
     stopped = []
-    for replica in state.get("replicas", []):
-        pid = int(replica["pid"])
-        if _is_app_process(pid):
+    for replica in replicas if isinstance(replicas, list) else []:
+        try:
+            pid, name = int(replica["pid"]), str(replica["name"])
+        except (KeyError, TypeError, ValueError):
+            problem = problem or f"a replica entry is malformed: {replica!r}"
+            continue
+        if pid > 0 and _is_app_process(pid):  # pid 0 or -1 would signal our own group
             processes.kill_group(pid)
-            stopped.append(str(replica["name"]))
+            stopped.append(name)
     work_dir = state.get("work_dir")
-    if work_dir and Path(work_dir).name.startswith("harness-embedded-"):
+    if isinstance(work_dir, str) and Path(work_dir).name.startswith("harness-embedded-"):
         shutil.rmtree(work_dir, ignore_errors=True)
-    state_file.unlink(missing_ok=True)
+    try:
+        state_file.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ConfigError(str(state_file), None, f"cannot remove it: {exc.strerror}") from None
+    if problem is not None:
+        raise ConfigError(str(state_file), None, f"{problem}; removed it (stopped "
+                          f"{len(stopped)} replica(s); anything else it described is not "
+                          "known and may still run)")
     return stopped
 
 

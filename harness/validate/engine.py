@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from harness.validate.loader import load_stack
-from harness.validate.model import Finding, Stack, ValidationReport
+from harness.validate.model import Finding, Rule, Severity, Stack, ValidationReport
 from harness.validate.rules import families
 from harness.validate.schema import (
     DEFAULT_KUBERNETES_VERSION,
@@ -16,7 +16,17 @@ from harness.validate.schema import (
     check_compose_schema,
 )
 
-__all__ = ["check_stack", "merge_findings", "validate_stack"]
+__all__ = ["RULES", "UNCHECKED", "check_stack", "merge_findings", "validate_stack"]
+
+# A rule family that met a value of the wrong shape (`replicas: "three"`) cannot judge the
+# stack; that is an error finding beside the schema's, never a crash.
+UNCHECKED = Rule(
+    "validate.unchecked",
+    Severity.ERROR,
+    "a rule family could not check the stack: a value has the wrong type or shape",
+    "fix the values the schema findings name, then validate again",
+)
+RULES = (UNCHECKED,)
 
 
 def merge_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
@@ -47,7 +57,14 @@ def check_stack(
         found.extend(schemas.check(target))
     found.extend(check_compose_schema(stack.compose))
     for family in families():
-        found.extend(family.check(stack))
+        try:
+            found.extend(family.check(stack))
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            name = family.__name__.rsplit(".", 1)[-1]
+            found.append(UNCHECKED.finding(
+                target="stack", file=".", object=f"rules.{name}",
+                message=f"the {name} rules stopped at a malformed value "
+                f"({type(exc).__name__}: {exc}); their findings are missing"))
     return merge_findings(found)
 
 

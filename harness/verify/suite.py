@@ -107,9 +107,12 @@ def run_checks(
     generators = generators_check(load)
     if generators is not None:
         checks.append(generators)
-    if replica_events is not None:
-        from harness.verify.faults import metrics_reachable_check, replica_exit_check
+    from harness.verify.faults import metrics_reachable_check, replica_exit_check
 
+    if replica_events is not None:
         checks.append(replica_exit_check(replica_events, load.started_at, load.duration))
+    if replica_events is not None or evidence.scrapes:
+        # also for a stack the harness did not start: a target whose /api/metrics fails must
+        # say so, not leave the server-side checks silently empty
         checks.append(metrics_reachable_check(evidence.scrapes, load.started_at, load.duration))
     return annotate(checks, headroom)

@@ -33,7 +33,7 @@ def test_checks_table_puts_failures_first_with_their_evidence(result_factory):
     assert rows[2] == (
         "| **FAIL** | `slo.latency.p99` | p99 latency, all requests | 690 ms | ≤ 300 ms | "
         "sliding 60s 210–300 s | p99 reached 690 ms in the sliding 60 s window ending at 300 s "
-        "(limit 300 ms); &lt;worst&gt; window &amp; all. |"
+        "(limit 300 ms); \\<worst> window & all. |"
     )
     assert rows[3].startswith("| **FAIL** | `slo.error-rate` | Error rate | 2.8 % | ≤ 1 % |")
     assert [r.split("|")[1].strip() for r in rows[2:]] == [

@@ -54,6 +54,6 @@ def families() -> tuple[RuleFamily, ...]:
 
 def all_rules() -> tuple[Rule, ...]:
     """Every rule id `harness validate` can report, schema rules included."""
-    from harness.validate import schema
+    from harness.validate import engine, schema
 
-    return (*schema.RULES, *(rule for family in families() for rule in family.RULES))
+    return (*schema.RULES, *engine.RULES, *(rule for family in families() for rule in family.RULES))
