@@ -13,6 +13,7 @@ from harness.config.model import Scenario, SloSpec
 from harness.load.aggregate import aggregate, in_window, per_name, timeline
 from harness.load.health import summarize_generators
 from harness.load.records import LoadResult
+from harness.report.distribution import endpoint_p95, percentile_curves
 from harness.report.results import (
     ErrorRow,
     ReplicaPoint,
@@ -87,9 +88,12 @@ def assemble(
         for name, group in sorted(slo.groups.items())
     }
     steady = None
+    curves: dict[str, list[tuple[float, float]]] = {}
     if load is not None and intervals:
         window = steady_window(load)
-        steady = aggregate(in_window(intervals, window.start, window.end))
+        held = in_window(intervals, window.start, window.end)
+        steady = aggregate(held)
+        curves = percentile_curves(held, {n: g.requests for n, g in slo.groups.items()})
     return RunResult(
         run_id=run_id,
         scenario=scenario.name,
@@ -124,4 +128,6 @@ def assemble(
         tags=dict(sorted((tags or {}).items())),
         steady=steady,
         headroom=headroom,
+        latency_curves=curves,
+        endpoint_p95=endpoint_p95(intervals),
     )

@@ -16,6 +16,7 @@ from harness.load.aggregate import RequestStats, TimelinePoint
 from harness.load.health import GeneratorRow, GeneratorSummary
 from harness.load.latency import LatencySummary
 from harness.load.records import StagePlan
+from harness.report.distribution import EndpointPoint
 from harness.verify.check import CheckResult, Verdict, Window
 from harness.verify.headroom import Headroom, Limit, MemoryTrend, SteadyState
 
@@ -107,6 +108,9 @@ class RunResult:
     steady: RequestStats | None = None
     # How utilization_of_target stages got their rates (harness.calibrate); None: none did.
     calibration: Calibration | None = None
+    # latency distribution, steady state: name ("all requests", groups) -> (percentile, ms)
+    latency_curves: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    endpoint_p95: dict[str, list[EndpointPoint]] = field(default_factory=dict)  # p95 over time
 
     @property
     def failed_checks(self) -> tuple[CheckResult, ...]:
@@ -212,5 +216,9 @@ def _result(data: dict[str, Any]) -> RunResult:
         tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
         steady=_stats(data["steady"]) if data.get("steady") else None,
         calibration=Calibration.from_dict(data["calibration"]) if data.get("calibration") else None,
+        latency_curves={str(k): [(float(p), float(v)) for p, v in curve]
+                        for k, curve in (data.get("latency_curves") or {}).items()},
+        endpoint_p95={str(k): [EndpointPoint(**p) for p in points]
+                      for k, points in (data.get("endpoint_p95") or {}).items()},
         schema_version=SCHEMA_VERSION,
     )

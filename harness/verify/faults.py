@@ -153,12 +153,13 @@ def _rejudged_quantile(check: CheckResult, series: ServerSeries,
             continue
         le = next((float(p[3:]) for p in labels.split(",") if p.startswith("le=")), math.inf)
         buckets[le] = buckets.get(le, 0.0) + max(grew, 0.0)
-    value = _quantile(q, sorted(buckets.items()))
-    if value is None:
+    seconds = _quantile(q, sorted(buckets.items()))
+    if seconds is None:
         return check
+    value = seconds * 1000.0 if check.unit == "ms" else seconds  # the check's own unit
     verdict = Verdict.PASS if value <= check.threshold else Verdict.FAIL  # type: ignore[operator]
     return replace(check, verdict=verdict, observed=round(value, 4), evidence=(
-        f"{value * 1000:.1f} ms outside the fault windows, judged by the faults.* checks "
+        f"{seconds * 1000:.1f} ms outside the fault windows, judged by the faults.* checks "
         f"there ({check.evidence})"))
 
 

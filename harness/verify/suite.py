@@ -17,6 +17,7 @@ from harness.stack.controller import ProbeRecord, ReplicaEvent
 from harness.verify.autoscaling import autoscaling_checks
 from harness.verify.check import CheckResult
 from harness.verify.headroom import Headroom, annotate
+from harness.verify.drift import drift_check
 from harness.verify.pooling import PoolSettings, ServerConnections, pooling_checks
 from harness.verify.slo import slo_checks, steady_window
 
@@ -61,7 +62,7 @@ def run_checks(
         from harness.verify.faults import without_fault_windows
 
         judged, note = without_fault_windows(load, fault_events, slo, origin=fault_origin)
-    checks = list(slo_checks(judged, slo))
+    checks = [*slo_checks(judged, slo), drift_check(judged, slo.latency.p95_ms)]
     if note:
         checks = [_noted(c, note, load) for c in checks]
     scaler = evidence.scaling

@@ -54,14 +54,14 @@ def test_timeouts_and_long_waits_fail():
     assert checks["pool.acquire-timeouts"].verdict is Verdict.FAIL
     wait = checks["pool.acquire-wait-p95"]
     assert wait.verdict is Verdict.FAIL
-    assert wait.threshold == 0.01  # 10 % of the 100 ms p95 latency
+    assert wait.threshold == 10.0 and wait.unit == "ms"  # 10 % of the 100 ms p95 latency
     assert "p95 request latency of 100.0 ms" in wait.evidence
 
 
 def test_waits_under_the_floor_pass_even_for_fast_requests():
     checks = {c.id: c for c in pooling_checks(scrapes(wait_bucket_small=100), SETTINGS,
                                               window=WINDOW, latency_p95_ms=3.0)}
-    assert checks["pool.acquire-wait-p95"].threshold == 0.002
+    assert checks["pool.acquire-wait-p95"].threshold == 2.0
     assert checks["pool.acquire-wait-p95"].verdict is Verdict.PASS
 
 
