@@ -130,4 +130,5 @@ def assemble(
         headroom=headroom,
         latency_curves=curves,
         endpoint_p95=endpoint_p95(intervals),
+        load_started_at=round(load.started_at, 3) if load is not None else None,
     )

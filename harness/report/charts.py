@@ -19,6 +19,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from harness.load.records import StagePlan
 from harness.report.formatting import format_number, is_partial
+from harness.report.markers import marker_layout, markers, wall_clock
 from harness.report.results import ReplicaPoint, RunResult, RunStatus
 from harness.verify.check import CheckResult
 
@@ -117,11 +118,8 @@ def _stage_shapes(stages: Sequence[StagePlan], show_labels: bool) -> tuple[list[
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     for stage in stages:
-        fill = (
-            COLORS["steady"]
-            if stage.steady
-            else (COLORS["stage"] if stage.index % 2 == 0 else "rgba(0,0,0,0)")
-        )
+        # one tint per kind, as the legend says: steady green, every other stage grey
+        fill = COLORS["steady"] if stage.steady else COLORS["stage"]
         shapes.append(
             {
                 "type": "rect",
@@ -218,6 +216,9 @@ def _base_layout(result: RunResult, y_title: str, x_end: float) -> dict[str, Any
                 "font": {"size": 11, "color": COLORS["interrupted"]},
             }
         )
+    marks, notes = marker_layout(markers(result))
+    shapes += marks
+    annotations += notes
     return {
         "height": 320,
         "margin": {"l": 64, "r": 64, "t": 44, "b": 44},
@@ -373,21 +374,6 @@ def _latency(result: RunResult, x_end: float) -> Chart:
     top = max([data_top, *shown])
     layout["yaxis"]["range"] = [0, top * 1.12 if top > 0 else 1]
     layout["yaxis"]["rangemode"] = "normal"
-    if above:
-        text = ", ".join(f"{label} {format_number(v, 'ms')}" for label, v in above)
-        layout["annotations"].append(
-            {
-                "x": 1,
-                "xref": "paper",
-                "xanchor": "right",
-                "y": 1,
-                "yref": "paper",
-                "yanchor": "bottom",
-                "text": f"SLO {text}: above the chart ↑",
-                "showarrow": False,
-                "font": {"size": 11, "color": COLORS["stage_text"]},
-            }
-        )
     traces: list[dict[str, Any]] = []
     for name, attr in (("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms")):
         traces.append(
@@ -430,6 +416,10 @@ def _latency(result: RunResult, x_end: float) -> Chart:
         caption += " Crosses: intervals in which the load generator saturated."
     if lines:
         caption += " Dashed lines: the SLO thresholds of the latency checks."
+    if above:  # said here, not on the chart, where it met the last stage's label
+        text = ", ".join(f"{label} {format_number(v, 'ms')}" for label, v in above)
+        caption += (f" The SLO {text} lies above the visible range (zoom out to see it): the "
+                    "latency stayed far below it.")
     return Chart("chart-latency", "Latency percentiles", caption, traces, _finish(layout))
 
 
@@ -471,8 +461,11 @@ def replica_colors(replicas: Iterable[ReplicaPoint]) -> dict[str, str]:
 
 
 def _per_replica(
-    result: RunResult, x_end: float, attr: str, y_title: str, suffix: str
+    result: RunResult, x_end: float, attr: str, y_title: str, suffix: str,
+    scale: float = 1.0, tooltip: str = "",
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One line per replica of `attr` × `scale`; `tooltip` (with %{customdata}, the unscaled
+    value) adds the same number in its own unit to the hover text."""
     layout = _base_layout(result, y_title, x_end)
     traces: list[dict[str, Any]] = []
     colors = replica_colors(result.replicas)
@@ -481,22 +474,61 @@ def _per_replica(
         series[point.replica].append(point)
     for name, points in series.items():
         points.sort(key=lambda p: p.t)
+        raw = [_finite(getattr(p, attr)) for p in points]
         traces.append(
             _scatter(
                 x=[p.t for p in points],
-                y=[_finite(getattr(p, attr)) for p in points],
+                y=[None if v is None else round(v * scale, 3) for v in raw],
+                customdata=raw if tooltip else None,
                 name=name,
                 legendgroup=name,
                 mode="lines",
                 line={"color": colors[name], "width": 1.5},
-                hovertemplate=f"{name} %{{y:,.1f}}{suffix}<extra></extra>",
+                hovertemplate=f"{name} %{{y:,.1f}}{suffix}{tooltip}<extra></extra>",
             )
         )
     return traces, _finish(layout)
 
 
+def cpu_request_millicores(result: RunResult) -> float | None:
+    """The replicas' CPU request: the run's own HPA section when it says, else the bundled
+    Deployment's (what the embedded and local autoscalers judge against)."""
+    scaling = result.extra.get("scaling")
+    if isinstance(scaling, dict):
+        recorded = (scaling.get("hpa") or {}).get("cpu_request_millicores")
+        if isinstance(recorded, int | float) and recorded > 0:
+            return float(recorded)
+    from harness.config.k8s import load_scaling
+
+    try:
+        millicores = load_scaling().deployment.requests.cpu_millicores
+    except Exception:  # a broken stack definition costs the unit, never the report
+        return None
+    return float(millicores) if millicores else None
+
+
+def _cpu_chart(result: RunResult, x_end: float) -> Chart:
+    count = len({p.replica for p in result.replicas})
+    millicores = cpu_request_millicores(result)
+    if millicores is None:
+        return Chart("chart-replica-cpu", "CPU per replica",
+                     f"CPU use of each of the {count} replicas, in % of one core.",
+                     *_per_replica(result, x_end, "cpu_percent", "CPU (% of one core)", " %"))
+    traces, layout = _per_replica(
+        result, x_end, "cpu_percent", "CPU (% of request)", " % of request",
+        scale=1000.0 / millicores, tooltip=" (%{customdata:,.1f} % of a core)")
+    return Chart(
+        "chart-replica-cpu", "CPU per replica",
+        f"CPU use of each of the {count} replicas in % of its request "
+        f"({format_number(millicores)}m), the unit of the HPA's target; the tooltip gives "
+        "% of one core too.",
+        traces, layout)
+
+
 def build_charts(result: RunResult) -> list[Chart]:
     """The charts the data supports, in reading order."""
+    from harness.report.latency_charts import distribution_chart, endpoint_chart
+
     x_end = _x_end(result)
     charts: list[Chart] = []
     if result.timeline:
@@ -505,17 +537,10 @@ def build_charts(result: RunResult) -> list[Chart]:
             _latency(result, x_end),
             _errors(result, x_end),
         ]
+    if result.timeline and result.endpoint_p95:
+        charts.append(endpoint_chart(result, _base_layout(result, "p95 latency (ms)", x_end)))
     if result.replicas:
-        count = len({p.replica for p in result.replicas})
-        charts.append(
-            Chart(
-                "chart-replica-cpu",
-                "CPU per replica",
-                f"CPU use of each of the {count} replicas, in % of one core, from their "
-                "/api/metrics.",
-                *_per_replica(result, x_end, "cpu_percent", "CPU (% of one core)", " %"),
-            )
-        )
+        charts.append(_cpu_chart(result, x_end))
         charts.append(
             Chart(
                 "chart-replica-rss",
@@ -524,10 +549,28 @@ def build_charts(result: RunResult) -> list[Chart]:
                 *_per_replica(result, x_end, "rss_mb", "RSS (MB)", " MB"),
             )
         )
+    charts = [with_wall_clock(c, result.load_started_at) for c in charts]
+    if result.latency_curves:
+        charts.append(distribution_chart(result))
     if charts:
         template = _template()
         charts = [replace(c, layout={**c.layout, "template": template}) for c in charts]
     return charts
+
+
+def with_wall_clock(chart: Chart, origin: float | None) -> Chart:
+    """The first trace's hover text led by the wall-clock time (UTC) of its point, so a moment
+    on the chart can be found in Grafana or the logs."""
+    if origin is None or not chart.data:
+        return chart
+    first = chart.data[0]
+    clock = wall_clock(origin, [float(x) for x in first.get("x") or ()])
+    if clock is None or first.get("customdata") is not None:
+        return chart
+    template = str(first.get("hovertemplate", "%{y}"))
+    traced = {**first, "customdata": clock,
+              "hovertemplate": "%{customdata} UTC · " + template}
+    return replace(chart, data=[traced, *chart.data[1:]])
 
 
 def missing_charts(result: RunResult) -> list[str]:

@@ -38,6 +38,7 @@ from harness.report.formatting import (
 )
 from harness.report.junit import render_junit
 from harness.report.replay import replay_table
+from harness.report.markers import FAULT_COLOR, SCALE_COLOR
 from harness.report.results import RequestStats, RunResult
 from harness.report.scaling import Scaling, decision_rows, decisions_summary, read_capacity
 from harness.report.scaling_charts import build_capacity_charts
@@ -232,8 +233,11 @@ def generator_section(result: RunResult) -> dict[str, Any]:
 
 
 def _kpis(result: RunResult) -> list[dict[str, str]]:
+    """The cards: steady-state numbers, the same the checks judge (whole-run ones beside)."""
     totals, counts = result.totals, verdict_counts(result.checks)
-    lat = totals.latency
+    steady = result.steady or totals
+    where = "steady state" if result.steady is not None else "whole run"
+    lat = steady.judged
     has_load = totals.requests > 0
     error_check_failed = any(
         c.id.startswith("slo.error") and c.verdict is Verdict.FAIL for c in result.checks
@@ -242,19 +246,19 @@ def _kpis(result: RunResult) -> list[dict[str, str]]:
         {
             "label": "Requests",
             "value": f"{totals.requests:,}",
-            "sub": "all request names",
+            "sub": f"whole run; {steady.requests:,} in the {where}",
             "alert": "",
         },
         {
             "label": "Throughput",
-            "value": format_number(totals.rps) if has_load else MISSING,
-            "sub": "req/s, whole run",
+            "value": format_number(steady.rps) if has_load else MISSING,
+            "sub": f"req/s, {where}; {format_number(totals.rps)} over the whole run",
             "alert": "",
         },
         {
             "label": "Errors",
-            "value": format_number(totals.error_percent, "%") if has_load else MISSING,
-            "sub": f"{totals.failures:,} failed requests",
+            "value": format_number(steady.error_percent, "%") if has_load else MISSING,
+            "sub": f"{steady.failures:,} failed in the {where}; {totals.failures:,} in all",
             "alert": "yes" if error_check_failed else "",
         },
         {
@@ -262,7 +266,7 @@ def _kpis(result: RunResult) -> list[dict[str, str]]:
             "value": " / ".join(format_number(v) for v in (lat.p50_ms, lat.p95_ms, lat.p99_ms))
             if has_load
             else MISSING,
-            "sub": "ms, client side",
+            "sub": f"ms, client side, {where}",
             "alert": "",
         },
         {
@@ -277,11 +281,30 @@ def _kpis(result: RunResult) -> list[dict[str, str]]:
     ]
 
 
+_BACKENDS = {
+    "embedded": ("SQLite: the embedded stack's database, one file shared by the replicas; "
+                 "DB_POOL_MAX bounds each replica's pool of SQLite connections, not PostgreSQL's",
+                 "in-memory, one per replica: the embedded stack runs no Redis"),
+    "local": ("PostgreSQL, started by the harness", "Redis, started by the harness"),
+    "compose": ("PostgreSQL (the compose service)", "Redis (the compose service)"),
+    "k8s": ("PostgreSQL, as the cluster's overlay configures it",
+            "Redis, as the cluster's overlay configures it"),
+}
+
+
+def backend_lines(stack: str) -> list[list[str]]:
+    """[["Database", …], ["Cache", …]]: what the pool and cache numbers are numbers of."""
+    database, cache = _BACKENDS.get(stack, ("not known to the harness (an external stack)",
+                                            "not known to the harness (an external stack)"))
+    return [["Database", database], ["Cache", cache]]
+
+
 def _server_rows(result: RunResult) -> list[list[str]]:
     server = result.server
     if server is None:
         return []
     return [
+        *backend_lines(result.stack),
         ["Scrapes (failed)", f"{server.scrapes:,} ({server.failed_scrapes:,})"],
         ["Requests served", format_number(server.requests)],
         ["p95 latency, server side", format_number(server.p95_ms, "ms")],
@@ -353,7 +376,8 @@ def html_context(result: RunResult) -> dict[str, Any]:
             "observed": format_observed(check),
             "threshold": format_threshold(check),
             "window": format_window(check.window),
-            "evidence": check.evidence,
+            # a skipped check's reason is often its evidence too: say it once
+            "evidence": "" if check.evidence == check.reason else check.evidence,
             "reason": check.reason or "",
         }
         for check in checks_in_report_order(result.checks)
@@ -375,7 +399,8 @@ def html_context(result: RunResult) -> dict[str, Any]:
         "scaling": scaling_context(capacity.scaling, capacity_charts),
         "replay": replay_table(result),
         "missing_charts": missing_charts(result),
-        "stage_colors": {"steady": COLORS["steady"], "stage": COLORS["stage"]},
+        "stage_colors": {"steady": COLORS["steady"], "stage": COLORS["stage"],
+                         "scale": SCALE_COLOR, "fault": FAULT_COLOR},
         "requests": [_stats_row(n, s) for n, s in sorted(result.per_request.items())],
         "groups": [_stats_row(n, s) for n, s in sorted(result.groups.items())],
         "totals": _stats_row("all requests", result.totals),
@@ -392,6 +417,7 @@ def html_context(result: RunResult) -> dict[str, Any]:
             for s in result.stages
         ],
         "server": _server_rows(result),
+        "backends": backend_lines(result.stack),
         "errors": sorted(result.errors, key=lambda e: (-e.occurrences, e.name, e.error)),
         "extra": extra_sections({
             **calibration_section(result.calibration),

@@ -111,6 +111,7 @@ class RunResult:
     # latency distribution, steady state: name ("all requests", groups) -> (percentile, ms)
     latency_curves: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     endpoint_p95: dict[str, list[EndpointPoint]] = field(default_factory=dict)  # p95 over time
+    load_started_at: float | None = None  # epoch of t = 0 on every time axis (wall clock)
 
     @property
     def failed_checks(self) -> tuple[CheckResult, ...]:
@@ -220,5 +221,6 @@ def _result(data: dict[str, Any]) -> RunResult:
                         for k, curve in (data.get("latency_curves") or {}).items()},
         endpoint_p95={str(k): [EndpointPoint(**p) for p in points]
                       for k, points in (data.get("endpoint_p95") or {}).items()},
+        load_started_at=data.get("load_started_at"),
         schema_version=SCHEMA_VERSION,
     )
