@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import random
 
-from harness.load.latency import LatencySummary
+from harness.load.latency import LatencySummary, new_histogram, record_all
 from harness.load.records import StagePlan
+from harness.report.distribution import EndpointPoint, percentile_curve
 from harness.report.results import (
     ErrorRow,
     ReplicaPoint,
@@ -441,4 +442,22 @@ def make_result(
         steady=stats(int(total_requests * 0.6), int(total_failures * 0.5), duration * 0.6, 26)
         if total_requests else None,
         headroom=HEADROOM if kind == "failed" else None,
+        latency_curves=curves(slow=kind == "failed") if total_requests else {},
+        endpoint_p95={
+            name: [EndpointPoint(p.t, round(p.p95_ms * (0.6 + 0.2 * i), 3), int(p.rps))
+                   for p in points[::5]]
+            for i, name in enumerate(REQUEST_NAMES[:3])
+        } if points else {},
+        load_started_at=STARTED_AT + 12.0 if points else None,
     )
+
+
+def curves(slow: bool) -> dict[str, list[tuple[float, float]]]:
+    """Percentile curves as assemble writes them, from synthetic HdrHistograms."""
+    rnd = random.Random(19)
+    found = {}
+    for name, median in (("all requests", 24_000), ("read", 20_000), ("write", 32_000)):
+        values = [int(rnd.lognormvariate(math.log(median), 0.6 if slow else 0.4))
+                  for _ in range(5000)]
+        found[name] = percentile_curve(record_all(new_histogram(), values))
+    return found

@@ -20,13 +20,15 @@ def _ids(result) -> list[str]:
     return [c.id for c in build_charts(result)]
 
 
-def test_full_run_has_five_charts_in_reading_order(result_factory):
+def test_full_run_has_seven_charts_in_reading_order(result_factory):
     assert _ids(result_factory("passed")) == [
         "chart-throughput",
         "chart-latency",
         "chart-errors",
+        "chart-endpoint-p95",
         "chart-replica-cpu",
         "chart-replica-rss",
+        "chart-latency-distribution",
     ]
     assert missing_charts(result_factory("passed")) == []
 
@@ -41,6 +43,8 @@ def test_every_chart_shares_the_time_axis_and_shades_the_stages(result_factory):
     result = result_factory("passed")
     for chart in build_charts(result):
         layout = figure_json(chart)["layout"]
+        if layout["xaxis"].get("type") == "log":  # the distribution: percentiles, not time
+            continue
         assert layout["xaxis"]["range"] == [0, 300.0]
         assert layout["xaxis"]["title"]["text"] == "time since the load started"
         assert layout["xaxis"]["ticksuffix"] == " s"
@@ -91,7 +95,8 @@ def test_replicas_keep_their_colour_across_charts(result_factory):
     colors = replica_colors(result.replicas)
     assert list(colors) == ["replica-0", "replica-1", "replica-2", "replica-3"]
     assert len(set(colors.values())) == 4
-    cpu, rss = (figure_json(c)["data"] for c in build_charts(result)[3:])
+    charts = {c.id: c for c in build_charts(result)}
+    cpu, rss = (figure_json(charts[i])["data"] for i in ("chart-replica-cpu", "chart-replica-rss"))
     assert [(t["name"], t["line"]["color"]) for t in cpu] == list(colors.items())
     assert [(t["name"], t["line"]["color"]) for t in rss] == list(colors.items())
 

@@ -89,14 +89,17 @@ def _open(browser: Browser, html: Path) -> Opened:
 
 
 def _expected_traces(result) -> dict[str, int]:
-    """Traces per chart, in page order: the five over time, then scaling, connections, pools."""
+    """Traces per chart, in page order: the six over time and the distribution, then scaling,
+    connections, pools."""
     replicas = len({p.replica for p in result.replicas})
     expected = {
         "chart-throughput": 2,
         "chart-latency": 3,
         "chart-errors": 1,
+        "chart-endpoint-p95": len(result.endpoint_p95),
         "chart-replica-cpu": replicas,
         "chart-replica-rss": replicas,
+        "chart-latency-distribution": len(result.latency_curves),
     }
     if "scaling" in result.extra:
         expected["chart-scaling"] = 1 + len(result.extra["scaling"]["hpa"]["targets"])
