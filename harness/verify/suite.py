@@ -16,8 +16,8 @@ from harness.load.records import LoadResult
 from harness.stack.controller import ProbeRecord, ReplicaEvent
 from harness.verify.autoscaling import autoscaling_checks
 from harness.verify.check import CheckResult
-from harness.verify.headroom import Headroom, annotate
 from harness.verify.drift import drift_check
+from harness.verify.headroom import Headroom, annotate
 from harness.verify.pooling import PoolSettings, ServerConnections, pooling_checks
 from harness.verify.slo import slo_checks, steady_window
 
