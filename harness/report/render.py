@@ -37,8 +37,8 @@ from harness.report.formatting import (
     verdict_counts,
 )
 from harness.report.junit import render_junit
-from harness.report.replay import replay_table
 from harness.report.markers import FAULT_COLOR, SCALE_COLOR
+from harness.report.replay import replay_table
 from harness.report.results import RequestStats, RunResult
 from harness.report.scaling import Scaling, decision_rows, decisions_summary, read_capacity
 from harness.report.scaling_charts import build_capacity_charts
