@@ -2,12 +2,12 @@
 
 import random
 
-from harness.load.records import LoadResult, StageWindow
+from harness.load.records import LoadResult, StagePlan
 from harness.verify.check import Verdict
 from harness.verify.drift import drift_check
 from tests.load.helpers import interval
 
-STAGES = (StageWindow(0, "ramp", 0, 10, 5, False), StageWindow(1, "hold", 10, 310, 10, True))
+STAGES = (StagePlan(0, "ramp", 0, 10, 5, False), StagePlan(1, "hold", 10, 310, 10, True))
 
 
 def run(p95_at) -> LoadResult:
@@ -41,7 +41,7 @@ def test_a_rise_that_would_breach_the_slo_within_the_horizon_fails():
 
 def test_too_few_slices_or_no_limit_skip_with_the_reason():
     short = LoadResult(0.0, 30.0, run(lambda t: 20.0).intervals[:15], (),
-                       (StageWindow(0, "hold", 0, 30, 5, True),))
+                       (StagePlan(0, "hold", 0, 30, 5, True),))
     check = drift_check(short, 100.0)
     assert check.verdict is Verdict.SKIPPED and "a trend needs 8" in check.reason
     assert drift_check(run(lambda t: 20.0), None).verdict is Verdict.SKIPPED
