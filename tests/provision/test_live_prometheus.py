@@ -26,7 +26,7 @@ import yaml
 from harness.config.load import load_slo
 from harness.config.model import SeedSpec
 from harness.load.latency import encode, new_histogram, record_all
-from harness.load.records import GeneratorSample, Interval, NameInterval, StageWindow
+from harness.load.records import GeneratorSample, Interval, NameInterval, StagePlan
 from harness.provision.dashboards import DashboardContext, build_dashboards, panel_queries
 from harness.provision.ddnames import load_openmetrics_naming
 from harness.provision.ddquery import parse_monitor_query
@@ -87,8 +87,8 @@ def _push_client_series(url: str) -> float:
     slo = load_slo()
     series = RunSeries(
         RunLabels("live-1", "live", "embedded", {"env": "test"}), buckets=latency_buckets(slo),
-        stages=(StageWindow(0, "ramp", 0.0, 15.0, 5, False),
-                StageWindow(1, "paced", 15.0, 60.0, 5, True, rate=10.0)),
+        stages=(StagePlan(0, "ramp", 0.0, 15.0, 5, False),
+                StagePlan(1, "paced", 15.0, 60.0, 5, True, rate=10.0)),
         faults=(FaultWindow("slow-db", "slow-database", 20.0, 60.0),))
     histogram = encode(record_all(new_histogram(), [3_000, 12_000, 80_000, 400_000]))
     origin = time.time() - CLIENT_SECONDS
