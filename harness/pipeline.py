@@ -37,6 +37,7 @@ from harness.stack.autoscaler import DEFAULT_TOLERANCE
 from harness.stack.backend import Endpoints, StackBackend
 from harness.status import ExitStatus
 from harness.testhook import pause_at
+from harness.verify.autoscaling import LoadPlanned
 from harness.verify.check import CheckResult, exit_status_for
 from harness.verify.headroom import Headroom
 from harness.verify.suite import run_checks
@@ -180,7 +181,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             pause_at("collecting")
             evidence = instruments.stop()
         headroom = _headroom(plan, load, evidence, server_limits, notes)
-        checks = _checks(plan, load, evidence, backend, faults, server_limits, headroom)
+        checks = _checks(plan, load, evidence, backend, faults, server_limits, headroom,
+                         calibration)
         status = _status_for(exit_status_for(checks))
     except (KeyboardInterrupt, Interrupted) as exc:
         failure = exc if isinstance(exc, Interrupted) else Interrupted()
@@ -206,7 +208,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     if load is not None and status is RunStatus.INTERRUPTED and load.intervals:
         with contextlib.suppress(Exception):
             headroom = _headroom(plan, load, evidence, server_limits, notes)
-            checks = _checks(plan, load, evidence, backend, faults, server_limits, headroom)
+            checks = _checks(plan, load, evidence, backend, faults, server_limits, headroom,
+                             calibration)
     if load is None:
         load = LoadResult(started_at, time.time(), (), (), stages, interrupted=True)
     notes += publisher.close(ended_at=load.ended_at, fault_events=faults.events or ())
@@ -325,7 +328,8 @@ def _headroom(plan: RunPlan, load: LoadResult, evidence: Evidence,
 
 def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence, backend: StackBackend,
             faults: FaultSession, server_limits: tuple[int, int] | None,
-            headroom: Headroom | None = None) -> tuple[CheckResult, ...]:
+            headroom: Headroom | None = None,
+            calibration: Calibration | None = None) -> tuple[CheckResult, ...]:
     controlled = faults.controller is not None
     return run_checks(
         load,
@@ -341,7 +345,25 @@ def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence, backend: StackB
         readiness_probes=tuple(faults.controller.probes) if controlled else (),
         bundled_settings=bundled_app_settings(),
         headroom=headroom,
+        planned=_planned(load, calibration),
     )
+
+
+def _planned(load: LoadResult, calibration: Calibration | None) -> LoadPlanned | None:
+    """The highest utilization the calibrated stages were sized for, and how much of their
+    planned rate went out (so a run that never got there says so)."""
+    if calibration is None:
+        return None
+    sized = [s for s in calibration.stages if s.utilization_of_target is not None]
+    if not sized:
+        return None
+    highest = max(sized, key=lambda s: s.expected_ratio or 0.0)
+    stage = next((w for w in load.stages if w.index == highest.index), None)
+    chosen = [i for i in load.intervals
+              if stage is not None and stage.start <= (i.start + i.end) / 2 <= stage.end]
+    seconds = sum(i.end - i.start for i in chosen) or 1.0
+    return LoadPlanned(highest.expected_ratio or 0.0, sum(i.sent for i in chosen) / seconds,
+                       sum(i.intended for i in chosen) / seconds)
 
 
 def _watching(on_interval: Callable[[Interval, float], None],

@@ -14,7 +14,7 @@ from harness.faults.records import FaultEvent
 from harness.load.aggregate import aggregate, in_window
 from harness.load.records import LoadResult
 from harness.stack.controller import ProbeRecord, ReplicaEvent
-from harness.verify.autoscaling import autoscaling_checks
+from harness.verify.autoscaling import LoadPlanned, autoscaling_checks
 from harness.verify.check import CheckResult
 from harness.verify.drift import drift_check
 from harness.verify.headroom import Headroom, annotate
@@ -56,6 +56,7 @@ def run_checks(
     readiness_probes: Sequence[ProbeRecord] = (),
     bundled_settings: Mapping[str, str] | None = None,
     headroom: Headroom | None = None,
+    planned: LoadPlanned | None = None,
 ) -> tuple[CheckResult, ...]:
     judged, note = load, ""
     if fault_events:  # each request judged once: in its fault's window, or against the SLO
@@ -71,6 +72,9 @@ def run_checks(
             scaler.decisions, scaler.counts, scaler.hpa, origin=load.started_at,
             duration=load.duration, sync_period=scaler.sync_period_seconds,
             startup_budget=startup_budget,
+            tolerance=(scaler.hpa.scale_up.tolerance if scaler.hpa.scale_up.tolerance is not None
+                       else scaler.tolerance),
+            load=judged, slo=slo, planned=planned,
         )
     series = ServerSeries(evidence.scrapes, load.started_at)
     if not series.metric("servicedesk_db_pool_size").empty:
