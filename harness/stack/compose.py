@@ -358,9 +358,19 @@ class ComposeStack:
             cache=f"redis (compose service, {self._image('redis')})",
             tokens_file=str(self.tokens_file) if self.tokens_file else None,
             extra={"project": self.project.name, "compose": self.project.tool.describe(),
+                   **self._tool_urls(),
                    **({"started": ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())}
                       if self.timings else {})},
         )
+
+    def _tool_urls(self) -> dict[str, str]:
+        """The published web UIs of the profiles' services (pgAdmin, Grafana), by service."""
+        urls = {}
+        for variable, (service, _) in sorted(self.ports.items()):
+            port = self._published(variable)
+            if port and service not in (PROMETHEUS_SERVICE, PROXY_SERVICE):
+                urls[service] = f"http://{LOOPBACK}:{port}"
+        return urls
 
     def _image(self, service: str) -> str:
         return self.file.image(service, self.project.env if self.project else self.environ)

@@ -19,11 +19,12 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT_LABEL = "com.docker.compose.project"
 
 
-def build_images() -> dict[str, str]:
-    """Run scripts/images (starts dockerd if needed); the image variables it prints."""
+def build_images(*, tools: bool = False) -> dict[str, str]:
+    """Run scripts/images (starts dockerd if needed); the image variables it prints. `tools`:
+    pgAdmin too (`--tools`)."""
     try:
-        done = subprocess.run([str(REPO / "scripts" / "images")], capture_output=True, text=True,
-                              timeout=1800)
+        done = subprocess.run([str(REPO / "scripts" / "images"), *(["--tools"] if tools else [])],
+                              capture_output=True, text=True, timeout=1800)
     except subprocess.TimeoutExpired:
         pytest.fail("scripts/images did not finish within 30 min")
     if done.returncode != 0:

@@ -47,7 +47,7 @@ def test_published_ports_come_from_variables_the_harness_binds_to_loopback(bundl
     assert ports == {
         "HTTP_PORT": ("nginx", 8080), "HTTPS_PORT": ("nginx", 8443),
         "PROMETHEUS_PORT": ("prometheus", 9090), "GRAFANA_PORT": ("grafana", 3000),
-        "PGADMIN_PORT": ("pgadmin", 80),
+        "PGADMIN_PORT": ("pgadmin", 5050),
     }
 
 

@@ -25,8 +25,14 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     rm -f "$pwfile"
     echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
     if [ "$POSTGRES_DB" != postgres ]; then
-        echo "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\";" \
-            | postgres --single -D "$PGDATA" -j postgres >/dev/null
+        # Through a server started on its socket only, as the upstream image does: in single-user
+        # mode the database would get an OID of the system range (below 16384), and tools that
+        # hide system objects (pgAdmin) would not show it.
+        pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=/var/run/postgresql" \
+            -w -t 60 start >/dev/null
+        psql -v ON_ERROR_STOP=1 -q -h /var/run/postgresql -U "$POSTGRES_USER" -d postgres \
+            -c "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\";"
+        pg_ctl -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
     fi
     echo "entrypoint: initialised $PGDATA (database $POSTGRES_DB)" >&2
 fi
