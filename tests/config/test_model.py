@@ -51,3 +51,17 @@ def test_a_stage_in_target_units_is_calibrated_and_needs_nothing_else():
         scenario(stages=[{"duration": 60}])
     with pytest.raises(ValueError, match="not rate and utilization_of_target"):
         scenario(stages=[{"duration": 60, "rate": 5, "utilization_of_target": 1.4}])
+
+
+@pytest.mark.parametrize(
+    ("value", "release"),
+    [(None, (1, 33)), ("1.32", (1, 32)), ("1.23", (1, 23)), ("1.35", (1, 35)),
+     ("1.22", None), ("1.x", None), (1.32, None), ("v1.32", None)],
+)
+def test_the_kubernetes_version_the_autoscaler_emulates(value, release):
+    autoscaling = {} if value is None else {"kubernetes_version": value}
+    if release is None:
+        with pytest.raises(ValueError, match="kubernetes_version"):
+            scenario(autoscaling=autoscaling)
+    else:
+        assert scenario(autoscaling=autoscaling).autoscaling.kubernetes_release == release
