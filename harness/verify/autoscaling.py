@@ -84,7 +84,8 @@ def autoscaling_checks(
         checks += _slo_through_scale_up(up, load, slo, sync_period)
     checks.append(_replicas_reached(decisions, counts, hpa, origin, tolerance, up))
     window = float(hpa.scale_down.stabilization_window_seconds)
-    checks.append(_stabilization(decisions, origin, window, whole, tolerance, sync_period))
+    checks.append(_stabilization(decisions, origin, window, whole, tolerance, sync_period,
+                                 hpa.min_replicas))
     checks.append(_flapping(decisions, origin, window, whole))
     return tuple(checks)
 
@@ -253,7 +254,7 @@ def _replicas_reached(decisions: Sequence[Decision], counts: Sequence[ReplicaCou
 
 
 def _no_scale_down(decisions: Sequence[Decision], origin: float, window: float, whole: Window,
-                   tolerance: float, sync_period: float) -> CheckResult:
+                   tolerance: float, sync_period: float, min_replicas: int) -> CheckResult:
     """No scale-down: a failure if one was due (utilization below target - tolerance with a
     lower recommendation, a whole window after the last higher one), else a skip with numbers."""
     title = "Scale-down only after the stabilization window"
@@ -263,8 +264,8 @@ def _no_scale_down(decisions: Sequence[Decision], origin: float, window: float, 
                   if d.time < decision.time and d.recommended >= decision.current]
         waited = decision.time - max(higher) if higher else decision.time - decisions[0].time
         low = 0.0 < _ratio(decision) < 1.0 - tolerance
-        if (low and decision.recommended < decision.current and decision.current > 1
-                and waited > window + sync_period):
+        lower = max(decision.recommended, min_replicas) < decision.current
+        if low and lower and waited > window + sync_period:
             evidence = (f"no scale-down, though at {decision.time - origin:.0f}s utilization was "
                         f"{_ratio(decision):.2f}x target with {decision.current} replicas "
                         f"(recommended {decision.recommended}) and the last recommendation of "
@@ -283,12 +284,13 @@ def _no_scale_down(decisions: Sequence[Decision], origin: float, window: float, 
 
 
 def _stabilization(decisions: Sequence[Decision], origin: float, window: float,
-                   whole: Window, tolerance: float = 0.1,
-                   sync_period: float = 15.0) -> CheckResult:
+                   whole: Window, tolerance: float = 0.1, sync_period: float = 15.0,
+                   min_replicas: int = 1) -> CheckResult:
     title = "Scale-down only after the stabilization window"
     downs = [d for d in decisions if d.applied < d.current]
     if not downs:
-        return _no_scale_down(decisions, origin, window, whole, tolerance, sync_period)
+        return _no_scale_down(decisions, origin, window, whole, tolerance, sync_period,
+                              min_replicas)
     shortest = None
     for down in downs:
         higher = [d.time for d in decisions if d.time < down.time and d.recommended > down.applied]

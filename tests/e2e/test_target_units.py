@@ -21,8 +21,8 @@ def test_load_sized_at_one_and_a_half_times_the_cpu_target_scales_up(report_root
     up = checks["autoscaling.scale-up"]
     if up["verdict"] == "untrusted":
         # The replicas never got the CPU the load needed: a machine too busy to test the HPA
-        # on (the run says so and exits 3); nothing about the harness is shown either way.
-        assert done.returncode == 3, done.stderr
+        # on (the run says so: exit 3, or 1 where the starved stack also broke its SLO).
+        assert done.returncode in (1, 3), done.stderr
         pytest.skip(f"this machine could not give the replicas the CPU: {up['evidence']}")
     calibration = data["calibration"]
     cpu = calibration["cpu_per_request"]

@@ -128,3 +128,7 @@ def test_a_scale_down_that_was_due_and_never_came_fails_and_one_not_due_is_skipp
     early = hot + [decision(t, 3, 3, 0.3, recommended=2) for t in range(15, 200, 15)]
     result = checks(early, [ReplicaCount(0, 3)])["autoscaling.scale-down-stabilization"]
     assert result.verdict is Verdict.SKIPPED and "window 300s" in result.reason
+    # at minReplicas a lower recommendation is no scale-down due
+    floor = [decision(t, 2, 2, 0.3, recommended=1) for t in range(0, 400, 15)]
+    result = checks(floor, [ReplicaCount(0, 2)])["autoscaling.scale-down-stabilization"]
+    assert result.verdict is Verdict.SKIPPED
