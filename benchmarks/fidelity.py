@@ -21,7 +21,7 @@ from harness.load.records import LoadResult
 from harness.load.shapes import StagePlan, plan_stages
 
 __all__ = ["CLOSED_DELAY_MS", "CLOSED_USERS", "LAG_CPU_LIMIT", "OPEN_DELAY_MS", "OPEN_RATE",
-           "closed_fidelity", "lag_at_cpu", "open_fidelity"]
+           "closed_fidelity", "closed_stages", "lag_at_cpu", "open_fidelity"]
 
 CLOSED_DELAY_MS, CLOSED_USERS = 50, 20
 OPEN_DELAY_MS, OPEN_RATE, OPEN_WORKERS = 5, 2000.0, 2
@@ -30,6 +30,11 @@ LAG_CPU_LIMIT = 50.0  # % of a generator core up to which the lag goal applies
 TOOLS = ("harness", "locust", "wrk", "k6")
 
 Run = dict[str, Any]
+
+
+def closed_stages(seconds: float, users: int) -> list[StagePlan]:
+    """One steady closed-model stage: `users` users, all started in the first second."""
+    return [StagePlan(0, "load", 0.0, seconds, users, True, spawn_rate=float(users))]
 
 
 def lag_at_cpu(load: LoadResult, limit: float = LAG_CPU_LIMIT) -> tuple[float | None, float]:
@@ -48,8 +53,7 @@ def _one(tool: str, folder: Path, *, path: str, seconds: float, users: int,
     with PythonTarget() as target:
         if tool == "harness":
             if rate is None:
-                stages: Sequence[StagePlan] = [
-                    StagePlan("load", seconds, users, float(users), True)]
+                stages: Sequence[StagePlan] = closed_stages(seconds, users)
                 workers = 0
             else:
                 workers = OPEN_WORKERS

@@ -44,7 +44,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import growth
-from benchmarks.fidelity import SWEEP_RATES, closed_fidelity, open_fidelity, saturation_sweep
+from benchmarks.fidelity import (
+    SWEEP_RATES,
+    closed_fidelity,
+    closed_stages,
+    open_fidelity,
+    saturation_sweep,
+)
 from benchmarks.machine import Machine, median_of, rotated
 from benchmarks.report_build import time_report
 from benchmarks.tools import (
@@ -116,7 +122,7 @@ def _say(text: str) -> None:
 
 
 def _closed(seconds: float, users: int) -> list[StagePlan]:
-    return [StagePlan(0, "load", 0.0, seconds, users, True, spawn_rate=float(users))]
+    return closed_stages(seconds, users)
 
 
 def rps_per_core(settings: Settings, folder: Path) -> tuple[Row, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.fidelity import lag_at_cpu
+from benchmarks.fidelity import closed_stages, lag_at_cpu
 from benchmarks.growth import slope
 from benchmarks.load import Row, expected_p99_ms, render
 from benchmarks.machine import Machine, MachineWindow, median_of, rotated
@@ -89,6 +89,11 @@ def test_lag_is_judged_only_where_the_generator_stayed_under_half_a_core():
     ), (), ())
     assert lag_at_cpu(load) == (1.9, 45.0)
     assert lag_at_cpu(load, limit=10.0) == (None, 0.0)
+
+
+def test_the_closed_model_runs_one_steady_stage_of_all_users():
+    [stage] = closed_stages(20, 20)
+    assert (stage.duration, stage.users, stage.spawn_rate, stage.steady) == (20, 20, 20.0, True)
 
 
 def test_growth_is_a_least_squares_slope():
