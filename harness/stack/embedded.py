@@ -285,9 +285,11 @@ class EmbeddedStack:
                 self._wait_started(self._start_replica())
             self._scale_down(replicas)
             return
-        with self.controller.reconciling():
-            self.controller.desired = max(replicas, 1)
-            self._scale_down(replicas)
+        # Not under the controller's reconcile lock: a round of probes against overloaded
+        # replicas can hold it for seconds, and the sync must not wait. Writing the count
+        # first keeps the controller from starting a replacement for a replica leaving here.
+        self.controller.desired = max(replicas, 1)
+        self._scale_down(replicas)
 
     def _scale_down(self, replicas: int) -> None:
         controller = self.controller
