@@ -12,18 +12,17 @@ records every exit, start and readiness change it sees.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import yaml
 
-from harness.errors import ConfigError, StackError
+from harness.errors import ConfigError
 from harness.stack.processes import ManagedProcess
 
 __all__ = ["DisruptionBudget", "ProbeRecord", "ReplicaController", "ReplicaEvent", "load_pdb"]
@@ -239,16 +238,6 @@ class ReplicaController:
         """The harness is about to end this replica on purpose (a fault): not a crash."""
         self._expected_exits[process.pid] = reason
 
-    @contextlib.contextmanager
-    def reconciling(self, timeout: float = 120.0) -> Iterator[None]:
-        """Hold off the controller while the caller changes the set (scale up or down)."""
-        if not self._reconcile.acquire(timeout=timeout):
-            raise StackError("the replica controller stayed busy for too long")
-        try:
-            yield
-        finally:
-            self._reconcile.release()
-
     # -- the loop -----------------------------------------------------------------------------
 
     def start(self, lifetime: float = 7 * 86400) -> None:
@@ -274,7 +263,7 @@ class ReplicaController:
     def tick(self, client: httpx.Client) -> None:
         """One round: notice exits, probe startup and readiness, start what is missing."""
         if not self._reconcile.acquire(blocking=False):
-            return  # a scale is in progress; look again next round
+            return  # a round is still running; look again next round
         try:
             self._reap()
             self._probe_startup(client)
