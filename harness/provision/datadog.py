@@ -17,7 +17,13 @@ from typing import Any
 
 from harness.errors import DependencyError
 from harness.provision.credentials import ENV_DD_API_KEY, ENV_DD_APP_KEY, DatadogCredentials
-from harness.provision.monitors import MANAGED_TAG, harness_id, strict_monitor
+from harness.provision.monitors import (
+    HARNESS_ID_TAG,
+    MANAGED_TAG,
+    composite_parts,
+    harness_id,
+    strict_monitor,
+)
 from harness.redact import redact
 
 __all__ = ["DatadogClient", "MonitorChange", "plan_monitors", "push_monitors"]
@@ -144,7 +150,10 @@ def _differences(wanted: Mapping[str, Any], found: Mapping[str, Any]) -> tuple[s
 
 
 def plan_monitors(desired: Sequence[Mapping[str, Any]],
-                  existing: Sequence[Mapping[str, Any]]) -> list[MonitorChange]:
+                  existing: Sequence[Mapping[str, Any]], *,
+                  elsewhere: frozenset[str] = frozenset()) -> list[MonitorChange]:
+    """Create, update, unchanged, duplicate per desired monitor; stale for managed monitors
+    whose key is neither desired nor planned `elsewhere`."""
     by_key: dict[str, list[Mapping[str, Any]]] = {}
     for monitor in sorted(existing, key=lambda m: int(m.get("id") or 0)):
         key = harness_id(monitor)
@@ -169,16 +178,49 @@ def plan_monitors(desired: Sequence[Mapping[str, Any]],
         changes += [MonitorChange(key, str(m.get("name")), "duplicate", int(m["id"]))
                     for m in others]
     for key, matches in sorted(by_key.items()):
-        if key not in wanted_keys:
+        if key not in wanted_keys and key not in elsewhere:
             changes += [MonitorChange(key, str(m.get("name")), "stale", int(m["id"]))
                         for m in matches]
     return changes
 
 
+def _resolved(composite: Mapping[str, Any], ids: Mapping[str, int]) -> dict[str, Any]:
+    """A composite with its parts' harness-ids replaced by their monitor ids (a part not
+    created yet keeps its harness-id: only a dry run sees that)."""
+    query = str(composite["query"])
+    for key in composite_parts(composite):
+        if key in ids:
+            query = query.replace(f"{HARNESS_ID_TAG}:{key}", str(ids[key]), 1)
+    return {**composite, "query": query}
+
+
 def push_monitors(client: DatadogClient, desired: Sequence[Mapping[str, Any]], *,
                   dry_run: bool = False) -> list[MonitorChange]:
-    """Plan against what Datadog has and, unless `dry_run`, apply creates and updates."""
-    changes = plan_monitors(desired, client.list_managed())
+    """Plan against what Datadog has and, unless `dry_run`, apply creates and updates: first
+    the plain monitors, then the composites over them (which need their parts' ids)."""
+    existing = client.list_managed()
+    plain = [p for p in desired if p.get("type") != "composite"]
+    composites = [p for p in desired if p.get("type") == "composite"]
+    composite_keys = frozenset(k for k in map(harness_id, composites) if k is not None)
+    plain_keys = frozenset(k for k in map(harness_id, plain) if k is not None)
+    changes = _apply(client, plain, plan_monitors(plain, existing, elsewhere=composite_keys),
+                     dry_run)
+    ids: dict[str, int] = {}
+    for monitor in sorted(existing, key=lambda m: -int(m.get("id") or 0)):  # the oldest wins
+        key = harness_id(monitor)
+        if key is not None:
+            ids[key] = int(monitor["id"])
+    for change in changes:
+        if change.monitor_id is not None and change.action in ("create", "update", "unchanged"):
+            ids[change.key] = change.monitor_id
+    resolved = [_resolved(c, ids) for c in composites]
+    second = [c for c in plan_monitors(resolved, existing, elsewhere=plain_keys)
+              if c.action != "stale"]
+    return changes + _apply(client, resolved, second, dry_run)
+
+
+def _apply(client: DatadogClient, desired: Sequence[Mapping[str, Any]],
+           changes: list[MonitorChange], dry_run: bool) -> list[MonitorChange]:
     if dry_run:
         return changes
     payloads = {harness_id(p): p for p in desired}

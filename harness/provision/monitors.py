@@ -4,14 +4,15 @@ Each payload is the body of `POST /api/v1/monitor` (a datadog-api-client `Monito
 `managed-by:servicedesk-harness` and `harness-id:<key>` so that `harness monitors push` finds its
 own monitors again and updates them instead of creating copies.
 
-Datadog evaluates a metric monitor over one window, so the error-budget burn is watched by one
-monitor per row of the burn-rate table (1h at 14.4x, 6h at 6x, 1d at 3x, 3d at 1x for 30 days);
-the short "reset" windows of the multi-window alerts exist only in the Prometheus rules.
+Datadog evaluates a metric monitor over one window, so each row of the burn-rate table (1h and
+5m at 14.4x, 6h and 30m at 6x, 1d and 2h at 3x, 3d and 6h at 1x for 30 days) is a monitor per
+window and a composite monitor that alerts when both do, as the Prometheus rules pair them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "MANAGED_TAG",
     "MonitorDefinition",
     "build_monitors",
+    "composite_parts",
     "harness_id",
     "render_monitors",
     "strict_monitor",
@@ -69,13 +71,15 @@ class MonitorDefinition:
     severity: str
     warning: float | None = None
     no_data: bool = False
+    type: str = "query alert"  # or "composite": `query` joins other monitors' harness-ids
 
     def payload(self, service: str) -> dict[str, Any]:
         thresholds: dict[str, float] = {"critical": self.critical}
         if self.warning is not None:
             thresholds["warning"] = self.warning
         options: dict[str, Any] = {
-            "thresholds": thresholds,
+            # a composite's verdict is its parts'; thresholds belong to them
+            **({"thresholds": thresholds} if self.type != "composite" else {}),
             "notify_no_data": self.no_data,
             "require_full_window": False,
             "include_tags": True,
@@ -85,7 +89,7 @@ class MonitorDefinition:
             options["no_data_timeframe"] = 20
         return {
             "name": self.name,
-            "type": "query alert",
+            "type": self.type,
             "query": self.query,
             "message": self.message,
             "priority": PRIORITY[self.severity],
@@ -142,8 +146,16 @@ def _latency(spec: SloSpec, naming: OpenMetricsNaming, objective: Objective) -> 
     )
 
 
+def _window(seconds: int) -> str:
+    """A Datadog evaluation window: last_5m, last_1h, last_1d, last_72h (no last_3d)."""
+    return f"last_{seconds // 3600}h" if seconds > 86400 else f"last_{prometheus_duration(seconds)}"
+
+
 def _burn(spec: SloSpec, naming: OpenMetricsNaming, objective: Objective,
           period: float) -> list[MonitorDefinition]:
+    """Per row of the burn-rate table: a monitor on the long window, one on the short window
+    (silent parts), and the composite that alerts when both burn too fast, as the Prometheus
+    rules pair them. The composite names its parts by harness-id; the push swaps in their ids."""
     base = (f"service:{spec.service}", *NOT_PROBES)
     requests = naming.counter(REQUESTS)
     errors = f"sum:{requests}{_scope(*base, 'status:5*')} by {{env}}.as_count()"
@@ -151,19 +163,40 @@ def _burn(spec: SloSpec, naming: OpenMetricsNaming, objective: Objective,
     out = []
     for row in BURN_WINDOWS:
         long = prometheus_duration(row.long_seconds)
-        window = f"last_{row.long_seconds // 3600}h" if row.long_seconds > 86400 else f"last_{long}"
+        short = prometheus_duration(row.short_seconds)
         factor = row.factor(period)
         threshold = round(factor * objective.budget, 12)
-        out.append(
-            MonitorDefinition(
-                key=f"error-budget-burn-{long}",
-                name=f"[{spec.service}] error budget burning {number(factor)}x over {long}",
-                query=f"sum({window}):{errors} / {total} > {number(threshold)}",
+        key = f"error-budget-burn-{long}"
+        parts = []
+        for which, seconds in (("long", row.long_seconds), ("short", row.short_seconds)):
+            span = prometheus_duration(seconds)
+            parts.append(MonitorDefinition(
+                key=f"{key}-{which}-window",
+                name=f"[{spec.service}] error budget burn {number(factor)}x over {span} "
+                     f"({which} window of the {long} pair)",
+                query=f"sum({_window(seconds)}):{errors} / {total} > {number(threshold)}",
                 critical=threshold,
                 severity=row.severity,
                 message=(
-                    f"Over the last {long}, {{{{value}}}} of requests failed with a 5xx: the "
-                    f"error budget ({number(objective.budget * 100)} % of requests over "
+                    f"The {which} window ({span}) of the {long} burn-rate pair; it does not "
+                    f"notify on its own: the composite `{key}` alerts when the {long} and "
+                    f"{short} windows both burn at {number(factor)}x or more."
+                ),
+            ))
+        out += parts
+        out.append(
+            MonitorDefinition(
+                key=key,
+                name=f"[{spec.service}] error budget burning {number(factor)}x over {long} "
+                     f"and {short}",
+                query=" && ".join(f"{HARNESS_ID_TAG}:{part.key}" for part in parts),
+                critical=threshold,
+                severity=row.severity,
+                type="composite",
+                message=(
+                    f"Over the last {long}, and still over the last {short}, more than "
+                    f"{number(threshold * 100)} % of requests failed with a 5xx: the error "
+                    f"budget ({number(objective.budget * 100)} % of requests over "
                     f"{prometheus_duration(period)}, {objective.description}) is burning at "
                     f"{number(factor)}x or more, which spends {number(row.budget_spent * 100)} %"
                     f" of it in {long}."
@@ -307,11 +340,27 @@ def build_monitors(spec: SloSpec, stack: StackNumbers,
     payloads = tuple(d.payload(spec.service) for d in definitions)
     for payload in payloads:
         check_payload(payload)
+        if payload["type"] == "composite" and not set(composite_parts(payload)) <= set(keys):
+            raise ValueError(f"{payload['name']}: joins monitors that do not exist")
     return payloads
+
+
+def composite_parts(payload: Mapping[str, Any]) -> tuple[str, ...]:
+    """The harness-ids a composite monitor's query joins with &&."""
+    found = re.fullmatch(rf"{HARNESS_ID_TAG}:([a-z0-9-]+)( && {HARNESS_ID_TAG}:([a-z0-9-]+))+",
+                         payload["query"])
+    if payload.get("type") != "composite" or found is None:
+        raise ValueError(f"{payload.get('name')}: not a composite of harness-ids: "
+                         f"{payload.get('query')!r}")
+    return tuple(re.findall(rf"{HARNESS_ID_TAG}:([a-z0-9-]+)", payload["query"]))
 
 
 def check_payload(payload: Mapping[str, Any]) -> None:
     """The query parses, and its threshold and operator agree with the options' thresholds."""
+    if payload.get("type") == "composite":
+        composite_parts(payload)
+        strict_monitor(payload)
+        return
     parsed = parse_monitor_query(payload["query"])
     thresholds = payload["options"]["thresholds"]
     if parsed.threshold != float(thresholds["critical"]):

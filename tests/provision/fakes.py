@@ -128,6 +128,8 @@ class FakeDatadog(FakeApi):
                 strict_monitor(request.body)
             except Exception as exc:
                 return 400, {"errors": [str(exc)]}
+            if problem := self._bad_composite(request.body):
+                return 400, {"errors": [problem]}
             monitor_id = self.next_id
             self.next_id += 1
             self.monitors[monitor_id] = self._stored(monitor_id, request.body)
@@ -141,9 +143,22 @@ class FakeDatadog(FakeApi):
                 strict_monitor(request.body)
             except Exception as exc:
                 return 400, {"errors": [str(exc)]}
+            if problem := self._bad_composite(request.body):
+                return 400, {"errors": [problem]}
             self.monitors[monitor_id] = self._stored(monitor_id, request.body)
             return 200, self.monitors[monitor_id]
         return 404, {"errors": ["Not found"]}
+
+    def _bad_composite(self, body: dict[str, Any]) -> str | None:
+        """Datadog refuses a composite whose query is not monitor ids it knows, joined by
+        boolean operators."""
+        if body.get("type") != "composite":
+            return None
+        query = str(body.get("query", ""))
+        if not re.fullmatch(r"\d+( (&&|\|\|) \d+)+", query):
+            return f"composite query {query!r} is not monitor ids joined by && or ||"
+        unknown = [i for i in re.findall(r"\d+", query) if int(i) not in self.monitors]
+        return f"composite refers to unknown monitors {unknown}" if unknown else None
 
     @staticmethod
     def _stored(monitor_id: int, body: dict[str, Any]) -> dict[str, Any]:

@@ -62,11 +62,11 @@ def test_with_credentials_both_are_provisioned(tmp_path: Path, fake_grafana,
     env = _environ(fake_grafana, fake_datadog)
     notes = write_run_artifacts(load_slo(), tmp_path, push=True, environ=env)
     assert "6 dashboards provisioned" in notes[1] and "6 created" in notes[1]
-    assert "12 monitors provisioned" in notes[2] and "12 created" in notes[2]
-    assert len(fake_grafana.dashboards) == 6 and len(fake_datadog.monitors) == 12
+    assert "20 monitors provisioned" in notes[2] and "20 created" in notes[2]
+    assert len(fake_grafana.dashboards) == 6 and len(fake_datadog.monitors) == 20
     again = write_run_artifacts(load_slo(), tmp_path, push=True, environ=env)
-    assert "6 updated" in again[1] and "12 unchanged" in again[2]
-    assert len(fake_grafana.dashboards) == 6 and len(fake_datadog.monitors) == 12
+    assert "6 updated" in again[1] and "20 unchanged" in again[2]
+    assert len(fake_grafana.dashboards) == 6 and len(fake_datadog.monitors) == 20
 
 
 def test_a_failed_push_is_a_note_not_an_error(tmp_path: Path, fake_grafana,

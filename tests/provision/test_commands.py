@@ -18,7 +18,7 @@ def test_monitors_build_prints_or_writes_the_payloads(tmp_path: Path, cli) -> No
     printed = runner.invoke(cli, ["monitors", "build"])
     assert printed.exit_code == 0, printed.output
     monitors = json.loads(printed.output)
-    assert len(monitors) == 12 and all(harness_id(m) for m in monitors)
+    assert len(monitors) == 20 and all(harness_id(m) for m in monitors)
     out = tmp_path / "monitors.json"
     written = runner.invoke(cli, ["monitors", "build", "--out", str(out)])
     assert written.exit_code == 0 and json.loads(out.read_text()) == monitors

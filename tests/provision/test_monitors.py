@@ -18,6 +18,7 @@ from harness.provision.monitors import (
     MANAGED_TAG,
     build_monitors,
     check_payload,
+    composite_parts,
     harness_id,
     strict_monitor,
 )
@@ -25,12 +26,17 @@ from harness.provision.sources import load_stack_numbers
 
 REPO = Path(__file__).resolve().parents[2]
 NAMING = OpenMetricsNaming(namespace="servicedesk", raw_metric_prefix="servicedesk_")
+BURN = [f"error-budget-burn-{w}{part}" for w in ("1d", "1h", "3d", "6h")
+        for part in ("", "-long-window", "-short-window")]
 KEYS = [
-    "db-pool-acquire-timeouts", "db-pool-saturation", "error-budget-burn-1d",
-    "error-budget-burn-1h", "error-budget-burn-3d", "error-budget-burn-6h",
+    "db-pool-acquire-timeouts", "db-pool-saturation", *BURN,
     "hpa-at-max-replicas", "latency-p95", "latency-p99", "postgres-connections",
     "redis-evictions", "redis-memory",
 ]
+
+
+def _plain(monitors):  # type: ignore[no-untyped-def]
+    return [m for m in monitors if m["type"] != "composite"]
 
 
 @pytest.fixture
@@ -46,6 +52,9 @@ def test_payloads_deserialize_into_the_official_monitor_model(bundled) -> None:
     for payload in bundled:
         model = strict_monitor(payload)
         assert isinstance(model, Monitor)
+        if payload["type"] == "composite":
+            assert model.type == MonitorType.COMPOSITE
+            continue
         assert model.type == MonitorType.QUERY_ALERT
         assert model.query == payload["query"]
         assert model.options.thresholds.critical == payload["options"]["thresholds"]["critical"]
@@ -65,7 +74,7 @@ def test_the_strict_check_refuses_what_the_client_would_keep_unparsed() -> None:
 
 
 def test_queries_follow_the_grammar_and_agree_with_the_thresholds(bundled) -> None:
-    for payload in bundled:
+    for payload in _plain(bundled):
         parsed = parse_monitor_query(payload["query"])
         thresholds = payload["options"]["thresholds"]
         assert parsed.threshold == thresholds["critical"], payload["name"]
@@ -87,14 +96,18 @@ def test_check_payload_catches_a_threshold_mismatch(bundled) -> None:
 
 def test_thresholds_follow_the_spec_and_the_stack(golden_slo, golden_stack) -> None:
     monitors = {harness_id(m): m for m in build_monitors(golden_slo, golden_stack, NAMING)}
-    critical = {k: m["options"]["thresholds"]["critical"] for k, m in monitors.items()}
+    critical = {k: m["options"]["thresholds"]["critical"] for k, m in monitors.items()
+                if m["type"] != "composite"}
     assert critical["latency-p95"] == 0.05 and 'upper_bound:0.5' in monitors["latency-p95"][
         "query"]
     assert critical["latency-p99"] == 0.01 and "upper_bound:1.0" in monitors["latency-p99"][
         "query"]
-    assert critical["error-budget-burn-1h"] == pytest.approx(13.44 * 0.001)
-    assert "sum(last_1h):" in monitors["error-budget-burn-1h"]["query"]
-    assert "sum(last_72h):" in monitors["error-budget-burn-3d"]["query"]
+    assert critical["error-budget-burn-1h-long-window"] == pytest.approx(13.44 * 0.001)
+    assert critical["error-budget-burn-1h-short-window"] == pytest.approx(13.44 * 0.001)
+    assert "sum(last_1h):" in monitors["error-budget-burn-1h-long-window"]["query"]
+    assert "sum(last_5m):" in monitors["error-budget-burn-1h-short-window"]["query"]
+    assert "sum(last_72h):" in monitors["error-budget-burn-3d-long-window"]["query"]
+    assert "sum(last_6h):" in monitors["error-budget-burn-3d-short-window"]["query"]
     assert critical["postgres-connections"] == 0.975  # (200 - 5) / 200
     assert monitors["postgres-connections"]["options"]["thresholds"]["warning"] == 0.9  # 180/200
     assert critical["redis-evictions"] == 500  # CACHE_MAX_ENTRIES 5000 / 10
@@ -127,7 +140,7 @@ def test_app_metrics_the_monitors_read_exist_with_their_tags(bundled) -> None:
     naming = load_openmetrics_naming()
     exposed = naming.exposed(_app_exposition())
     checked = 0
-    for payload in bundled:
+    for payload in _plain(bundled):
         for query in parse_monitor_query(payload["query"]).metrics:
             if not query.metric.startswith(naming.namespace + "."):
                 continue  # an integration's metric (kubernetes_state, redis, postgresql)
@@ -164,3 +177,28 @@ def test_integration_metrics_are_scoped_by_the_agent_check_tags(bundled) -> None
         tags = set(conf["instances"][0]["tags"])
         scope = parse_monitor_query(monitors[key]["query"]).metrics[0].tags
         assert set(scope) <= tags, f"{key} filters on {scope}, {check} tags with {tags}"
+
+
+def test_burn_rate_monitors_pair_a_long_and_a_short_window_as_the_rules_do(bundled) -> None:
+    """Each composite alerts only when both its windows burn (the rules' `and`); the windows
+    are the Prometheus rules' pairs: 1h/5m, 6h/30m, 1d/2h, 3d/6h."""
+    monitors = {harness_id(m): m for m in bundled}
+    pairs = {"1h": ("1h", "5m"), "6h": ("6h", "30m"), "1d": ("1d", "2h"), "3d": ("72h", "6h")}
+    for long, (long_window, short_window) in pairs.items():
+        composite = monitors[f"error-budget-burn-{long}"]
+        assert composite["type"] == "composite"
+        assert composite_parts(composite) == (f"error-budget-burn-{long}-long-window",
+                                              f"error-budget-burn-{long}-short-window")
+        assert composite["query"].count(" && ") == 1
+        long_part, short_part = (monitors[k] for k in composite_parts(composite))
+        assert f"sum(last_{long_window}):" in long_part["query"]
+        assert f"sum(last_{short_window}):" in short_part["query"]
+        assert (long_part["options"]["thresholds"]["critical"]
+                == short_part["options"]["thresholds"]["critical"])
+        assert "severity:page" in composite["tags"] or "severity:ticket" in composite["tags"]
+
+
+def test_a_composite_of_something_else_is_refused(bundled) -> None:
+    composite = next(m for m in bundled if m["type"] == "composite")
+    with pytest.raises(ValueError, match="not a composite of harness-ids"):
+        check_payload({**composite, "query": "123 || 456"})

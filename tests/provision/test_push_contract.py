@@ -15,7 +15,7 @@ from harness.provision.dashboards import DashboardContext, build_dashboards
 from harness.provision.datadog import DatadogClient, push_monitors
 from harness.provision.ddnames import load_openmetrics_naming
 from harness.provision.grafana import GrafanaClient
-from harness.provision.monitors import MANAGED_TAG, build_monitors, harness_id
+from harness.provision.monitors import MANAGED_TAG, build_monitors, composite_parts, harness_id
 from harness.provision.sources import load_stack_numbers
 from tests.provision.conftest import DD_API_KEY, DD_APP_KEY, GRAFANA_TOKEN
 
@@ -41,7 +41,13 @@ def test_contract_datadog_first_push_creates_each_monitor_once(fake_datadog) -> 
     assert (listing.method, listing.path) == ("GET", "/api/v1/monitor")
     assert listing.query == {"monitor_tags": [MANAGED_TAG], "page": ["0"], "page_size": ["1000"]}
     assert [(w.method, w.path) for w in writes] == [("POST", "/api/v1/monitor")] * len(desired)
-    assert [w.body for w in writes] == list(desired)
+    # the plain monitors first, then the composites over them, with their parts' new ids
+    plain = [m for m in desired if m["type"] != "composite"]
+    composites = [m for m in desired if m["type"] == "composite"]
+    assert composites and [w.body for w in writes[:len(plain)]] == plain
+    ids = {harness_id(m): i for i, m in fake_datadog.monitors.items()}
+    assert [w.body for w in writes[len(plain):]] == [
+        {**c, "query": " && ".join(str(ids[k]) for k in composite_parts(c))} for c in composites]
     for request in fake_datadog.requests:
         assert request.headers["dd-api-key"] == DD_API_KEY
         assert request.headers["dd-application-key"] == DD_APP_KEY
@@ -71,15 +77,16 @@ def test_contract_datadog_push_after_a_change_updates_in_place(fake_datadog) -> 
         fake_datadog.requests.clear()
         changes = push_monitors(client, _monitors(99.9))
     updated = {c.key for c in changes if c.action == "update"}
-    assert updated == {"error-budget-burn-1h", "error-budget-burn-6h", "error-budget-burn-1d",
-                       "error-budget-burn-3d"}
-    assert {c.fields for c in changes if c.action == "update"} == {
-        ("query", "message", "options.thresholds")}
+    burns = {f"error-budget-burn-{w}" for w in ("1h", "6h", "1d", "3d")}
+    parts = {f"{b}-{which}-window" for b in burns for which in ("long", "short")}
+    assert updated == burns | parts
+    assert {c.fields for c in changes if c.key in parts} == {("query", "options.thresholds")}
+    assert {c.fields for c in changes if c.key in burns} == {("message",)}  # same parts
     writes = fake_datadog.writes()
     assert {w.method for w in writes} == {"PUT"}
     assert sorted(w.path for w in writes) == sorted(f"/api/v1/monitor/{ids[k]}" for k in updated)
     assert len(fake_datadog.monitors) == len(ids)  # updated, not duplicated
-    burn = fake_datadog.monitors[ids["error-budget-burn-1h"]]
+    burn = fake_datadog.monitors[ids["error-budget-burn-1h-short-window"]]
     assert burn["query"].endswith("> 0.0144") and burn["options"]["thresholds"]["critical"] == \
         0.0144
 
@@ -114,8 +121,9 @@ def test_contract_datadog_lists_every_page(fake_datadog, monkeypatch) -> None:
     with _datadog(fake_datadog) as client:
         push_monitors(client, _monitors())
         fake_datadog.requests.clear()
-        assert len(client.list_managed()) == 12
-    assert [r.query["page"] for r in fake_datadog.requests] == [["0"], ["1"], ["2"]]
+        assert len(client.list_managed()) == 20
+    assert [r.query["page"] for r in fake_datadog.requests] == [["0"], ["1"], ["2"], ["3"],
+                                                                ["4"]]
 
 
 def test_contract_datadog_rate_limits_and_passing_faults_are_retried(fake_datadog) -> None:
@@ -149,12 +157,12 @@ def test_contract_datadog_push_command(fake_datadog, cli) -> None:
     dry = runner.invoke(cli, ["monitors", "push", "--dry-run", "--api-url", fake_datadog.url],
                         env=env)
     assert dry.exit_code == 0, dry.output
-    assert "would write 12 of 12" in dry.output and fake_datadog.monitors == {}
+    assert "would write 20 of 20" in dry.output and fake_datadog.monitors == {}
     first = runner.invoke(cli, ["monitors", "push", "--api-url", fake_datadog.url], env=env)
     assert first.exit_code == 0, first.output
     second = runner.invoke(cli, ["monitors", "push", "--api-url", fake_datadog.url], env=env)
-    assert "did write 0 of 12" in second.output
-    assert len(fake_datadog.monitors) == 12
+    assert "did write 0 of 20" in second.output
+    assert len(fake_datadog.monitors) == 20
 
 
 # ---------------------------------------------------------------------------------- Grafana

@@ -55,7 +55,7 @@ def test_commands_keep_secrets_out_of_output_and_logs(secret_env, cli, caplog,
         assert result.exit_code != 0
         assert "HTTP 500" in str(result.exception) or "HTTP 422" in str(result.exception)
         outputs.append(result.output + str(result.exception))
-    assert len(fake_datadog.monitors) == 12  # the successful pushes did happen
+    assert len(fake_datadog.monitors) == 20  # the successful pushes did happen
     for text in outputs:
         _clean(text)
     _clean(caplog.text)
