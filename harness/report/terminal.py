@@ -186,7 +186,10 @@ def headroom_line(headroom: Headroom | None) -> str | None:
         if limit.rate is None:
             parts.append(f"{name} not reached by load")
         else:
-            multiple = f" ({format_number(limit.multiple, '×')})" if limit.multiple else ""
+            multiple = f"{format_number(limit.multiple, '×')}" if limit.multiple else ""
+            if limit.extrapolated:
+                multiple = f"{multiple}, extrapolated" if multiple else "extrapolated"
+            multiple = f" ({multiple})" if multiple else ""
             parts.append(f"{name} at {format_number(limit.rate, 'req/s')}{multiple}")
     rate = format_number(headroom.steady.request_rate, "req/s")
     return f"headroom from {rate}: {SEPARATOR.join(parts)}"

@@ -125,6 +125,7 @@ class Limit:
     rate: float | None  # req/s; None: no request rate reaches it (why: basis)
     multiple: float | None  # rate / the steady state's rate
     basis: str  # the rule and the numbers that give the rate
+    extrapolated: bool = False  # far beyond the rates the run measured (a trend, not a model)
 
     def line(self) -> str:
         if self.rate is None:
@@ -259,10 +260,11 @@ def _multiple(rate: float, steady: SteadyState) -> float | None:
 
 
 def _limit(limit_id: str, title: str, rate: float | None, steady: SteadyState,
-           basis: str) -> Limit:
+           basis: str, *, extrapolated: bool = False) -> Limit:
     if rate is None or not math.isfinite(rate):
         return Limit(limit_id, title, None, None, basis)
-    return Limit(limit_id, title, round(rate, 1), _round(_multiple(rate, steady)), basis)
+    return Limit(limit_id, title, round(rate, 1), _round(_multiple(rate, steady)), basis,
+                 extrapolated)
 
 
 def _round(value: float | None) -> float | None:
@@ -315,12 +317,14 @@ def _hpa_memory(steady: SteadyState, limits: Limits) -> Limit | None:
     n = _replicas(steady)
     # From where the steady state is, along the rate's slope.
     per_replica = steady.request_rate / n + (bar - rss) / trend.slope_bytes_per_rps
+    extrapolated = per_replica > 2 * trend.highest_rps
     far = (f"; extrapolated far beyond the {trend.highest_rps:,.0f} req/s per replica measured"
-           if per_replica > 2 * trend.highest_rps else "")
+           if extrapolated else "")
     return _limit("hpa.memory", title, per_replica * n, steady,
                   f"{now}; memory grows {trend.slope_bytes_per_rps / 2**10:.1f} KiB per req/s "
                   f"of a replica (p = {trend.p_value:.3f}, {trend.points} scrapes), reaching "
-                  f"{bar / 2**20:.0f} MiB at {per_replica:,.0f} req/s per replica{far}")
+                  f"{bar / 2**20:.0f} MiB at {per_replica:,.0f} req/s per replica{far}",
+                  extrapolated=extrapolated)
 
 
 def _pool(steady: SteadyState, limits: Limits) -> Limit | None:

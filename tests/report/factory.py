@@ -324,6 +324,8 @@ HEADROOM = Headroom(
               "memory does not grow with the request rate"),
         Limit("pool.saturation", "A replica's pool saturated (all 7 of DB_POOL_MAX in use)",
               8400.0, 70.0, "Little's law: a request holds a connection 2.50 ms"),
+        Limit("hpa.memory.trend", "A trend far beyond the run", 90000.0, 750.0, "a trend",
+              extrapolated=True),
     ),
 )
 

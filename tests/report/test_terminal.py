@@ -120,7 +120,8 @@ def test_headroom_line_from_the_record(result_factory):
 
     assert headroom_line(HEADROOM) == (
         "headroom from 120 req/s: HPA on CPU at 770 req/s (6.42 ×) · HPA on memory not reached "
-        "by load · a pool saturated at 8,400 req/s (70 ×)")
+        "by load · a pool saturated at 8,400 req/s (70 ×) · hpa.memory.trend at 90,000 req/s "
+        "(750 ×, extrapolated)")
     assert headroom_line(None) is None
     lines = _printed(result_factory("failed"), 200, REPORT)
     assert lines[-2].startswith("headroom from 120 req/s: HPA on CPU at 770 req/s")

@@ -109,6 +109,7 @@ def test_memory_that_grows_with_load_gives_the_rate() -> None:
     # 1 MiB per req/s of a replica from 100 MiB: 450.56 MiB at 350.56 req/s, x 3 replicas
     assert memory is not None and memory.rate == pytest.approx(3 * 350.56, rel=1e-3)
     assert "extrapolated far beyond the 30 req/s per replica measured" in memory.basis
+    assert memory.extrapolated
 
 
 def test_memory_that_grows_with_time_is_not_put_down_to_load() -> None:
