@@ -34,7 +34,8 @@ class RunPublisher:
     @classmethod
     def for_run(cls, options: RunOptions, scenario: Scenario, slo: SloSpec,
                 stages: Sequence[StagePlan], *, environ: Mapping[str, str],
-                replicas: Callable[[], int] | None = None) -> RunPublisher:
+                replicas: Callable[[], int] | None = None,
+                clock: Callable[[], float] = time.time) -> RunPublisher:
         from harness.config.faults import fault_end
         from harness.faults.injector import fault_names
 
@@ -45,7 +46,8 @@ class RunPublisher:
         series = RunSeries(labels, buckets=latency_buckets(slo), stages=stages, faults=faults)
         remote = RemoteWrite(options.remote_write) if options.remote_write else None
         annotations = GrafanaAnnotations.from_environ(environ, labels)
-        return cls(series, remote=remote, annotations=annotations, replicas=replicas)
+        return cls(series, remote=remote, annotations=annotations, replicas=replicas,
+                   clock=clock)
 
     @property
     def active(self) -> bool:

@@ -64,3 +64,29 @@ def test_intervals_become_snapshots_and_close_sends_the_end() -> None:
     counts = [i["values"][0] for i in sender.sent[2]
               if i["metric"]["__name__"] == "harness_request_duration_seconds_count"]
     assert counts == [2.0]
+
+
+def test_with_grafana_credentials_the_run_is_annotated_when_it_ends() -> None:
+    from harness.faults.records import FaultEvent, Outcome
+    from tests.provision.fakes import FakeGrafana
+
+    grafana = FakeGrafana(token="glsa_session_token")
+    try:
+        options = RunOptions(report_dir=Path("/tmp"), run_id="r7", tags={"env": "staging"})
+        scenario = Scenario(name="s", description="d", stages=({"duration": 10, "users": 5},))
+        clock = iter([500.0])
+        publisher = RunPublisher.for_run(
+            options, scenario, SloSpec(), STAGES,
+            environ={"GRAFANA_URL": grafana.url, "GRAFANA_TOKEN": "glsa_session_token"},
+            clock=lambda: next(clock))
+        assert publisher.active and publisher.remote is None
+        publisher.wrap(lambda interval, cpu: None)(_interval(1.0), 10.0)
+        kill = FaultEvent("kill-1", "kill-replica", 3.0, Outcome.INJECTED, 502.0, 502.0)
+        assert publisher.close(ended_at=510.0, fault_events=(kill,)) == []
+        texts = [a["text"] for a in grafana.annotations]
+        assert texts == ["Load test r7 (s on embedded, env=staging)", "Stage 1 hold: 5 users",
+                         "Fault kill-1 (kill-replica)"]
+        assert grafana.annotations[0]["time"] == 499_000  # the load's start: 500 s - 1 s
+        assert grafana.annotations[0]["timeEnd"] == 510_000
+    finally:
+        grafana.stop()
