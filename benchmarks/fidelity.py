@@ -170,6 +170,19 @@ def open_fidelity(seconds: float, rounds: int, warmup: int, folder: Path,
 SWEEP_RATES = (250.0, 500.0, 1000.0, 1500.0, 2000.0, 3000.0)
 
 
+def onset(points: Sequence[dict[str, float]]) -> dict[str, float] | None:
+    """The first sweep point (by rate) where the generator adds latency: its event-loop lag
+    p99 above 2 ms, or its p99 more than 1 ms over what the server held."""
+    return next((p for p in points if p["lag_p99_ms"] > 2.0 or p["added_p99_ms"] > 1.0), None)
+
+
+def guard_fires(point: dict[str, float]) -> bool:
+    """Whether the saturation guard (harness.load.health) calls this point saturated."""
+    from harness.load.health import CPU_LIMIT_PERCENT, LOOP_LAG_LIMIT_MS
+
+    return point["cpu"] >= CPU_LIMIT_PERCENT or point["lag_p50_ms"] >= LOOP_LAG_LIMIT_MS
+
+
 def saturation_sweep(rates: tuple[float, ...], seconds: float, folder: Path,
                      say: Callable[[str], None], row: Callable[..., Any]) -> tuple[list[Any], Any]:
     """One generator at rising arrival rates against the 5 ms server: per rate its CPU and
@@ -198,12 +211,12 @@ def saturation_sweep(rates: tuple[float, ...], seconds: float, folder: Path,
         say(f"   {rate:g} req/s: CPU {cpu:.0f} %, lag p50 {lag50} / p99 {lag99} ms, p99 "
             f"{added:+.2f} ms over the server's")
     text = machine.close().text()
-    first = next((p for p in points if p["lag_p99_ms"] > 2.0 or p["added_p99_ms"] > 1.0), None)
+    first = onset(points)
     measured = "never within the sweep" if first is None else (
         f"at {first['cpu']:.0f} % CPU ({first['rate']:g} req/s; lag p50 {first['lag_p50_ms']} "
         f"ms)")
-    met = None if first is None else first["cpu"] >= CPU_LIMIT_PERCENT
+    met = None if first is None else guard_fires(first)
     rows = [row(11, "generator adds latency (lag p99 > 2 ms or p99 +1 ms) first", measured, "—",
                 "—", "—", f"guard fires at ≥ {CPU_LIMIT_PERCENT:g} % CPU or lag p50 ≥ "
-                f"{LOOP_LAG_LIMIT_MS:g} ms", "guard's CPU limit ≤ the measured onset", met, text)]
+                f"{LOOP_LAG_LIMIT_MS:g} ms", "the guard fires at that onset", met, text)]
     return rows, {"points": points, "machine": text}

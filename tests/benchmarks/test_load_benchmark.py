@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.fidelity import closed_stages, lag_at_cpu
+from benchmarks.fidelity import closed_stages, guard_fires, lag_at_cpu, onset
 from benchmarks.growth import slope
 from benchmarks.load import Row, expected_p99_ms, render
 from benchmarks.machine import Machine, MachineWindow, median_of, rotated
@@ -94,6 +94,19 @@ def test_lag_is_judged_only_where_the_generator_stayed_under_half_a_core():
 def test_the_closed_model_runs_one_steady_stage_of_all_users():
     [stage] = closed_stages(20, 20)
     assert (stage.duration, stage.users, stage.spawn_rate, stage.steady) == (20, 20, 20.0, True)
+
+
+def test_the_sweep_finds_where_the_generator_starts_adding_latency():
+    def point(rate: float, cpu: float, lag50: float, lag99: float, added: float) -> dict:
+        return {"rate": rate, "cpu": cpu, "lag_p50_ms": lag50, "lag_p99_ms": lag99,
+                "added_p99_ms": added}
+
+    quiet = point(250, 10, 0.2, 0.8, 0.3)
+    lagging = point(1000, 45, 0.9, 3.0, 0.6)  # lag p99 over 2 ms at 45 % CPU: the guard is blind
+    assert onset([quiet, lagging]) == lagging and not guard_fires(lagging)
+    assert onset([quiet, point(500, 20, 0.3, 1.0, 1.5)])["rate"] == 500  # p99 +1.5 ms
+    assert onset([quiet]) is None
+    assert guard_fires(point(3000, 92, 1.0, 4.0, 3.0)) and guard_fires(point(9, 9, 5.0, 9, 0))
 
 
 def test_growth_is_a_least_squares_slope():
