@@ -75,6 +75,13 @@ def register(app: typer.Typer) -> None:
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(str(path), None,
                               f"not a results.json the harness wrote ({exc!r})") from None
+        hpa = (result.extra.get("scaling") or {}).get("hpa") or {}
+        low = min_replicas if min_replicas is not None else hpa.get("min_replicas")
+        high = max_replicas if max_replicas is not None else hpa.get("max_replicas")
+        if isinstance(low, int) and isinstance(high, int) and high < low:
+            flag = "--min" if min_replicas is not None else "--max"
+            raise UsageError(f"{flag}: the replay would run {low}-{high} replicas (the run's HPA "
+                             f"has {hpa.get('min_replicas')}-{hpa.get('max_replicas')})")
         targets: list[int | None] = list(cpu_target) if cpu_target else [None]
         choices = [ReplaySetting(t, min_replicas, max_replicas, window) for t in targets]
         try:

@@ -49,6 +49,8 @@ def test_replay_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     [
         pytest.param(["--cpu-target", "0"], "--cpu-target", id="target-zero"),
         pytest.param(["--min", "4", "--max", "3"], "--max 3 is below --min 4", id="max-below"),
+        pytest.param(["--min", "11"], "--min: the replay would run 11-10", id="min-above-hpa"),
+        pytest.param(["--max", "1"], "--max: the replay would run 2-1", id="max-below-hpa"),
         pytest.param(["--scale-down-window", "soon"], "--scale-down-window", id="bad-window"),
         pytest.param(["--scale-down-window", "2h"], "not within 0s-1h", id="long-window"),
         pytest.param(["--format", "xml"], "--format", id="bad-format"),
