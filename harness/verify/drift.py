@@ -27,7 +27,7 @@ __all__ = ["HORIZON_SECONDS", "drift_check"]
 CHECK_ID = "slo.drift.p95"
 HORIZON_SECONDS = 3600.0
 SIGNIFICANCE = 0.01
-SLICE_SECONDS = 10.0  # p95 per slice: a 2 s interval at low load holds too few requests
+SLICE_SECONDS = 5.0  # p95 per slice: a 2 s interval at low load holds too few requests
 MIN_SLICE_REQUESTS = 20
 MIN_SLICES = 8
 
