@@ -236,6 +236,8 @@ def _base_layout(result: RunResult, y_title: str, x_end: float) -> dict[str, Any
             "title": {"text": "time since the load started", "standoff": 8},
             "range": [0, x_end],
             "ticksuffix": " s",
+            # invisible ticks push the labels down, clear of the y axis's "0" at the corner
+            "ticks": "outside", "ticklen": 6, "tickcolor": "rgba(0,0,0,0)",
             "gridcolor": COLORS["grid"],
             "zeroline": False,
             "hoverformat": ".0f",

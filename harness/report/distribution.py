@@ -21,6 +21,7 @@ __all__ = ["TICKS_PER_HALF_DISTANCE", "EndpointPoint", "endpoint_p95", "percenti
 
 TICKS_PER_HALF_DISTANCE = 5  # HdrHistogram's default for outputPercentileDistribution
 MAX_POINTS = 240  # per-endpoint series are folded to about this many points per name
+MIN_SLICE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ def endpoint_p95(intervals: Sequence[Interval]) -> dict[str, list[EndpointPoint]
     if not intervals:
         return {}
     span = intervals[-1].end - intervals[0].start
-    step = max(span / MAX_POINTS, intervals[0].end - intervals[0].start)
+    # at least MIN_SLICE_SECONDS: a name's p95 over 2 s at modest load is a handful of requests
+    step = max(span / MAX_POINTS, MIN_SLICE_SECONDS, intervals[0].end - intervals[0].start)
     slices: list[list[Interval]] = []
     for interval in intervals:
         if slices and interval.end - slices[-1][0].start <= step + 1e-9:

@@ -61,6 +61,7 @@ def distribution_chart(result: RunResult) -> Chart:
                   "tickvals": [percentile_x(p) for p in ticks],
                   "ticktext": [_tick_label(p) for p in ticks],
                   "range": [0, math.log10(max(top_x, 10.0)) * 1.02], "gridcolor": COLORS["grid"],
+                  "ticks": "outside", "ticklen": 6, "tickcolor": "rgba(0,0,0,0)",
                   "zeroline": False},
         "yaxis": {"title": {"text": "latency (ms)"}, "rangemode": "tozero",
                   "gridcolor": COLORS["grid"], "zeroline": False},

@@ -7,7 +7,7 @@ needed the network (a CDN script, a font) fails here rather than on a CI machine
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -235,3 +235,45 @@ def test_blank_page_fails_the_blank_check(browser: Browser, tmp_path: Path):
         page.close()
     with pytest.raises(AssertionError):
         _not_blank(png)
+
+
+# Every text a chart draws (annotations, legend entries, tick labels, axis titles) and every
+# card, as bounding boxes, grouped by chart; pairs whose boxes intersect by more than a pixel.
+OVERLAPS = """
+() => {
+  const boxes = (root, selector) => Array.from(root.querySelectorAll(selector))
+    .filter(el => (el.textContent || '').trim())
+    .map(el => ({text: el.textContent.trim(), r: el.getBoundingClientRect()}))
+    .filter(b => b.r.width > 0 && b.r.height > 0);
+  const clash = (a, b) => Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left) > 1
+    && Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top) > 1;
+  const found = [];
+  const check = (where, list) => {
+    for (let i = 0; i < list.length; i++)
+      for (let j = i + 1; j < list.length; j++)
+        if (clash(list[i], list[j])) found.push([where, list[i].text, list[j].text]);
+  };
+  document.querySelectorAll('.chart').forEach(chart => check(chart.id, boxes(chart,
+    '.annotation-text, .legendtext, .xtick text, .ytick text, .y2tick text, .g-xtitle text, '
+    + '.g-ytitle text, .g-y2title text')));
+  check('cards', boxes(document, '.kpi .label, .kpi .value, .kpi .sub'));
+  check('header', boxes(document,
+    'header .badge, header h1, header .headline, header dt, header dd'));
+  return found;
+}
+"""
+
+
+@pytest.mark.parametrize("kind", ["passed", "failed"])
+def test_no_text_overlaps_on_any_chart_or_card(browser: Browser, result_factory,
+                                                tmp_path: Path, kind: str):
+    result = result_factory(kind, replicas=4)
+    faults = {"timeline": [{"name": "postgres-restart", "injected_s": 150.0,
+                            "lifted_s": 162.0}]}
+    result = replace(result, extra={**result.extra, "faults": faults})
+    opened = _open(browser, write_report(result, tmp_path / kind).report_html)
+    try:
+        assert opened.page.evaluate(OVERLAPS) == []
+    finally:
+        opened.page.close()
+    assert opened.problems == []
