@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.config.k8s import ScalingSpec
+from harness.load.health import CPU_LIMIT_PERCENT
 from harness.plan.pricing import CostLine, PriceTable, monthly_cost
 from harness.plan.stages import StageLoad
 from harness.plan.targets import TargetSizing
@@ -164,8 +165,13 @@ class CapacityPlan:
 def _generator_text(stage: StageLoad) -> str:
     cpu = (f", busiest interval {stage.generator_cpu_percent:.0f} % of its core"
            if stage.generator_cpu_percent is not None else "")
-    return (f"the load generator saturated at {stage.users} users ({stage.name}: "
+    text = (f"the load generator saturated at {stage.users} users ({stage.name}: "
             f"{stage.saturated_intervals} saturated interval(s){cpu})")
+    if stage.generator_cpu_percent is not None and stage.generator_cpu_percent < CPU_LIMIT_PERCENT:
+        # Below its CPU limit, it was its event loop that lagged: starved, not busy.
+        text += (": its event loop lagged while it had CPU to spare, so other processes on this "
+                 "machine (the replicas among them) kept it from its core")
+    return text
 
 
 def _why_not(stage: StageLoad | None, previous: StageLoad | None, slo_p95_ms: float,
@@ -176,7 +182,8 @@ def _why_not(stage: StageLoad | None, previous: StageLoad | None, slo_p95_ms: fl
                   if previous is not None else "")
         return (f"no knee of the system: {_generator_text(stage)} while p95 and errors were "
                 f"still within the SLO{before}. Run again with more load-generator cores "
-                "(--workers N), so that the system, not the generator, meets its limit first")
+                "(--workers N) or on a machine with cores to spare, so that the system, not the "
+                "generator, meets its limit first")
     if previous is None:
         return "no knee: the run has no stage with requests"
     return (f"no knee: every stage stayed within the SLO (p95 <= {slo_p95_ms:g} ms, errors <= "

@@ -173,7 +173,10 @@ def test_a_saturated_generator_alone_is_no_knee_and_says_why() -> None:
     assert "no knee of the system" in knee.why_not
     assert "400 users" in knee.why_not and "97 % of its core" in knee.why_not
     assert "200 users, carried 160 req/s at p95 30 ms" in knee.why_not
-    assert "--workers" in knee.why_not
+    assert "--workers" in knee.why_not and "lagged" not in knee.why_not  # busy, at 97 %
+    starved = find_knee([_stage(0, 100, 80, 20), _stage(1, 400, 300, 40, saturated=1,
+                                                          generator_cpu=17.0)], 250, 0.1)
+    assert "17 % of its core): its event loop lagged while it had CPU to spare" in starved.why_not
 
 
 def test_a_slow_stage_with_a_saturated_generator_is_a_knee_without_a_crossing() -> None:
