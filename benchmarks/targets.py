@@ -10,6 +10,7 @@ One asyncio process on 127.0.0.1 (HTTP/1.1, keep-alive, GET only):
   /stats          JSON: held-time percentiles of /delay requests (the truth to compare with)
                   and how many responses each path got
   /api/health/ready  200, so that `harness run --target` takes it for a stack
+  /api/metrics    200, an empty Prometheus exposition: the stack's metrics endpoint answers
 
 Run as `python -m benchmarks.targets --port 0`; it prints `ready PORT` on stdout once listening.
 """
@@ -25,6 +26,9 @@ import time
 __all__ = ["main"]
 
 _OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+_NO_METRICS = b"# benchmarks.targets exports no metrics\n"
+_METRICS = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+            b"Content-Length: " + str(len(_NO_METRICS)).encode() + b"\r\n\r\n" + _NO_METRICS)
 _NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
 
 
@@ -108,6 +112,8 @@ class _Connection(asyncio.Protocol):
             return self.targets.stats()
         if path == "/api/health/ready":  # so `harness run --target` accepts it
             return _OK
+        if path == "/api/metrics":  # scraped by `harness run --target`; nothing to report
+            return _METRICS
         return _NOT_FOUND
 
 
