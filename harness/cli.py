@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -54,6 +55,12 @@ def build_app() -> typer.Typer:
     return app
 
 
+# Errors about a path itself (too long, a file where a folder should be, no permission), as
+# opposed to the machine's trouble (disk full, too many open files).
+_PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.EACCES,
+                          errno.EPERM, errno.EROFS, errno.ENOENT, errno.EEXIST, errno.ELOOP})
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -90,6 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"harness: error: {_one_line(str(exc))}", file=sys.stderr)
         return int(exc.exit_status)
+    except OSError as exc:
+        if debug:
+            traceback.print_exc()
+        if exc.filename is not None and exc.errno in _PATH_ERRNOS:
+            # a path the user gave that cannot be used: bad usage, named
+            print(f"harness: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+            return int(ExitStatus.BAD_CONFIG)
+        print(f"harness: error: {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
+        return int(ExitStatus.STACK_FAILED)
     except Exception as exc:  # the last line of defence: one line, unless --debug
         if debug:
             traceback.print_exc()

@@ -50,10 +50,13 @@ def find_run_folder(ref: str | Path, reports_dir: Path) -> Path:
     if "/" not in text and text not in (".", ".."):
         candidates += [reports_dir / text, reports_dir / "history" / "runs" / text]
     for candidate in candidates:
-        if candidate.is_file() and candidate.name == RESULTS_FILE:
-            return candidate.parent.resolve()
-        if (candidate / RESULTS_FILE).is_file():
-            return candidate.resolve()
+        try:
+            if candidate.is_file() and candidate.name == RESULTS_FILE:
+                return candidate.parent.resolve()
+            if (candidate / RESULTS_FILE).is_file():
+                return candidate.resolve()
+        except OSError:  # a name too long for the file system: not a run either
+            continue
     raise UsageError(
         f"run {text!r}: no {RESULTS_FILE} found (give a run folder, its {RESULTS_FILE}, or a run "
         f"id under {reports_dir} or {reports_dir / 'history' / 'runs'})"

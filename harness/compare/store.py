@@ -30,6 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from harness.compare.runs import RESULTS_FILE, RunData
 from harness.compare.samples import SAMPLES_FILE
 from harness.config.tags import matches
@@ -53,6 +55,10 @@ class StoredRun:
     tags: Mapping[str, str] = field(default_factory=dict)  # the run's tags (older rows: none)
 
 
+_ROWS: TypeAdapter[list[StoredRun]] = TypeAdapter(list[StoredRun])
+_BASELINES: TypeAdapter[dict[str, str]] = TypeAdapter(dict[str, str])
+
+
 class ResultsStore:
     """Read and change `root/index.json` and `root/runs/`. Writes are atomic (rename)."""
 
@@ -65,6 +71,9 @@ class ResultsStore:
         return self.root / "index.json"
 
     def folder(self, run_id: str) -> Path:
+        if run_id in ("", ".", "..") or Path(run_id).name != run_id:  # stays inside runs/
+            raise ConfigError(str(self.index_path), "run_id",
+                              f"{run_id!r} is not a run folder name")
         return self.root / "runs" / run_id
 
     # ------------------------------------------------------------------ reading
@@ -80,21 +89,33 @@ class ResultsStore:
         if not isinstance(data, dict) or version != INDEX_VERSION:
             raise ConfigError(str(self.index_path), "version", f"unsupported {version!r}",
                               str(INDEX_VERSION))
+        for key, adapter in (("runs", _ROWS), ("baselines", _BASELINES)):
+            self._valid(data, key, adapter)
         return data
 
     def runs(self, scenario: str | None = None,
              tags: Mapping[str, str] | None = None) -> list[StoredRun]:
         """Stored runs (of `scenario`, carrying every one of `tags`), oldest first."""
-        try:
-            rows = [StoredRun(**row) for row in self._load().get("runs", [])]
-        except TypeError as exc:
-            raise ConfigError(str(self.index_path), "runs", f"malformed entry: {exc}") from None
+        rows = _ROWS.validate_python(self._load().get("runs", []))
         rows.sort(key=lambda r: (r.started_at, r.run_id))
         return [r for r in rows if (scenario is None or r.scenario == scenario)
                 and matches(r.tags, tags or {})]
 
     def baselines(self) -> dict[str, str]:
-        return dict(self._load().get("baselines", {}))
+        return _BASELINES.validate_python(self._load().get("baselines", {}))
+
+    def _valid(self, data: dict[str, Any], key: str, adapter: TypeAdapter[Any]) -> None:
+        """index.json's `key` checked against its type: a hand-edited or damaged index names
+        the entry that is wrong instead of failing later."""
+        if key not in data:
+            return
+        try:
+            adapter.validate_python(data[key])
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = [key, *(str(part) for part in first.get("loc", ()))]
+            raise ConfigError(str(self.index_path), where,
+                              f"malformed: {first.get('msg', 'invalid value')}") from None
 
     def baseline(self, scenario: str) -> str | None:
         return self.baselines().get(scenario)
@@ -131,7 +152,8 @@ class ResultsStore:
             tags=dict(run.result.tags),
         )
         data = self._load()
-        rows = [r for r in data.get("runs", []) if r.get("run_id") != run.run_id]
+        rows = [asdict(r) for r in _ROWS.validate_python(data.get("runs", []))
+                if r.run_id != run.run_id]
         rows.append(asdict(entry))
         rows.sort(key=lambda r: (r["started_at"], r["run_id"]))
         data["runs"] = self._prune(rows, set(data.get("baselines", {}).values()))

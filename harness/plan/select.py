@@ -20,11 +20,15 @@ def newest_step_run(reports_dir: Path, scenario: str = "stress") -> Path:
             data = json.loads(results.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        users = {stage.get("users") for stage in data.get("stages", [])}
-        if data.get("scenario") == scenario and len(users) >= 2:
+        try:  # a malformed results.json is not a candidate; naming it, plan reads it strictly
+            users = {stage.get("users") for stage in data.get("stages", [])}
+            if data.get("scenario") != scenario or len(users) < 2:
+                continue
             started = float(data.get("started_at", 0.0))
-            if best is None or started > best[0]:
-                best = (started, results.parent)
+        except (AttributeError, TypeError, ValueError):
+            continue
+        if best is None or started > best[0]:
+            best = (started, results.parent)
     if best is None:
         raise UsageError(f"plan: no {scenario} run in {reports_dir}; run `harness run --scenario "
                          f"{scenario}` first or name a step run")
