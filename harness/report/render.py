@@ -380,9 +380,10 @@ def html_context(result: RunResult) -> dict[str, Any]:
             "observed": format_observed(check),
             "threshold": format_threshold(check),
             "window": format_window(check.window),
-            # a skipped check's reason is often its evidence too: say it once
+            # a skipped check's reason is often (part of) its evidence too: say it once
             "evidence": "" if check.evidence == check.reason else check.evidence,
-            "reason": check.reason or "",
+            "reason": "" if check.reason and check.evidence != check.reason
+            and check.reason in check.evidence else check.reason or "",
         }
         for check in checks_in_report_order(result.checks)
     ]

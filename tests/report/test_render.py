@@ -275,3 +275,14 @@ def test_report_html_has_the_headroom_table(result_factory, tmp_path: Path):
     assert "770 req/s" in html and "6.42x" in html and "not by load" in html
     passed = write_report(result_factory("passed"), tmp_path / "p").report_html
     assert 'id="headroom"' not in passed.read_text(encoding="utf-8")
+
+
+def test_a_skip_reason_is_printed_once(result_factory, tmp_path: Path):
+    result = result_factory("passed")
+    noted = replace(result.checks[-1], evidence=f"{result.checks[-1].reason} (outside faults)")
+    result = replace(result, checks=(*result.checks[:-1], noted))
+    html = write_report(result, tmp_path).report_html.read_text(encoding="utf-8")
+    assert html.count("no connection pool to observe") == 1
+    html = write_report(result_factory("passed"), tmp_path / "plain").report_html.read_text(
+        encoding="utf-8")
+    assert html.count("no connection pool to observe") == 1
