@@ -14,6 +14,8 @@ __all__ = ["RuleFamily", "all_rules", "families"]
 class RuleFamily(Protocol):
     """What each family module offers (modules satisfy it structurally)."""
 
+    __name__: str
+
     @property
     def RULES(self) -> tuple[Rule, ...]: ...  # noqa: N802 - the modules' constant
 
