@@ -36,6 +36,7 @@ __all__ = [
     "check_line",
     "headline_numbers",
     "headroom_line",
+    "joined_ids",
     "print_verdict",
     "status_line",
 ]
@@ -147,28 +148,61 @@ def _numbers_lines(result: RunResult, width: int) -> list[str]:
     return lines
 
 
-def check_line(check: CheckResult, width: int) -> Text:
-    """'FAIL slo.latency.p99 690 ms ≤ 300 ms: p99 reached …', cut with '…' at `width`."""
+def _cut(text: str, room: int) -> str:
+    """`text` on one line of `room` characters, cut at a word with '…' (no number or id left
+    half-printed)."""
+    text = " ".join(text.split())
+    if len(text) <= room:
+        return text
+    cut = text[: max(room - 1, 0)]
+    if text[len(cut)] != " ":
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:(") + "…"
+
+
+def check_line(check: CheckResult, width: int, ident: str | None = None) -> Text:
+    """'FAIL slo.latency.p99 690 ms ≤ 300 ms: p99 reached …', cut with '…' at `width`.
+    `ident` replaces the id (several skipped checks with one reason share a line)."""
     line = Text()
     line.append(VERDICT_TAGS[check.verdict], style=VERDICT_STYLES[check.verdict])
     line.append(" ")
-    line.append(check.id, style="cyan")
+    line.append(ident or check.id, style="cyan")
     line.append(":")
     if check.verdict is Verdict.SKIPPED:
         detail = check.reason or check.evidence or "no reason given"
     else:
         detail = f"{format_observed(check)} (must be {format_threshold(check)})"
         detail += f": {check.evidence}" if check.evidence else ""
-    room = width - len(line) - 1
-    detail = " ".join(detail.split())
-    if len(detail) > room:  # cut at a word, so no number or id is left half-printed
-        cut = detail[: max(room - 1, 0)]
-        if detail[len(cut)] != " ":
-            cut = cut.rsplit(" ", 1)[0]
-        detail = cut.rstrip(" ,;:(") + "…"
-    line.append(f" {detail}")
+    line.append(f" {_cut(detail, width - len(line) - 1)}")
     line.truncate(width, overflow="ellipsis")
     return line
+
+
+def joined_ids(ids: Sequence[str]) -> str:
+    """'autoscaling.scale-up-slo.{p95,p99,error-rate}' for ids under one dotted prefix, else
+    the ids joined by commas; every id stays whole."""
+    if len(ids) == 1:
+        return ids[0]
+    heads = {i.rsplit(".", 1)[0] for i in ids}
+    if len(heads) == 1 and all("." in i for i in ids):
+        return f"{heads.pop()}.{{{','.join(i.rsplit('.', 1)[1] for i in ids)}}}"
+    return ", ".join(ids)
+
+
+def _grouped(checks: Sequence[CheckResult]) -> list[tuple[CheckResult, str]]:
+    """(check, id text) per line: skipped checks that share a reason share a line."""
+    lines: list[tuple[CheckResult, list[str]]] = []
+    by_reason: dict[str, list[str]] = {}
+    for check in checks:
+        reason = check.reason or check.evidence
+        if check.verdict is Verdict.SKIPPED and reason in by_reason:
+            by_reason[reason].append(check.id)
+            continue
+        ids = [check.id]
+        if check.verdict is Verdict.SKIPPED:
+            by_reason[reason] = ids
+        lines.append((check, ids))
+    return [(check, joined_ids(ids)) for check, ids in lines]
 
 
 _SHORT_NAMES = {"hpa.cpu": "HPA on CPU", "hpa.memory": "HPA on memory",
@@ -220,16 +254,19 @@ def print_verdict(result: RunResult, console: Console, report: Path | None = Non
     lines += [Text(line) for line in _numbers_lines(result, width)]
     shown = checks_in_report_order(
         result.checks if verbose else [c for c in result.checks if c.verdict is not Verdict.PASS])
-    for check in shown:
-        lines.append(check_line(check, width))
-        if verbose:
+    if verbose:
+        for check in shown:
+            lines.append(check_line(check, width))
             lines += _evidence(check, width)
+    else:
+        lines += [check_line(check, width, ident) for check, ident in _grouped(shown)]
     if result.generator is not None and result.generator.advice:
         style = "magenta" if result.generator.saturated else "dim"
         lines += [Text(line, style=style) for line in _wrapped(result.generator.advice, width)]
     headroom = headroom_line(result.headroom)
-    if headroom:
-        lines += [Text(line) for line in _wrapped(headroom, width)]
+    if headroom:  # one line, cut at a word (whole with --verbose)
+        lines += ([Text(line) for line in _wrapped(headroom, width)] if verbose
+                  else [Text(_cut(headroom, width))])
     if report is not None:
         lines += [Text(line, style="underline") for line in _wrapped(f"Report: {report}", width)]
     for line in lines:

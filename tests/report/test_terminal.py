@@ -14,6 +14,7 @@ from harness.report.terminal import (
     check_line,
     headline_numbers,
     headroom_line,
+    joined_ids,
     print_verdict,
     status_line,
 )
@@ -48,6 +49,37 @@ def test_every_line_fits_without_trailing_spaces(result_factory, kind, width):
     for check in result.checks:
         if check.verdict is not Verdict.PASS:  # each on one line, whole
             assert any(f" {check.id}: " in line for line in lines), (check.id, lines)
+
+
+def _smoke_like(result):
+    """A passing run with the skips a smoke run has: several share one reason."""
+    skip = result.checks[-1]
+    same = "no scale-up to judge it: utilization stayed below the target"
+    extra = [replace(skip, id=f"autoscaling.scale-up-slo.{k}", reason=same)
+             for k in ("p95", "p99", "error-rate")]
+    extra += [replace(skip, id="autoscaling.scale-up", reason="utilization never rose above "
+                      "target + 10% (highest ratio 0.09 of target)"),
+              replace(skip, id="autoscaling.scale-down-stabilization",
+                      reason="no scale-down happened"),
+              replace(skip, id="slo.drift.p95", reason="5 slices of 5 s; a trend needs 8")]
+    return replace(result, checks=(*result.checks, *extra))
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_passing_smoke_like_run_fits_in_twelve_lines(result_factory, width):
+    lines = _printed(_smoke_like(result_factory("passed")), width, REPORT)
+    assert len(lines) <= 12, lines
+    assert all(len(line) <= width and line == line.rstrip() for line in lines)
+    grouped = [line for line in lines if "autoscaling.scale-up-slo.{p95,p99,error-rate}:" in line]
+    assert len(grouped) == 1 and grouped[0].split(": ", 1)[1].startswith("no")
+    verbose = _printed(_smoke_like(result_factory("passed")), width, REPORT, verbose=True)
+    assert sum(" autoscaling.scale-up-slo." in line for line in verbose) == 3  # one each
+
+
+def test_joined_ids_keep_every_id_whole():
+    assert joined_ids(["a.b.p95", "a.b.p99"]) == "a.b.{p95,p99}"
+    assert joined_ids(["a.x", "b.y"]) == "a.x, b.y"
+    assert joined_ids(["slo.drift.p95"]) == "slo.drift.p95"
 
 
 def test_passing_run_is_a_handful_of_lines_ending_with_the_report(result_factory):
