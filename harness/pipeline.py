@@ -282,11 +282,12 @@ def _stages(plan: RunPlan, calibration: Calibration | None = None) -> tuple[Stag
 
 
 def _server_limits(backend: StackBackend) -> tuple[int, int] | None:
-    """(max_connections, reserved) of a PostgreSQL the harness runs, else None."""
-    postgres = getattr(backend, "postgres", None)
-    if postgres is None:
+    """(max_connections, reserved) of a PostgreSQL whose connections the harness sees, else
+    None."""
+    database = backend.capabilities().database
+    if database is None:
         return None
-    return postgres.max_connections, postgres.reserved_connections
+    return database.max_connections, database.reserved_connections
 
 
 def _headroom(plan: RunPlan, load: LoadResult, evidence: Evidence,
@@ -330,19 +331,23 @@ def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence, backend: StackB
             faults: FaultSession, server_limits: tuple[int, int] | None,
             headroom: Headroom | None = None,
             calibration: Calibration | None = None) -> tuple[CheckResult, ...]:
-    controlled = faults.controller is not None
+    from harness.stack.embedded import ProbeSpec
+
+    controller = faults.controller
+    replicas = backend.capabilities().replicas
     return run_checks(
         load,
         plan.slo,
         evidence,
         app_settings={**bundled_app_settings(), **plan.scenario.app_settings},
-        startup_budget=float(getattr(getattr(backend, "probe", None), "attempts", 30)),
+        startup_budget=float(replicas.startup_attempts if replicas is not None
+                             else ProbeSpec.attempts),
         max_connections=server_limits,
         cache_is_remote=plan.options.stack in ("local", "compose", "k8s"),
         fault_events=faults.stop(),
         fault_origin=faults.origin,
-        replica_events=faults.replica_events() if controlled else None,
-        readiness_probes=tuple(faults.controller.probes) if controlled else (),
+        replica_events=faults.replica_events() if controller is not None else None,
+        readiness_probes=tuple(controller.probes) if controller is not None else (),
         bundled_settings=bundled_app_settings(),
         headroom=headroom,
         planned=_planned(load, calibration),

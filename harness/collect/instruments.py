@@ -16,7 +16,7 @@ from harness.config.k8s import HpaSpec, load_scaling
 from harness.config.model import AutoscalingSpec
 from harness.errors import ConfigError
 from harness.stack.backend import StackBackend
-from harness.stack.scaling import ReplicaAutoscaler, ScalableReplicas
+from harness.stack.scaling import ReplicaAutoscaler
 from harness.stack.services.postgres import ConnectionCounts
 from harness.stack.trace import ScalingTrace
 
@@ -49,11 +49,13 @@ class Instruments:
         self.backend = backend
         self.scraper = Scraper(lambda: backend.endpoints().replicas, interval=scrape_interval)
         self.autoscaler: ReplicaAutoscaler | None = None
-        if autoscaling.enabled and isinstance(backend, ScalableReplicas):
+        capabilities = backend.capabilities()
+        replicas = capabilities.replicas
+        if autoscaling.enabled and replicas is not None:
             scaling = load_scaling(paths.k8s_base_dir())
             try:
                 self.autoscaler = ReplicaAutoscaler(
-                    backend,
+                    replicas,
                     _scaled_hpa(scaling.hpa, autoscaling),
                     scaling.deployment.requests,
                     sync_period=autoscaling.sync_period,
@@ -63,9 +65,9 @@ class Instruments:
                 raise ConfigError("scenario", ("autoscaling", "kubernetes_version"),
                                   str(exc)) from None
         self.connections: Poller[ConnectionCounts] | None = None
-        counts = getattr(backend, "connection_counts", None)
-        if callable(counts) and counts() is not None:
-            self.connections = Poller(counts, interval=scrape_interval, name="pg_stat_activity")
+        if capabilities.database is not None:
+            self.connections = Poller(capabilities.database.connection_counts,
+                                      interval=scrape_interval, name="pg_stat_activity")
         self._evidence: Evidence | None = None
 
     def start(self, duration: float) -> None:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -32,43 +32,53 @@ from harness.errors import HarnessError, StackError
 from harness.faults import services
 from harness.faults.proxy import LatencyProxy
 from harness.faults.records import FaultEvent, Outcome
+from harness.stack.capabilities import Capabilities, ManagedPostgres, ManagedRedis, ReplicaSet
 from harness.stack.processes import ManagedProcess
 
 __all__ = ["FaultInjector", "FaultTarget", "fault_names"]
 
 
-@dataclass
-class FaultTarget:
-    """What faults act on. Any part may be missing (the embedded stack has no servers)."""
+_Handle = TypeVar("_Handle")
 
-    stack: Any = None  # an EmbeddedStack: replicas, their controller
-    postgres: Any = None  # a PostgresServer the harness runs
-    redis: Any = None  # a RedisServer the harness runs
+
+@dataclass(frozen=True)
+class FaultTarget:
+    """What faults act on: the backend's handles. Any may be missing (the embedded stack has no
+    servers; compose, k8s and external have nothing the harness may act on)."""
+
+    replicas: ReplicaSet | None = None
+    postgres: ManagedPostgres | None = None
+    redis: ManagedRedis | None = None
     proxy: LatencyProxy | None = None  # in front of PostgreSQL, for slow-database
 
     @classmethod
-    def of(cls, backend: object, proxy: LatencyProxy | None = None) -> FaultTarget:
-        """The replicas of an EmbeddedStack (alone, in a LocalStack, or in its container
-        wrapper) and the servers a LocalStack started from this machine's binaries."""
-        from harness.stack.services.postgres import PostgresServer
-        from harness.stack.services.redis import RedisServer
-
-        local = getattr(backend, "local", backend)
-        stack = getattr(local, "app", local)
-        postgres = getattr(local, "postgres", None)
-        redis = getattr(local, "redis", None)
-        return cls(stack=stack if hasattr(stack, "controller") else None,
-                   postgres=postgres if isinstance(postgres, PostgresServer) else None,
-                   redis=redis if isinstance(redis, RedisServer) else None, proxy=proxy)
+    def of(cls, capabilities: Capabilities, proxy: LatencyProxy | None = None) -> FaultTarget:
+        return cls(capabilities.replicas, capabilities.postgres, capabilities.redis, proxy)
 
     def replica_processes(self) -> list[ManagedProcess]:
-        if self.stack is None:
-            return []
-        with self.stack._lock:  # noqa: SLF001 - the stack's own list, read under its lock
-            return list(self.stack._replicas)  # noqa: SLF001
+        return self.replicas.processes() if self.replicas is not None else []
 
     def replica_url(self, process: ManagedProcess) -> str:
-        return f"http://127.0.0.1:{self.stack._ports[process.name]}"  # noqa: SLF001
+        return self.need_replicas("kill-replica").probe_url(process)
+
+    def need_replicas(self, kind: str) -> ReplicaSet:
+        return _needed(self.replicas, "replicas the harness runs", kind)
+
+    def need_postgres(self, kind: str) -> ManagedPostgres:
+        return _needed(self.postgres, "the PostgreSQL the harness starts", kind)
+
+    def need_redis(self, kind: str) -> ManagedRedis:
+        return _needed(self.redis, "the Redis the harness starts", kind)
+
+    def need_proxy(self, kind: str) -> LatencyProxy:
+        return _needed(self.proxy, "the latency proxy", kind)
+
+
+def _needed(handle: _Handle | None, what: str, kind: str) -> _Handle:
+    if handle is None:
+        raise StackError(f"{kind} needs {what}, which this stack does not have "
+                         "(use --stack local without --database-url/--redis-url)")
+    return handle
 
 
 def fault_names(faults: Sequence[Fault]) -> list[str]:
@@ -163,18 +173,11 @@ class FaultInjector:
             return self._slow_database(name, fault)
         return self._exhaust_pool(name, fault)
 
-    def _need(self, part: str, kind: str) -> Any:
-        value = getattr(self.target, part)
-        if value is None:
-            raise StackError(f"{kind} needs {part}, which this stack does not have "
-                             "(use --stack local without --database-url/--redis-url)")
-        return value
-
     # -- kill-replica -------------------------------------------------------------------------
 
     def _kill(self, name: str, fault: KillReplica) -> FaultEvent:
-        stack = self._need("stack", fault.kind)
-        controller = stack.controller
+        replicas = self.target.need_replicas(fault.kind)
+        controller = replicas.controller
         killed: list[dict[str, Any]] = []
         waited = 0.0
         note = ""
@@ -226,7 +229,7 @@ class FaultInjector:
     # -- restart-postgres ---------------------------------------------------------------------
 
     def _restart_postgres(self, name: str, fault: RestartPostgres) -> FaultEvent:
-        server = self._need("postgres", fault.kind)
+        server = self.target.need_postgres(fault.kind)
         before = {p.name: p.pid for p in self.target.replica_processes() if p.alive()}
         stopping = time.time()
         server.shutdown(fault.mode)
@@ -284,7 +287,7 @@ class FaultInjector:
     # -- stop-redis ---------------------------------------------------------------------------
 
     def _stop_redis(self, name: str, fault: StopRedis) -> FaultEvent:
-        server = self._need("redis", fault.kind)
+        server = self.target.need_redis(fault.kind)
         stopping = time.time()
         services.stop_redis(server)
         stopped = time.time()
@@ -303,7 +306,7 @@ class FaultInjector:
     # -- slow-database ------------------------------------------------------------------------
 
     def _slow_database(self, name: str, fault: SlowDatabase) -> FaultEvent:
-        proxy = self._need("proxy", fault.kind)
+        proxy = self.target.need_proxy(fault.kind)
         begun = time.time()
         proxy.latency = fault.latency
         try:
@@ -319,7 +322,7 @@ class FaultInjector:
     # -- exhaust-pool -------------------------------------------------------------------------
 
     def _exhaust_pool(self, name: str, fault: ExhaustPool) -> FaultEvent:
-        server = self._need("postgres", fault.kind)
+        server = self.target.need_postgres(fault.kind)
         acquired = threading.Event()
         asked = time.time()
         granted = services.hold_table_lock(server, fault.table, fault.duration, self._stop,

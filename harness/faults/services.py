@@ -11,26 +11,26 @@ import time
 import psycopg
 
 from harness.errors import StackError
-from harness.stack.services.postgres import DATABASE, PostgresServer
-from harness.stack.services.redis import RedisServer
+from harness.stack.capabilities import ManagedPostgres, ManagedRedis
+from harness.stack.services.postgres import DATABASE
 
 __all__ = ["admin_conninfo", "hold_table_lock", "start_redis", "stop_redis"]
 
-def admin_conninfo(server: PostgresServer, dbname: str = DATABASE) -> str:
+def admin_conninfo(server: ManagedPostgres, dbname: str = DATABASE) -> str:
     """The superuser over the server's socket (never a password), on the app's database."""
     return server.admin_conninfo(dbname)
 
 
-def stop_redis(server: RedisServer) -> None:
+def stop_redis(server: ManagedRedis) -> None:
     server.stop()
 
 
-def start_redis(server: RedisServer) -> None:
+def start_redis(server: ManagedRedis) -> None:
     """Start it again on the same port, with the same appendonly data."""
     server.start()
 
 
-def hold_table_lock(server: PostgresServer, table: str, seconds: float, stop: threading.Event,
+def hold_table_lock(server: ManagedPostgres, table: str, seconds: float, stop: threading.Event,
                     acquired: threading.Event | None = None) -> float:
     """Hold ACCESS EXCLUSIVE on `table` for `seconds` (or until `stop`); returns the epoch time
     the lock was granted. Waiting for the lock is bounded by lock_timeout (10 s)."""

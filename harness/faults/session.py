@@ -15,7 +15,8 @@ from harness.errors import ConfigError
 from harness.faults.injector import FaultInjector, FaultTarget, fault_names
 from harness.faults.proxy import LatencyProxy
 from harness.faults.records import FaultEvent
-from harness.stack.controller import ReplicaEvent
+from harness.stack.backend import StackBackend
+from harness.stack.controller import ReplicaController, ReplicaEvent
 from harness.verify.check import CheckResult
 
 __all__ = ["FaultSession", "check_supported"]
@@ -30,7 +31,7 @@ def check_supported(scenario: Scenario, options: RunOptions) -> None:
         if options.stack not in ("embedded", "local"):
             raise ConfigError(source, field, f"{fault.kind} needs a stack the harness runs",
                               "--stack embedded or --stack local")
-        containers = getattr(options, "services", "binaries") == "containers"
+        containers = options.services == "containers"
         if fault.kind in NEEDS_POSTGRES and (options.stack != "local" or options.database_url
                                              or containers):
             raise ConfigError(source, field, f"{fault.kind} acts on the PostgreSQL the harness "
@@ -47,7 +48,7 @@ class FaultSession:
     """The scenario's faults for one run. `prepare` before `backend.up()`; `start` as the load
     starts; `stop` when it ends (idempotent); `close` after `backend.down()`."""
 
-    def __init__(self, scenario: Scenario, backend: object) -> None:
+    def __init__(self, scenario: Scenario, backend: StackBackend) -> None:
         self.scenario = scenario
         self.backend = backend
         self.proxy: LatencyProxy | None = None
@@ -57,7 +58,8 @@ class FaultSession:
         self.origin: float | None = None
 
     @classmethod
-    def prepare(cls, scenario: Scenario, options: RunOptions, backend: object) -> FaultSession:
+    def prepare(cls, scenario: Scenario, options: RunOptions,
+                backend: StackBackend) -> FaultSession:
         check_supported(scenario, options)
         if options.stack in ("embedded", "local"):  # the controller's PDB, read before up()
             from harness import paths
@@ -67,10 +69,9 @@ class FaultSession:
         session = cls(scenario, backend)
         if any(f.kind == "slow-database" for f in scenario.faults):
             session.proxy = LatencyProxy()
-            local = getattr(backend, "local", backend)
-            app = getattr(local, "app", None)
-            if app is not None:
-                app.route_database = session.proxy.route
+            replicas = backend.capabilities().replicas
+            if replicas is not None:
+                replicas.route_database(session.proxy.route)
         return session
 
     def start(self, origin: float) -> None:
@@ -78,7 +79,7 @@ class FaultSession:
         if not self.scenario.faults:
             return
         self.injector = FaultInjector(self.scenario.faults,
-                                      FaultTarget.of(self.backend, self.proxy))
+                                      FaultTarget.of(self.backend.capabilities(), self.proxy))
         self.injector.start(origin)
 
     def calibrate(self, origin: float) -> None:
@@ -100,10 +101,9 @@ class FaultSession:
                 self.proxy.stop()
 
     @property
-    def controller(self) -> Any:
-        local = getattr(self.backend, "local", self.backend)
-        app = getattr(local, "app", local)
-        return getattr(app, "controller", None)
+    def controller(self) -> ReplicaController | None:
+        replicas = self.backend.capabilities().replicas
+        return replicas.controller if replicas is not None else None
 
     def replica_events(self) -> tuple[ReplicaEvent, ...]:
         controller = self.controller

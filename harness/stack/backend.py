@@ -1,11 +1,15 @@
-"""The one interface every stack backend offers: up, ready, endpoints, down."""
+"""The one interface every stack backend offers: up, ready, endpoints, down, and the handles
+of what else it can do (harness.stack.capabilities)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-__all__ = ["Endpoints", "Replica", "Scalable", "StackBackend"]
+if TYPE_CHECKING:
+    from harness.stack.capabilities import Capabilities
+
+__all__ = ["Endpoints", "Replica", "StackBackend"]
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,6 @@ class StackBackend(Protocol):
     def down(self) -> None:
         """Stop everything `up` started. Safe to call twice, and after a failed `up`."""
 
-
-@runtime_checkable
-class Scalable(Protocol):
-    """Backends whose replica count the harness itself controls (embedded, local)."""
-
-    def scale(self, replicas: int) -> None: ...
-
-    def replica_count(self) -> int: ...
+    def capabilities(self) -> Capabilities:
+        """The handles this backend hands out (harness.stack.capabilities); servers it starts
+        appear once `up` has started them."""

@@ -33,6 +33,7 @@ from harness.errors import DependencyError, StackError
 from harness.redact import redact
 from harness.stack import prometheus
 from harness.stack.backend import Endpoints, Replica
+from harness.stack.capabilities import Capabilities
 from harness.stack.certs import self_signed
 from harness.stack.composefile import APP_SERVICE, PROMETHEUS_SERVICE, PROXY_SERVICE, ComposeFile
 from harness.stack.engine import (
@@ -380,6 +381,10 @@ class ComposeStack:
         return project_containers(self.project.name, run=self.run) if self.project else []
 
     # -- down ---------------------------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        """None: the compose stack's containers are Compose's to run, not the faults'."""
+        return Capabilities()
 
     def down(self) -> None:
         project, self.project = self.project, None

@@ -14,7 +14,7 @@ import contextlib
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from harness import paths
 from harness.errors import DependencyError, StackError
 from harness.redact import redact, redact_url
 from harness.stack.backend import Endpoints, Replica
+from harness.stack.capabilities import Capabilities
 from harness.stack.composefile import ComposeFile
 from harness.stack.engine import LOOPBACK
 from harness.stack.local import LocalStack
@@ -32,18 +33,23 @@ from harness.stack.services import postgres as pg
 from harness.stack.services import redis as rd
 from harness.stack.services.postgres import ConnectionCounts, count_connections
 
-__all__ = ["RUN_LABEL", "ContainerServices", "ServerLimits", "leftovers"]
+__all__ = ["RUN_LABEL", "ContainerDatabase", "ContainerServices", "leftovers"]
 
 RUN_LABEL = "servicedesk.harness.run"
 SUPERUSER = "postgres"
 
 
 @dataclass(frozen=True)
-class ServerLimits:
-    """The container's connection limits, as the checks read them from a local server."""
+class ContainerDatabase:
+    """The PostgreSQL container's connection limits and pg_stat_activity (a DatabaseConnections
+    capability: counted, not stopped or restarted by faults)."""
 
     max_connections: int
     reserved_connections: int
+    admin_url: str = field(repr=False)
+
+    def connection_counts(self) -> ConnectionCounts:
+        return count_connections(self.admin_url)
 
 
 def _docker_client() -> Any:
@@ -119,7 +125,7 @@ class ContainerServices:
         self._postgres: Any = None
         self._redis: Any = None
         self._admin: str | None = None
-        self.postgres: ServerLimits | None = None
+        self.postgres: ContainerDatabase | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -165,12 +171,13 @@ class ContainerServices:
                                       password=self._password, dbname=SUPERUSER, driver=None)
         container.with_command(command).with_kwargs(shm_size="256m", labels={RUN_LABEL: self.run})
         self._prepare(container, "postgres", "/var/lib/postgresql/data", 5432)
-        self.postgres = ServerLimits(int(settings.get("max_connections", "100")),
-                                     int(settings.get("superuser_reserved_connections", "3")))
         self._postgres = container
         self._start(container, "PostgreSQL", self.postgres_image)
         port = int(container.get_exposed_port(5432))
         self._admin = f"postgresql://{SUPERUSER}:{self._password}@{LOOPBACK}:{port}/{SUPERUSER}"
+        self.postgres = ContainerDatabase(int(settings.get("max_connections", "100")),
+                                          int(settings.get("superuser_reserved_connections", "3")),
+                                          self._admin)
         self._create_app_database()
         return f"postgresql://{pg.ROLE}:{self._app_password}@{LOOPBACK}:{port}/{pg.DATABASE}"
 
@@ -227,6 +234,11 @@ class ContainerServices:
         )
 
     # -- what the instruments use (the local autoscaler, pg_stat_activity) ---------------------
+
+    def capabilities(self) -> Capabilities:
+        """The replicas and the database's connections; the containers themselves are not
+        stopped or restarted by faults."""
+        return Capabilities(replicas=self.local.app, database=self.postgres)
 
     def current_replicas(self) -> tuple[Replica, ...]:
         return self.local.current_replicas()

@@ -28,6 +28,7 @@ from harness.errors import StackError
 from harness.redact import redact_url
 from harness.stack import processes
 from harness.stack.backend import Endpoints, Replica
+from harness.stack.capabilities import Capabilities
 from harness.stack.controller import ReplicaController, load_pdb
 from harness.stack.processes import ManagedProcess
 from harness.testhook import pause_at
@@ -95,14 +96,14 @@ class EmbeddedStack:
         # Replaces replicas that die, as a Deployment's ReplicaSet would (harness.stack.controller).
         self.controller: ReplicaController | None = None
         # Routes the app's database traffic, e.g. through the slow-database fault's proxy.
-        self.route_database: Callable[[str], str] | None = None
+        self._database_route: Callable[[str], str] | None = None
 
     # -- settings -----------------------------------------------------------------------------
 
     def _database_url(self) -> str:
         if self.database_url:
-            if self.route_database is not None:
-                return self.route_database(self.database_url)
+            if self._database_route is not None:
+                return self._database_route(self.database_url)
             return self.database_url
         assert self.work_dir is not None  # noqa: S101 - set by up()
         return f"sqlite:///{self.work_dir / 'servicedesk.db'}"
@@ -134,6 +135,25 @@ class EmbeddedStack:
         if replica is not None:
             env["HOSTNAME"] = replica  # as a pod's name: the app labels its DB sessions with it
         return env
+
+    # -- what it can do (harness.stack.capabilities.ReplicaSet) -------------------------------
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(replicas=self)
+
+    @property
+    def startup_attempts(self) -> int:
+        return self.probe.attempts
+
+    def processes(self) -> list[ManagedProcess]:
+        with self._lock:
+            return list(self._replicas)
+
+    def probe_url(self, process: ManagedProcess) -> str:
+        return f"http://{HOST}:{self._ports[process.name]}"
+
+    def route_database(self, route: Callable[[str], str]) -> None:
+        self._database_route = route
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import httpx
 
 from harness.errors import StackError, UsageError
 from harness.stack.backend import Endpoints, Replica
+from harness.stack.capabilities import Capabilities
 
 __all__ = ["ExternalStack"]
 
@@ -63,6 +64,10 @@ class ExternalStack:
             extra={"auth": "SERVICEDESK_API_TOKEN" if token else "none"},
             replica_metrics=False,  # a scrape reaches whichever replica the Service picks
         )
+
+    def capabilities(self) -> Capabilities:
+        """None: a stack running elsewhere: nothing is started, stopped or scaled."""
+        return Capabilities()
 
     def down(self) -> None:
         """Nothing to stop: the harness did not start this stack."""

@@ -32,6 +32,7 @@ from harness import paths
 from harness.errors import ConfigError, DependencyError, StackError
 from harness.stack import processes, prometheus
 from harness.stack.backend import Endpoints, Replica
+from harness.stack.capabilities import Capabilities
 from harness.stack.engine import LOOPBACK, Runner
 from harness.stack.processes import ManagedProcess
 
@@ -319,6 +320,10 @@ class KubernetesStack:
         )
 
     # -- down ---------------------------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        """None: the cluster runs the pods and its own HPA: observed, never driven."""
+        return Capabilities()
 
     def down(self) -> None:
         self._stop.set()

@@ -16,6 +16,7 @@ from pathlib import Path
 from harness.config.model import SeedSpec
 from harness.redact import redact_url
 from harness.stack.backend import Endpoints, Replica
+from harness.stack.capabilities import Capabilities
 from harness.stack.embedded import EmbeddedStack, ProbeSpec
 from harness.stack.services.postgres import ConnectionCounts, PostgresServer
 from harness.stack.services.redis import RedisServer
@@ -89,6 +90,12 @@ class LocalStack:
             cache=self.app.cache_url,
             tokens_file=inner.tokens_file,
         )
+
+    def capabilities(self) -> Capabilities:
+        """The replicas; PostgreSQL and Redis once `up` started them (not with the URL of a
+        server elsewhere)."""
+        return Capabilities(replicas=self.app, database=self.postgres, postgres=self.postgres,
+                            redis=self.redis)
 
     def current_replicas(self) -> tuple[Replica, ...]:
         return self.app.current_replicas()

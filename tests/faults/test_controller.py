@@ -86,8 +86,7 @@ def test_a_killed_replica_is_replaced_and_counted_as_a_crash(stack):
 @pytest.mark.integration
 def test_an_expected_exit_is_not_a_crash_and_the_budget_waits_for_readiness(stack):
     controller = stack.controller
-    with stack._lock:
-        victim = stack._replicas[0]
+    victim = stack.processes()[0]
     controller.expect_exit(victim, "fault test")
     os.killpg(victim.pid, signal.SIGKILL)
     # Until the replacement is ready, the budget (maxUnavailable 1) allows no other eviction.
@@ -115,7 +114,7 @@ def test_a_drain_of_two_waits_for_the_first_replacement_to_be_ready(tmp_path):
     try:
         stack.up()
         drain = KillReplica(at=0, kind="kill-replica", count=2, name="drain")
-        injector = FaultInjector([drain], FaultTarget.of(stack))
+        injector = FaultInjector([drain], FaultTarget.of(stack.capabilities()))
         injector.start()
         assert _wait(lambda: "drain" in injector.events, 60)
         event = injector.stop()[0]

@@ -1,0 +1,105 @@
+"""What a stack backend can do beyond up/ready/endpoints/down, as small typed handles.
+
+Backends differ: the embedded and local ones run the replica processes (scale, kill, the
+replica controller), the local one also runs PostgreSQL and Redis from this machine's binaries
+(stop, start, restart), the container services know their database's connections, compose, k8s
+and external run nothing the harness may touch. Each backend answers `capabilities()` with the
+handles it has, None for the rest; faults, drills, collectors and checks ask for a handle and
+never reach into a backend's private state or compare stack names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from harness.stack.backend import Replica
+
+if TYPE_CHECKING:
+    from harness.stack.controller import ReplicaController
+    from harness.stack.processes import ManagedProcess
+    from harness.stack.services.postgres import ConnectionCounts
+
+__all__ = [
+    "Capabilities",
+    "DatabaseConnections",
+    "ManagedPostgres",
+    "ManagedRedis",
+    "ReplicaSet",
+]
+
+
+class ReplicaSet(Protocol):
+    """The app's replica processes, run by the harness like a Deployment's ReplicaSet."""
+
+    @property
+    def controller(self) -> ReplicaController | None:
+        """Replaces replicas that die, gated by probes (None before `up`)."""
+
+    @property
+    def startup_attempts(self) -> int:
+        """The startup probe's attempts, one second apart."""
+
+    def processes(self) -> list[ManagedProcess]:
+        """The replica processes that run now (a copy)."""
+
+    def probe_url(self, process: ManagedProcess) -> str:
+        """The replica's own base URL (probes and scrapes), not the shared service port."""
+
+    def current_replicas(self) -> Sequence[Replica]:
+        """Every replica that runs, starting or ready, with its readiness."""
+
+    def desired_replicas(self) -> int:
+        """The count last written (a Deployment's spec.replicas)."""
+
+    def scale(self, replicas: int) -> None:
+        """Write the desired count; must not wait for new replicas to start."""
+
+    def route_database(self, route: Callable[[str], str]) -> None:
+        """Send replicas started from now on to the database through `route(url)`."""
+
+
+class DatabaseConnections(Protocol):
+    """A PostgreSQL whose connections the harness can count (pg_stat_activity)."""
+
+    @property
+    def max_connections(self) -> int: ...
+
+    @property
+    def reserved_connections(self) -> int: ...
+
+    def connection_counts(self) -> ConnectionCounts: ...
+
+
+class ManagedPostgres(DatabaseConnections, Protocol):
+    """A PostgreSQL server the harness started from this machine's binaries."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def shutdown(self, mode: str = "fast", timeout: float = 60.0) -> None: ...
+
+    def resume(self, attempts: int = 120) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def admin_conninfo(self, dbname: str = "postgres") -> str: ...
+
+
+class ManagedRedis(Protocol):
+    """A Redis server the harness started from this machine's binaries."""
+
+    def start(self) -> str: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """The handles one backend hands out; None where it has not got one."""
+
+    replicas: ReplicaSet | None = None
+    database: DatabaseConnections | None = None
+    postgres: ManagedPostgres | None = None
+    redis: ManagedRedis | None = None
