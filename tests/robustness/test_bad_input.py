@@ -269,3 +269,31 @@ def test_run_that_fails_before_load_writes_no_chart_page(capsys, tmp_path):
     folder = tmp_path / "refused"
     assert {p.name for p in folder.iterdir()} >= {"results.json", "summary.md", "junit.xml"}
     assert not (folder / "report.html").exists()
+
+
+# --- found by the property test (tests/robustness/test_commands_property.py) -------------------
+
+@pytest.mark.parametrize(("index", "where"), [
+    ({"version": 1, "baselines": None, "runs": []}, "baselines"),
+    ({"version": 1, "baselines": {}, "runs": [{"run_id": "a", "scenario": "s", "stack": "e",
+      "started_at": 1, "status": "passed", "metrics": {"p99": {"x": 1}}}]}, "runs -> 0"),
+    ({"version": 1, "baselines": {}, "runs": [{"run_id": "a"}]}, "runs -> 0"),
+])
+@pytest.mark.parametrize("command", [["baseline", "show"], ["baseline", "trends"]])
+def test_a_malformed_history_index_names_the_entry(capsys, tmp_path, index, where, command):
+    (tmp_path / "history").mkdir()
+    (tmp_path / "history" / "index.json").write_text(json.dumps(index))
+    code, _, err = run(capsys, *command, "--report-dir", str(tmp_path))
+    assert_bad_usage(code, err, "index.json", where)
+
+
+def test_plan_passes_over_a_malformed_results_json_when_picking_the_newest_run(capsys, tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "results.json").write_text('{"stages": null}')
+    code, _, err = run(capsys, "plan", "--report-dir", str(tmp_path))
+    assert_bad_usage(code, err, "no stress run")
+
+
+def test_a_run_name_too_long_for_the_file_system_is_just_not_found(capsys, tmp_path):
+    code, _, err = run(capsys, "compare", "a" * 300, "--report-dir", str(tmp_path))
+    assert_bad_usage(code, err, "no results.json found")

@@ -243,9 +243,13 @@ def _sandbox(tmp: Path) -> Iterator[tuple[io.StringIO, io.StringIO]]:
         yield out, err
 
 
+ALLOWED = ("reports", "out", "state")  # the folders a command is given (--report-dir, --out,
+# HARNESS_STATE_DIR); everything else in its scratch folder was written by the test
+
+
 def _check_one(command: str, args: list[str], files: dict[str, bytes]) -> None:
-    watched = [REPO / "reports", REPO / ".harness", Path.cwd()]
-    before = [_tree(p) if p != Path.cwd() else set(os.listdir(p)) for p in watched]
+    watched = [REPO / "reports", REPO / ".harness"]
+    before = [_tree(p) for p in watched]
     with tempfile.TemporaryDirectory(prefix="harness-prop-") as name:
         tmp = Path(name)
         for rel, content in files.items():
@@ -254,9 +258,15 @@ def _check_one(command: str, args: list[str], files: dict[str, bytes]) -> None:
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
+        given = set(_tree(tmp))
         argv = _fill(args, tmp)
-        with _sandbox(tmp) as (_, err):
-            code = main(argv)
+        cwd = Path.cwd()
+        os.chdir(tmp)  # a file written relative to the working folder shows up below
+        try:
+            with _sandbox(tmp) as (_, err):
+                code = main(argv)
+        finally:
+            os.chdir(cwd)
         stderr = err.getvalue()
         TRIED[command] += 1
         assert code in DOCUMENTED, (argv, code, stderr)
@@ -264,8 +274,10 @@ def _check_one(command: str, args: list[str], files: dict[str, bytes]) -> None:
         assert "Traceback" not in stderr, (argv, stderr)
         if code == 2:
             assert len(stderr.strip().splitlines()) >= 1, (argv, "exit 2 said nothing")
-    after = [_tree(p) if p != Path.cwd() else set(os.listdir(p)) for p in watched]
-    assert after == before, (argv, "wrote outside the given directories")
+        stray = [p for p in set(_tree(tmp)) - given
+                 if Path(p).relative_to(tmp).parts[0] not in ALLOWED]
+        assert not stray, (argv, "wrote outside the given directories", stray)
+    assert [_tree(p) for p in watched] == before, (argv, "wrote into the repository")
 
 
 @pytest.mark.timeout(max(600, EXAMPLES * 3))

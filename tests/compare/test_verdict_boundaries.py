@@ -1,0 +1,47 @@
+"""The regression rule at its edges: significance is `p < alpha` (p equal to alpha is not
+significant), and a change must exceed both minimum effects (equal to one is within it)."""
+
+from __future__ import annotations
+
+from harness.compare.metrics import Measurement, MetricSpec
+from harness.compare.verdict import Outcome, Thresholds, judge
+
+P95 = MetricSpec("latency.read.p95", "read p95", "ms", "p95")
+
+
+def _windows(center: float) -> tuple[float, ...]:
+    return tuple(center + ((i % 5) - 2) / 2.0 for i in range(20))
+
+
+def _judge(candidate: float, p_worse: float, alpha: float = 0.01):
+    return judge(P95, [Measurement(100.0, _windows(100.0))],
+                 Measurement(candidate, _windows(candidate)), Thresholds(alpha=alpha),
+                 p_values=(p_worse, 1.0))
+
+
+def test_p_equal_to_alpha_is_not_significant():
+    assert _judge(120.0, p_worse=0.01).outcome is Outcome.UNCHANGED
+    assert "not significant" in _judge(120.0, p_worse=0.01).reason
+    assert _judge(120.0, p_worse=0.0099).outcome is Outcome.REGRESSION
+
+
+def test_a_change_equal_to_the_relative_minimum_is_within_it():
+    # p95: 7.5 % and 1 ms; 107.5 ms against 100 ms is exactly 7.5 %
+    assert _judge(107.5, p_worse=1e-6).outcome is Outcome.UNCHANGED
+    assert _judge(107.6, p_worse=1e-6).outcome is Outcome.REGRESSION
+
+
+def test_a_change_equal_to_the_absolute_minimum_is_within_it():
+    base = [Measurement(10.0, tuple(10.0 + ((i % 5) - 2) / 100 for i in range(20)))]
+
+    def outcome(candidate: float) -> Outcome:
+        cand = Measurement(candidate, tuple(candidate + ((i % 5) - 2) / 100 for i in range(20)))
+        return judge(P95, base, cand, Thresholds(), p_values=(1e-6, 1.0)).outcome
+
+    assert outcome(11.0) is Outcome.UNCHANGED  # +1 ms (10 %): exactly the 1 ms floor
+    assert outcome(11.01) is Outcome.REGRESSION
+
+
+def test_no_change_at_all_is_unchanged_with_p_one():
+    m = _judge(100.0, p_worse=0.0)
+    assert m.outcome is Outcome.UNCHANGED and m.p_value == 1.0
