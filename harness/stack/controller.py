@@ -266,9 +266,9 @@ class ReplicaController:
             return  # a round is still running; look again next round
         try:
             self._reap()
+            self._replace()  # before the probes: a round of probe timeouts must not delay it
             self._probe_startup(client)
             self._probe(client)
-            self._replace()
         finally:
             self._reconcile.release()
 

@@ -148,6 +148,8 @@ class ReplicaAutoscaler:
                                                     clock=clock)
         self._counts: list[ReplicaCount] = []
         self._syncs: list[SyncSample] = []
+        self._steady: set[str] = set()
+        self._steady_since: float | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._pause = pause if pause is not None else self._stop.wait
@@ -170,8 +172,11 @@ class ReplicaAutoscaler:
         pods = []
         for replica in replicas:
             cpu, memory, window_start = readings.get(replica.pid or -1, (None, None, None))
+            started = replica.started_at
+            if replica.name in self._steady and self._steady_since is not None:
+                started = self._steady_since
             pods.append(PodSample(
-                replica.name, replica.ready, cpu, memory, started_at=replica.started_at,
+                replica.name, replica.ready, cpu, memory, started_at=started,
                 ready_changed_at=replica.ready_changed_at, cpu_window_start=window_start,
             ))
         current = self.backend.desired_replicas()
@@ -207,6 +212,14 @@ class ReplicaAutoscaler:
         self._epoch_offset = self._wall_clock() - self._clock()
         try:
             replicas = self.backend.current_replicas()
+            # The replicas running when the load starts stand for a Deployment's pods in steady
+            # state, started long before the peak: past the CPU-initialization period, so an
+            # overloaded one that fails readiness still counts (it was ready). Replicas the
+            # autoscaler adds start now, and Kubernetes' initialization rules apply to them.
+            self._steady = {r.name for r in replicas}
+            self._steady_since = self._clock() - (
+                self.autoscaler.cpu_initialization_period_seconds
+                + self.autoscaler.initial_readiness_delay_seconds + 1.0)
             self._meter.prime([r.pid for r in replicas if r.pid])
             self._note_count()
             return self.loop.run(duration)

@@ -151,3 +151,35 @@ def test_the_trace_says_what_was_measured_and_how_a_cluster_differs() -> None:
     hpa = scaler.snapshot().section(origin=0.0)["hpa"]
     assert "RSS" in hpa["measured"]["memory"] and "metrics-server" in hpa["measured"]["cluster"]
     assert hpa["kubernetes_version"] == "1.33"
+
+
+class OverloadedReplicaSet(ReplicaSet):
+    """Replicas `up` started a moment ago; r0 fails its readiness probe (overloaded) 10 s in."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock, replicas=2)
+        self.created = {"r0": clock.now - 5.0, "r1": clock.now - 5.0}
+        self.start = clock.now
+
+    def current_replicas(self) -> Sequence[Replica]:
+        overloaded = self.clock.now >= self.start + 10.0
+        return tuple(
+            Replica(name, "http://127.0.0.1:1", pid=i + 1,
+                    ready=not (name == "r0" and overloaded), started_at=at,
+                    ready_changed_at=self.start + 10.0 if name == "r0" and overloaded
+                    else at + 1.0)
+            for i, (name, at) in enumerate(self.created.items())
+        )
+
+
+def test_replicas_running_before_the_load_count_as_past_cpu_initialization() -> None:
+    # An overloaded replica that fails readiness still counts for CPU once past the
+    # initialization period (it was ready). The replicas `up` started stand for a Deployment's
+    # pods in steady state, so one failing readiness under the peak is not set aside.
+    clock = Clock()
+    backend = OverloadedReplicaSet(clock)
+    scaler = autoscaler(clock, backend, demand=700.0)
+    scaler.run(16.0)
+    (decision,) = scaler.snapshot().decisions
+    cpu = next(m for m in decision.per_metric if m.metric == "cpu")
+    assert (cpu.ready_pods, cpu.unready_pods) == (2, 0)
