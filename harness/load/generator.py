@@ -57,11 +57,11 @@ def task_name(user: Any, tb: TracebackType | None) -> str:
     return type(owner).__name__
 
 
-def _marking_stop(stop: Any) -> Any:
-    """User.stop that first marks the user as told to stop."""
+def _marking_stop(stop: Any, stopping: weakref.WeakSet[Any]) -> Any:
+    """User.stop that first marks the user as told to stop (in `stopping`)."""
 
     def marking_stop(user: Any, force: bool = False) -> Any:
-        user._harness_stopping = True
+        stopping.add(user)
         return stop(user, force)
 
     return marking_stop
@@ -174,6 +174,10 @@ class Generator:
         self.recorder = Recorder()
         self.health = _Health()
         self._late: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        # Users told to stop, and paced users whose task just sent: kept beside Locust's user
+        # objects rather than written into them.
+        self._stopping: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._just_sent: weakref.WeakSet[Any] = weakref.WeakSet()
         self._sent = 0
         self._reported_at = time.monotonic()
         self._user_count = lambda: 0
@@ -195,7 +199,8 @@ class Generator:
         for session in (HttpSession, FastHttpSession):
             session.request = self._tracked(session.request)  # type: ignore[method-assign]
         for user_class in user_classes:
-            user_class.stop = _marking_stop(user_class.stop)  # type: ignore[attr-defined]
+            user_class.stop = _marking_stop(user_class.stop,  # type: ignore[attr-defined]
+                                            self._stopping)
         if self.pacer.paces if pace is None else pace:
             for user_class in user_classes:
                 user_class.wait_time = self._paced_wait(user_class.wait_time)  # type: ignore[attr-defined]
@@ -244,7 +249,7 @@ class Generator:
             # A user told to stop may still start one request before Locust's kill reaches it
             # (it woke in the same loop turn); that one is the generator's abort, not the
             # system's failure.
-            told_to_stop = getattr(user, "_harness_stopping", False)
+            told_to_stop = user is not None and user in generator._stopping
             started = time.perf_counter()
             try:
                 return request(session, *args, **kwargs)
@@ -271,7 +276,7 @@ class Generator:
         if wait > 0:
             gevent.sleep(wait)
         user = getattr(session, "user", None)
-        if getattr(user, "_harness_stopping", False) or self.over():
+        if (user is not None and user in self._stopping) or self.over():
             # Told to stop, or the load's planned end passed, while it waited for its slot.
             from locust.exception import StopUser
 
@@ -281,15 +286,15 @@ class Generator:
             self._late[getcurrent()] = max(0.0, now - intended)
             self._sent += 1
             if user is not None:
-                user._harness_sent = True
+                self._just_sent.add(user)
 
     def _paced_wait(self, wait_time: Any) -> Any:
         generator = self
 
         def paced_wait(user: Any) -> float:
             if generator.pacer.active(time.monotonic()):
-                if getattr(user, "_harness_sent", False):
-                    user._harness_sent = False
+                if user in generator._just_sent:
+                    generator._just_sent.discard(user)
                     return 0.0
                 return IDLE_WAIT  # the task sent nothing: don't spin
             return float(wait_time(user))

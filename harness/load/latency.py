@@ -99,7 +99,8 @@ def _buckets() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     histogram = new_histogram()
     lowest = [histogram.get_value_from_index(i) for i in range(histogram.counts_len)]
     highest = [histogram.get_highest_equivalent_value(v) for v in lowest]
-    median = [histogram._hdr_median_equiv_value(v) for v in lowest]
+    # The middle of each bucket's range, as HdrHistogram's own median equivalent value.
+    median = [low + ((high - low + 1) >> 1) for low, high in zip(lowest, highest, strict=True)]
     return (np.array(lowest, dtype=np.float64), np.array(highest, dtype=np.float64),
             np.array(median, dtype=np.float64))
 

@@ -264,10 +264,11 @@ class ContainerServices:
         with contextlib.suppress(Exception):
             self.local.down()
         for name, container in (("redis", self._redis), ("postgres", self._postgres)):
-            if container is None or getattr(container, "_container", None) is None:
+            wrapped = container.get_wrapped_container() if container is not None else None
+            if wrapped is None:
                 continue
             with contextlib.suppress(Exception):
-                logs = container._container.logs(timestamps=True).decode("utf-8", "replace")
+                logs = wrapped.logs(timestamps=True).decode("utf-8", "replace")
                 (self.log_dir / f"{name}.log").write_text(
                     redact(logs, extra_secrets=(self._password, self._app_password)),
                     encoding="utf-8")

@@ -76,3 +76,12 @@ def test_recording_a_batch_equals_recording_one_by_one(values):
     assert (batch.total_count, batch.min_value, batch.max_value) == (
         one_by_one.total_count, one_by_one.min_value, one_by_one.max_value)
     assert encode(batch) == encode(one_by_one)
+
+
+def test_bucket_medians_are_hdrhistograms_own_median_equivalents() -> None:
+    from harness.load.latency import _buckets, new_histogram
+
+    lowest, _highest, median = _buckets()
+    histogram = new_histogram()
+    for index in range(0, len(lowest), 97):
+        assert median[index] == histogram._hdr_median_equiv_value(int(lowest[index]))
