@@ -236,7 +236,10 @@ def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, l
             calibration: Calibration | None = None) -> RunResult:
     extra = report_sections(evidence, load.started_at, server_limits=server_limits)
     with contextlib.suppress(Exception):  # the fault timeline must never cost the report
-        section = faults.section(faults.origin or load.started_at, checks)
+        from harness.report.faults import fault_section
+
+        section = fault_section(plan.scenario.faults, faults.stop(), faults.replica_events(),
+                                faults.origin or load.started_at, checks)
         if section is not None:
             extra["faults"] = section
     result = assemble(

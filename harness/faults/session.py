@@ -1,23 +1,20 @@
 """Everything a run does about faults, in the order the pipeline needs it: check the scenario's
 faults against the stack (before anything starts), route the database through the latency
-proxy, inject beside the load, stop, and build the report's `faults` section.
+proxy, inject beside the load, stop. The report's `faults` section is harness.report.faults.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from typing import Any
 
 from harness.config.faults import NEEDS_POSTGRES, NEEDS_REDIS
 from harness.config.model import RunOptions, Scenario
 from harness.errors import ConfigError
-from harness.faults.injector import FaultInjector, FaultTarget, fault_names
+from harness.faults.injector import FaultInjector, FaultTarget
 from harness.faults.proxy import LatencyProxy
 from harness.faults.records import FaultEvent
 from harness.stack.backend import StackBackend
 from harness.stack.controller import ReplicaController, ReplicaEvent
-from harness.verify.check import CheckResult
 
 __all__ = ["FaultSession", "check_supported"]
 
@@ -108,50 +105,3 @@ class FaultSession:
     def replica_events(self) -> tuple[ReplicaEvent, ...]:
         controller = self.controller
         return tuple(controller.snapshot()) if controller is not None else ()
-
-    def section(self, origin: float, checks: Sequence[CheckResult]) -> dict[str, Any] | None:
-        """The report's `faults` section: the timeline with recovery times, and every replica
-        exit, start and readiness change. None when there is nothing to show."""
-        replica_events = self.replica_events()
-        if not self.scenario.faults and not any(
-                e.event == "exited" for e in replica_events):
-            return None
-        by_id = {c.id: c for c in checks}
-        names = fault_names(sorted(self.scenario.faults, key=lambda f: f.at))
-        timeline = []
-        for event in self.events or ():
-            row: dict[str, Any] = {
-                "name": event.name,
-                "kind": event.kind,
-                "scheduled_s": round(event.scheduled, 3),
-                "outcome": str(event.outcome),
-                "injected_s": _rel(event.injected_at, origin),
-                "lifted_s": _rel(event.cleared_at, origin),
-                "detail": event.detail,
-            }
-            recovery = by_id.get(f"faults.{event.name}.recovery")
-            if recovery is not None:
-                row["recovery_s"] = recovery.observed
-                row["recovery_bound_s"] = recovery.threshold
-            availability = by_id.get(f"faults.{event.name}.availability")
-            if availability is not None:
-                row["availability_percent"] = availability.observed
-            row["verdicts"] = {c.id.rsplit(".", 1)[-1]: str(c.verdict) for c in checks
-                               if c.id.startswith(f"faults.{event.name}.")}
-            timeline.append(row)
-        if not timeline and self.scenario.faults:
-            timeline = [{"name": n, "kind": f.kind, "scheduled_s": f.at, "outcome": "not run"}
-                        for n, f in zip(names, sorted(self.scenario.faults, key=lambda f: f.at),
-                                        strict=True)]
-        return {
-            "timeline": timeline,
-            "replica_events": [
-                {"t_s": _rel(e.t, origin), "replica": e.replica, "event": e.event,
-                 "detail": e.detail, "caused_by_harness": e.expected}
-                for e in replica_events
-            ],
-        }
-
-
-def _rel(t: float | None, origin: float) -> float | None:
-    return None if t is None else round(t - origin, 3)
