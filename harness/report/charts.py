@@ -64,6 +64,9 @@ REPLICA_PALETTE = (
 )
 
 TEMPLATE = "plotly_white"
+# room above the highest line or threshold: its label sits above it, and a fault's label hangs
+# from the top of the plot; a quarter more keeps the two apart
+HEADROOM_ABOVE = 1.25
 SLO_HEADROOM = 4.0  # latency SLO lines more than this many times the highest p99 stay off-range
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
@@ -327,7 +330,9 @@ def _line_color(label: str) -> str:
 
 def _threshold_shapes(lines: list[tuple[str, float]], unit: str) -> tuple[list, list]:
     shapes, annotations = [], []
-    for label, value in lines:
+    # each label further right than the one below it: two thresholds close on a tall axis
+    # (p95 250 ms, p99 500 ms under a 4 s spike) would otherwise print one label on the other
+    for index, (label, value) in enumerate(lines):
         color = _line_color(label)
         shapes.append(
             {
@@ -343,7 +348,7 @@ def _threshold_shapes(lines: list[tuple[str, float]], unit: str) -> tuple[list, 
         )
         annotations.append(
             {
-                "x": 0.005,
+                "x": 0.005 + 0.16 * index,
                 "xref": "paper",
                 "xanchor": "left",
                 "y": value,
@@ -374,7 +379,7 @@ def _latency(result: RunResult, x_end: float) -> Chart:
     shown = [v for _, v in lines if not data_top or v <= SLO_HEADROOM * data_top]
     above = [(label, v) for label, v in lines if data_top and v > SLO_HEADROOM * data_top]
     top = max([data_top, *shown])
-    layout["yaxis"]["range"] = [0, top * 1.12 if top > 0 else 1]
+    layout["yaxis"]["range"] = [0, top * HEADROOM_ABOVE if top > 0 else 1]
     layout["yaxis"]["rangemode"] = "normal"
     traces: list[dict[str, Any]] = []
     for name, attr in (("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms")):
@@ -433,7 +438,7 @@ def _errors(result: RunResult, x_end: float) -> Chart:
     layout["shapes"] += shapes
     layout["annotations"] += annotations
     top = max([p.error_percent for p in result.timeline] + [v for _, v in lines], default=0.0)
-    layout["yaxis"]["range"] = [0, max(top * 1.15, 1.0)]
+    layout["yaxis"]["range"] = [0, max(top * HEADROOM_ABOVE, 1.0)]
     layout["yaxis"]["rangemode"] = "normal"
     traces: list[dict[str, Any]] = []
     traces.append(

@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.report.charts import (
     COLORS,
+    HEADROOM_ABOVE,
     REPLICA_PALETTE,
     Chart,
     _base_layout,
@@ -210,7 +211,7 @@ def _connections_chart(result: RunResult, connections: Connections, x_end: float
     if connections.failed_samples:
         n = connections.failed_samples
         caption += f" {n} sample{'s' if n != 1 else ''} failed."
-    layout["yaxis"].update({"range": [0, max(top * 1.12, 1.0)], "rangemode": "normal"})
+    layout["yaxis"].update({"range": [0, max(top * HEADROOM_ABOVE, 1.0)], "rangemode": "normal"})
     return Chart("chart-connections", "Server connections", caption, traces, _finish(layout))
 
 
@@ -274,7 +275,7 @@ def _pools_chart(result: RunResult, pools: Pools, x_end: float) -> Chart:
             "showarrow": False, "font": {"size": 12, "color": COLORS["stage_text"]},
             "bgcolor": "rgba(255,255,255,0.8)",
         })
-    layout["yaxis"]["range"] = [0, max(top * 1.15, 1.0)]
+    layout["yaxis"]["range"] = [0, max(top * HEADROOM_ABOVE, 1.0)]
     return Chart("chart-pools", "Database pools per replica", caption, traces, _finish(layout))
 
 

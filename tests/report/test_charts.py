@@ -155,3 +155,11 @@ def test_a_steady_stage_named_steady_is_not_labelled_twice(result_factory):
     stages = (result.stages[0], replace(result.stages[1], name="steady"), result.stages[2])
     layout = figure_json(build_charts(replace(result, stages=stages))[0])["layout"]
     assert [a["text"] for a in layout["annotations"]][:3] == ["ramp-up", "steady", "ramp-down"]
+
+
+def test_close_thresholds_label_side_by_side(result_factory):
+    """p95 250 ms and p99 500 ms under a spike to seconds lie a few pixels apart: their labels
+    go side by side, never one on the other."""
+    chart = build_charts(result_factory("failed"))[1]
+    labels = [a for a in chart.layout["annotations"] if a["text"].startswith("SLO ")]
+    assert len(labels) == 2 and labels[0]["x"] != labels[1]["x"]

@@ -268,8 +268,9 @@ OVERLAPS = """
 def test_no_text_overlaps_on_any_chart_or_card(browser: Browser, result_factory,
                                                 tmp_path: Path, kind: str):
     result = result_factory(kind, replicas=4)
-    faults = {"timeline": [{"name": "postgres-restart", "injected_s": 150.0,
-                            "lifted_s": 162.0}]}
+    # one fault at the very start, where the SLO and limit labels sit at the plot's left edge
+    faults = {"timeline": [{"name": "replica-crash", "injected_s": 3.0, "lifted_s": 3.0},
+                           {"name": "postgres-restart", "injected_s": 150.0, "lifted_s": 162.0}]}
     result = replace(result, extra={**result.extra, "faults": faults})
     opened = _open(browser, write_report(result, tmp_path / kind).report_html)
     try:
