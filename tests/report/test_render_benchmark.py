@@ -17,5 +17,6 @@ def test_write_report_for_an_hour_long_run(benchmark, tmp_path: Path):
     assert (len(result.timeline), len(result.replicas)) == (1800, 18_010)
     files = benchmark.pedantic(write_report, args=(result, tmp_path), rounds=3, iterations=1)
     html = files.report_html.read_text(encoding="utf-8")
-    assert html.count('class="chart"') == 8  # five over time, scaling, connections, pools
+    # six over time, the distribution, scaling, connections, pools
+    assert html.count('class="chart"') == 10
     assert html.count("replica-9") >= 2  # in the CPU and the memory chart
