@@ -1,0 +1,99 @@
+"""What each SLO check says besides its verdict (title, unit, window, evidence), and the
+saturated generator's effect, pinned so that a changed word or bound is a failing test
+(mutation testing found them unpinned)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from harness.config.model import GroupObjective, LatencyObjective, SloSpec, WindowSpec
+from harness.load.records import GeneratorSample, LoadResult, StagePlan
+from harness.verify.check import Verdict, Window
+from harness.verify.slo import slo_checks, steady_window
+from tests.load.helpers import interval
+
+SPEC = SloSpec(latency=LatencyObjective(p95_ms=100, p99_ms=200), availability_percent=99.0,
+               groups={"write": GroupObjective(requests=("POST /t",), p95_ms=150)},
+               windows=WindowSpec(size=10, step=5, min_requests=20))
+STAGES = (StagePlan(0, "ramp", 0, 10, 5, False), StagePlan(1, "hold", 10, 60, 10, True))
+HOT = GeneratorSample("local", cpu_percent=99.0, loop_lag_p99_ms=40.0, loop_lag_max_ms=60.0)
+
+
+def _load(latency: float = 20.0, *, stages=STAGES, hot: bool = False, slow_other: float = 20.0,
+          requests: int = 95) -> LoadResult:
+    intervals = []
+    for t in range(0, 60, 2):
+        one = interval(t, t + 2, {"GET /a": [slow_other] * requests, "POST /t": [latency] * 5})
+        intervals.append(replace(one, generators=(HOT,)) if hot else one)
+    return LoadResult(0.0, 60.0, tuple(intervals), (), stages)
+
+
+def _by_id(load: LoadResult, spec: SloSpec = SPEC):
+    return {c.id: c for c in slo_checks(load, spec)}
+
+
+def test_steady_window_without_stages_is_the_whole_run():
+    load = LoadResult(0.0, 42.0, (), (), ())
+    assert steady_window(load) == Window(0.0, 42.0, "whole run")
+
+
+def test_steady_window_without_a_steady_stage_spans_every_stage():
+    stages = (StagePlan(0, "a", 5, 10, 5, False), StagePlan(1, "b", 10, 30, 5, False))
+    assert steady_window(LoadResult(0.0, 60.0, (), (), stages)) == Window(5, 30, "steady state")
+
+
+def test_one_request_is_enough_to_say_load_reached_the_system():
+    one = LoadResult(0.0, 60.0, (interval(0, 2, {"GET /a": [5.0]}),), (), STAGES)
+    check = _by_id(one)["load.requests"]
+    assert check.verdict is Verdict.PASS
+    assert (check.observed, check.threshold, check.unit, check.comparison) == (
+        1.0, 1.0, "requests", ">=")
+    assert check.title == "Load reached the system"
+    assert check.window == Window(0.0, 60.0, "whole run")
+    assert check.evidence == "1 requests sent, 0 failed"
+
+
+def test_latency_checks_say_what_they_measured():
+    checks = _by_id(_load())
+    p95 = checks["slo.latency.p95"]
+    assert p95.title == "Overall p95 latency" and p95.unit == "ms"
+    assert p95.evidence.startswith("p95 20.0 ms over 2500 requests in the steady state (10s-1m")
+    assert p95.evidence.endswith("limit 100 ms")
+    assert checks["slo.latency.p99"].title == "Overall p99 latency"
+    assert checks["slo.group.write.p95"].title == "Write p95 latency"
+
+
+def test_a_group_is_judged_on_its_own_requests_only():
+    checks = _by_id(_load(latency=20.0, slow_other=400.0))
+    assert checks["slo.group.write.p95"].verdict is Verdict.PASS
+    assert "over 125 requests" in checks["slo.group.write.p95"].evidence
+    assert checks["slo.latency.p95"].verdict is Verdict.FAIL
+
+
+def test_a_group_without_requests_is_skipped_and_says_so():
+    spec = SPEC.model_copy(update={"groups": {"search": GroupObjective(
+        requests=("GET /search",), p95_ms=150)}})
+    check = _by_id(_load(), spec)["slo.group.search.p95"]
+    assert check.verdict is Verdict.SKIPPED
+    assert check.evidence == "no Search requests in the steady state"
+
+
+def test_a_saturated_generator_leaves_latency_untrusted_with_advice_not_errors():
+    checks = _by_id(_load(latency=400.0, slow_other=400.0, hot=True))
+    p95 = checks["slo.latency.p95"]
+    assert p95.verdict is Verdict.UNTRUSTED
+    assert "Untrusted (would be fail)" in p95.evidence
+    assert "the load generator saturated in 25 of 25 intervals (local: CPU 99 %)" in p95.evidence
+    assert "run again with --workers" in p95.evidence
+    assert checks["slo.group.write.p95"].verdict is Verdict.UNTRUSTED
+    assert checks["slo.error-rate"].verdict is Verdict.PASS  # errors are the system's
+    fine = _by_id(_load(hot=True))["slo.latency.p95"]
+    assert fine.verdict is Verdict.UNTRUSTED and "would be pass" in fine.evidence
+
+
+def test_saturation_after_the_planned_end_is_the_wind_down_and_does_not_count():
+    stages = (StagePlan(0, "ramp", 0, 10, 5, False), StagePlan(1, "hold", 10, 58, 10, True))
+    intervals = [interval(t, t + 2, {"GET /a": [20.0] * 100}) for t in range(0, 58, 2)]
+    intervals.append(replace(interval(58, 60, {"GET /a": [20.0] * 100}), generators=(HOT,)))
+    checks = _by_id(LoadResult(0.0, 60.0, tuple(intervals), (), stages))
+    assert checks["slo.latency.p95"].verdict is Verdict.PASS
