@@ -21,7 +21,7 @@ from harness.calibrate.session import calibrate_stack
 from harness.collect.instruments import Evidence, Instruments
 from harness.collect.sections import report_sections
 from harness.config.appsettings import bundled_app_settings
-from harness.config.model import RunOptions, Scenario, SloSpec
+from harness.config.model import RunOptions, Scenario, SloSpec, StackName
 from harness.errors import HarnessError, Interrupted, UsageError
 from harness.faults.session import FaultSession
 from harness.interrupts import deferred_interrupts
@@ -107,7 +107,7 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
         return KubernetesStack(context=options.context, overlay=options.overlay, log_dir=log_dir,
                                target=options.target, prometheus_url=options.prometheus_url)
     raise UsageError(f"--stack {options.stack}: not available "
-                     "(allowed: embedded, local, compose, k8s, external)")
+                     f"(allowed: {', '.join(StackName)})")
 
 
 def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunResult:

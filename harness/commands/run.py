@@ -7,7 +7,6 @@ import secrets
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import cast
 from urllib.parse import urlsplit
 
 import typer
@@ -29,12 +28,7 @@ MAX_DURATION = 24 * 3600.0
 MIN_DURATION = 5.0
 
 
-class Stack(StrEnum):
-    embedded = "embedded"
-    local = "local"
-    compose = "compose"
-    k8s = "k8s"
-    external = "external"
+Stack = StackName  # the --stack choices
 
 
 class Services(StrEnum):
@@ -211,7 +205,7 @@ def register(app: typer.Typer) -> None:
         identifier = run_id if run_id is not None else new_run_id(loaded.name)
         run_folder(reports, identifier)
         options = RunOptions(
-            stack=cast(StackName, chosen_stack),
+            stack=StackName(chosen_stack),
             target=target,
             database_url=database_url,
             redis_url=redis_url,

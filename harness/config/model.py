@@ -5,6 +5,7 @@ Files are parsed into these by harness.config.load; nothing downstream reads YAM
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -280,13 +281,20 @@ class Scenario(_Frozen):
         return self.model_copy(update={"stages": stages, "faults": faults})
 
 
-StackName = Literal["embedded", "local", "compose", "k8s", "external"]
+class StackName(StrEnum):
+    """The backends, one list: the CLI's choices, RunOptions.stack, the messages naming them."""
+
+    embedded = "embedded"
+    local = "local"
+    compose = "compose"
+    k8s = "k8s"
+    external = "external"
 
 
 class RunOptions(_Frozen):
     """The run's options after CLI > HARNESS_* env > file > default precedence is resolved."""
 
-    stack: StackName = "embedded"
+    stack: StackName = StackName.embedded
     target: str | None = None
     database_url: str | None = None  # local: an existing PostgreSQL instead of starting one
     redis_url: str | None = None  # local: an existing Redis instead of starting one
