@@ -20,7 +20,6 @@ table, as any other section). The sentences and table rows every format shows ar
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -349,9 +348,6 @@ class Connections:
         return max((s.total for s in self.samples), default=0)
 
 
-_LIMIT_EVIDENCE = re.compile(r"max_connections (\d+) - (\d+) reserved")
-
-
 def _check(result: RunResult, check_id: str) -> Any:
     return next((c for c in result.checks if c.id == check_id), None)
 
@@ -375,10 +371,6 @@ def read_connections(result: RunResult) -> Connections | None:
     if not samples:
         return None
     server = _check(result, "pool.server-connections")
-    if (max_connections is None or reserved is None) and server is not None:
-        match = _LIMIT_EVIDENCE.search(server.evidence or "")
-        if match:
-            max_connections, reserved = int(match.group(1)), int(match.group(2))
     limit: float | None = None
     if max_connections is not None:
         limit = float(max_connections - (reserved or 0))
