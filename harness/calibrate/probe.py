@@ -1,9 +1,11 @@
 """The calibration: a short open-model probe on the stack under test, before the scenario's load,
 measures replica CPU-seconds per request; every `utilization_of_target` stage gets its rate.
 
-Two probes of the scenario's own request mix (CPU per request depends on it): a short one at a
-low rate sizes the second, which runs at PROBE_LEVEL of the CPU target, near where the stages
-will run, and gives the number used. Each probe's first seconds (connections, caches warming) are
+Probes of the scenario's own request mix (CPU per request depends on it, and falls as the rate
+rises): a short one at a low rate sizes the next, meant to run at PROBE_LEVEL of the CPU target,
+near where the stages will run; while the utilization a probe measured misses that level by more
+than LEVEL_SLACK, one more probe is sized from it (at most MAX_PROBES in all). The last gives the
+number used. Each probe's first seconds (connections, caches warming) are
 left out of its window. The HPA does not run meanwhile: the replicas stay as the stack started.
 """
 
@@ -25,6 +27,8 @@ SIZING_RATE_PER_REPLICA = 20.0  # requests/s: light on any replica, enough to co
 SIZING_WARMUP, SIZING_SECONDS = 3.0, 6.0
 PROBE_LEVEL = 0.8  # of the CPU target: representative, and below where the HPA would act
 PROBE_WARMUP, PROBE_SECONDS = 4.0, 12.0
+LEVEL_SLACK = 0.15  # relative miss of PROBE_LEVEL that calls for one more probe
+MAX_PROBES = 3  # sizing probe included
 
 # run_probe(rate, warmup, seconds) sends `rate` requests/s for warmup + seconds and returns the
 # measured part's (start, end) in epoch seconds, and how many requests failed in it.
@@ -60,8 +64,10 @@ class Calibration:
     cpu_per_request: float  # CPU-seconds per request, from `probe`
     target: CpuTarget
     probe: ProbeRun
-    sizing: ProbeRun  # the short, light probe that chose `probe`'s rate
+    sizing: ProbeRun  # the short, light probe that chose the first full probe's rate
     stages: tuple[StageRate, ...]
+    probes: int = 2  # probes run in all (sizing included)
+    probe_level: float = 0.0  # utilization / target the last probe measured
 
     @property
     def rates(self) -> dict[int, float]:
@@ -82,6 +88,8 @@ class Calibration:
             probe=ProbeRun(**data["probe"]),
             sizing=ProbeRun(**data["sizing"]),
             stages=tuple(StageRate(**s) for s in data["stages"]),
+            probes=int(data.get("probes", 2)),
+            probe_level=float(data.get("probe_level", 0.0)),
         )
 
 
@@ -105,7 +113,14 @@ def calibrate(stages: Sequence[Stage], *, replicas: int, target: CpuTarget,
                               SIZING_WARMUP, SIZING_SECONDS, replicas)
     highest = max((s.utilization_of_target or 0.0 for s in stages), default=0.0)
     level = min(PROBE_LEVEL, highest) if highest > 0 else PROBE_LEVEL
-    probe, cpu = _measured(run_probe, scrapes, rate_for(level, replicas, rough, target),
-                           PROBE_WARMUP, PROBE_SECONDS, replicas)
+    cpu, probes = rough, 1
+    while True:
+        probe, cpu = _measured(run_probe, scrapes, rate_for(level, replicas, cpu, target),
+                               PROBE_WARMUP, PROBE_SECONDS, replicas)
+        probes += 1
+        reached = probe.cpu_seconds / max(probe.seconds * replicas, 1e-9) / target.target_cores
+        if abs(reached - level) <= LEVEL_SLACK * level or probes >= MAX_PROBES:
+            break
     return Calibration(cpu, target, probe, sizing,
-                       stage_rates(stages, replicas=replicas, cpu_per_request=cpu, target=target))
+                       stage_rates(stages, replicas=replicas, cpu_per_request=cpu, target=target),
+                       probes, round(reached, 4))

@@ -17,7 +17,9 @@ def calibration_sentence(calibration: Calibration) -> str:
         f"request, process_cpu_seconds_total of every replica), measured by an open-model probe "
         f"of {probe.rate:.0f} req/s for {probe.seconds:.0f} s on {probe.replicas} replicas "
         f"({probe.requests:.0f} requests, {probe.failures} failed; {probe.warmup:g} s of warm-up "
-        f"left out) sized by a light one at {calibration.sizing.rate:.0f} req/s. Utilization "
+        f"left out; it ran at {calibration.probe_level:.2f}x the target), the last of "
+        f"{calibration.probes} probes from a light one at {calibration.sizing.rate:.0f} req/s. "
+        "Utilization "
         f"is CPU against the {target.request_cores * 1000:.0f}m request; the HPA's target is "
         f"{target.target_percent} %, i.e. {target.target_cores:.3f} core per replica."
     )

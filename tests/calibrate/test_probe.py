@@ -74,3 +74,16 @@ def test_a_probe_the_replicas_did_not_answer_is_a_stack_error():
     with pytest.raises(StackError, match="only 0 of 2 replicas"):
         calibrate([Stage(duration=10, utilization_of_target=1.0)], replicas=2, target=TARGET,
                   run_probe=stack.run_probe, scrapes=lambda: [])
+
+
+def test_a_probe_that_missed_its_level_is_followed_by_one_sized_from_it():
+    # CPU per request falls as the rate rises (idle burn and batching): the light probe's
+    # estimate is too high, its probe runs below the level, a third one gets there.
+    stack = FakeStack(lambda rate: 0.0008 + 0.03 / max(rate, 1.0))
+    calibration = calibrate([Stage(duration=60, utilization_of_target=1.45)], replicas=2,
+                            target=TARGET, run_probe=stack.run_probe,
+                            scrapes=lambda: stack.scrapes)
+    assert calibration.probes == 3 and len(stack.probes) == 3
+    assert stack.probes[2] > stack.probes[1]
+    assert abs(calibration.probe_level - PROBE_LEVEL) <= 0.15 * PROBE_LEVEL
+    assert Calibration.from_dict(calibration.to_dict()) == calibration
