@@ -138,6 +138,14 @@ def _scale_up(decisions: Sequence[Decision], counts: Sequence[ReplicaCount], hpa
             reason = f"already at the most replicas allowed ({start_count}) when utilization rose"
             return CheckResult("autoscaling.scale-up", title, Verdict.SKIPPED, None, bound, "s",
                                "<=", whole, reason, reason=reason)
+        left = whole.end - (first.time - origin)
+        if left < bound:  # the run ended before the bound: no verdict either way
+            evidence = (f"utilization reached {_ratio(first):.2f}x target at "
+                        f"{first.time - origin:.0f}s with {start_count} replicas, but the run "
+                        f"ended {left:.0f}s later, before the {bound:g}s bound and before a new "
+                        "replica was ready: too short to judge the scale-up")
+            return CheckResult("autoscaling.scale-up", title, Verdict.UNTRUSTED, None, bound, "s",
+                               "<=", whole, evidence, reason=evidence)
         return CheckResult(
             "autoscaling.scale-up", title, Verdict.FAIL, None, bound, "s", "<=",
             Window(round(first.time - origin, 3), whole.end, "after utilization rose"),

@@ -81,6 +81,12 @@ def test_the_scale_up_bound_is_kubernetes_e2e_max_hpa_reaction_time():
     assert "maxHPAReactionTime" in result.evidence
 
 
+def test_a_run_that_ended_before_the_bound_cannot_fail_the_scale_up():
+    decisions = [decision(0, 2, 2, 0.5), decision(560, 2, 3, 1.45)]
+    up = checks(decisions, [ReplicaCount(0, 2)])["autoscaling.scale-up"]
+    assert up.verdict is Verdict.UNTRUSTED and "ended 40s later" in up.evidence
+
+
 def test_a_run_sized_to_cross_the_target_that_never_did_is_untrusted_not_skipped():
     result = checks([decision(t, 2, 2, 0.7) for t in range(0, 90, 15)],
                     [ReplicaCount(0, 2)], planned=LoadPlanned(1.45, 300.0, 700.0))
