@@ -126,6 +126,9 @@ class EmbeddedStack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        # No drain by default: the kernel's SO_REUSEPORT group does not read readiness, so a
+        # draining replica would still get new connections; a scenario's settings may set it.
+        env["SHUTDOWN_DRAIN_SECONDS"] = "0"
         env.update(self.settings)
         if self.service_port is not None:
             env["PORT"] = str(self.service_port)

@@ -113,3 +113,11 @@ def format_bytes(value: float) -> str:
         if abs(value) >= size:
             return f"{value / size:.3g} {unit}"
     return f"{value:.0f} B"
+
+
+def compose_seconds(value: object) -> float:
+    """Compose durations: `150s`, `1m30s`, `500ms`."""
+    total = 0.0
+    for number, unit in re.findall(r"([0-9.]+)(ms|us|h|m|s)", str(value)):
+        total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[unit]
+    return total

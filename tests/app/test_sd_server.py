@@ -35,6 +35,7 @@ def base_env(tmp_path: Path) -> dict[str, str]:
         "DB_POOL_MAX": "5",
         "ADMIN_TOKEN": ADMIN_TOKEN,
         "SLA_SWEEP_INTERVAL_SECONDS": "0.5",
+        "SHUTDOWN_DRAIN_SECONDS": "1",
     }
 
 

@@ -14,6 +14,7 @@ CONTRACT_KEYS = {
     "SLA_RESPONSE_MINUTES_LOW", "SLA_SWEEP_INTERVAL_SECONDS", "ADMIN_TOKEN",
     "ARTIFICIAL_DELAY_MS", "ARTIFICIAL_CPU_MS", "UPLOADS_DIR", "STATIC_DIR",
     "DB_POOL_RECONNECT", "CACHE_FALLBACK",  # resilience switches for the harness's fault tests
+    "SHUTDOWN_DRAIN_SECONDS", "GRACEFUL_SHUTDOWN",  # SIGTERM drain; the switch for rollout tests
 }  # fmt: skip
 
 
@@ -39,6 +40,7 @@ def test_defaults_match_the_contract() -> None:
     assert s.sla_sweep_interval_seconds == 15
     assert s.admin_token is None
     assert s.artificial_delay_ms == 0
+    assert (s.shutdown_drain_seconds, s.graceful_shutdown) == (5, True)
     assert s.uploads_dir == Path("./uploads")
     assert s.static_dir is None
 

@@ -247,6 +247,45 @@ BREAKS = [
         "selects nothing",
         edit_yaml(PDB, lambda d: d["spec"]["selector"]["matchLabels"].update(app="other")),
     ),
+    # rollouts
+    Break(
+        "rollout.readiness",
+        "no readiness",
+        edit_yaml(DEPLOYMENT, lambda d: app_container(d).pop("readinessProbe")),
+    ),
+    Break(
+        "rollout.grace-covers-drain",
+        "grace 5 s = drain 5 s",
+        replace(DEPLOYMENT, "terminationGracePeriodSeconds: 30", "terminationGracePeriodSeconds: 5"),
+    ),
+    Break(
+        "rollout.grace-covers-drain",
+        "preStop sleep 25 s + drain 5 s = grace 30 s",
+        edit_yaml(
+            DEPLOYMENT,
+            lambda d: app_container(d).update(
+                lifecycle={"preStop": {"exec": {"command": ["sh", "-c", "sleep 25"]}}}
+            ),
+        ),
+    ),
+    Break(
+        "rollout.grace-covers-drain",
+        "compose: Docker's 10 s default, drain 12 s",
+        both(
+            compose_service("app")(lambda s: s.pop("stop_grace_period")),
+            compose_service("app")(lambda s: s["environment"].update(SHUTDOWN_DRAIN_SECONDS="12")),
+        ),
+    ),
+    Break(
+        "rollout.max-unavailable",
+        "maxUnavailable 1 under the PDB",
+        replace(DEPLOYMENT, "maxUnavailable: 0", "maxUnavailable: 1"),
+    ),
+    Break(
+        "rollout.max-unavailable",
+        "maxSurge 0: no progress",
+        replace(DEPLOYMENT, "maxSurge: 1", "maxSurge: 0"),
+    ),
     Break(
         "pdb.missing",
         "no PDB",

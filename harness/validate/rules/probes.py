@@ -10,6 +10,7 @@ from typing import Any
 
 from harness.validate.model import Finding, Rule, Severity, Stack, Where
 from harness.validate.rules.k8s import APP_CONTAINER, app_container, workloads
+from harness.validate.units import compose_seconds
 
 __all__ = ["BOOT_BUDGET_SECONDS", "ENDPOINTS", "RULES", "check"]
 
@@ -153,14 +154,6 @@ def _check_k8s(stack: Stack) -> Iterator[Finding]:
                     )
 
 
-def _seconds(value: Any) -> float:
-    """Compose durations: `150s`, `1m30s`, `500ms`."""
-    total = 0.0
-    for number, unit in re.findall(r"([0-9.]+)(ms|us|h|m|s)", str(value)):
-        total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[unit]
-    return total
-
-
 def _check_compose(stack: Stack) -> Iterator[Finding]:
     compose = stack.compose
     for name in COMPOSE_HEALTHY:
@@ -172,7 +165,10 @@ def _check_compose(stack: Stack) -> Iterator[Finding]:
         if not isinstance(health, Mapping) or health.get("disable") or not health.get("test"):
             yield COMPOSE_HEALTHCHECK.finding(where, message=f"service {name} has no healthcheck")
             continue
-        if name == "app" and _seconds(health.get("start_period", "0s")) < BOOT_BUDGET_SECONDS:
+        if (
+            name == "app"
+            and compose_seconds(health.get("start_period", "0s")) < BOOT_BUDGET_SECONDS
+        ):
             yield COMPOSE_HEALTHCHECK.finding(
                 where,
                 message=f"start_period {health.get('start_period', '0s')} is shorter than the "

@@ -133,6 +133,8 @@ class ServiceDeskApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.ctx.state.draining:
+            send = _closing(send)
         metrics = self.ctx.metrics
         started = time.perf_counter()
         metrics.http_in_flight.inc()
@@ -195,6 +197,19 @@ class ServiceDeskApp:
 
         await mount.app(scope, receive, capture)
         return status
+
+
+def _closing(send: Send) -> Send:
+    """While draining, every response closes its connection: keep-alive clients reconnect, and
+    the load balancer sends the new connection to a replica that is not stopping."""
+
+    async def closing(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [h for h in message.get("headers", ()) if h[0].lower() != b"connection"]
+            message = {**message, "headers": [*headers, (b"connection", b"close")]}
+        await send(message)
+
+    return closing
 
 
 def _burn_cpu(seconds: float) -> None:

@@ -22,6 +22,8 @@ class AppState:
     """Lifecycle flags read by the health probes."""
 
     started: bool = False
+    # SIGTERM received: readiness fails, requests are still served (the drain).
+    draining: bool = False
     stopping: bool = False
 
 

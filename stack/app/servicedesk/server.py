@@ -4,6 +4,12 @@ With REUSE_PORT=true the public socket is bound with SO_REUSEPORT, so N replica 
 share PORT and the kernel balances new connections between them (how the embedded stack
 emulates a Kubernetes Service). ADMIN_PORT, when set, is a second socket of this replica only,
 serving the same app, so one replica can be scraped and probed directly.
+
+SIGTERM (GRACEFUL_SHUTDOWN=true, the default) drains: readiness answers 503 "draining" at once,
+the replica keeps serving for SHUTDOWN_DRAIN_SECONDS (answering with ``Connection: close`` so
+keep-alive clients move to other replicas), then uvicorn closes the listeners and idle
+connections, waits for requests in flight (at most GRACEFUL_SHUTDOWN_SECONDS) and the process
+exits 0. With GRACEFUL_SHUTDOWN=false the drain is skipped: the listeners close at once.
 """
 
 from __future__ import annotations
@@ -12,11 +18,12 @@ import logging
 import os
 import signal
 import socket
+import time
 from types import FrameType
 
 import uvicorn
 
-from .app import create_app
+from .app import ServiceDeskApp, create_app
 from .settings import Settings
 
 __all__ = ["ServerError", "bind_socket", "build_sockets", "serve"]
@@ -74,7 +81,7 @@ def serve(settings: Settings) -> int:
         backlog=BACKLOG,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    server = uvicorn.Server(config)
+    server = DrainingServer(config, app, settings)
     log.info(
         "servicedesk listening",
         extra={
@@ -98,6 +105,31 @@ def serve(settings: Settings) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else 1
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server with a drain between SIGTERM and its own graceful shutdown."""
+
+    def __init__(self, config: uvicorn.Config, app: ServiceDeskApp, settings: Settings) -> None:
+        super().__init__(config)
+        self._app = app
+        self._graceful = settings.graceful_shutdown
+        self._drain_seconds = settings.shutdown_drain_seconds
+        self._drain_until: float | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self._graceful or sig != signal.SIGTERM or self._drain_until is not None:
+            super().handle_exit(sig, frame)  # SIGINT, a second SIGTERM, or no drain: stop now
+            return
+        self._captured_signals.append(sig)  # re-raised after shutdown -> _exit_after_drain
+        self._app.ctx.state.draining = True
+        self._drain_until = time.monotonic() + self._drain_seconds
+        log.info("draining", extra={"fields": {"seconds": self._drain_seconds}})
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._drain_until is not None and time.monotonic() >= self._drain_until:
+            self.should_exit = True
+        return await super().on_tick(counter)
 
 
 def _exit_after_drain(signum: int, frame: FrameType | None) -> None:

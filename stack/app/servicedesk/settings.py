@@ -69,6 +69,12 @@ class Settings:
     artificial_delay_ms: float = 0.0
     # CPU burnt per API request (a heavier app on purpose, e.g. to exercise the autoscaler).
     artificial_cpu_ms: float = 0.0
+    # SIGTERM: fail readiness at once, keep serving this long (load balancers and Endpoints
+    # stop sending meanwhile), then finish requests in flight and exit 0.
+    shutdown_drain_seconds: float = 5.0
+    # Resilience switch for rollout tests: false = SIGTERM stops listening at once (no drain).
+    # Keep true in every real deployment.
+    graceful_shutdown: bool = True
     uploads_dir: Path = Path("./uploads")
     static_dir: Path | None = None
 
@@ -238,6 +244,8 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ADMIN_TOKEN": ("admin_token", _nonempty),
     "ARTIFICIAL_DELAY_MS": ("artificial_delay_ms", _float(0)),
     "ARTIFICIAL_CPU_MS": ("artificial_cpu_ms", _float(0)),
+    "SHUTDOWN_DRAIN_SECONDS": ("shutdown_drain_seconds", _float(0)),
+    "GRACEFUL_SHUTDOWN": ("graceful_shutdown", _bool),
     "UPLOADS_DIR": ("uploads_dir", _path),
     "STATIC_DIR": ("static_dir", _path),
 }

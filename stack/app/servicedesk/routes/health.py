@@ -34,6 +34,9 @@ def routes(ctx: AppContext) -> list[Route]:
         # outage must not take every replica out of the Service at once.
         ok = ctx.state.started and not ctx.state.stopping and checks["database"] == "ok"
         status = "unavailable"
+        if ctx.state.draining:
+            # Leave the load balancer first, before this replica stops accepting connections.
+            ok, status = False, "draining"
         if ok:
             status = "ready" if checks["cache"] == "ok" else "degraded"
         body = {"status": status, "pid": pid, "checks": checks}

@@ -1,0 +1,96 @@
+"""SIGTERM on a real ``python -m servicedesk serve`` process: the drain (readiness fails first,
+requests still served, requests in flight finished, exit 0) and GRACEFUL_SHUTDOWN=false."""
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.app.test_sd_server import ADMIN_TOKEN, base_env, free_port, wait_ready
+
+DRAIN_SECONDS = 1.0
+DELAY_SECONDS = 1.5  # ARTIFICIAL_DELAY_MS: the slow request outlives the drain
+# Generous for a loaded 2-core machine; a replica that waits for nothing exits well within it.
+EXIT_BUDGET_SECONDS = 8.0
+
+
+@pytest.fixture
+def start_replica(tmp_path: Path) -> Iterator[object]:
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(**settings: str) -> tuple[subprocess.Popen[bytes], str]:
+        port = free_port()
+        env = {**base_env(tmp_path), "PORT": str(port), **settings}
+        log_path = tmp_path / f"replica-{port}.log"
+        with log_path.open("w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "servicedesk", "serve"],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(f"{url}/api/health/ready", proc, log_path)
+        return proc, url
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_sigterm_drains_then_finishes_requests_in_flight_and_exits_0(start_replica) -> None:  # noqa: ANN001
+    proc, url = start_replica(
+        SHUTDOWN_DRAIN_SECONDS=str(DRAIN_SECONDS), ARTIFICIAL_DELAY_MS=str(DELAY_SECONDS * 1000)
+    )
+    slow: dict[str, object] = {}
+
+    def slow_request() -> None:
+        try:
+            headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            response = httpx.get(f"{url}/api/users/me", headers=headers, timeout=20)
+            slow["status"] = response.status_code
+        except httpx.HTTPError as exc:
+            slow["error"] = repr(exc)
+
+    # A keep-alive client connected before SIGTERM, as a load balancer's pool would be.
+    with httpx.Client(base_url=url, timeout=5) as client:
+        assert client.get("/api/health/live").status_code == 200
+        thread = threading.Thread(target=slow_request)
+        thread.start()
+        time.sleep(0.3)  # the slow request is in flight
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+
+        ready = client.get("/api/health/ready")
+        assert (ready.status_code, ready.json()["status"]) == (503, "draining")
+        # Still serving during the drain, and telling keep-alive clients to go elsewhere.
+        live = client.get("/api/health/live")
+        assert live.status_code == 200
+        assert live.headers["connection"] == "close"
+        # The listener is still open: a new connection is served too.
+        assert httpx.get(f"{url}/api/health/live", timeout=5).status_code == 200
+        assert proc.poll() is None
+
+        thread.join(timeout=20)
+    assert slow == {"status": 200}
+    assert proc.wait(timeout=DRAIN_SECONDS + EXIT_BUDGET_SECONDS) == 0
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/api/health/live", timeout=2)
+
+
+def test_without_graceful_shutdown_sigterm_stops_at_once(start_replica) -> None:  # noqa: ANN001
+    proc, url = start_replica(GRACEFUL_SHUTDOWN="false", SHUTDOWN_DRAIN_SECONDS="30")
+    signalled = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=EXIT_BUDGET_SECONDS) == 0
+    # No 30 s drain: it stopped as soon as uvicorn's own shutdown allowed.
+    assert time.monotonic() - signalled < EXIT_BUDGET_SECONDS
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/api/health/live", timeout=2)
