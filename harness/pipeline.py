@@ -7,6 +7,7 @@ Ctrl-C), everything started is stopped and a report is written.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -261,6 +262,9 @@ def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, l
         headroom=headroom,
         calibration=calibration,
     )
+    from harness.plan.whatif import replay_table
+
+    result = dataclasses.replace(result, replay=replay_table(result))
     _write(result, folder)
     with contextlib.suppress(OSError):  # per-interval samples for `harness compare`
         from harness.compare.samples import samples_from_load, write_samples

@@ -1,1 +1,4 @@
-"""Drive load: Locust in its own process, latency recorded in HdrHistograms."""
+"""Drive load: Locust in its own process, latency recorded in HdrHistograms.
+
+May import: config (and harness's base modules).
+"""

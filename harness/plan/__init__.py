@@ -1,1 +1,4 @@
-"""Capacity planning from a step (stress) run: knee, replicas, connections, memory and cost."""
+"""Capacity planning from a step (stress) run: knee, replicas, connections, memory and cost.
+
+May import: compare, config, load, report, stack, validate, verify (and harness's base modules).
+"""

@@ -9,6 +9,8 @@ SLO spec and the stack's numbers.
     monitors.py     Datadog monitor payloads    credentials.py where to push, with what secret
     grafana.py      Grafana HTTP API            datadog.py     Datadog Monitors API
     artifacts.py    the run's provision stage (write_run_artifacts)
+
+May import: config, validate (and harness's base modules).
 """
 
 from harness.provision.artifacts import write_run_artifacts

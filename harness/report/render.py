@@ -42,7 +42,6 @@ from harness.report.formatting import (
 )
 from harness.report.junit import render_junit
 from harness.report.markers import FAULT_COLOR, SCALE_COLOR
-from harness.report.replay import replay_table
 from harness.report.results import RequestStats, RunResult
 from harness.report.scaling import Scaling, decision_rows, decisions_summary, read_capacity
 from harness.report.scaling_charts import build_capacity_charts
@@ -402,7 +401,7 @@ def html_context(result: RunResult) -> dict[str, Any]:
             {c.id: figure_json(c) for c in [*charts, *capacity_charts]}
         ),
         "scaling": scaling_context(capacity.scaling, capacity_charts),
-        "replay": replay_table(result),
+        "replay": result.replay,
         "missing_charts": missing_charts(result),
         "stage_colors": {"steady": COLORS["steady"], "stage": COLORS["stage"],
                          "scale": SCALE_COLOR, "fault": FAULT_COLOR},

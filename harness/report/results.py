@@ -17,6 +17,7 @@ from harness.load.health import GeneratorRow, GeneratorSummary
 from harness.load.latency import LatencySummary
 from harness.load.records import StagePlan
 from harness.report.distribution import EndpointPoint
+from harness.report.replay import ReplayTable
 from harness.verify.check import CheckResult, Verdict, Window
 from harness.verify.headroom import Headroom, Limit, MemoryTrend, SteadyState
 
@@ -112,6 +113,8 @@ class RunResult:
     latency_curves: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     endpoint_p95: dict[str, list[EndpointPoint]] = field(default_factory=dict)  # p95 over time
     load_started_at: float | None = None  # epoch of t = 0 on every time axis (wall clock)
+    # A run that scaled: its load replayed at other CPU targets (harness.plan.whatif).
+    replay: ReplayTable | None = None
 
     @property
     def failed_checks(self) -> tuple[CheckResult, ...]:
@@ -222,5 +225,6 @@ def _result(data: dict[str, Any]) -> RunResult:
         endpoint_p95={str(k): [EndpointPoint(**p) for p in points]
                       for k, points in (data.get("endpoint_p95") or {}).items()},
         load_started_at=data.get("load_started_at"),
+        replay=ReplayTable.from_dict(data["replay"]) if data.get("replay") else None,
         schema_version=SCHEMA_VERSION,
     )

@@ -25,7 +25,7 @@ from harness.report.formatting import (
     partial_notice,
     verdict_counts,
 )
-from harness.report.replay import replay_markdown, replay_table
+from harness.report.replay import replay_markdown
 from harness.report.results import RequestStats, RunResult
 from harness.report.scaling import pool_sentence, read_capacity, scaling_sentences
 from harness.verify.check import Verdict
@@ -242,9 +242,8 @@ def _scaling(result: RunResult) -> list[str]:
         lines += ["", text + "."]
     if pools is not None:
         lines += ["", pool_sentence(pools)]
-    replay = replay_table(result)
-    if replay is not None:
-        lines += replay_markdown(replay)
+    if result.replay is not None:
+        lines += replay_markdown(result.replay)
     return lines
 
 

@@ -1,1 +1,4 @@
-"""Stack backends: bring ServiceDesk up, hand back endpoints, bring it down."""
+"""Stack backends: bring ServiceDesk up, hand back endpoints, bring it down.
+
+May import: config (and harness's base modules).
+"""

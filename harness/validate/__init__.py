@@ -1,5 +1,8 @@
 """`harness validate`: render the bundled stack (kustomize overlays, compose), validate it against
-the Kubernetes and Compose schemas offline, and check it against the architecture's rules."""
+the Kubernetes and Compose schemas offline, and check it against the architecture's rules.
+
+May import: config (and harness's base modules).
+"""
 
 from harness.validate.engine import check_stack, validate_stack
 from harness.validate.model import Finding, Rule, Severity, ValidationReport

@@ -1,12 +1,13 @@
-"""The what-if table in report.html and summary.md: only for a run that scaled and recorded
-its per-replica samples."""
+"""harness.plan.whatif: the what-if table a run carries into report.html, summary.md and
+results.json; only for a run that scaled and recorded its per-replica samples."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from harness.plan.whatif import replay_table
 from harness.report.render import render_html
-from harness.report.replay import replay_table
+from harness.report.results import load_results
 from harness.report.summary import render_summary
 from tests.plan.test_replay import make_trace
 from tests.report.factory import make_result
@@ -23,11 +24,19 @@ def test_a_run_that_scaled_gets_the_replay_at_five_targets() -> None:
     assert [row[0] for row in table.rows] == ["50 %", "60 %", "70 % (the run's)", "80 %", "90 %"]
     assert [row[1] for row in table.rows] == ["6", "5", "4", "4", "4"]
     assert "cannot predict latency" in table.caption
-    summary = render_summary(scaled_run())
+    carried = replace(scaled_run(), replay=table)
+    summary = render_summary(carried)
     assert "### What-if: other CPU targets" in summary
     assert "| 50 % | 6 |" in summary
-    html = render_html(scaled_run())
+    html = render_html(carried)
     assert 'id="replay-caption"' in html and "70 % (the run&#39;s)" in html
+
+
+def test_the_table_goes_through_results_json_and_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    table = replay_table(scaled_run())
+    path = tmp_path / "results.json"
+    path.write_text(replace(scaled_run(), replay=table).to_json(), encoding="utf-8")
+    assert load_results(path).replay == table
 
 
 def test_no_table_without_a_scale_or_without_samples() -> None:
