@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -14,8 +14,8 @@ import pytest
 
 from tests.app.test_sd_server import ADMIN_TOKEN, base_env, free_port, wait_ready
 
-DRAIN_SECONDS = 1.0
-DELAY_SECONDS = 1.5  # ARTIFICIAL_DELAY_MS: the slow request outlives the drain
+DRAIN_SECONDS = 2.0
+DELAY_SECONDS = 3.5  # ARTIFICIAL_DELAY_MS: the slow request outlives the drain
 # Generous for a loaded 2-core machine; a replica that waits for nothing exits well within it.
 EXIT_BUDGET_SECONDS = 8.0
 
@@ -64,10 +64,11 @@ def test_sigterm_drains_then_finishes_requests_in_flight_and_exits_0(start_repli
         assert client.get("/api/health/live").status_code == 200
         thread = threading.Thread(target=slow_request)
         thread.start()
-        time.sleep(0.3)  # the slow request is in flight
+        assert _until(lambda: _in_flight(url) >= 2, timeout=10), "the slow request never arrived"
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.2)
 
+        # Python runs the handler when the event loop next wakes (every 0.1 s); bounded for load.
+        assert _until(lambda: client.get("/api/health/ready").status_code == 503)
         ready = client.get("/api/health/ready")
         assert (ready.status_code, ready.json()["status"]) == (503, "draining")
         # Still serving during the drain, and telling keep-alive clients to go elsewhere.
@@ -77,12 +78,30 @@ def test_sigterm_drains_then_finishes_requests_in_flight_and_exits_0(start_repli
         # The listener is still open: a new connection is served too.
         assert httpx.get(f"{url}/api/health/live", timeout=5).status_code == 200
         assert proc.poll() is None
+        assert thread.is_alive()  # still in flight: its end is after the drain
 
         thread.join(timeout=20)
     assert slow == {"status": 200}
     assert proc.wait(timeout=DRAIN_SECONDS + EXIT_BUDGET_SECONDS) == 0
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{url}/api/health/live", timeout=2)
+
+
+def _in_flight(url: str) -> float:
+    """Requests being handled, this scrape included."""
+    for line in httpx.get(f"{url}/api/metrics", timeout=5).text.splitlines():
+        if line.startswith("servicedesk_http_requests_in_flight "):
+            return float(line.split()[1])
+    raise AssertionError("no servicedesk_http_requests_in_flight")
+
+
+def _until(condition: Callable[[], bool], timeout: float = DRAIN_SECONDS - 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_without_graceful_shutdown_sigterm_stops_at_once(start_replica) -> None:  # noqa: ANN001
