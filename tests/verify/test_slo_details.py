@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from harness.config.model import GroupObjective, LatencyObjective, SloSpec, WindowSpec
+from harness.load.latency import new_histogram
 from harness.load.records import GeneratorSample, LoadResult, StagePlan
 from harness.verify.check import Verdict, Window
 from harness.verify.slo import slo_checks, steady_window
@@ -97,3 +98,105 @@ def test_saturation_after_the_planned_end_is_the_wind_down_and_does_not_count():
     intervals.append(replace(interval(58, 60, {"GET /a": [20.0] * 100}), generators=(HOT,)))
     checks = _by_id(LoadResult(0.0, 60.0, tuple(intervals), (), stages))
     assert checks["slo.latency.p95"].verdict is Verdict.PASS
+
+
+# --- sliding windows ----------------------------------------------------------------------
+
+SLIDING = SloSpec(latency=LatencyObjective(p95_ms=100, p99_ms=200), availability_percent=99.0,
+                  windows=WindowSpec(size=10, step=5, min_requests=20))
+
+
+def _sliding(latencies: dict[int, float], hot_from: int | None = None,
+             failures: dict[int, int] | None = None) -> dict:
+    """Two-second intervals of 100 requests; `latencies` by interval start (default 20 ms)."""
+    intervals = []
+    for t in range(0, 60, 2):
+        one = interval(t, t + 2, {"GET /a": [latencies.get(t, 20.0)] * 100},
+                       failures={"GET /a": (failures or {}).get(t, 0)})
+        if hot_from is not None and t >= hot_from:
+            one = replace(one, generators=(HOT,))
+        intervals.append(one)
+    load = LoadResult(0.0, 60.0, tuple(intervals), (), (StagePlan(0, "hold", 0, 60, 10, True),))
+    return {c.id: c for c in slo_checks(load, SLIDING)}
+
+
+def test_the_worst_sliding_window_is_named_with_its_numbers():
+    checks = _sliding({50: 400.0})
+    p95 = checks["slo.sliding.p95"]
+    assert p95.verdict is Verdict.FAIL
+    assert p95.window == Window(45.0, 55.0, "sliding 10s")
+    assert p95.unit == "ms" and p95.threshold == 100
+    assert p95.evidence.startswith("worst of 11 windows: 4")
+    assert "at 45s-55s (600 requests); limit 100 ms" in p95.evidence
+    assert checks["slo.sliding.p99"].title == "Worst sliding-window p99 latency"
+    assert checks["slo.sliding.p99"].verdict is Verdict.FAIL
+    rate = checks["slo.sliding.error-rate"]
+    assert rate.unit == "%" and rate.verdict is Verdict.PASS
+
+
+def test_the_first_worst_window_is_kept_when_later_ones_only_equal_it():
+    checks = _sliding({10: 400.0, 40: 400.0})
+    assert checks["slo.sliding.p95"].window.start == 5.0
+
+
+def test_a_saturated_window_cannot_fail_latency_but_leaves_it_untrusted():
+    checks = _sliding({50: 400.0}, hot_from=44)
+    p95 = checks["slo.sliding.p95"]
+    assert p95.verdict is Verdict.UNTRUSTED
+    assert "worst trusted window 20." in p95.evidence
+    assert "the load generator saturated" in p95.evidence
+
+
+def test_a_trusted_window_exactly_at_the_limit_does_not_outweigh_a_saturated_one():
+    # the limit set to what the histogram reports for these latencies, so worst == limit
+    histogram = new_histogram()
+    histogram.record_value(100_000)
+    edge_ms = histogram.get_value_at_percentile(95) / 1000.0
+    spec = SLIDING.model_copy(update={"latency": LatencyObjective(p95_ms=edge_ms, p99_ms=9999)})
+    intervals = []
+    for t in range(0, 60, 2):
+        latency = edge_ms if t < 4 else (400.0 if t == 50 else 20.0)
+        one = interval(t, t + 2, {"GET /a": [latency] * 100})
+        intervals.append(replace(one, generators=(HOT,)) if t >= 44 else one)
+    load = LoadResult(0.0, 60.0, tuple(intervals), (), (StagePlan(0, "hold", 0, 60, 10, True),))
+    check = {c.id: c for c in slo_checks(load, spec)}["slo.sliding.p95"]
+    assert f"worst trusted window {edge_ms:.2f} ms" in check.evidence
+    assert check.verdict is Verdict.UNTRUSTED
+
+
+def test_a_trusted_window_over_the_limit_fails_even_beside_a_saturated_one():
+    checks = _sliding({0: 400.0, 50: 400.0}, hot_from=44)
+    assert checks["slo.sliding.p95"].verdict is Verdict.FAIL
+    assert checks["slo.sliding.p95"].window.start == 0.0
+
+
+def test_errors_in_a_saturated_window_still_count():
+    checks = _sliding({}, hot_from=44, failures={50: 50})
+    rate = checks["slo.sliding.error-rate"]
+    assert rate.verdict is Verdict.FAIL
+    assert rate.window.start >= 40
+
+
+def test_too_few_requests_in_every_window_skip_the_sliding_checks_with_the_reason():
+    load = LoadResult(0.0, 60.0, tuple(interval(t, t + 2, {"GET /a": [20.0]})
+                                       for t in range(0, 60, 2)),
+                      (), (StagePlan(0, "hold", 0, 60, 10, True),))
+    check = {c.id: c for c in slo_checks(load, SLIDING)}["slo.sliding.p95"]
+    assert check.verdict is Verdict.SKIPPED
+    assert check.reason == "no 10s window had 20 requests"
+    assert (check.threshold, check.unit, check.comparison) == (100, "ms", "<=")
+
+
+def test_a_skipped_limit_keeps_its_threshold_unit_and_window():
+    check = _by_id(LoadResult(0.0, 60.0, (), (), STAGES))["slo.latency.p95"]
+    assert check.verdict is Verdict.SKIPPED
+    assert (check.threshold, check.unit, check.comparison) == (100, "ms", "<=")
+    assert check.window == Window(10, 60, "steady state")
+    assert check.title == "Overall p95 latency"
+
+
+def test_observed_values_are_rounded_to_three_decimals():
+    check = _by_id(_load(latency=20.0))["slo.error-rate"]
+    assert check.observed == 0.0
+    p95 = _sliding({})["slo.sliding.p95"]
+    assert p95.observed == round(p95.observed, 3)
