@@ -27,6 +27,8 @@ from typing import Any
 
 from harness.report.formatting import MISSING, format_number, format_seconds
 from harness.report.results import RunResult
+from harness.stack.autoscaler import DEFAULT_TOLERANCE
+from harness.stack.trace import ReplicaCount
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -51,7 +53,6 @@ __all__ = [
     "scaling_sentences",
 ]
 
-DEFAULT_TOLERANCE = 0.1  # kube-controller-manager --horizontal-pod-autoscaler-tolerance
 
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
@@ -117,12 +118,6 @@ class ScalingDecision:
     @property
     def change(self) -> int:
         return self.applied - self.current
-
-
-@dataclass(frozen=True)
-class ReplicaCount:
-    t: float
-    replicas: int
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
 """Stack backends: bring ServiceDesk up, hand back endpoints, bring it down.
 
-May import: config (and harness's base modules).
+May import: config, validate (and harness's base modules).
 """

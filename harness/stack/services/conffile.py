@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 
+from harness import paths
 from harness.errors import ConfigError
 
 __all__ = ["format_size", "machine_share", "parse_size", "read_settings"]
@@ -55,6 +56,20 @@ def format_size(size: int, style: str = "postgres") -> str:
     """Whole megabytes: "768MB" for PostgreSQL, "768mb" for Redis."""
     megabytes = max(int(size // 1024**2), 1)
     return f"{megabytes}MB" if style == "postgres" else f"{megabytes}mb"
+
+
+def base_instance_bytes(service: str) -> int:
+    """Memory of the instance the bundled `service` ("postgres" or "redis") configuration is
+    sized for: the `base` target of stack/environments.yaml, the one place those sizes live."""
+    from harness.validate.environments import load_environments
+
+    base = load_environments(paths.stack_dir(), ["base"])["base"]
+    size = base.postgres_memory if service == "postgres" else base.redis_memory
+    if size is None:
+        raise ConfigError(str(paths.stack_dir() / "environments.yaml"),
+                          ["targets", "base", service, "instance"], "missing",
+                          "the instance class the bundled configuration is sized for")
+    return size
 
 
 def machine_share(instance_bytes: int, share: float = 0.125) -> float:

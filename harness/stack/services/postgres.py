@@ -22,7 +22,13 @@ from harness import paths
 from harness.errors import DependencyError, StackError
 from harness.stack import processes
 from harness.stack.processes import ManagedProcess
-from harness.stack.services.conffile import format_size, machine_share, parse_size, read_settings
+from harness.stack.services.conffile import (
+    base_instance_bytes,
+    format_size,
+    machine_share,
+    parse_size,
+    read_settings,
+)
 
 __all__ = [
     "ConnectionCounts",
@@ -33,7 +39,6 @@ __all__ = [
 ]
 
 MEMORY_SETTINGS = ("shared_buffers", "effective_cache_size", "maintenance_work_mem")
-INSTANCE_BYTES = 8 * 1024**3  # db.t3.large, the production instance the bundled file is for
 DATABASE = "servicedesk"
 ROLE = "servicedesk"
 
@@ -60,7 +65,7 @@ def scaled_settings(conf: Path | None = None, factor: float | None = None) -> di
     """The bundled production settings with memory scaled to this machine."""
     source = conf or paths.stack_dir() / "postgres" / "postgresql.conf"
     settings = read_settings(source, "=")
-    scale = machine_share(INSTANCE_BYTES) if factor is None else factor
+    scale = machine_share(base_instance_bytes("postgres")) if factor is None else factor
     for key in MEMORY_SETTINGS:
         if key in settings:
             settings[key] = format_size(int(parse_size(settings[key]) * scale))

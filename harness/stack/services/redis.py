@@ -13,17 +13,22 @@ from harness import paths
 from harness.errors import DependencyError, StackError
 from harness.stack import processes
 from harness.stack.processes import ManagedProcess
-from harness.stack.services.conffile import format_size, machine_share, parse_size, read_settings
+from harness.stack.services.conffile import (
+    base_instance_bytes,
+    format_size,
+    machine_share,
+    parse_size,
+    read_settings,
+)
 
 __all__ = ["RedisServer", "scaled_settings"]
 
-INSTANCE_BYTES = int(3.09 * 1024**3)  # cache.t3.medium, the production instance
 
 
 def scaled_settings(conf: Path | None = None, factor: float | None = None) -> dict[str, str]:
     source = conf or paths.stack_dir() / "redis" / "redis.conf"
     settings = read_settings(source, " ")
-    scale = machine_share(INSTANCE_BYTES) if factor is None else factor
+    scale = machine_share(base_instance_bytes("redis")) if factor is None else factor
     if "maxmemory" in settings:
         settings["maxmemory"] = format_size(int(parse_size(settings["maxmemory"]) * scale), "redis")
     return settings
