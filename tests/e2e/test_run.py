@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import psutil
 import pytest
@@ -42,7 +43,8 @@ def test_smoke_run_passes_and_writes_every_report_file(report_root):
     assert (folder / "report.html").stat().st_size > 100_000  # plotly is inline
     # Provisioning: the run's dashboards, rules and monitors are kept with its report.
     observability = folder / "observability"
-    assert len(list((observability / "grafana").glob("*.json"))) == 5
+    sources = list((Path(__file__).parents[2] / "dashboards").glob("*.dashboard.py"))
+    assert len(list((observability / "grafana").glob("*.json"))) == len(sources) == 6
     assert (observability / "prometheus" / "servicedesk.rules.yml").stat().st_size > 0
     assert (observability / "datadog" / "monitors.json").stat().st_size > 0
     assert "PASSED" in done.stdout or "passed" in done.stdout
