@@ -52,7 +52,10 @@ def _shape(words: list[str]) -> tuple[tuple[str, ...], frozenset[str]]:
 
 
 def _readme_commands() -> list[tuple[tuple[str, ...], frozenset[str]]]:
-    blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    # Every fenced block, whatever its language; only the shell ones hold commands.
+    fenced = re.findall(r"^```([\w-]*)\n(.*?)^```", README.read_text(encoding="utf-8"),
+                        re.S | re.M)
+    blocks = [body for language, body in fenced if language in ("", "bash", "sh")]
     return [_shape(words) for block in blocks for words in _commands(block)]
 
 

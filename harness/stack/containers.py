@@ -77,6 +77,18 @@ def leftovers(run: str) -> dict[str, list[str]]:
         client.close()
 
 
+def _started(container: Any) -> Any:
+    """The engine's container behind a testcontainers one, or None if it never started."""
+    from testcontainers.core.exceptions import ContainerStartException
+
+    if container is None:
+        return None
+    try:
+        return container.get_wrapped_container()
+    except ContainerStartException:
+        return None
+
+
 def _ensure_image(image: str, what: str) -> None:
     """The image is here, or is pulled now; the engine's own error (it names the registry it
     tried) is replaced by what to do about it."""
@@ -210,7 +222,7 @@ class ContainerServices:
             container.start()
         except Exception as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            inner: Any = getattr(container, "_container", None)
+            inner = _started(container)
             with contextlib.suppress(Exception):
                 tail = inner.logs(tail=3).decode("utf-8", "replace").strip().splitlines()
                 message += f" ({' | '.join(tail)})" if tail else ""
@@ -264,7 +276,7 @@ class ContainerServices:
         with contextlib.suppress(Exception):
             self.local.down()
         for name, container in (("redis", self._redis), ("postgres", self._postgres)):
-            wrapped = container.get_wrapped_container() if container is not None else None
+            wrapped = _started(container)
             if wrapped is None:
                 continue
             with contextlib.suppress(Exception):
