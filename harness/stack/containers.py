@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,22 @@ def _started(container: Any) -> Any:
         return container.get_wrapped_container()
     except ContainerStartException:
         return None
+
+
+def _remove_volume(volume: Any, attempts: int = 20, pause: float = 0.5) -> None:
+    """Remove a volume; the engine may still count it in use for a moment after the container
+    that held it was removed (409), so try again, at most `attempts` times."""
+    import docker
+
+    for attempt in range(attempts):
+        try:
+            volume.remove(force=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError:
+            if attempt + 1 < attempts:
+                time.sleep(pause)
 
 
 def _ensure_image(image: str, what: str) -> None:
@@ -302,8 +319,7 @@ class ContainerServices:
                 with contextlib.suppress(Exception):
                     container.remove(force=True, v=True)
             for volume in client.volumes.list(filters=selector):
-                with contextlib.suppress(Exception):
-                    volume.remove(force=True)
+                _remove_volume(volume)
         finally:
             client.close()
         return {kind: names for kind, names in leftovers(self.run).items() if names}
