@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from rich.console import Console
 
@@ -79,6 +80,10 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
         probe = ProbeSpec.of(deployment)
         replicas = options.replicas or plan.scenario.replicas or deployment.replicas
         settings, seed = plan.scenario.app_settings, plan.scenario.seed
+        # A rollout ends every replica: the service must stop sending to one before it closes
+        # (harness.stack.service says why SO_REUSEPORT cannot).
+        service: Literal["reuseport", "readiness"] = (
+            "readiness" if any(f.kind == "rollout" for f in plan.scenario.faults) else "reuseport")
         if options.stack == "local" and options.services == "containers":
             from harness.stack.containers import ContainerServices
 
@@ -87,15 +92,15 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
                                  "leave out --database-url and --redis-url")
             return ContainerServices(
                 LocalStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
-                           probe=probe),
+                           probe=probe, service=service),
                 log_dir=log_dir,
             )
         if options.stack == "local":
             return LocalStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
                               probe=probe, database_url=options.database_url,
-                              redis_url=options.redis_url)
+                              redis_url=options.redis_url, service=service)
         return EmbeddedStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
-                             probe=probe)
+                             probe=probe, service=service)
     if options.stack == "compose":
         from harness.stack.compose import ComposeStack
 

@@ -13,7 +13,7 @@ import yaml
 from harness import paths
 from harness.errors import ConfigError
 
-__all__ = ["bundled_app_settings"]
+__all__ = ["bundled_app_settings", "check_setting_keys"]
 
 
 def bundled_app_settings(base_dir: Path | None = None) -> dict[str, str]:
@@ -31,3 +31,11 @@ def bundled_app_settings(base_dir: Path | None = None) -> dict[str, str]:
                     raise ConfigError(str(path), ("data",), "expected a mapping of settings")
                 return {str(k): str(v) for k, v in data.items()}
     return {}
+
+
+def check_setting_keys(settings: dict[str, str]) -> dict[str, str]:
+    """`settings` unchanged, or ValueError naming the first key that is no variable name."""
+    for key in settings:
+        if not key.replace("_", "").isalnum() or key.upper() != key:
+            raise ValueError(f"app_settings key {key!r} must be an UPPER_CASE variable name")
+    return settings

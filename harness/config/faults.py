@@ -13,6 +13,12 @@ A scenario's `faults:` is a list of entries, each with `at` (time into the load)
 - `exhaust-pool`: hold an ACCESS EXCLUSIVE lock on an app table for `duration` (a migration
   gone wrong): every query on it waits, each replica's pool fills up, and requests time out
   acquiring a connection.
+- `rollout`: roll a new version through every replica as the bundled Deployment's strategy says
+  (maxSurge, maxUnavailable, minReadySeconds, readiness gating, the preStop sleep and
+  terminationGracePeriodSeconds): `app_settings` are the new version's settings (ConfigMap
+  keys), `bad: true` makes a version that never turns ready, which stops at the progress
+  deadline (`progress_deadline`, default the Deployment's) while the old replicas serve on.
+  `failed_requests` is how many failed requests the rollout may cost (0).
 
 Parsed by harness.config.load like the rest of the scenario; every error names file and field.
 """
@@ -21,8 +27,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from harness.config.appsettings import check_setting_keys
 from harness.config.durations import parse_duration
 
 __all__ = [
@@ -34,6 +41,7 @@ __all__ = [
     "FaultObjectives",
     "KillReplica",
     "RestartPostgres",
+    "Rollout",
     "SlowDatabase",
     "StopRedis",
     "fault_end",
@@ -42,10 +50,10 @@ __all__ = [
 _Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 FaultKind = Literal[
-    "kill-replica", "restart-postgres", "stop-redis", "slow-database", "exhaust-pool"
+    "kill-replica", "restart-postgres", "stop-redis", "slow-database", "exhaust-pool", "rollout"
 ]
 FAULT_KINDS: tuple[str, ...] = ("kill-replica", "restart-postgres", "stop-redis", "slow-database",
-                                "exhaust-pool")
+                                "exhaust-pool", "rollout")
 # Every fault kind but kill-replica acts on a server the harness runs (`--stack local`).
 NEEDS_POSTGRES = frozenset({"restart-postgres", "slow-database", "exhaust-pool"})
 NEEDS_REDIS = frozenset({"stop-redis"})
@@ -112,13 +120,28 @@ class ExhaustPool(_Fault):
         return self.duration
 
 
+class Rollout(_Fault):
+    """A deploy: every replica replaced by one of a new version (harness.faults.rollout)."""
+
+    kind: Literal["rollout"]
+    app_settings: dict[str, str] = Field(default_factory=dict, max_length=100)
+    bad: bool = False
+    progress_deadline: _Duration | None = Field(default=None, gt=0, le=3600)
+    failed_requests: int = Field(default=0, ge=0, le=1_000_000)
+
+    @field_validator("app_settings")
+    @classmethod
+    def _settings_are_keys(cls, settings: dict[str, str]) -> dict[str, str]:
+        return check_setting_keys(settings)
+
+
 Fault = Annotated[
-    KillReplica | RestartPostgres | StopRedis | SlowDatabase | ExhaustPool,
+    KillReplica | RestartPostgres | StopRedis | SlowDatabase | ExhaustPool | Rollout,
     Field(discriminator="kind"),
 ]
 
 
-AnyFault = KillReplica | RestartPostgres | StopRedis | SlowDatabase | ExhaustPool
+AnyFault = KillReplica | RestartPostgres | StopRedis | SlowDatabase | ExhaustPool | Rollout
 
 
 def fault_end(fault: AnyFault) -> float:

@@ -43,6 +43,7 @@ __all__ = [
     "load_scaling",
     "memory_bytes",
     "parse_quantity",
+    "pre_stop_sleep",
 ]
 
 ResourceName = Literal["cpu", "memory"]
@@ -201,6 +202,12 @@ class DeploymentSpec:
     termination_grace_period_seconds: int = 30
     max_surge: int | str = "25%"
     max_unavailable: int | str = "25%"
+    # A new pod counts as available this long after it turned ready (spec.minReadySeconds).
+    min_ready_seconds: int = 0
+    # A rollout without progress this long is failed (spec.progressDeadlineSeconds).
+    progress_deadline_seconds: int = 600
+    # The app container's preStop sleep (lifecycle.preStop: `sleep` or an exec `sleep N`).
+    pre_stop_seconds: float = 0.0
 
     @property
     def startup_failure_threshold(self) -> int | None:
@@ -526,8 +533,35 @@ def _load_deployment(path: Path, container: str) -> tuple[DeploymentSpec, int]:
             rolling.get("maxUnavailable", "25%"),
             ("spec", "strategy", "rollingUpdate", "maxUnavailable"),
         ),
+        min_ready_seconds=reader.integer(spec.get("minReadySeconds", 0),
+                                         ("spec", "minReadySeconds"), 0),
+        progress_deadline_seconds=reader.integer(spec.get("progressDeadlineSeconds", 600),
+                                                 ("spec", "progressDeadlineSeconds"), 1),
+        pre_stop_seconds=_pre_stop(reader, entry.get("lifecycle"), (*field, "lifecycle")),
     )
     return deployment, index
+
+
+def pre_stop_sleep(lifecycle: Mapping[str, Any]) -> float:
+    """A container lifecycle's preStop sleep: the native `sleep` action's seconds, or the
+    `sleep N` of an exec command (0 without a hook, or for an HTTP hook, whose time is not
+    known)."""
+    hook = lifecycle.get("preStop") or {}
+    if "sleep" in hook:
+        return float((hook.get("sleep") or {}).get("seconds", 0))
+    command = " ".join(str(part) for part in (hook.get("exec") or {}).get("command") or [])
+    return sum(float(n) for n in re.findall(r"\bsleep\s+([0-9]+(?:\.[0-9]+)?)", command))
+
+
+def _pre_stop(reader: _Reader, raw: object, field: FieldPath) -> float:
+    """pre_stop_sleep, once the hook's shape is checked (errors name the field)."""
+    lifecycle = reader.mapping(raw or {}, field)
+    hook = reader.mapping(lifecycle.get("preStop") or {}, (*field, "preStop"))
+    sleep = reader.mapping(hook.get("sleep") or {}, (*field, "preStop", "sleep"))
+    reader.integer(sleep.get("seconds", 0), (*field, "preStop", "sleep", "seconds"), 0)
+    run = reader.mapping(hook.get("exec") or {}, (*field, "preStop", "exec"))
+    reader.sequence(run.get("command") or [], (*field, "preStop", "exec", "command"))
+    return pre_stop_sleep(lifecycle)
 
 
 def _find_container(

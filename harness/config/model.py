@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from harness.config.appsettings import check_setting_keys
 from harness.config.durations import parse_duration
 from harness.config.faults import Fault, FaultObjectives, fault_end
 from harness.config.tags import check_tag
@@ -223,9 +224,7 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _settings_are_keys(self) -> Scenario:
-        for key in self.app_settings:
-            if not key.replace("_", "").isalnum() or key.upper() != key:
-                raise ValueError(f"app_settings key {key!r} must be an UPPER_CASE variable name")
+        check_setting_keys(self.app_settings)
         return self
 
     @field_validator("faults")
@@ -274,7 +273,8 @@ class Scenario(_Frozen):
         faults = tuple(
             fault.model_copy(update={
                 key: getattr(fault, key) * factor
-                for key in ("at", "duration", "down_for") if key in type(fault).model_fields
+                for key in ("at", "duration", "down_for", "progress_deadline")
+                if key in type(fault).model_fields and getattr(fault, key) is not None
             })
             for fault in self.faults
         )

@@ -25,6 +25,7 @@ from harness.config.faults import (
     Fault,
     KillReplica,
     RestartPostgres,
+    Rollout,
     SlowDatabase,
     StopRedis,
 )
@@ -110,6 +111,7 @@ class FaultInjector:
         self._threads: list[threading.Thread] = []
         self._scheduler: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._rolling = threading.Lock()  # one rollout at a time, as one Deployment rolls
         self.origin = 0.0
 
     def start(self, origin: float | None = None) -> None:
@@ -171,6 +173,8 @@ class FaultInjector:
             return self._stop_redis(name, fault)
         if isinstance(fault, SlowDatabase):
             return self._slow_database(name, fault)
+        if isinstance(fault, Rollout):
+            return self._rollout(name, fault)
         return self._exhaust_pool(name, fault)
 
     # -- kill-replica -------------------------------------------------------------------------
@@ -333,3 +337,31 @@ class FaultInjector:
                           f" (granted after {granted - asked:.2f}s)",
                           {"table": fault.table, "lock_wait_seconds": round(granted - asked, 3),
                            "held_seconds": round(released - granted, 3)})
+
+    # -- rollout ------------------------------------------------------------------------------
+
+    def _rollout(self, name: str, fault: Rollout) -> FaultEvent:
+        from harness import paths
+        from harness.config.k8s import load_deployment
+        from harness.faults.rollout import RolloutDriver, plan_for, version_settings
+
+        replicas = self.target.need_replicas(fault.kind)
+        deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
+        with self._rolling:  # a rollout scheduled during another starts once it ended
+            controller = replicas.controller
+            desired = controller.desired if controller is not None else len(
+                replicas.processes())
+            plan = plan_for(deployment, desired, fault)
+            driver = RolloutDriver(replicas, plan, stop=self._stop, name=name)
+            outcome = driver.run(version_settings(fault))
+        what = {"complete": "every replica replaced",
+                "deadline-exceeded": f"no progress for {plan.progress_deadline:g}s: the deploy "
+                                     "failed and was rolled back",
+                "interrupted": "the run ended first"}[outcome.status]
+        detail = (f"revision {outcome.old_revision} -> {outcome.new_revision} on {plan.replicas} "
+                  f"replicas (maxSurge {plan.max_surge}, maxUnavailable {plan.max_unavailable}): "
+                  f"{what} after {outcome.ended_at - outcome.started_at:.1f}s")
+        return FaultEvent(name, fault.kind, fault.at,
+                          Outcome.SKIPPED if outcome.status == "interrupted" else Outcome.INJECTED,
+                          outcome.started_at, outcome.settled_at, detail,
+                          outcome.facts(plan, fault))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import StackError
+from harness.stack.loopserver import LoopServer
 
 __all__ = ["LatencyProxy"]
 
@@ -35,9 +35,10 @@ class LatencyProxy:
         self.port: int | None = None
         self.connections = 0
         self._upstream: tuple[str, int] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.base_events.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LoopServer(
+            "slow-database proxy",
+            lambda loop: asyncio.start_server(self._handle, HOST, 0, reuse_address=True),
+            self._close_all)
         self._writers: set[asyncio.StreamWriter] = set()
 
     def route(self, url: str) -> str:
@@ -53,43 +54,12 @@ class LatencyProxy:
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
     def start(self) -> None:
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            try:
-                self._server = loop.run_until_complete(
-                    asyncio.start_server(self._handle, HOST, 0, reuse_address=True))
-                self.port = int(self._server.sockets[0].getsockname()[1])
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self._close_all())
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="db-latency-proxy", daemon=True)
-        self._thread.start()
-        if not ready.wait(10) or failure:
-            raise StackError(f"the slow-database proxy did not start: {failure[:1]}")
+        self.port = self._server.start()
 
     def stop(self) -> None:
-        loop = self._loop
-        if loop is not None and loop.is_running():
-            loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._server.stop()
 
     async def _close_all(self) -> None:
-        if self._server is not None:
-            self._server.close()
         for writer in list(self._writers):
             writer.close()
         with contextlib.suppress(Exception):

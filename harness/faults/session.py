@@ -28,6 +28,9 @@ def check_supported(scenario: Scenario, options: RunOptions) -> None:
         if options.stack not in ("embedded", "local"):
             raise ConfigError(source, field, f"{fault.kind} needs a stack the harness runs",
                               "--stack embedded or --stack local")
+        if fault.kind == "rollout" and scenario.autoscaling.enabled:
+            raise ConfigError(source, ("autoscaling", "enabled"), "a rollout while the local "
+                              "autoscaler writes the replica count is not emulated", "false")
         containers = options.services == "containers"
         if fault.kind in NEEDS_POSTGRES and (options.stack != "local" or options.database_url
                                              or containers):

@@ -10,7 +10,7 @@ never reach into a backend's private state or compare stack names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -58,6 +58,30 @@ class ReplicaSet(Protocol):
 
     def route_database(self, route: Callable[[str], str]) -> None:
         """Send replicas started from now on to the database through `route(url)`."""
+
+    # A Deployment's pod template and the end of one pod (what a rollout needs).
+
+    @property
+    def revision(self) -> int:
+        """The revision (settings) replicas are started from now; the first is 1."""
+
+    def revision_of(self, process: ManagedProcess) -> int:
+        """The revision this replica was started from."""
+
+    def revise(self, settings: Mapping[str, str]) -> int:
+        """A new revision with `settings` on top of the stack's; replicas the controller starts
+        from now on run it. Returns its number."""
+
+    def restore(self, revision: int) -> None:
+        """Start replicas from an earlier revision again (a rollback)."""
+
+    def retire(self, process: ManagedProcess, *, pre_stop: float, grace: float,
+               reason: str) -> None:
+        """End one replica as the kubelet ends a deleted pod, in the background: out of the set
+        and the service's endpoints at once, then preStop, SIGTERM, SIGKILL after `grace`."""
+
+    def terminating(self) -> int:
+        """Replicas retired and not ended yet."""
 
 
 class DatabaseConnections(Protocol):

@@ -219,6 +219,13 @@ class ReplicaController:
     def is_ready(self, replica: str) -> bool:
         return bool(self._ready.get(replica))
 
+    def is_available(self, replica: str, min_ready_seconds: float) -> bool:
+        """Ready for at least `min_ready_seconds` (a Deployment's available replica)."""
+        if not self._ready.get(replica):
+            return False
+        since = self._ready_changed_at.get(replica)
+        return since is None or self._clock() - since >= min_ready_seconds
+
     def state(self, replica: str) -> ReplicaState:
         return ReplicaState(bool(self._ready.get(replica)), self._started_at.get(replica),
                             self._ready_changed_at.get(replica))

@@ -2,7 +2,13 @@
 
 SQLite and an in-memory cache, the seed's "Development" profile; needs only Python. The replicas
 share one service port through SO_REUSEPORT, so the kernel spreads connections across them as a
-Kubernetes Service does; each also listens on a port of its own for probes and scrapes.
+Kubernetes Service does; each also listens on a port of its own for probes and scrapes. With
+`service="readiness"` the service port is a forwarder that sends new connections only to ready
+replicas (harness.stack.service), as kube-proxy follows Endpoints: what a rollout needs.
+
+The replicas' settings are revised as a Deployment's pod template is (`revise`, `restore`):
+replicas started afterwards run the new revision; `retire` ends one as the kubelet ends a
+deleted pod (out of the Service first, then preStop, SIGTERM, SIGKILL after the grace period).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from harness import paths
 from harness.config.appsettings import bundled_app_settings
@@ -31,6 +38,7 @@ from harness.stack.backend import Endpoints, Replica
 from harness.stack.capabilities import Capabilities
 from harness.stack.controller import ReplicaController, load_pdb
 from harness.stack.processes import ManagedProcess
+from harness.stack.service import ENDPOINTS_LAG, ReadinessService
 from harness.testhook import pause_at
 
 __all__ = ["EmbeddedStack", "ProbeSpec"]
@@ -74,6 +82,7 @@ class EmbeddedStack:
         probe: ProbeSpec | None = None,
         database_url: str | None = None,
         cache_url: str | None = None,
+        service: Literal["reuseport", "readiness"] = "reuseport",
     ) -> None:
         if replicas < 1:
             raise StackError("the embedded stack needs at least one replica")
@@ -97,6 +106,13 @@ class EmbeddedStack:
         self.controller: ReplicaController | None = None
         # Routes the app's database traffic, e.g. through the slow-database fault's proxy.
         self._database_route: Callable[[str], str] | None = None
+        self.service = ReadinessService(self._endpoint_ports) if service == "readiness" else None
+        # The pod template's revisions: settings on top of `settings`, by revision number.
+        self._templates: dict[int, dict[str, str]] = {1: {}}
+        self._revision = 1
+        self._revision_of: dict[str, int] = {}
+        self._retiring: dict[str, ManagedProcess] = {}
+        self._left_endpoints_at: dict[str, float] = {}  # monotonic: a retired ready replica
 
     # -- settings -----------------------------------------------------------------------------
 
@@ -109,7 +125,7 @@ class EmbeddedStack:
         return f"sqlite:///{self.work_dir / 'servicedesk.db'}"
 
     def app_environment(
-        self, admin_port: int | None = None, replica: str | None = None
+        self, admin_port: int | None = None, replica: str | None = None, revision: int = 1
     ) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "HARNESS_"))}
         env.update(bundled_app_settings())
@@ -126,15 +142,21 @@ class EmbeddedStack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        # No drain by default: the kernel's SO_REUSEPORT group does not read readiness, so a
-        # draining replica would still get new connections; a scenario's settings may set it.
-        env["SHUTDOWN_DRAIN_SECONDS"] = "0"
+        if self.service is None:
+            # No drain by default: the kernel's SO_REUSEPORT group does not read readiness, so
+            # a draining replica would still get new connections; a scenario may set it.
+            env["SHUTDOWN_DRAIN_SECONDS"] = "0"
         env.update(self.settings)
-        if self.service_port is not None:
-            env["PORT"] = str(self.service_port)
-            env["REUSE_PORT"] = "true"
-        if admin_port is not None:
-            env["ADMIN_PORT"] = str(admin_port)
+        env.update(self._templates.get(revision, {}))
+        if self.service is not None:  # the forwarder is the service port; each its own port
+            if admin_port is not None:
+                env["PORT"] = str(admin_port)
+        else:
+            if self.service_port is not None:
+                env["PORT"] = str(self.service_port)
+                env["REUSE_PORT"] = "true"
+            if admin_port is not None:
+                env["ADMIN_PORT"] = str(admin_port)
         if replica is not None:
             env["HOSTNAME"] = replica  # as a pod's name: the app labels its DB sessions with it
         return env
@@ -158,11 +180,100 @@ class EmbeddedStack:
     def route_database(self, route: Callable[[str], str]) -> None:
         self._database_route = route
 
+    def _endpoint_ports(self) -> list[int]:
+        """The service's endpoints: replicas the controller saw ready (all of them before it
+        runs: `up` waited for each), and a ready one retired less than ENDPOINTS_LAG ago (the
+        service learns of it late, as kube-proxy does). Asked at every new connection, so not
+        under the lock a replica start holds (copying a list or dict is atomic)."""
+        running = list(self._replicas)
+        controller = self.controller
+        now = time.monotonic()
+        late = [name for name, at in list(self._left_endpoints_at.items())
+                if now - at < ENDPOINTS_LAG]
+        return [self._ports[p.name] for p in running
+                if controller is None or controller.is_ready(p.name)] + [
+            self._ports[name] for name in late]
+
+    # -- revisions (a Deployment's pod template) ----------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        """The revision replicas are started from now."""
+        return self._revision
+
+    def revision_of(self, process: ManagedProcess) -> int:
+        return self._revision_of.get(process.name, 1)
+
+    def revise(self, settings: Mapping[str, str]) -> int:
+        """A new revision with `settings` on top of the stack's; replicas started from now on
+        (by the controller) run it. Returns its number."""
+        with self._lock:
+            revision = max(self._templates) + 1
+            self._templates[revision] = dict(settings)
+            self._revision = revision
+            return revision
+
+    def restore(self, revision: int) -> None:
+        """Start replicas from an earlier revision again (a rollback)."""
+        with self._lock:
+            if revision not in self._templates:
+                raise StackError(f"no revision {revision} (have {sorted(self._templates)})")
+            self._revision = revision
+
+    def retire(self, process: ManagedProcess, *, pre_stop: float, grace: float,
+               reason: str) -> None:
+        """End one replica as the kubelet ends a deleted pod, in the background: it leaves the
+        set at once and the service's endpoints ENDPOINTS_LAG later, while the preStop sleep,
+        SIGTERM, and SIGKILL once `grace` seconds (counted from the start, preStop included)
+        have passed, go on without waiting for that."""
+        with self._lock:
+            if process not in self._replicas:
+                return
+            self._replicas.remove(process)
+            self._retiring[process.name] = process
+        controller = self.controller
+        now = time.monotonic()
+        if controller is None or controller.is_ready(process.name):
+            self._left_endpoints_at = {**{name: at for name, at in self._left_endpoints_at.items()
+                                          if now - at < ENDPOINTS_LAG}, process.name: now}
+        if controller is not None:
+            controller.mark_gone(process.name)
+            controller.record(process.name, "terminating", reason, expected=True)
+        stopper = threading.Thread(target=self._terminate, args=(process, pre_stop, grace),
+                                   name=f"retire-{process.name}", daemon=True)
+        stopper.start()
+        self._terminating = [t for t in self._terminating if t.is_alive()] + [stopper]
+
+    def _terminate(self, process: ManagedProcess, pre_stop: float, grace: float) -> None:
+        began = time.monotonic()
+        try:
+            if pre_stop > 0:
+                time.sleep(min(pre_stop, grace))
+            processes.kill_group(process.pid, max(grace - (time.monotonic() - began), 0.0),
+                                 process.popen)
+        except Exception:  # noqa: BLE001 - down() stops whatever is left
+            return
+        finally:
+            with self._lock:
+                self._retiring.pop(process.name, None)
+        if self.controller is not None:
+            code = process.popen.poll()
+            self.controller.record(
+                process.name, "stopped",
+                f"{'exit status ' + str(code) if code is not None and code >= 0 else 'killed'} "
+                f"{time.monotonic() - began:.1f}s after it was retired", expected=True)
+
+    def terminating(self) -> int:
+        """Replicas retired and not ended yet (a Deployment's terminating pods)."""
+        with self._lock:
+            return len(self._retiring)
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     def up(self) -> Endpoints:
         self.work_dir = Path(tempfile.mkdtemp(prefix="harness-embedded-"))
-        self.service_port = processes.free_port()
+        self.service_port = (self.service.start() if self.service is not None
+                             else processes.free_port())
         self._seed()
         for _ in range(self.initial_replicas):
             self._start_replica()
@@ -229,10 +340,11 @@ class EmbeddedStack:
             process = processes.start(
                 name,
                 [sys.executable, "-m", "servicedesk", "serve"],
-                env=self.app_environment(admin_port=port, replica=name),
+                env=self.app_environment(admin_port=port, replica=name, revision=self._revision),
                 log_path=self.log_dir / f"{name}.log",
             )
             self._ports[name] = port
+            self._revision_of[name] = self._revision
             self._started_at[name] = time.monotonic()
             self._replicas.append(process)
             return process
@@ -341,11 +453,15 @@ class EmbeddedStack:
             self.controller.stop()  # first, or it would replace what is being stopped
         with self._lock:
             replicas, self._replicas = self._replicas, []
-        for replica in replicas:
+        with self._lock:
+            retiring = list(self._retiring.values())
+        for replica in [*replicas, *retiring]:  # a retiring one may still be in its preStop
             with contextlib.suppress(Exception):
                 processes.stop(replica)
         for stopper in self._terminating:
-            stopper.join(timeout=30)  # replicas a scale-down is still stopping
+            stopper.join(timeout=30)  # replicas a scale-down or rollout is still stopping
+        if self.service is not None:
+            self.service.stop()
         if self.work_dir is not None:
             shutil.rmtree(self.work_dir, ignore_errors=True)
             self.work_dir = None

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from harness.config.model import SeedSpec
 from harness.redact import redact_url
@@ -45,6 +46,7 @@ class LocalStack:
         probe: ProbeSpec | None = None,
         database_url: str | None = None,
         redis_url: str | None = None,
+        service: Literal["reuseport", "readiness"] = "reuseport",
     ) -> None:
         self.log_dir = log_dir
         self.database_url = database_url
@@ -53,7 +55,7 @@ class LocalStack:
         self.redis: RedisServer | None = None
         self.work_dir: Path | None = None
         self.app = EmbeddedStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
-                                 probe=probe)
+                                 probe=probe, service=service)
 
     @property
     def probe(self) -> ProbeSpec:

@@ -54,3 +54,19 @@ async def test_not_ready_or_started_outside_the_lifespan(app: ServiceDeskApp) ->
         assert (await c.get("/api/health/startup")).status_code == 200
         await app.shutdown()
         assert (await c.get("/api/health/ready")).status_code == 503
+
+
+@pytest.fixture
+def unready_env(env: dict[str, str]) -> dict[str, str]:
+    env["ARTIFICIAL_UNREADY"] = "true"
+    return env
+
+
+@pytest.mark.usefixtures("unready_env")
+async def test_a_version_made_unready_starts_but_never_turns_ready(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/api/health/startup")).status_code == 200
+    response = await client.get("/api/health/ready")
+    assert (response.status_code, response.json()["status"]) == (503, "unavailable")
+    assert (await client.get("/api/health/live")).status_code == 200

@@ -461,6 +461,25 @@ def test_load_deployment_reads_app_container(tmp_path: Path) -> None:
     assert deployment.liveness_probe is None
     assert (deployment.max_surge, deployment.max_unavailable) == ("25%", "25%")
     assert deployment.termination_grace_period_seconds == 30
+    assert (deployment.min_ready_seconds, deployment.progress_deadline_seconds,
+            deployment.pre_stop_seconds) == (0, 600, 0.0)  # Kubernetes' defaults
+
+
+@pytest.mark.parametrize(("hook", "seconds"), [
+    ({"sleep": {"seconds": 7}}, 7.0),
+    ({"exec": {"command": ["/bin/sh", "-c", "sleep 2.5 && kill -QUIT 1"]}}, 2.5),
+    ({"httpGet": {"path": "/drain", "port": 3000}}, 0.0),
+])
+def test_the_rollout_numbers_and_the_prestop_sleep_are_read(
+    tmp_path: Path, hook: dict[str, Any], seconds: float
+) -> None:
+    def change(doc: dict[str, Any]) -> None:
+        doc["spec"].update({"minReadySeconds": 10, "progressDeadlineSeconds": 120})
+        _app(doc)["lifecycle"] = {"preStop": hook}
+
+    deployment = load_deployment(write(tmp_path, mutated(DEPLOYMENT, change)))
+    assert (deployment.min_ready_seconds, deployment.progress_deadline_seconds) == (10, 120)
+    assert deployment.pre_stop_seconds == seconds
 
 
 def _app(doc: dict[str, Any]) -> dict[str, Any]:
@@ -499,6 +518,19 @@ def _app(doc: dict[str, Any]) -> dict[str, Any]:
             "spec -> template -> spec -> containers -> 1 -> startupProbe -> failureThreshold",
             "out of range: 0",
             id="probe-threshold",
+        ),
+        pytest.param(
+            lambda d: d["spec"].__setitem__("progressDeadlineSeconds", 0),
+            "spec -> progressDeadlineSeconds",
+            "out of range: 0",
+            id="progress-deadline",
+        ),
+        pytest.param(
+            lambda d: _app(d).__setitem__("lifecycle", {"preStop": {"sleep": {"seconds": "x"}}}),
+            "spec -> template -> spec -> containers -> 1 -> lifecycle -> preStop -> sleep -> "
+            "seconds",
+            "expected an integer",
+            id="prestop-sleep",
         ),
         pytest.param(
             lambda d: d["spec"].__setitem__("replicas", -1),

@@ -53,6 +53,12 @@ def test_every_kind_parses_with_its_parameters(tmp_path):
      "  - {at: 20s, kind: stop-redis, duration: 5s}\n", "faults"),
     ("  - {at: 10s, kind: exhaust-pool, duration: 5s, table: pg_class}\n",
      "faults -> 0 -> exhaust-pool -> table"),
+    ("  - {at: 10s, kind: rollout, app_settings: {cache_ttl: 1}}\n",
+     "faults -> 0 -> rollout -> app_settings"),
+    ("  - {at: 10s, kind: rollout, progress_deadline: 0s}\n",
+     "faults -> 0 -> rollout -> progress_deadline"),
+    ("  - {at: 10s, kind: rollout, failed_requests: -1}\n",
+     "faults -> 0 -> rollout -> failed_requests"),
 ])
 def test_a_bad_fault_names_file_and_field(tmp_path, faults, where):
     path = write(tmp_path, faults)
@@ -124,3 +130,23 @@ def test_server_faults_need_the_local_stack_with_its_own_servers(tmp_path):
     check_supported(kill, _options("embedded"))
     with pytest.raises(ConfigError, match="needs a stack the harness runs"):
         check_supported(kill, _options("external", target="http://127.0.0.1:9"))
+
+
+def test_a_rollout_parses_and_needs_a_fixed_replica_count(tmp_path):
+    text = ("  - {at: 10s, kind: rollout, app_settings: {CACHE_TTL_SECONDS: '60'}}\n"
+            "  - {at: 40s, kind: rollout, bad: true, progress_deadline: 30s, "
+            "failed_requests: 2}\n")
+    scenario = load_scenario(str(write(tmp_path, text)))
+    good, bad = scenario.faults
+    assert (good.app_settings, good.bad, good.progress_deadline, good.failed_requests) == (
+        {"CACHE_TTL_SECONDS": "60"}, False, None, 0)
+    assert (bad.bad, bad.progress_deadline, bad.failed_requests) == (True, 30.0, 2)
+    squeezed = scenario.scaled_to(90)  # half: the deadline shrinks with the schedule
+    assert [(f.at, f.progress_deadline) for f in squeezed.faults] == [(5.0, None), (20.0, 15.0)]
+    with pytest.raises(ConfigError, match=r"autoscaling -> enabled: .*not emulated"):
+        check_supported(scenario, _options("embedded"))
+    fixed = scenario.model_copy(update={"autoscaling": scenario.autoscaling.model_copy(
+        update={"enabled": False})})
+    check_supported(fixed, _options("local"))
+    with pytest.raises(ConfigError, match="needs a stack the harness runs"):
+        check_supported(fixed, _options("compose"))

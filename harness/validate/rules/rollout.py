@@ -4,10 +4,10 @@ capacity."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from harness.config.k8s import pre_stop_sleep
 from harness.validate.compose import service_environment
 from harness.validate.model import Finding, K8sObject, RenderedTarget, Rule, Severity, Stack
 from harness.validate.rules.k8s import (
@@ -61,11 +61,7 @@ def _rolling(obj: K8sObject) -> bool:
 
 def prestop_seconds(container: Mapping[str, Any]) -> float:
     """The preStop hook's sleep: the native `sleep` action or a `sleep N` in an exec command."""
-    hook = (container.get("lifecycle") or {}).get("preStop") or {}
-    if "sleep" in hook:
-        return float((hook.get("sleep") or {}).get("seconds", 0))
-    command = " ".join(str(part) for part in (hook.get("exec") or {}).get("command") or [])
-    return sum(float(n) for n in re.findall(r"\bsleep\s+([0-9.]+)", command))
+    return pre_stop_sleep(container.get("lifecycle") or {})
 
 
 def drain_seconds(settings: Mapping[str, str | None]) -> float | None:

@@ -69,6 +69,8 @@ class Settings:
     artificial_delay_ms: float = 0.0
     # CPU burnt per API request (a heavier app on purpose, e.g. to exercise the autoscaler).
     artificial_cpu_ms: float = 0.0
+    # A broken version on purpose: readiness never passes (the harness's bad rollout).
+    artificial_unready: bool = False
     # SIGTERM: fail readiness at once, keep serving this long (load balancers and Endpoints
     # stop sending meanwhile), then finish requests in flight and exit 0.
     shutdown_drain_seconds: float = 5.0
@@ -244,6 +246,7 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ADMIN_TOKEN": ("admin_token", _nonempty),
     "ARTIFICIAL_DELAY_MS": ("artificial_delay_ms", _float(0)),
     "ARTIFICIAL_CPU_MS": ("artificial_cpu_ms", _float(0)),
+    "ARTIFICIAL_UNREADY": ("artificial_unready", _bool),
     "SHUTDOWN_DRAIN_SECONDS": ("shutdown_drain_seconds", _float(0)),
     "GRACEFUL_SHUTDOWN": ("graceful_shutdown", _bool),
     "UPLOADS_DIR": ("uploads_dir", _path),

@@ -33,6 +33,7 @@ def routes(ctx: AppContext) -> list[Route]:
         # Only the database gates readiness: the cache has a database fallback, and a Redis
         # outage must not take every replica out of the Service at once.
         ok = ctx.state.started and not ctx.state.stopping and checks["database"] == "ok"
+        ok = ok and not ctx.settings.artificial_unready
         status = "unavailable"
         if ctx.state.draining:
             # Leave the load balancer first, before this replica stops accepting connections.

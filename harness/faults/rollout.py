@@ -1,0 +1,229 @@
+"""The `rollout` fault on replicas the harness runs: a new revision of the pod template rolled
+through every replica as the Deployment controller does (harness.stack.rollout decides each
+step), with the bundled Deployment's numbers read through harness.config.k8s.
+
+Each round (every `period`) counts the replicas of the new and the old revision and how many are
+available (ready for minReadySeconds, as the replica controller's probes saw them), asks
+`next_step`, and acts: more replicas are written to the controller's desired count (it starts
+them from the new revision and gates them by their probes); fewer old ones are retired (out of
+the service at once, then preStop, SIGTERM, SIGKILL after terminationGracePeriodSeconds). It
+ends when every replica is of the new revision and available (what `kubectl rollout status`
+waits for), or when nothing progressed for the progress deadline: the deploy failed, and the
+new revision is rolled back (`kubectl rollout undo`, what the deploy pipeline does next), so the
+old replicas that served throughout stay.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from harness.config.faults import Rollout
+from harness.config.k8s import DeploymentSpec
+from harness.errors import StackError
+from harness.stack.capabilities import ReplicaSet
+from harness.stack.controller import ReplicaController
+from harness.stack.processes import ManagedProcess
+from harness.stack.rollout import RevisionCount, RolloutPlan, next_step, resolve_fenceposts
+
+__all__ = ["RolloutDriver", "RolloutOutcome", "RolloutSample", "plan_for", "version_settings"]
+
+UNREADY_SETTING = {"ARTIFICIAL_UNREADY": "true"}  # the app's own switch for a broken version
+SETTLE_EXTRA = 5.0  # seconds past the grace period to wait for retired replicas to end
+
+
+@dataclass(frozen=True)
+class RolloutSample:
+    """The replica counts at one instant (epoch `t`); `terminating` are retired, not ended."""
+
+    t: float
+    new: int
+    new_ready: int
+    old: int
+    old_ready: int
+    terminating: int
+
+    @property
+    def total(self) -> int:
+        return self.new + self.old
+
+    @property
+    def ready(self) -> int:
+        return self.new_ready + self.old_ready
+
+
+@dataclass(frozen=True)
+class RolloutOutcome:
+    """How one rollout went; times are epoch seconds."""
+
+    status: str  # complete | deadline-exceeded | interrupted
+    started_at: float
+    ended_at: float  # complete, failed or interrupted
+    settled_at: float  # the last retired replica ended (or gave up waiting)
+    old_revision: int
+    new_revision: int
+    retired: tuple[str, ...]
+    samples: tuple[RolloutSample, ...]
+    rolled_back: bool
+
+    def facts(self, plan: RolloutPlan, fault: Rollout) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "bad": fault.bad,
+            "failed_requests_budget": fault.failed_requests,
+            "replicas": plan.replicas,
+            "max_surge": plan.max_surge,
+            "max_unavailable": plan.max_unavailable,
+            "min_ready_seconds": plan.min_ready_seconds,
+            "progress_deadline_seconds": plan.progress_deadline,
+            "termination_grace_seconds": plan.termination_grace,
+            "pre_stop_seconds": plan.pre_stop,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "settled_at": self.settled_at,
+            "duration_seconds": round(self.ended_at - self.started_at, 3),
+            "old_revision": self.old_revision,
+            "new_revision": self.new_revision,
+            "retired": list(self.retired),
+            "rolled_back": self.rolled_back,
+            "settings": sorted(fault.app_settings),
+            "samples": [asdict(s) for s in self.samples],
+        }
+
+
+def plan_for(deployment: DeploymentSpec, replicas: int, fault: Rollout) -> RolloutPlan:
+    """The Deployment's strategy for `replicas` (its progress deadline unless the fault sets
+    one: a scenario shortens it as tests shorten the HPA's clock)."""
+    surge, unavailable = resolve_fenceposts(deployment.max_surge, deployment.max_unavailable,
+                                            replicas)
+    return RolloutPlan(
+        replicas=replicas, max_surge=surge, max_unavailable=unavailable,
+        min_ready_seconds=float(deployment.min_ready_seconds),
+        progress_deadline=(fault.progress_deadline if fault.progress_deadline is not None
+                           else float(deployment.progress_deadline_seconds)),
+        termination_grace=float(deployment.termination_grace_period_seconds),
+        pre_stop=deployment.pre_stop_seconds,
+    )
+
+
+class RolloutDriver:
+    """Rolls `settings` through `replicas` following `plan`; `stop` ends it early."""
+
+    def __init__(self, replicas: ReplicaSet, plan: RolloutPlan, *, stop: threading.Event,
+                 name: str, period: float = 0.25,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        controller = replicas.controller
+        if controller is None:
+            raise StackError("a rollout needs the replica controller (the stack is not up)")
+        self.replicas = replicas
+        self.controller: ReplicaController = controller
+        self.plan = plan
+        self.name = name
+        self._stop = stop
+        self._period = period
+        self._clock = clock
+
+    def run(self, settings: Mapping[str, str]) -> RolloutOutcome:
+        old = self.replicas.revision
+        new = self.replicas.revise(settings)
+        started = time.time()
+        samples: list[RolloutSample] = []
+        retired: list[str] = []
+        last_progress = self._clock()
+        last_state: tuple[int, int, int] | None = None
+        status = "interrupted"
+        while not self._stop.is_set():
+            fresh, stale = self._split(new)
+            new_count = self._count(fresh)
+            old_count = self._count(stale)
+            self._sample(samples, fresh, stale)
+            if old_count.replicas == 0 and new_count.available >= self.plan.replicas:
+                status = "complete"
+                break
+            step = next_step(self.plan, new_count, old_count)
+            state = (new_count.replicas, new_count.available, old_count.replicas)
+            if state != last_state:  # a new replica, one more available, an old one gone
+                last_state, last_progress = state, self._clock()
+            if self._clock() - last_progress > self.plan.progress_deadline:
+                status = "deadline-exceeded"
+                break
+            if step.old < old_count.replicas:
+                # The count first, so the controller never replaces a replica leaving here.
+                self.controller.desired = step.new + step.old
+                for victim in _victims(stale, old_count.replicas - step.old, self.controller):
+                    self.replicas.retire(victim, pre_stop=self.plan.pre_stop,
+                                         grace=self.plan.termination_grace,
+                                         reason=f"rollout {self.name}: revision {old} scaled "
+                                                f"down")
+                    retired.append(victim.name)
+            elif step.new > new_count.replicas:
+                self.controller.desired = step.new + old_count.replicas
+            self._stop.wait(self._period)
+        ended = time.time()
+        rolled_back = False
+        if status == "deadline-exceeded":
+            rolled_back = True
+            self._roll_back(old, new)
+        settled = self._settle(samples, new)
+        return RolloutOutcome(status, started, ended, settled, old, new, tuple(retired),
+                              tuple(samples), rolled_back)
+
+    def _split(self, new: int) -> tuple[list[ManagedProcess], list[ManagedProcess]]:
+        alive = [p for p in self.replicas.processes() if p.alive()]
+        fresh = [p for p in alive if self.replicas.revision_of(p) == new]
+        return fresh, [p for p in alive if self.replicas.revision_of(p) != new]
+
+    def _count(self, processes: list[ManagedProcess]) -> RevisionCount:
+        available = sum(self.controller.is_available(p.name, self.plan.min_ready_seconds)
+                        for p in processes)
+        return RevisionCount(len(processes), available)
+
+    def _sample(self, samples: list[RolloutSample], fresh: list[ManagedProcess],
+                stale: list[ManagedProcess]) -> None:
+        sample = RolloutSample(
+            round(time.time(), 3), len(fresh), sum(self.controller.is_ready(p.name) for p in fresh),
+            len(stale), sum(self.controller.is_ready(p.name) for p in stale),
+            self.replicas.terminating())
+        last = samples[-1] if samples else None
+        if last is None or (sample.new, sample.new_ready, sample.old, sample.old_ready,
+                            sample.terminating) != (last.new, last.new_ready, last.old,
+                                                    last.old_ready, last.terminating):
+            samples.append(sample)  # only changes: a long rollout stays a short list
+
+    def _roll_back(self, old: int, new: int) -> None:
+        """`kubectl rollout undo`: the old revision again; the new one's replicas (never
+        available) leave at once."""
+        self.replicas.restore(old)
+        fresh, stale = self._split(new)
+        self.controller.desired = self.plan.replicas
+        for process in fresh:
+            self.replicas.retire(process, pre_stop=self.plan.pre_stop,
+                                 grace=self.plan.termination_grace,
+                                 reason=f"rollout {self.name}: deadline exceeded, rolled back")
+
+    def _settle(self, samples: list[RolloutSample], new: int) -> float:
+        """Wait (bounded) until no retired replica is left ending; returns when."""
+        deadline = self._clock() + self.plan.pre_stop + self.plan.termination_grace + SETTLE_EXTRA
+        while self.replicas.terminating() and self._clock() < deadline \
+                and not self._stop.wait(self._period):
+            fresh, stale = self._split(new)
+            self._sample(samples, fresh, stale)
+        fresh, stale = self._split(new)
+        self._sample(samples, fresh, stale)
+        return time.time()
+
+
+def _victims(processes: list[ManagedProcess], count: int,
+             controller: ReplicaController) -> list[ManagedProcess]:
+    """Which old replicas go: not-ready first, then the newest (the ReplicaSet's ranking)."""
+    ranked = sorted(enumerate(processes), key=lambda item: (controller.is_ready(item[1].name),
+                                                            -item[0]))
+    return [process for _, process in ranked[:count]]
+
+
+def version_settings(fault: Rollout) -> dict[str, str]:
+    """The new revision's settings: the fault's, and for `bad` the app's unready switch."""
+    return {**fault.app_settings, **(UNREADY_SETTING if fault.bad else {})}

@@ -1,0 +1,184 @@
+"""The rollout fault's driver: against a simulated replica set (each round one simulated
+second; a replica turns ready two seconds after it started), then on a real embedded stack."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness import paths
+from harness.config.faults import Rollout
+from harness.config.k8s import load_deployment
+from harness.config.model import SeedSpec
+from harness.faults.injector import FaultInjector, FaultTarget
+from harness.faults.records import Outcome
+from harness.faults.rollout import RolloutDriver, plan_for, version_settings
+from harness.stack.embedded import EmbeddedStack, ProbeSpec
+from harness.stack.rollout import RolloutPlan
+
+
+@dataclass
+class Process:
+    name: str
+    revision: int
+    started: float
+    pid: int = 0
+    gone: bool = False
+
+    def alive(self) -> bool:
+        return not self.gone
+
+
+@dataclass
+class Controller:
+    clock: list[float]
+    desired: int = 3
+    ready_since: dict[str, float] = field(default_factory=dict)
+
+    def is_ready(self, name: str) -> bool:
+        return name in self.ready_since
+
+    def is_available(self, name: str, min_ready: float) -> bool:
+        return name in self.ready_since and self.clock[0] - self.ready_since[name] >= min_ready
+
+
+class ReplicaSet:
+    """Starts what the desired count lacks from the current revision; `unready` revisions
+    never turn ready."""
+
+    def __init__(self, unready: set[int] | None = None) -> None:
+        self.clock = [0.0]
+        self.controller = Controller(self.clock)
+        self.unready = unready or set()
+        self.revision = 1
+        self.serial = 0
+        self.running: list[Process] = []
+        self.retired: list[tuple[str, float, float]] = []
+        for _ in range(3):
+            process = self._start()
+            self.controller.ready_since[process.name] = -100.0
+
+    def _start(self) -> Process:
+        self.serial += 1
+        process = Process(f"replica-{self.serial}", self.revision, self.clock[0])
+        self.running.append(process)
+        return process
+
+    def processes(self) -> list[Process]:
+        self.clock[0] += 1.0
+        while len(self.running) < self.controller.desired:
+            self._start()
+        for p in self.running:
+            if p.revision not in self.unready and self.clock[0] - p.started >= 2.0:
+                self.controller.ready_since.setdefault(p.name, self.clock[0])
+        return list(self.running)
+
+    def revision_of(self, process: Process) -> int:
+        return process.revision
+
+    def revise(self, settings) -> int:
+        self.revision = max(self.revision, *(p.revision for p in self.running)) + 1
+        return self.revision
+
+    def restore(self, revision: int) -> None:
+        self.revision = revision
+
+    def retire(self, process: Process, *, pre_stop: float, grace: float, reason: str) -> None:
+        self.running.remove(process)
+        self.controller.ready_since.pop(process.name, None)
+        self.retired.append((process.name, pre_stop, grace))
+
+    def terminating(self) -> int:
+        return 0
+
+
+def simulated_plan(deadline: float = 600.0) -> RolloutPlan:
+    return RolloutPlan(3, 1, 0, 1.0, deadline, 30.0, 2.0)
+
+
+def test_every_replica_is_replaced_one_surge_at_a_time():
+    replicas = ReplicaSet()
+    driver = RolloutDriver(replicas, simulated_plan(), stop=threading.Event(), name="r",  # type: ignore[arg-type]
+                           period=0.0, clock=lambda: replicas.clock[0])
+    outcome = driver.run({"CACHE_TTL_SECONDS": "60"})
+    assert outcome.status == "complete"
+    assert (outcome.old_revision, outcome.new_revision) == (1, 2)
+    assert sorted(outcome.retired) == ["replica-1", "replica-2", "replica-3"]
+    assert {p.revision for p in replicas.running} == {2}
+    assert len(replicas.running) == 3
+    assert all(pre_stop == 2.0 and grace == 30.0 for _, pre_stop, grace in replicas.retired)
+    assert max(s.total for s in outcome.samples) == 4
+    assert min(s.ready for s in outcome.samples) >= 3
+    assert not outcome.rolled_back
+
+
+def test_a_version_that_never_turns_ready_stops_at_the_deadline_and_is_rolled_back():
+    replicas = ReplicaSet(unready={2})
+    driver = RolloutDriver(replicas, simulated_plan(deadline=10.0), stop=threading.Event(),  # type: ignore[arg-type]
+                           name="bad", period=0.0, clock=lambda: replicas.clock[0])
+    outcome = driver.run({})
+    assert outcome.status == "deadline-exceeded"
+    assert outcome.rolled_back
+    assert outcome.retired == ()  # no old replica was taken
+    assert [p.revision for p in replicas.running] == [1, 1, 1]
+    assert replicas.revision == 1
+    assert min(s.old_ready for s in outcome.samples) == 3
+
+
+def test_stopping_the_run_interrupts_a_rollout():
+    replicas = ReplicaSet(unready={2})
+    stop = threading.Event()
+    stop.set()
+    outcome = RolloutDriver(replicas, simulated_plan(), stop=stop, name="r",  # type: ignore[arg-type]
+                            period=0.0, clock=lambda: replicas.clock[0]).run({})
+    assert outcome.status == "interrupted"
+
+
+def test_the_plan_comes_from_the_bundled_deployment_and_the_fault():
+    deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
+    fault = Rollout(at=0, kind="rollout", bad=True, progress_deadline=30,
+                    app_settings={"CACHE_TTL_SECONDS": "60"})
+    plan = plan_for(deployment, 3, fault)
+    assert (plan.max_surge, plan.max_unavailable, plan.termination_grace) == (1, 0, 30.0)
+    assert plan.progress_deadline == 30.0
+    assert plan_for(deployment, 3, Rollout(at=0, kind="rollout")).progress_deadline == 600.0
+    assert version_settings(fault) == {"CACHE_TTL_SECONDS": "60", "ARTIFICIAL_UNREADY": "true"}
+
+
+@pytest.fixture
+def stack(tmp_path: Path):
+    stack = EmbeddedStack(replicas=2, log_dir=tmp_path / "logs", seed=SeedSpec(tickets=50),
+                          probe=ProbeSpec(attempts=30, period=0.5), service="readiness",
+                          settings={"SHUTDOWN_DRAIN_SECONDS": "2"})
+    try:
+        stack.up()
+        yield stack
+    finally:
+        stack.down()
+
+
+def test_a_rollout_and_a_bad_one_on_a_real_stack_behind_the_readiness_service(stack):
+    injector = FaultInjector([
+        Rollout(at=0, kind="rollout", name="good", app_settings={"CACHE_TTL_SECONDS": "60"}),
+        Rollout(at=0.5, kind="rollout", name="bad", bad=True, progress_deadline=4),
+    ], FaultTarget.of(stack.capabilities()))
+    injector.start()
+    deadline = time.monotonic() + 90
+    with httpx.Client(timeout=5) as client:  # the service answers throughout
+        while len(injector.events) < 2 and time.monotonic() < deadline:
+            assert client.get(f"{stack.endpoints().service_url}/api/health/live").status_code \
+                == 200
+            time.sleep(0.2)
+    good, bad = injector.stop()
+    assert (good.outcome, good.facts["status"]) == (Outcome.INJECTED, "complete"), good.detail
+    assert len(good.facts["retired"]) == 2
+    assert (bad.outcome, bad.facts["status"]) == (Outcome.INJECTED, "deadline-exceeded")
+    assert bad.facts["rolled_back"] and bad.facts["retired"] == []
+    assert {stack.revision_of(p) for p in stack.processes()} == {good.facts["new_revision"]}
+    assert stack.revision == good.facts["new_revision"]
+    assert stack.service is not None and stack.service.failed == 0
