@@ -248,6 +248,15 @@ def _report(plan: RunPlan, folder: Path, status: RunStatus, started_at: float, l
                                 faults.origin or load.started_at, checks)
         if section is not None:
             extra["faults"] = section
+    with contextlib.suppress(Exception):
+        from harness.report.rollouts import rollout_rows
+
+        rows = rollout_rows(faults.stop(), checks, faults.origin or load.started_at)
+        if rows:
+            extra["rollouts"] = rows
+            notes = [*notes, *(f"Deploy {r['name']} failed: no progress before its deadline, "
+                               "rolled back; the old version kept serving"
+                               for r in rows if r["outcome"] == "deadline-exceeded")]
     result = assemble(
         run_id=plan.options.run_id,
         scenario=plan.scenario,

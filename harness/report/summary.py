@@ -27,6 +27,7 @@ from harness.report.formatting import (
 )
 from harness.report.replay import replay_markdown
 from harness.report.results import RequestStats, RunResult
+from harness.report.rollouts import rollout_lines
 from harness.report.scaling import pool_sentence, read_capacity, scaling_sentences
 from harness.verify.check import Verdict
 
@@ -287,9 +288,17 @@ def _headroom(result: RunResult) -> list[str]:
     return ["", "## Headroom", "", f"{intro}:", "", *(f"- {line}" for line in rest)]
 
 
+def _rollouts(result: RunResult) -> list[str]:
+    rows = result.extra.get("rollouts")
+    if not rows:
+        return []
+    return ["", "## Rollouts", "", *(f"- {line}" for line in rollout_lines(rows))]
+
+
 def render_summary(result: RunResult) -> str:
     lines = _headline(result)
     lines += _checks(result)
+    lines += _rollouts(result)
     lines += _requests(result)
     lines += _stages(result)
     lines += _calibration(result)

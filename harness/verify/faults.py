@@ -19,6 +19,8 @@ from harness.load.aggregate import aggregate
 from harness.load.records import Interval, LoadResult
 from harness.stack.controller import ProbeRecord, ReplicaEvent
 from harness.verify.check import CheckResult, Verdict, Window
+from harness.verify.rollout import AFTER as ROLLOUT_AFTER
+from harness.verify.rollout import rollout_checks
 
 __all__ = ["Recovery", "fault_checks", "generators_check", "metrics_reachable_check", "recovery",
            "rejudged_outside_faults", "replica_exit_check", "window_of", "without_fault_windows"]
@@ -97,7 +99,8 @@ def fault_spans(load: LoadResult, events: Sequence[FaultEvent], slo: SloSpec, *,
     """Each fault's judged window, in seconds on the load's clock."""
     origin = load.started_at if origin is None else origin
     end = max((i.end for i in load.intervals), default=load.duration)
-    return [window_of(e, origin, slo.fault_objectives.window, end) for e in events if e.happened]
+    return [window_of(e, origin, ROLLOUT_AFTER if e.kind == "rollout" else
+                      slo.fault_objectives.window, end) for e in events if e.happened]
 
 
 def rejudged_outside_faults(check: CheckResult, series: ServerSeries,
@@ -294,7 +297,8 @@ def fault_checks(
     windows: dict[str, tuple[float, float]] = {}
     cuts: set[str] = set()
     for position, event in enumerate(happened):
-        start, stop = window_of(event, origin, objectives.window, end)
+        start, stop = window_of(event, origin, ROLLOUT_AFTER if event.kind == "rollout" else
+                                objectives.window, end)
         if position + 1 < len(happened):  # another fault's effects are not this one's
             following = max(_rel(happened[position + 1].injected_at, origin) or stop, start)
             if following < stop:
@@ -316,12 +320,17 @@ def fault_checks(
                                          Verdict.FAIL, None, None, "", "<=", None,
                                          f"the fault could not be injected: {event.detail}")
             continue
+        later = [e for e in events[index + 1:] if e.happened]
+        if event.kind == "rollout":  # its own promises, harness.verify.rollout
+            starts = [e.injected_at - origin for e in later if e.injected_at is not None]
+            checks += rollout_checks(event, load, slo, origin=origin,
+                                     next_start=starts[0] if starts else None)
+            continue
         start, stop = windows[event.name]
         window = Window(round(start, 3), round(stop, 3), f"{event.kind} + {objectives.window:g}s")
         budget = objectives.budget_for(event.kind, slo.availability_percent)
         checks.append(_availability(prefix, event, load, start, stop, budget, window,
                                     cut=event.name in cuts))
-        later = [e for e in events[index + 1:] if e.happened]
         horizon = min([_rel(e.injected_at, origin) or end for e in later] + [end])
         others = [w for name, w in windows.items() if name != event.name]
         found = recovery(load, event, slo, hold=objectives.hold, horizon=horizon, exclude=others,

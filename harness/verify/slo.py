@@ -16,7 +16,7 @@ from harness.load.health import saturation_evidence, suggested_workers
 from harness.load.records import Interval, LoadResult
 from harness.verify.check import CheckResult, Verdict, Window
 
-__all__ = ["slo_checks", "steady_window"]
+__all__ = ["mark_untrusted", "slo_checks", "steady_window"]
 
 
 def steady_window(load: LoadResult) -> Window:
@@ -54,7 +54,7 @@ def _limit(
     )
 
 
-def _untrusted(check: CheckResult, saturation: str, advice: str) -> CheckResult:
+def mark_untrusted(check: CheckResult, saturation: str, advice: str) -> CheckResult:
     """The same check, marked untrusted: the load generator saturated in its window."""
     if not saturation or check.verdict is Verdict.SKIPPED:
         return check
@@ -107,7 +107,7 @@ def _latency_checks(
         )
         check = _limit(f"{prefix}.{name}", f"{label} {name} latency", observed, limit, "ms",
                        window, evidence)
-        checks.append(_untrusted(check, saturation, advice))
+        checks.append(mark_untrusted(check, saturation, advice))
     return checks
 
 
@@ -153,7 +153,7 @@ def slo_checks(load: LoadResult, slo: SloSpec) -> tuple[CheckResult, ...]:
             at_most=False,
         )
         if throughput.verdict is Verdict.FAIL:  # too little load may be the generator's doing
-            throughput = _untrusted(throughput, saturation, advice)
+            throughput = mark_untrusted(throughput, saturation, advice)
         checks.append(throughput)
     for group_name, group in sorted(slo.groups.items()):
         stats = aggregate(steady, _in_group(group.requests))
@@ -219,7 +219,7 @@ def _sliding_checks(load: LoadResult, slo: SloSpec) -> list[CheckResult]:
             if key in worst:
                 evidence += f"; worst trusted window {worst[key][0]:.2f} {unit}"
             check = _limit(check_id, title, value, limit, unit, window, evidence)
-            checks.append(_untrusted(check, saturation, _advice(load)))
+            checks.append(mark_untrusted(check, saturation, _advice(load)))
             continue
         if key not in worst:
             reason = f"no {format_duration(spec.size)} window had {spec.min_requests} requests"
