@@ -18,8 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hdrh.histogram import HdrHistogram
+
 from harness.compare.samples import IntervalSample, RunSamples, ServerPoint
-from harness.load.latency import merge
+from harness.load.latency import merge, new_histogram
 
 __all__ = [
     "ALL_GROUP",
@@ -149,42 +151,56 @@ def _names(samples: RunSamples, group: str) -> Callable[[str], bool]:
     return lambda name: name in wanted
 
 
-def _counts(intervals: Sequence[IntervalSample], include: Callable[[str], bool]
-            ) -> tuple[int, int, list[str]]:
-    requests = failures = 0
-    histograms = []
-    for interval in intervals:
-        for name, counts in interval.names.items():
-            if include(name):
-                requests += counts.requests
-                failures += counts.failures
-                histograms.append(counts.histogram)
-    return requests, failures, histograms
+@dataclass(frozen=True)
+class _NamedHistograms:
+    """One window's requests, failures and latency histogram per request name, each interval's
+    encoded histogram decoded once for every group and the whole-run value."""
+
+    requests: Mapping[str, int]
+    failures: Mapping[str, int]
+    histograms: Mapping[str, HdrHistogram]
+
+    @classmethod
+    def of(cls, window: Window) -> _NamedHistograms:
+        requests: dict[str, int] = {}
+        failures: dict[str, int] = {}
+        encoded: dict[str, list[str]] = {}
+        for interval in window.intervals:
+            for name, counts in interval.names.items():
+                requests[name] = requests.get(name, 0) + counts.requests
+                failures[name] = failures.get(name, 0) + counts.failures
+                encoded.setdefault(name, []).append(counts.histogram)
+        return cls(requests, failures, {name: merge(h) for name, h in encoded.items()})
 
 
-def _percentiles(histograms: list[str]) -> dict[int, float]:
-    merged = merge(histograms)
+def _percentiles(merged: HdrHistogram) -> dict[int, float]:
     if merged.get_total_count() == 0:
         return {}
     values = merged.get_percentile_to_value_dict(list(PERCENTILES))
     return {p: values[p] / 1000.0 for p in PERCENTILES}
 
 
-def _latency(samples: RunSamples, windows: list[Window], group: str
+def _latency(windows: Sequence[_NamedHistograms], include: Callable[[str], bool]
              ) -> dict[int, Measurement]:
-    include = _names(samples, group)
     per_window: dict[int, list[float]] = {p: [] for p in PERCENTILES}
+    overall = new_histogram()  # the windows' merges merged: exact, as every interval's
+    requests = failures = 0
     for window in windows:
-        requests, _, histograms = _counts(window.intervals, include)
-        values = _percentiles(histograms) if requests else {}
+        names = [name for name in window.requests if include(name)]
+        count = sum(window.requests[name] for name in names)
+        if not count:
+            continue
+        requests += count
+        failures += sum(window.failures[name] for name in names)
+        merged = merge(window.histograms[name] for name in names)
+        overall.add(merged)
+        values = _percentiles(merged)
         for p in PERCENTILES:
-            if requests >= MIN_REQUESTS[p] and p in values:
+            if count >= MIN_REQUESTS[p] and p in values:
                 per_window[p].append(values[p])
-    all_intervals = [i for w in windows for i in w.intervals]
-    requests, failures, histograms = _counts(all_intervals, include)
-    overall = _percentiles(histograms) if requests else {}
+    whole = _percentiles(overall) if requests else {}
     return {
-        p: Measurement(overall.get(p), tuple(per_window[p]), requests, failures)
+        p: Measurement(whole.get(p), tuple(per_window[p]), requests, failures)
         for p in PERCENTILES
     }
 
@@ -230,15 +246,16 @@ def measure(samples: RunSamples, window_seconds: float,
             groups: Sequence[str]) -> Mapping[str, Measurement]:
     """Every metric of `metric_specs(groups)` for one run."""
     windows = steady_windows(samples, window_seconds)
+    named = [_NamedHistograms.of(window) for window in windows]
     result: dict[str, Measurement] = {}
     for group in (ALL_GROUP, *groups):
-        for p, measurement in _latency(samples, windows, group).items():
+        for p, measurement in _latency(named, _names(samples, group)).items():
             result[f"latency.{group}.p{p}"] = measurement
     rps, errors = [], []
     total_requests = total_failures = 0
     total_seconds = 0.0
-    for window in windows:
-        requests, failures, _ = _counts(window.intervals, lambda _n: True)
+    for window, counts in zip(windows, named, strict=True):
+        requests, failures = sum(counts.requests.values()), sum(counts.failures.values())
         total_requests += requests
         total_failures += failures
         total_seconds += window.seconds
