@@ -33,6 +33,14 @@ _PG_COUNTS = {
 _PG_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=?\s*(.*?)\s*$")
 
 
+def _setting_lines(text: str) -> Iterator[str]:
+    """The lines of a postgresql.conf or redis.conf that set something, stripped."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            yield stripped
+
+
 def _pg_value(raw: str) -> str:
     raw = raw.strip()
     if raw.startswith("'"):
@@ -43,10 +51,7 @@ def _pg_value(raw: str) -> str:
 
 def parse_postgresql_conf(text: str, source: str) -> PostgresConf:
     settings: dict[str, str] = {}
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    for stripped in _setting_lines(text):
         match = _PG_LINE.match(stripped)
         if match:
             settings[match.group(1).lower()] = _pg_value(match.group(2))
@@ -70,10 +75,7 @@ def parse_postgresql_conf(text: str, source: str) -> PostgresConf:
 
 def parse_redis_conf(text: str, source: str) -> RedisConf:
     settings: dict[str, str] = {}
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    for stripped in _setting_lines(text):
         parts = stripped.split(None, 1)
         settings[parts[0].lower()] = parts[1].strip().strip("\"'") if len(parts) > 1 else ""
     try:

@@ -141,6 +141,12 @@ class RenderedTarget:
                 return obj
         return None
 
+    def where(self, obj: K8sObject, part: str = "") -> Where:
+        """Where a finding on `obj` of this rendering points; `part` narrows it (a container)."""
+        return Where(
+            target=self.name, file=obj.file, object=f"{obj.ref} {part}" if part else obj.ref
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ComposeProject:
@@ -161,6 +167,10 @@ class ComposeProject:
         services = self.raw.get("services") or {}
         svc = services.get(name) if isinstance(services, Mapping) else None
         return svc if isinstance(svc, Mapping) else None
+
+    def where(self, service: str) -> Where:
+        """Where a finding on one of the compose file's services points."""
+        return Where(target="compose", file=self.file, object=f"service {service}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,16 +44,12 @@ def check(stack: Stack) -> Iterator[Finding]:
         svc = services.get(name)
         if svc is None:
             yield PROFILES_RULE.finding(
-                target="compose",
-                file=compose.file,
-                object=f"service {name}",
+                compose.where(name),
                 message=f"no service {name}",
             )
         elif svc.get("profiles"):
             yield PROFILES_RULE.finding(
-                target="compose",
-                file=compose.file,
-                object=f"service {name}",
+                compose.where(name),
                 message=f"core service in profiles {svc['profiles']}: `docker compose up -d` "
                 "would not start it",
             )
@@ -63,18 +59,14 @@ def check(stack: Stack) -> Iterator[Finding]:
             if svc is None or profile not in (svc.get("profiles") or []):
                 where = "missing" if svc is None else f"profiles {svc.get('profiles') or []}"
                 yield PROFILES_RULE.finding(
-                    target="compose",
-                    file=compose.file,
-                    object=f"service {name}",
+                    compose.where(name),
                     message=f"{name} should be in profile {profile} ({where})",
                 )
     for name, svc in services.items():
         image = str((svc or {}).get("image", ""))
         if not _OVERRIDABLE.match(image):
             yield IMAGE_OVERRIDE.finding(
-                target="compose",
-                file=compose.file,
-                object=f"service {name}",
+                compose.where(name),
                 message=f"image {image or '(none)'} cannot be overridden from the environment",
             )
     missing = [v for v in compose.required_variables if v not in compose.env_example]

@@ -226,9 +226,7 @@ def _check_datadog(stack: Stack) -> Iterator[Finding]:
     for key in ("DD_LOGS_ENABLED", "DD_APM_ENABLED"):
         if env.get(key, "").lower() != "true":
             yield DATADOG_AGENT.finding(
-                target="compose",
-                file=stack.compose.file,
-                object="service datadog",
+                stack.compose.where("datadog"),
                 message=f"{key} is not true",
             )
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from harness.validate.compose import service_environment
 from harness.validate.model import EnvironmentSpec, Finding, Rule, Severity, Stack, Where
 from harness.validate.rules.k8s import (
-    app_container,
-    app_deployment,
+    app_pods,
     container_settings,
     replica_range,
+    settings_file,
     surge,
 )
 
@@ -58,18 +58,13 @@ def _int(settings: Mapping[str, str | None], key: str) -> int | None:
 
 
 def _k8s_pools(stack: Stack) -> Iterator[_Pools]:
-    for target in stack.targets:
-        dep = app_deployment(target)
-        container = app_container(dep) if dep else None
-        if dep is None or container is None:
-            continue
+    for target, dep, container in app_pods(stack.targets):
         _, high = replica_range(target, dep)
         extra = surge(dep, high)
         settings = {k: s.value for k, s in container_settings(target, container, dep.file).items()}
-        cm_file = next((o.file for o in target.of_kind("ConfigMap")), dep.file)
         yield _Pools(
             target.name,
-            cm_file,
+            settings_file(target, dep),
             dep.ref,
             high + extra,
             f"{high} max replicas + {extra} surge",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from harness.validate.model import Finding, Rule, Severity, Stack, Where
+from harness.validate.model import Finding, Rule, Severity, Stack
 from harness.validate.rules.k8s import pdb_for, pod_labels, replica_range, selector_matches
 
 __all__ = ["RULES", "check"]
@@ -64,7 +64,7 @@ def check(stack: Stack) -> Iterator[Finding]:
             ref = hpa.spec.get("scaleTargetRef") or {}
             workload = target.get(str(ref.get("kind")), str(ref.get("name")))
             low, high = int(hpa.spec.get("minReplicas", 1)), int(hpa.spec.get("maxReplicas", 1))
-            where = Where(target=target.name, file=hpa.file, object=hpa.ref)
+            where = target.where(hpa)
             if workload is None:
                 yield HPA_TARGET.finding(
                     where,
@@ -81,9 +81,7 @@ def check(stack: Stack) -> Iterator[Finding]:
             replicas = workload.spec.get("replicas")
             if replicas is not None and not low <= int(replicas) <= high:
                 yield HPA_REPLICAS.finding(
-                    target=target.name,
-                    file=workload.file,
-                    object=workload.ref,
+                    target.where(workload),
                     message=f"replicas {replicas} outside the HPA's {low}-{high}",
                 )
         workloads = [o for o in target.objects if o.kind in _SCALABLE]
@@ -93,9 +91,7 @@ def check(stack: Stack) -> Iterator[Finding]:
             ]
             if not covered:
                 yield PDB_SELECTOR.finding(
-                    target=target.name,
-                    file=pdb.file,
-                    object=pdb.ref,
+                    target.where(pdb),
                     message="selects no workload's pods",
                 )
         for workload in workloads:
@@ -103,9 +99,7 @@ def check(stack: Stack) -> Iterator[Finding]:
             pdbs = list(pdb_for(target, workload))
             if not pdbs and low >= 2:
                 yield PDB_MISSING.finding(
-                    target=target.name,
-                    file=workload.file,
-                    object=workload.ref,
+                    target.where(workload),
                     message=f"always {low}+ pods but no PodDisruptionBudget",
                 )
             for pdb in pdbs:
@@ -115,9 +109,7 @@ def check(stack: Stack) -> Iterator[Finding]:
                         k: pdb.spec[k] for k in ("minAvailable", "maxUnavailable") if k in pdb.spec
                     }
                     yield PDB_BLOCKS.finding(
-                        target=target.name,
-                        file=pdb.file,
-                        object=pdb.ref,
+                        target.where(pdb),
                         message=f"{budget} with {workload.ref} at its minimum of {low} pod(s) "
                         "allows "
                         f"{allowed} voluntary disruption(s): node drains and upgrades block",

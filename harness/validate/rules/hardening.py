@@ -73,11 +73,7 @@ def _check_k8s(stack: Stack) -> Iterator[Finding]:
                 }
             for c in containers(obj):
                 ctx = c.get("securityContext") or {}
-                where = Where(
-                    target=target.name,
-                    file=obj.file,
-                    object=f"{obj.ref} container {c.get('name')}",
-                )
+                where = target.where(obj, f"container {c.get('name')}")
                 non_root = _effective(pod_ctx, ctx, "runAsNonRoot")
                 uid = _effective(pod_ctx, ctx, "runAsUser")
                 if non_root is not True or uid != UID:
@@ -123,7 +119,7 @@ def _check_compose(stack: Stack) -> Iterator[Finding]:
     app = stack.compose.service("app")
     if app is None:
         return
-    where = Where(target="compose", file=stack.compose.file, object="service app")
+    where = stack.compose.where("app")
     user = str(app.get("user", ""))
     uid = user.split(":", 1)[0]
     if uid != str(UID):

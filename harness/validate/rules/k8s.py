@@ -4,7 +4,7 @@ label selectors, rolling-update surge, and the settings the app container receiv
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ __all__ = [
     "Setting",
     "app_container",
     "app_deployment",
+    "app_pods",
     "container_settings",
     "containers",
     "hpa_for",
@@ -23,6 +24,7 @@ __all__ = [
     "pod_spec",
     "replica_range",
     "selector_matches",
+    "settings_file",
     "surge",
     "workloads",
 ]
@@ -60,6 +62,22 @@ def app_container(obj: K8sObject) -> Mapping[str, Any] | None:
         if c.get("name") == APP_CONTAINER:
             return c
     return None
+
+
+def app_pods(
+    targets: Iterable[RenderedTarget],
+) -> Iterator[tuple[RenderedTarget, K8sObject, Mapping[str, Any]]]:
+    """Each rendering with its app Deployment and app container (renderings without skipped)."""
+    for target in targets:
+        dep = app_deployment(target)
+        container = app_container(dep) if dep else None
+        if dep is not None and container is not None:
+            yield target, dep, container
+
+
+def settings_file(target: RenderedTarget, dep: K8sObject) -> str:
+    """The file the app's settings come from: the ConfigMap's, else the Deployment's."""
+    return next((o.file for o in target.of_kind("ConfigMap")), dep.file)
 
 
 def hpa_for(target: RenderedTarget, obj: K8sObject) -> K8sObject | None:

@@ -167,9 +167,7 @@ def _check_target(target: RenderedTarget) -> Iterator[Finding]:
     ]
     if not policies:
         yield MISSING.finding(
-            target=target.name,
-            file=dep.file,
-            object=dep.ref,
+            target.where(dep),
             message="no NetworkPolicy selects the app's pods",
         )
         return
@@ -210,9 +208,7 @@ def _check_target(target: RenderedTarget) -> Iterator[Finding]:
             continue
         if not _allows(policies, "Ingress", APP_PORT, "TCP", ANYWHERE):
             yield EXTERNAL_SERVICE.finding(
-                target=target.name,
-                file=svc.file,
-                object=svc.ref,
+                target.where(svc),
                 message=f"type {kind} publishes the app, but {obj} admits only in-cluster peers on "
                 f"{APP_PORT}: traffic from the load balancer or node ports is dropped",
             )

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from harness.validate.model import Finding, Rule, Severity, Stack, Where
+from harness.validate.model import Finding, Rule, Severity, Stack
 from harness.validate.rules.k8s import APP_CONTAINER, app_container, workloads
 from harness.validate.units import compose_seconds
 
@@ -106,11 +106,7 @@ def _check_k8s(stack: Stack) -> Iterator[Finding]:
             container = app_container(obj)
             if container is None:
                 continue
-            where = Where(
-                target=target.name,
-                file=obj.file,
-                object=f"{obj.ref} container {APP_CONTAINER}",
-            )
+            where = target.where(obj, f"container {APP_CONTAINER}")
             probes = {kind: container.get(kind) for kind in ENDPOINTS}
             for kind, path in ENDPOINTS.items():
                 probe = probes[kind]
@@ -160,7 +156,7 @@ def _check_compose(stack: Stack) -> Iterator[Finding]:
         svc = compose.service(name)
         if svc is None:
             continue
-        where = Where(target="compose", file=compose.file, object=f"service {name}")
+        where = compose.where(name)
         health = svc.get("healthcheck")
         if not isinstance(health, Mapping) or health.get("disable") or not health.get("test"):
             yield COMPOSE_HEALTHCHECK.finding(where, message=f"service {name} has no healthcheck")
@@ -184,9 +180,7 @@ def _check_compose(stack: Stack) -> Iterator[Finding]:
             )
             if condition != "service_healthy":
                 yield COMPOSE_DEPENDS_ON.finding(
-                    target="compose",
-                    file=compose.file,
-                    object="service app",
+                    compose.where("app"),
                     message=f"app does not wait for {dep} to be healthy (condition {condition!r})",
                 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.validate.model import Finding, Rule, Severity, Stack, Where
+from harness.validate.model import Finding, Rule, Severity, Stack
 from harness.validate.rules.k8s import containers, hpa_for, workloads
 from harness.validate.units import format_bytes, k8s_cpu, k8s_memory
 
@@ -45,11 +45,7 @@ def check(stack: Stack) -> Iterator[Finding]:
             pod_limits: dict[str, float] = {"cpu": 0.0, "memory": 0.0}
             complete = True
             for c in containers(obj):
-                where = Where(
-                    target=target.name,
-                    file=obj.file,
-                    object=f"{obj.ref} container {c.get('name')}",
-                )
+                where = target.where(obj, f"container {c.get('name')}")
                 res = c.get("resources") or {}
                 for resource in ("cpu", "memory"):
                     values = {}
@@ -90,9 +86,7 @@ def check(stack: Stack) -> Iterator[Finding]:
                 needed = utilization / 100 * pod_requests[resource]
                 if needed >= pod_limits[resource]:
                     yield HPA_UNREACHABLE.finding(
-                        target=target.name,
-                        file=hpa.file,
-                        object=hpa.ref,
+                        target.where(hpa),
                         message=f"{resource} target {utilization:g} % of the request "
                         f"{_show(resource, pod_requests[resource])} is {_show(resource, needed)}, "
                         f"not below the limit {_show(resource, pod_limits[resource])}: "

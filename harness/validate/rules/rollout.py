@@ -90,9 +90,7 @@ def _check_readiness(target: RenderedTarget, obj: K8sObject) -> Iterator[Finding
     for container in containers(obj):
         if not isinstance(container.get("readinessProbe"), Mapping):
             yield READINESS.finding(
-                target=target.name,
-                file=obj.file,
-                object=f"{obj.ref} container {container.get('name')}",
+                target.where(obj, f"container {container.get('name')}"),
                 message="no readinessProbe: a new pod counts as available as soon as its "
                 "process starts, so the rollout stops old pods before the new ones can serve",
             )
@@ -106,14 +104,10 @@ def _check_grace(target: RenderedTarget, obj: K8sObject) -> Iterator[Finding]:
     drain, prestop = drain_seconds(values), prestop_seconds(container)
     grace = float(pod_spec(obj).get("terminationGracePeriodSeconds", K8S_GRACE_DEFAULT_SECONDS))
     if drain is None:
-        yield GRACE.finding(
-            target=target.name, file=obj.file, object=obj.ref, message=_unreadable(values)
-        )
+        yield GRACE.finding(target.where(obj), message=_unreadable(values))
     elif grace <= prestop + drain:
         yield GRACE.finding(
-            target=target.name,
-            file=obj.file,
-            object=obj.ref,
+            target.where(obj),
             message=f"terminationGracePeriodSeconds {grace:g} <= preStop sleep {prestop:g} s + "
             f"SHUTDOWN_DRAIN_SECONDS {drain:g}: the kubelet kills the pod before its requests in "
             "flight finish",
@@ -135,9 +129,7 @@ def _check_unavailable(target: RenderedTarget, obj: K8sObject) -> Iterator[Findi
     if unavailable == 0 and extra >= 1:
         return
     yield UNAVAILABLE.finding(
-        target=target.name,
-        file=obj.file,
-        object=obj.ref,
+        target.where(obj),
         message=f"maxUnavailable {raw} ({unavailable} pod(s) at the minimum of {low}), maxSurge "
         f"{extra} pod(s) under PodDisruptionBudget {pdbs[0].ref}: a rollout does not ask the PDB "
         "(only evictions do), so during a node drain the PDB allowed it takes pods down on top "
@@ -155,14 +147,10 @@ def _check_compose(stack: Stack) -> Iterator[Finding]:
     drain = drain_seconds(env)
     grace = compose_seconds(service.get("stop_grace_period", f"{COMPOSE_GRACE_DEFAULT_SECONDS}s"))
     if drain is None:
-        yield GRACE.finding(
-            target="compose", file=compose.file, object="service app", message=_unreadable(env)
-        )
+        yield GRACE.finding(compose.where("app"), message=_unreadable(env))
     elif grace <= drain:
         yield GRACE.finding(
-            target="compose",
-            file=compose.file,
-            object="service app",
+            compose.where("app"),
             message=f"stop_grace_period {grace:g} s <= SHUTDOWN_DRAIN_SECONDS {drain:g}: Docker "
             "kills the container before its requests in flight finish",
         )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from harness.validate.compose import service_environment
 from harness.validate.model import Finding, Rule, Severity, Stack
-from harness.validate.rules.k8s import Setting, app_container, app_deployment, container_settings
+from harness.validate.rules.k8s import Setting, app_pods, container_settings, settings_file
 from harness.validate.units import GIB, compose_bytes, compose_cpus
 
 __all__ = ["REQUIRED_KEYS", "RULES", "SECRET_KEYS", "check"]
@@ -114,14 +114,14 @@ class _AppEnv:
 
 
 def _k8s_envs(stack: Stack) -> Iterator[_AppEnv]:
-    for target in stack.targets:
-        dep = app_deployment(target)
-        container = app_container(dep) if dep else None
-        if dep is None or container is None:
-            continue
+    for target, dep, container in app_pods(stack.targets):
         settings = container_settings(target, container, dep.file)
-        file = next((o.file for o in target.of_kind("ConfigMap")), dep.file)
-        yield _AppEnv(target.name, file, f"{dep.ref} container {container.get('name')}", settings)
+        yield _AppEnv(
+            target.name,
+            settings_file(target, dep),
+            f"{dep.ref} container {container.get('name')}",
+            settings,
+        )
 
 
 def _compose_env(stack: Stack) -> _AppEnv | None:
@@ -177,9 +177,7 @@ def _secret_literals(stack: Stack, envs: list[_AppEnv]) -> Iterator[Finding]:
         )
         if not ok:
             yield SECRET_LITERAL.finding(
-                target="compose",
-                file=stack.compose.file,
-                object="service app",
+                stack.compose.where("app"),
                 message=f"{key} holds a literal secret; it must come from a variable set in .env",
             )
 
@@ -252,9 +250,7 @@ def _compose_resources(stack: Stack) -> Iterator[Finding]:
             wrong.append(f"{kind}.{name} is {raw!r} (want {shown})")
     if wrong:
         yield DRIFT_COMPOSE_RESOURCES.finding(
-            target="compose",
-            file=stack.compose.file,
-            object="service app",
+            stack.compose.where("app"),
             message="; ".join(wrong),
         )
 

@@ -62,9 +62,7 @@ def _check_k8s(stack: Stack) -> Iterator[Finding]:
             modes = set(pvc.spec.get("accessModes") or [])
             if pods > 1 and "ReadWriteMany" not in modes:
                 yield SHARED_VOLUME.finding(
-                    target=target.name,
-                    file=pvc.file,
-                    object=pvc.ref,
+                    target.where(pvc),
                     message=f"accessModes {sorted(modes)} but {dep.ref} runs up to {pods} pods "
                     "at once "
                     f"(spread over nodes): all but one stay in ContainerCreating (Multi-Attach)",
@@ -84,9 +82,7 @@ def _check_k8s(stack: Stack) -> Iterator[Finding]:
         ]
         if not mounts:
             yield UPLOADS.finding(
-                target=target.name,
-                file=dep.file,
-                object=f"{dep.ref} container {container.get('name')}",
+                target.where(dep, f"container {container.get('name')}"),
                 message=f"UPLOADS_DIR {uploads.value} is not on a writable "
                 "PersistentVolumeClaim mount",
             )
@@ -103,9 +99,7 @@ def _check_compose(stack: Stack) -> Iterator[Finding]:
         kind in ("volume", "bind") and _under(uploads, t) for kind, t in volume_targets(app)
     ):
         yield UPLOADS.finding(
-            target="compose",
-            file=stack.compose.file,
-            object="service app",
+            stack.compose.where("app"),
             message=f"UPLOADS_DIR {uploads} is not on a writable volume",
         )
 
