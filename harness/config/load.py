@@ -18,6 +18,7 @@ __all__ = [
     "check_locustfile",
     "load_scenario",
     "load_slo",
+    "parse_yaml",
     "read_yaml",
     "resolve_scenario",
 ]
@@ -32,6 +33,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor`: the base class merges it, explicit keys overriding
             key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
             try:
                 duplicate = key in seen
@@ -45,15 +48,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, missing: str = "file not found") -> Any:
+    """The YAML document in `path`; ConfigError naming the file (and line) when it cannot be
+    read, is not YAML or repeats a key; `missing` says why an absent file matters."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(str(path), None, "file not found") from None
+        raise ConfigError(str(path), None, missing) from None
     except IsADirectoryError:
         raise ConfigError(str(path), None, "is a directory, not a file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), None, f"cannot read: {exc}") from None
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path) -> Any:
+    """The YAML document in `text`, read from `path`; ConfigError naming the line if it is not
+    YAML or repeats a key."""
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from harness.config.load import read_yaml
 from harness.errors import ConfigError
 
 __all__ = ["PRICING_FILE", "CostLine", "PriceTable", "load_prices", "monthly_cost"]
@@ -51,12 +50,7 @@ def _number(value: Any, source: str, field: list[str]) -> float:
 def load_prices(stack_dir: Path) -> PriceTable:
     path = stack_dir / PRICING_FILE
     source = str(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(source, None, "missing: the plan's monthly costs come from it") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(source, None, f"not valid YAML: {' '.join(str(exc).split())}") from None
+    doc = read_yaml(path, missing="missing: the plan's monthly costs come from it")
     if not isinstance(doc, Mapping) or doc.get("version") != 1:
         raise ConfigError(source, "version", "missing or unsupported", "1")
     for key in ("as_of", "region", "currency"):

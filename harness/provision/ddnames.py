@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness import paths
+from harness.config.load import read_yaml
 from harness.errors import ConfigError
 
 __all__ = ["OPENMETRICS_CONF", "OpenMetricsNaming", "load_openmetrics_naming"]
@@ -78,12 +78,7 @@ class OpenMetricsNaming:
 def load_openmetrics_naming(stack_dir: Path | None = None) -> OpenMetricsNaming:
     path = (stack_dir or paths.stack_dir()) / OPENMETRICS_CONF
     source = str(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(source, None, "file not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(source, None, f"invalid YAML: {' '.join(str(exc).split())}") from None
+    doc = read_yaml(path)
     instances = doc.get("instances") if isinstance(doc, dict) else None
     if not isinstance(instances, list) or not instances or not isinstance(instances[0], dict):
         raise ConfigError(source, "instances", "expected a list with the app's check instance")

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from dotenv import dotenv_values
 
+from harness.config.load import parse_yaml
 from harness.errors import ConfigError
 from harness.validate.model import ComposeProject
 
@@ -149,12 +149,7 @@ def load_compose(stack_dir: Path) -> ComposeProject:
     if not path.is_file():
         raise ConfigError(str(path), None, "the compose file is missing")
     text = path.read_text(encoding="utf-8")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            str(path), None, f"not valid YAML: {' '.join(str(exc).split())}"
-        ) from None
+    raw = parse_yaml(text, path)
     if not isinstance(raw, Mapping) or not isinstance(raw.get("services"), Mapping):
         raise ConfigError(str(path), "services", "missing or not a mapping")
     example = read_env_file(path.parent / ".env.example")

@@ -7,8 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from harness.config.load import read_yaml
 from harness.errors import ConfigError
 from harness.validate.confs import parse_postgresql_conf, parse_redis_conf
 from harness.validate.model import EnvironmentSpec, PostgresConf, RedisConf
@@ -28,13 +27,9 @@ def _mapping(value: Any, source: str, field: Iterable[str]) -> Mapping[str, Any]
 def load_environments(stack_dir: Path, targets: Iterable[str]) -> dict[str, EnvironmentSpec]:
     path = stack_dir / ENVIRONMENTS_FILE
     source = str(path)
-    if not path.is_file():
-        raise ConfigError(source, None, "missing: it names each target's database and cache")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(source, None, f"not valid YAML: {' '.join(str(exc).split())}") from None
-    doc = _mapping(doc, source, [])
+    doc = _mapping(
+        read_yaml(path, missing="missing: it names each target's database and cache"), source, []
+    )
     memory = _mapping(doc.get("instance_memory_gib"), source, ["instance_memory_gib"])
     headroom = _mapping(doc.get("connection_headroom"), source, ["connection_headroom"])
     declared = _mapping(doc.get("targets"), source, ["targets"])

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from harness.config.load import read_yaml
 from harness.errors import ConfigError, DependencyError
 from harness.validate.model import K8sObject, RenderedTarget
 
@@ -54,19 +55,10 @@ def discover_targets(k8s_dir: Path) -> tuple[str, ...]:
     return tuple(targets)
 
 
-def _load_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            str(path), None, f"not valid YAML: {' '.join(str(exc).split())}"
-        ) from None
-
-
 def _stand_in_secrets(tree: Path) -> None:
     """Copy `<file>.example` to `<file>` for generator inputs that are absent."""
     for kfile in [p for name in KUSTOMIZATION_NAMES for p in tree.rglob(name)]:
-        doc = _load_yaml(kfile)
+        doc = read_yaml(kfile)
         if not isinstance(doc, Mapping):
             continue
         for key in ("secretGenerator", "configMapGenerator"):
@@ -85,7 +77,7 @@ def _stand_in_secrets(tree: Path) -> None:
 
 
 def _enable_origins(kfile: Path) -> None:
-    doc = _load_yaml(kfile)
+    doc = read_yaml(kfile)
     if not isinstance(doc, dict):
         raise ConfigError(str(kfile), None, "not a kustomization mapping")
     meta = list(doc.get("buildMetadata") or [])

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config.load import bundled_scenarios, load_scenario, load_slo
+from harness.config.load import bundled_scenarios, load_scenario, load_slo, read_yaml
 from harness.errors import ConfigError
 from harness.status import ExitStatus
 
@@ -102,3 +102,13 @@ def test_bundled_slo_spec_loads_with_groups():
     assert slo.latency.p95_ms == 250
     assert slo.max_error_percent == pytest.approx(0.5)
     assert {"read", "search", "write"} <= set(slo.groups)
+
+
+def test_yaml_merge_keys_merge_and_repeated_keys_are_refused(tmp_path):
+    merged = write(tmp_path, "base: &base {a: 1, b: 2}\nsvc:\n  <<: *base\n  b: 3\n", "m.yaml")
+    assert read_yaml(merged)["svc"] == {"a": 1, "b": 3}
+    repeated = write(tmp_path, "svc:\n  b: 1\n  b: 2\n", "r.yaml")
+    with pytest.raises(ConfigError, match="duplicate key 'b'"):
+        read_yaml(repeated)
+    with pytest.raises(ConfigError, match="the reason it matters"):
+        read_yaml(tmp_path / "absent.yaml", missing="the reason it matters")

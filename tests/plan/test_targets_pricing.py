@@ -52,7 +52,7 @@ def test_monthly_cost_lines_by_hand() -> None:
     ("version: 1\nas_of: '2024'\nregion: r\ncurrency: USD\n", "instances, pods and cluster"),
     ("version: 1\nas_of: '2024'\nregion: r\ncurrency: USD\ninstances: {a: -1}\npods: {}\n"
      "cluster: {}\n", "instances -> a"),
-    ("[1, 2", "not valid YAML"),
+    ("[1, 2", "invalid YAML"),
 ])
 def test_bad_price_tables_name_the_field(tmp_path: Path, text: str, field: str) -> None:
     (tmp_path / "pricing.yaml").write_text(text)
