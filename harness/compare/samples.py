@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.load.records import StagePlan
 
 __all__ = [
     "SAMPLES_FILE",
@@ -38,7 +39,6 @@ __all__ = [
     "IntervalSample",
     "RunSamples",
     "ServerPoint",
-    "StageSpan",
     "read_samples",
     "samples_from_load",
     "write_samples",
@@ -49,16 +49,6 @@ SAMPLES_VERSION = 1
 
 CPU_COUNTER = "process_cpu_seconds_total"
 POOL_WAIT = "servicedesk_db_pool_acquire_wait_seconds"
-
-
-@dataclass(frozen=True)
-class StageSpan:
-    index: int
-    name: str
-    start: float
-    end: float
-    users: int
-    steady: bool
 
 
 @dataclass(frozen=True)
@@ -91,12 +81,12 @@ class ServerPoint:
 @dataclass(frozen=True)
 class RunSamples:
     groups: Mapping[str, tuple[str, ...]]
-    stages: tuple[StageSpan, ...]
+    stages: tuple[StagePlan, ...]
     intervals: tuple[IntervalSample, ...]
     server: tuple[ServerPoint, ...]
 
 
-def _stage_dict(stage: Any) -> dict[str, Any]:
+def _stage_dict(stage: StagePlan) -> dict[str, Any]:
     return {
         "index": int(stage.index), "name": str(stage.name), "start": round(float(stage.start), 3),
         "end": round(float(stage.end), 3), "users": int(stage.users), "steady": bool(stage.steady),
@@ -132,7 +122,7 @@ def samples_from_load(load: Any, scrapes: Sequence[Any],
         )
         for i in load.intervals
     )
-    stages = tuple(StageSpan(**_stage_dict(s)) for s in load.stages)
+    stages = tuple(StagePlan(**_stage_dict(s)) for s in load.stages)
     return RunSamples(
         groups={name: tuple(requests) for name, requests in sorted(groups.items())},
         stages=stages,
@@ -212,7 +202,7 @@ def read_samples(path: Path) -> RunSamples:
         raise ConfigError(str(path), "line 1", "missing the header line")
     return RunSamples(
         groups={k: tuple(v) for k, v in header.get("groups", {}).items()},
-        stages=tuple(StageSpan(**s) for s in header.get("stages", [])),
+        stages=tuple(StagePlan(**s) for s in header.get("stages", [])),
         intervals=tuple(intervals),
         server=tuple(server),
     )

@@ -32,8 +32,7 @@ __all__ = [
     "HpaMetricTarget",
     "HpaSpec",
     "Probe",
-    "ResourceLimits",
-    "ResourceRequests",
+    "Resources",
     "ScalingPolicy",
     "ScalingRules",
     "ScalingSpec",
@@ -65,25 +64,14 @@ MAX_STABILIZATION_SECONDS = 3600
 
 
 @dataclass(frozen=True)
-class ResourceRequests:
-    """A container's resource requests; None where the manifest sets none."""
+class Resources:
+    """A container's resource requests, or its limits; None where the manifest sets none."""
 
     cpu_millicores: int | None
     memory_bytes: int | None
 
     def get(self, resource: ResourceName) -> int | None:
-        """The request for ``resource`` in its unit (millicores for cpu, bytes for memory)."""
-        return self.cpu_millicores if resource == "cpu" else self.memory_bytes
-
-
-@dataclass(frozen=True)
-class ResourceLimits:
-    """A container's resource limits; None where the manifest sets none."""
-
-    cpu_millicores: int | None
-    memory_bytes: int | None
-
-    def get(self, resource: ResourceName) -> int | None:
+        """The amount of ``resource`` in its unit (millicores for cpu, bytes for memory)."""
         return self.cpu_millicores if resource == "cpu" else self.memory_bytes
 
 
@@ -193,8 +181,8 @@ class DeploymentSpec:
     name: str
     replicas: int
     container_name: str
-    requests: ResourceRequests
-    limits: ResourceLimits
+    requests: Resources
+    limits: Resources
     container_port: int | None = None
     startup_probe: Probe | None = None
     readiness_probe: Probe | None = None
@@ -510,8 +498,8 @@ def _load_deployment(path: Path, container: str) -> tuple[DeploymentSpec, int]:
         name=str(reader.child(metadata, "name", ("metadata",))),
         replicas=reader.integer(spec.get("replicas", 1), ("spec", "replicas"), 0),
         container_name=container,
-        requests=ResourceRequests(requests[0], requests[1]),
-        limits=ResourceLimits(limits[0], limits[1]),
+        requests=Resources(requests[0], requests[1]),
+        limits=Resources(limits[0], limits[1]),
         container_port=next(iter(ports.values()), None),
         startup_probe=_probe(reader, entry.get("startupProbe"), (*field, "startupProbe"), ports),
         readiness_probe=_probe(

@@ -21,8 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from harness.compare.samples import IntervalSample, RunSamples, StageSpan
+from harness.compare.samples import IntervalSample, RunSamples
 from harness.load.latency import decode, summarize
+from harness.load.records import StagePlan
 from harness.report.results import RunResult
 
 __all__ = ["COLUMNS", "export_frame"]
@@ -37,7 +38,7 @@ _INTEGERS = ("users", "requests", "failures")
 _FLAGS = ("steady",)
 
 
-def _stage(interval: IntervalSample, stages: Sequence[StageSpan]) -> StageSpan | None:
+def _stage(interval: IntervalSample, stages: Sequence[StagePlan]) -> StagePlan | None:
     middle = (interval.start + interval.end) / 2.0
     return next((s for s in stages if s.start <= middle <= s.end), None)
 

@@ -15,7 +15,6 @@ from harness.load.health import summarize_generators
 from harness.load.records import LoadResult
 from harness.report.distribution import endpoint_p95, percentile_curves
 from harness.report.results import (
-    ErrorRow,
     ReplicaPoint,
     RunResult,
     RunStatus,
@@ -114,10 +113,7 @@ def assemble(
         timeline=timeline(intervals),
         replicas=replicas,
         server=server_summary(series) if series is not None else None,
-        errors=tuple(
-            ErrorRow(e.name, e.error, e.occurrences)
-            for e in sorted(load.errors if load else (), key=lambda e: -e.occurrences)
-        ),
+        errors=tuple(sorted(load.errors if load else (), key=lambda e: -e.occurrences)),
         endpoints=dict(endpoints),
         notes=tuple(notes),
         extra=dict(extra or {}),

@@ -15,7 +15,7 @@ from harness.calibrate.probe import Calibration
 from harness.load.aggregate import RequestStats, TimelinePoint
 from harness.load.health import GeneratorRow, GeneratorSummary
 from harness.load.latency import LatencySummary
-from harness.load.records import StagePlan
+from harness.load.records import ErrorCount, StagePlan
 from harness.report.distribution import EndpointPoint
 from harness.report.replay import ReplayTable
 from harness.verify.check import CheckResult, Verdict, Window
@@ -23,7 +23,7 @@ from harness.verify.headroom import Headroom, Limit, MemoryTrend, SteadyState
 
 __all__ = [
     "SCHEMA_VERSION",
-    "ErrorRow",
+    "ErrorCount",
     "GeneratorRow",
     "GeneratorSummary",
     "ReplicaPoint",
@@ -54,13 +54,6 @@ class ReplicaPoint:
     replica: str
     cpu_percent: float  # of one core
     rss_mb: float
-
-
-@dataclass(frozen=True)
-class ErrorRow:
-    name: str
-    error: str
-    occurrences: int
 
 
 @dataclass(frozen=True)
@@ -97,7 +90,7 @@ class RunResult:
     timeline: tuple[TimelinePoint, ...]
     replicas: tuple[ReplicaPoint, ...]
     server: ServerSummary | None
-    errors: tuple[ErrorRow, ...]
+    errors: tuple[ErrorCount, ...]
     endpoints: dict[str, str]  # names to URLs, secrets already removed
     notes: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # later stages' sections (scaling, pools)
@@ -211,7 +204,7 @@ def _result(data: dict[str, Any]) -> RunResult:
         timeline=tuple(TimelinePoint(**p) for p in data["timeline"]),
         replicas=tuple(ReplicaPoint(**p) for p in data["replicas"]),
         server=ServerSummary(**server) if server else None,
-        errors=tuple(ErrorRow(**e) for e in data["errors"]),
+        errors=tuple(ErrorCount(**e) for e in data["errors"]),
         endpoints=dict(data["endpoints"]),
         notes=tuple(data.get("notes", ())),
         extra=dict(data.get("extra", {})),

@@ -54,7 +54,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from harness.config.k8s import HpaMetricTarget, HpaSpec, ResourceRequests, ScalingRules
+from harness.config.k8s import HpaMetricTarget, HpaSpec, Resources, ScalingRules
 
 __all__ = [
     "DEFAULT_CPU_INITIALIZATION_PERIOD_SECONDS",
@@ -345,7 +345,7 @@ class Autoscaler:
     def __init__(
         self,
         hpa: HpaSpec,
-        requests: ResourceRequests,
+        requests: Resources,
         *,
         tolerance: float = DEFAULT_TOLERANCE,
         sync_period_seconds: float = DEFAULT_SYNC_PERIOD_SECONDS,
@@ -483,12 +483,12 @@ class Autoscaler:
     def _limit_rate(self, now: float, current: int, desired: int) -> tuple[int, Reason]:
         hpa = self.hpa
         if desired > current:
-            limit = max(self._scale_up_limit(now, current, hpa.scale_up), current)
+            limit = max(self._scale_limit(now, current, hpa.scale_up, up=True), current)
             if hpa.max_replicas > limit:
                 return min(desired, limit), Reason.LIMITED_BY_POLICY
             return min(desired, hpa.max_replicas), Reason.CLAMPED_MAX
         if desired < current:
-            limit = min(self._scale_down_limit(now, current, hpa.scale_down), current)
+            limit = min(self._scale_limit(now, current, hpa.scale_down, up=False), current)
             if hpa.min_replicas < limit:
                 return max(desired, limit), Reason.LIMITED_BY_POLICY
             return max(desired, hpa.min_replicas), Reason.CLAMPED_MIN
@@ -514,33 +514,27 @@ class Autoscaler:
         removed = sum(change for at, change in self._scale_down_events if at > cutoff)
         return current - added + removed
 
-    def _scale_up_limit(self, now: float, current: int, rules: ScalingRules) -> int:
+    def _scale_limit(self, now: float, current: int, rules: ScalingRules, up: bool) -> int:
+        """The replicas the policies allow this period: upstream's
+        calculateScaleUpLimitWithScalingRules (up) and calculateScaleDownLimitWithBehaviors,
+        which differ only in the direction of each proposal and of the selection."""
         if rules.select_policy == "Disabled":
             return current
         proposals = []
         for policy in rules.policies:
             start = self._period_start(now, current, policy.period_seconds)
             if policy.type == "Pods":
-                proposals.append(start + policy.value)
-            else:  # the proposal is rounded up so that a small Percent still allows one pod
+                proposals.append(start + policy.value if up else start - policy.value)
+            elif up:  # the proposal is rounded up so that a small Percent still allows one pod
                 proposals.append(math.ceil(start * (1 + policy.value / 100)))
-        if not proposals:
-            return current
-        return min(proposals) if rules.select_policy == "Min" else max(proposals)
-
-    def _scale_down_limit(self, now: float, current: int, rules: ScalingRules) -> int:
-        if rules.select_policy == "Disabled":
-            return current
-        proposals = []
-        for policy in rules.policies:
-            start = self._period_start(now, current, policy.period_seconds)
-            if policy.type == "Pods":
-                proposals.append(start - policy.value)
             else:
                 proposals.append(int(start * (1 - policy.value / 100)))
         if not proposals:
             return current
-        return max(proposals) if rules.select_policy == "Min" else min(proposals)
+        # Max selects the policy that allows the largest change, Min the smallest.
+        largest_change = max(proposals) if up else min(proposals)
+        smallest_change = min(proposals) if up else max(proposals)
+        return smallest_change if rules.select_policy == "Min" else largest_change
 
     def _store_scale_event(self, now: float, previous: int, applied: int) -> None:
         longest = max(

@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 import psutil
 
-from harness.config.k8s import HpaSpec, ResourceRequests
+from harness.config.k8s import HpaSpec, Resources
 from harness.stack.autoscaler import (
     NEWEST_KUBERNETES,
     Autoscaler,
@@ -125,7 +125,7 @@ class ReplicaAutoscaler:
         self,
         backend: ScalableReplicas,
         hpa: HpaSpec,
-        requests: ResourceRequests,
+        requests: Resources,
         *,
         sync_period: float = 15.0,
         kubernetes_version: tuple[int, int] = NEWEST_KUBERNETES,

@@ -17,7 +17,7 @@ from harness.config.k8s import (
     HpaMetricTarget,
     HpaSpec,
     ResourceName,
-    ResourceRequests,
+    Resources,
     ScalingPolicy,
     ScalingRules,
 )
@@ -78,7 +78,7 @@ class ScalingTrace:
     """The autoscaler's whole run, frozen (times on one clock: epoch seconds while running)."""
 
     hpa: HpaSpec
-    requests: ResourceRequests
+    requests: Resources
     sync_period_seconds: float
     tolerance: float
     kubernetes_version: tuple[int, int]
@@ -189,7 +189,7 @@ def _read(section: Any) -> ScalingTrace:
         target_kind=str((hpa_data.get("target") or {}).get("kind") or "Deployment"),
         target_name=str((hpa_data.get("target") or {}).get("name") or ""),
     )
-    requests = ResourceRequests(_int_or_none(hpa_data["requests"].get("cpu_millicores")),
+    requests = Resources(_int_or_none(hpa_data["requests"].get("cpu_millicores")),
                                 _int_or_none(hpa_data["requests"].get("memory_bytes")))
     tolerance = hpa_data.get("tolerance", 0.1)
     base = float(tolerance) if not isinstance(tolerance, Mapping) else 0.1

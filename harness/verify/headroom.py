@@ -275,16 +275,28 @@ def _replicas(steady: SteadyState) -> int:
     return max(int(round(steady.replicas)), 1)
 
 
-def _hpa_cpu(steady: SteadyState, limits: Limits) -> Limit | None:
-    target, request = limits.cpu_target_percent, limits.cpu_request_cores
-    if target is None or not request:
-        return None
-    title = f"HPA scale-up on CPU (above {target * (1 + limits.tolerance):g} % of request)"
+def _hpa(steady: SteadyState, limits: Limits) -> tuple[Limit, ...]:
+    """The HPA's scale-up limits, CPU then memory, each where the HPA scales on it: the use per
+    replica above which it scales is the target beyond the tolerance, of the request."""
+    found = []
+    for resource, target, request, limit_of in (
+        ("CPU", limits.cpu_target_percent, limits.cpu_request_cores, _hpa_cpu),
+        ("memory", limits.memory_target_percent, limits.memory_request_bytes, _hpa_memory),
+    ):
+        if target is None or not request:
+            continue
+        above = target * (1 + limits.tolerance)
+        title = f"HPA scale-up on {resource} (above {above:g} % of request)"
+        bar = target / 100.0 * (1 + limits.tolerance) * request
+        found.append(limit_of(steady, title, request, bar))
+    return tuple(found)
+
+
+def _hpa_cpu(steady: SteadyState, title: str, request: float, bar: float) -> Limit:
     cost = steady.cpu_seconds_per_request
     if not cost:
         return _limit("hpa.cpu", title, None, steady, "no replica CPU or no requests measured")
     n = _replicas(steady)
-    bar = target / 100.0 * (1 + limits.tolerance) * request
     rate = bar * n / cost
     now = steady.request_rate / n * cost / request * 100.0
     return _limit("hpa.cpu", title, rate, steady,
@@ -293,15 +305,10 @@ def _hpa_cpu(steady: SteadyState, limits: Limits) -> Limit | None:
                   f"{100 * bar / request:g} % at {bar / cost:,.0f} req/s per replica")
 
 
-def _hpa_memory(steady: SteadyState, limits: Limits) -> Limit | None:
-    target, request = limits.memory_target_percent, limits.memory_request_bytes
-    if target is None or not request:
-        return None
-    title = f"HPA scale-up on memory (above {target * (1 + limits.tolerance):g} % of request)"
+def _hpa_memory(steady: SteadyState, title: str, request: float, bar: float) -> Limit:
     rss = steady.memory_bytes_per_replica
     if rss is None:
         return _limit("hpa.memory", title, None, steady, "no replica memory measured")
-    bar = target / 100.0 * (1 + limits.tolerance) * request
     now = f"{rss / 2**20:.0f} MiB = {100 * rss / request:.0f} % of {request / 2**20:g} MiB"
     if rss >= bar:
         return _limit("hpa.memory", title, steady.request_rate, steady, f"already there: {now}")
@@ -373,8 +380,7 @@ def _server(steady: SteadyState, limits: Limits) -> Limit | None:
 
 
 def headroom_from(steady: SteadyState, limits: Limits) -> Headroom:
-    found = (_hpa_cpu(steady, limits), _hpa_memory(steady, limits), _pool(steady, limits),
-             _server(steady, limits))
+    found = (*_hpa(steady, limits), _pool(steady, limits), _server(steady, limits))
     return Headroom(steady, tuple(limit for limit in found if limit is not None))
 
 

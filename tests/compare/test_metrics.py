@@ -12,8 +12,9 @@ from harness.compare.metrics import (
     window_length,
 )
 from harness.compare.runs import RunData
-from harness.compare.samples import IntervalSample, NameCounts, RunSamples, ServerPoint, StageSpan
+from harness.compare.samples import IntervalSample, NameCounts, RunSamples, ServerPoint
 from harness.load.latency import encode, new_histogram
+from harness.load.records import StagePlan
 from tests.compare.synthetic import CPU_MS_PER_REQUEST
 
 
@@ -25,7 +26,7 @@ def _samples(stage_seconds: tuple[float, ...], steady: tuple[bool, ...]) -> RunS
         histogram.record_value(value)
     encoded = encode(histogram)
     for index, (seconds, is_steady) in enumerate(zip(stage_seconds, steady, strict=True)):
-        stages.append(StageSpan(index, f"s{index}", t, t + seconds, 10, is_steady))
+        stages.append(StagePlan(index, f"s{index}", t, t + seconds, 10, is_steady))
         end = t + seconds
         while t < end - 1e-9:
             intervals.append(IntervalSample(t, t + 2.0, 10, {

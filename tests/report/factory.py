@@ -16,7 +16,7 @@ from harness.load.latency import LatencySummary, new_histogram, record_all
 from harness.load.records import StagePlan
 from harness.report.distribution import EndpointPoint, percentile_curve
 from harness.report.results import (
-    ErrorRow,
+    ErrorCount,
     ReplicaPoint,
     RequestStats,
     RunResult,
@@ -375,9 +375,11 @@ def make_result(
     )
     errors = (
         (
-            ErrorRow("POST /api/tickets", "HTTPError('503 Service Unavailable')", 41),
-            ErrorRow("GET /api/search", "ConnectionResetError(104, 'Connection reset by peer')", 7),
-            ErrorRow("PATCH /api/tickets/{id}", "HTTPError('409 Conflict') | retried", 3),
+            ErrorCount("POST /api/tickets", "HTTPError('503 Service Unavailable')", 41),
+            ErrorCount(
+                "GET /api/search", "ConnectionResetError(104, 'Connection reset by peer')", 7
+            ),
+            ErrorCount("PATCH /api/tickets/{id}", "HTTPError('409 Conflict') | retried", 3),
         )
         if total_requests
         else ()

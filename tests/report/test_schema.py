@@ -18,7 +18,7 @@ from harness.load.health import GeneratorRow, GeneratorSummary
 from harness.load.latency import LatencySummary
 from harness.load.records import StagePlan
 from harness.report.render import write_report
-from harness.report.results import ErrorRow, ReplicaPoint, RunResult, ServerSummary
+from harness.report.results import ErrorCount, ReplicaPoint, RunResult, ServerSummary
 from harness.report.schema import (
     SCHEMAS,
     SchemaViolation,
@@ -58,7 +58,7 @@ def test_the_written_results_json_validates(tmp_path: Path) -> None:
 RECORDS = {
     "check": CheckResult, "window": Window, "requestStats": RequestStats,
     "latency": LatencySummary, "timelinePoint": TimelinePoint, "stage": StagePlan,
-    "replicaPoint": ReplicaPoint, "server": ServerSummary, "error": ErrorRow,
+    "replicaPoint": ReplicaPoint, "server": ServerSummary, "error": ErrorCount,
     "generator": GeneratorSummary, "generatorRow": GeneratorRow,
     "headroom": Headroom, "steadyState": SteadyState, "memoryTrend": MemoryTrend,
     "limit": Limit,

@@ -22,7 +22,7 @@ from harness.config.k8s import (
     DEFAULT_SCALE_UP,
     HpaMetricTarget,
     HpaSpec,
-    ResourceRequests,
+    Resources,
     ScalingPolicy,
     ScalingRules,
     load_hpa,
@@ -39,7 +39,7 @@ from harness.stack.autoscaler import (
 
 CPU_REQUEST = 500  # millicores
 MEMORY_REQUEST = 512 * 2**20  # bytes
-REQUESTS = ResourceRequests(CPU_REQUEST, MEMORY_REQUEST)
+REQUESTS = Resources(CPU_REQUEST, MEMORY_REQUEST)
 CPU70 = HpaMetricTarget("cpu", 70)
 MEMORY80 = HpaMetricTarget("memory", 80)
 NO_DOWN_WINDOW = replace(DEFAULT_SCALE_DOWN, stabilization_window_seconds=0)
@@ -695,7 +695,7 @@ def test_decide_rejects_bad_input(
 
 def test_request_needed_for_every_metric() -> None:
     with pytest.raises(ValueError, match="memory"):
-        Autoscaler(make_hpa(metrics=(MEMORY80,)), ResourceRequests(500, None))
+        Autoscaler(make_hpa(metrics=(MEMORY80,)), Resources(500, None))
 
 
 def test_defaults_match_kubernetes() -> None:
