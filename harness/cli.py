@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 import typer
-from typer._click import exceptions as click_errors  # typer vendors its own click
+from typer._click import exceptions as click_errors  # private: why, in main()
 
 from harness import settings
 from harness.errors import HarnessError
@@ -80,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(result) if isinstance(result, int) else int(ExitStatus.OK)
     except typer.Exit as exc:
         return int(exc.exit_code)
+    # typer vendors click as typer._click and raises those classes: the click package another
+    # dependency installs has different ones, so `import click` would catch nothing. typer's
+    # public names cover only their base (typer.TyperException) and BadParameter; UsageError (with
+    # the command path) and NoArgsIsHelpError (the help was shown) have none: typer itself tells
+    # the latter by its class name. Hence the private module.
     except click_errors.NoArgsIsHelpError:
         return int(ExitStatus.BAD_CONFIG)  # the help was shown
     except click_errors.UsageError as exc:
