@@ -4,7 +4,8 @@
 - the SLO's p95: loadtests/slo.yaml; "current load": the users of the bundled `peak` scenario;
 - HPA target, CPU request, maxSurge: stack/k8s/base (harness.config.k8s.load_scaling);
 - DB_POOL_MAX and CACHE_TTL_SECONDS: the bundled ConfigMap (bundled_app_settings);
-- each environment's bounds and sizes: stack/k8s/overlays, stack/environments.yaml;
+- each environment's bounds and sizes: stack/k8s's targets rendered by `kubectl kustomize`,
+  stack/environments.yaml;
 - prices: stack/pricing.yaml.
 """
 
@@ -76,7 +77,7 @@ def plan_run(folder: Path, *, projected_rps: float | None = None, growth: float 
     return make_plan(
         run_id=result.run_id, scenario=result.scenario,
         stages=stage_loads(result, samples), inputs=inputs, scaling=scaling,
-        targets=load_targets(stack, scaling), prices=load_prices(stack),
+        targets=load_targets(stack), prices=load_prices(stack),
         request_rates={name: stats.rps for name, stats in result.per_request.items()},
         notes=notes,
     )

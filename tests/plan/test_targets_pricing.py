@@ -7,14 +7,13 @@ from pathlib import Path
 import pytest
 
 from harness import paths
-from harness.config.k8s import load_scaling
 from harness.errors import ConfigError
 from harness.plan.pricing import load_prices, monthly_cost
 from harness.plan.targets import load_targets
 
 
 def test_bundled_targets() -> None:
-    targets = {t.target: t for t in load_targets(paths.stack_dir(), load_scaling())}
+    targets = {t.target: t for t in load_targets(paths.stack_dir())}
     bounds = {k: (t.autoscaled, t.min_replicas, t.max_replicas) for k, t in targets.items()}
     assert bounds == {
         "base": (True, 2, 10),
