@@ -27,7 +27,7 @@ from harness.load.health import saturation_evidence
 from harness.load.records import LoadResult
 from harness.stack.autoscaler import Decision
 from harness.stack.scaling import ReplicaCount
-from harness.verify.check import CheckResult, Verdict, Window
+from harness.verify.check import CheckResult, Verdict, Window, skipped
 
 __all__ = ["ACTUATION_DELAY", "METRICS_AVAILABLE_DELAY", "LoadPlanned", "autoscaling_checks",
            "reaction_bound"]
@@ -126,8 +126,8 @@ def _scale_up(decisions: Sequence[Decision], counts: Sequence[ReplicaCount], hpa
                         "needed (is this machine busy?), so the HPA was never tested")
             return CheckResult("autoscaling.scale-up", title, Verdict.UNTRUSTED, round(highest, 3),
                                bound, "s", "<=", whole, evidence, reason=evidence)
-        return CheckResult("autoscaling.scale-up", title, Verdict.SKIPPED, None, bound, "s", "<=",
-                           whole, reason, reason=reason)
+        return skipped("autoscaling.scale-up", title, reason, threshold=bound, unit="s",
+                       window=whole)
     first = hot[0]
     start_count = first.current
     # Ready replicas: a sync only writes the count, the new replicas are added once ready.
@@ -136,8 +136,8 @@ def _scale_up(decisions: Sequence[Decision], counts: Sequence[ReplicaCount], hpa
     if reached is None:
         if start_count >= hpa.max_replicas:
             reason = f"already at the most replicas allowed ({start_count}) when utilization rose"
-            return CheckResult("autoscaling.scale-up", title, Verdict.SKIPPED, None, bound, "s",
-                               "<=", whole, reason, reason=reason)
+            return skipped("autoscaling.scale-up", title, reason, threshold=bound, unit="s",
+                           window=whole)
         left = whole.end - (first.time - origin)
         if left < bound:  # the run ended before the bound: no verdict either way
             evidence = (f"utilization reached {_ratio(first):.2f}x target at "
@@ -174,8 +174,7 @@ def _slo_through_scale_up(up: CheckResult, load: LoadResult, slo: SloSpec,
     titles = [f"SLO {key} held through the scale-up" for key, _, _ in limits]
     if up.verdict not in (Verdict.PASS, Verdict.FAIL) or up.window is None:
         reason = f"no scale-up to judge it through: {up.reason or up.evidence}"
-        return [CheckResult(i, t, Verdict.SKIPPED, None, limit, unit, "<=", up.window, reason,
-                            reason=reason)
+        return [skipped(i, t, reason, threshold=limit, unit=unit, window=up.window)
                 for i, t, (_, limit, unit) in zip(ids, titles, limits, strict=True)]
     start = up.window.start
     end = (up.window.end if up.verdict is Verdict.PASS
@@ -190,8 +189,8 @@ def _slo_through_scale_up(up: CheckResult, load: LoadResult, slo: SloSpec,
             continue
         if not stats.requests:
             reason = "no requests in the scale-up window"
-            checks.append(CheckResult(check_id, title, Verdict.SKIPPED, None, limit, unit, "<=",
-                                      window, reason, reason=reason))
+            checks.append(skipped(check_id, title, reason, threshold=limit, unit=unit,
+                                  window=window))
             continue
         observed = (stats.error_percent if key == "error-rate"
                     else stats.judged.percentile(key))
@@ -234,8 +233,8 @@ def _replicas_reached(decisions: Sequence[Decision], counts: Sequence[ReplicaCou
     hot = [d for d in decisions if _hot(d, tolerance)]
     if up.verdict not in (Verdict.PASS, Verdict.FAIL) or not hot:
         reason = f"no scale-up to count: {up.reason or up.evidence}"
-        return CheckResult(check_id, title, Verdict.SKIPPED, None, None, "replicas", "==",
-                           up.window, reason, reason=reason)
+        return skipped(check_id, title, reason, unit="replicas", comparison="==",
+                       window=up.window)
     first = hot[0]
     settle = next((d for d in decisions if d.time > first.time and not _hot(d, tolerance)), None)
     last_hot = [d for d in hot if settle is None or d.time < settle.time][-1]
@@ -287,8 +286,8 @@ def _no_scale_down(decisions: Sequence[Decision], origin: float, window: float, 
     reason = (f"no scale-down happened: none was due (lowest utilization {lowest:.2f}x target; "
               f"the run's last sync came {after:.0f}s after the last recommendation of its "
               f"replica count, window {window:g}s)")
-    return CheckResult(check_id, title, Verdict.SKIPPED, None, window, "s", ">=", whole, reason,
-                       reason=reason)
+    return skipped(check_id, title, reason, threshold=window, unit="s", comparison=">=",
+                   window=whole)
 
 
 def _stabilization(decisions: Sequence[Decision], origin: float, window: float,

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from harness.status import ExitStatus
 
-__all__ = ["CheckResult", "Verdict", "Window", "exit_status_for"]
+__all__ = ["CheckResult", "Verdict", "Window", "exit_status_for", "judged", "skipped"]
 
 
 class Verdict(StrEnum):
@@ -45,6 +45,28 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         return self.verdict is Verdict.PASS
+
+
+def judged(check_id: str, title: str, observed: float | None, threshold: float | None, unit: str,
+           window: Window | None, evidence: str, *, at_most: bool = True, digits: int = 3,
+           unmeasured: Verdict = Verdict.SKIPPED) -> CheckResult:
+    """Pass when `observed` is at most (`at_most`) or at least `threshold`, else fail; with
+    nothing observed or no threshold, `unmeasured` (skipped: the evidence is the reason)."""
+    comparison = "<=" if at_most else ">="
+    if observed is None or threshold is None:
+        reason = evidence if unmeasured is Verdict.SKIPPED else None
+        return CheckResult(check_id, title, unmeasured, None, threshold, unit, comparison, window,
+                           evidence, reason)
+    ok = observed <= threshold if at_most else observed >= threshold
+    return CheckResult(check_id, title, Verdict.PASS if ok else Verdict.FAIL,
+                       round(observed, digits), threshold, unit, comparison, window, evidence)
+
+
+def skipped(check_id: str, title: str, reason: str, *, threshold: float | None = None,
+            unit: str = "", comparison: str = "<=", window: Window | None = None) -> CheckResult:
+    """A check that could not be judged, and why (the reason is its evidence too)."""
+    return CheckResult(check_id, title, Verdict.SKIPPED, None, threshold, unit, comparison, window,
+                       reason, reason)
 
 
 def exit_status_for(checks: Iterable[CheckResult]) -> ExitStatus:

@@ -19,7 +19,7 @@ from scipy import stats
 from harness.load.aggregate import aggregate, in_window
 from harness.load.health import saturation_evidence
 from harness.load.records import Interval, LoadResult
-from harness.verify.check import CheckResult, Verdict
+from harness.verify.check import CheckResult, Verdict, skipped
 from harness.verify.slo import steady_window
 
 __all__ = ["HORIZON_SECONDS", "drift_check"]
@@ -51,17 +51,16 @@ def drift_check(load: LoadResult, p95_limit_ms: float | None) -> CheckResult:
     held = in_window(load.intervals, window.start, window.end)
     title = "No upward p95 trend across the steady state"
 
-    def skipped(reason: str) -> CheckResult:
-        return CheckResult(CHECK_ID, title, Verdict.SKIPPED, None, p95_limit_ms, "ms", "<=",
-                           window, reason, reason=reason)
+    def skip(reason: str) -> CheckResult:
+        return skipped(CHECK_ID, title, reason, threshold=p95_limit_ms, unit="ms", window=window)
 
     if p95_limit_ms is None:
-        return skipped("the SLO sets no p95 limit to project the trend against")
+        return skip("the SLO sets no p95 limit to project the trend against")
     points = _slices(held)
     if len(points) < MIN_SLICES:
-        return skipped(f"{len(points)} slices of {SLICE_SECONDS:g} s with at least "
-                       f"{MIN_SLICE_REQUESTS} requests in the {window.label}; a trend needs "
-                       f"{MIN_SLICES}")
+        return skip(f"{len(points)} slices of {SLICE_SECONDS:g} s with at least "
+                    f"{MIN_SLICE_REQUESTS} requests in the {window.label}; a trend needs "
+                    f"{MIN_SLICES}")
     times = [t for t, _ in points]
     values = [v for _, v in points]
     tau = stats.kendalltau(times, values)

@@ -11,19 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from harness.collect.scrape import Scrape
 from harness.collect.series import ServerSeries
 from harness.config.model import SloSpec
 from harness.faults.records import FaultEvent
 from harness.load.aggregate import aggregate
 from harness.load.records import Interval, LoadResult
 from harness.stack.controller import ProbeRecord, ReplicaEvent
-from harness.verify.check import CheckResult, Verdict, Window
+from harness.verify.check import CheckResult, Verdict, Window, judged, skipped
 from harness.verify.rollout import AFTER as ROLLOUT_AFTER
 from harness.verify.rollout import rollout_checks
 
-__all__ = ["Recovery", "fault_checks", "generators_check", "metrics_reachable_check", "recovery",
-           "rejudged_outside_faults", "replica_exit_check", "window_of", "without_fault_windows"]
+__all__ = ["Recovery", "fault_checks", "recovery", "rejudged_outside_faults", "window_of",
+           "without_fault_windows"]
 
 # Server-side counters whose growth a fault explains: a pooling check that counts them is judged
 # again on what grew outside the fault windows.
@@ -258,20 +257,13 @@ def _counter_inside(series: ServerSeries, name: str, start: float,
 def _check(check_id: str, title: str, observed: float | None, threshold: float | None, unit: str,
            window: Window, evidence: str, *, at_most: bool = True,
            verdict: Verdict | None = None) -> CheckResult:
-    comparison = "<=" if at_most else ">="
-    if verdict is None:
-        if observed is None or threshold is None:
-            verdict = Verdict.FAIL
-        else:
-            ok = observed <= threshold if at_most else observed >= threshold
-            verdict = Verdict.PASS if ok else Verdict.FAIL
-    reason = evidence if verdict is Verdict.SKIPPED else None
-    return CheckResult(check_id, title, verdict, None if observed is None else round(observed, 3),
-                       threshold, unit, comparison, window, evidence, reason)
-
-
-def _skipped(check_id: str, title: str, why: str, window: Window | None = None) -> CheckResult:
-    return CheckResult(check_id, title, Verdict.SKIPPED, None, None, "", "<=", window, why, why)
+    """Judged, failing when nothing was measured; `verdict` overrides the judgement."""
+    check = judged(check_id, title, observed, threshold, unit, window, evidence, at_most=at_most,
+                   unmeasured=verdict or Verdict.FAIL)
+    if verdict is None or check.verdict is verdict:
+        return check
+    return replace(check, verdict=verdict,
+                   reason=evidence if verdict is Verdict.SKIPPED else None)
 
 
 def fault_checks(
@@ -312,9 +304,9 @@ def fault_checks(
     for index, event in enumerate(events):
         prefix = f"faults.{event.name}"
         if not event.happened:
-            checks.append(_skipped(f"{prefix}.injected", f"{event.kind} was injected",
-                                   f"{event.kind} at {event.scheduled:g}s was {event.outcome}: "
-                                   f"{event.detail}"))
+            checks.append(skipped(f"{prefix}.injected", f"{event.kind} was injected",
+                                  f"{event.kind} at {event.scheduled:g}s was {event.outcome}: "
+                                  f"{event.detail}"))
             if event.outcome == "failed":
                 checks[-1] = CheckResult(f"{prefix}.injected", f"{event.kind} was injected",
                                          Verdict.FAIL, None, None, "", "<=", None,
@@ -354,8 +346,8 @@ def _availability(prefix: str, event: FaultEvent, load: LoadResult, start: float
     title = f"Availability during {event.kind} within its error budget"
     stats = aggregate(overlapping(load.intervals, start, stop, cut=cut))
     if stats.requests < MIN_REQUESTS:
-        return _skipped(f"{prefix}.availability", title,
-                        f"only {stats.requests} requests in the fault's window", window)
+        return skipped(f"{prefix}.availability", title,
+                       f"only {stats.requests} requests in the fault's window", window=window)
     observed = 100.0 - stats.error_percent
     return _check(
         f"{prefix}.availability", title, observed, round(100.0 - budget, 6), "%", window,
@@ -392,7 +384,7 @@ def _replacement(prefix: str, event: FaultEvent, replica_events: Sequence[Replic
     title = "Killed replicas replaced and ready (Deployment controller)"
     killed = event.facts.get("killed", [])
     if not replica_events:
-        return _skipped(f"{prefix}.replacement", title, "this stack has no replica controller")
+        return skipped(f"{prefix}.replacement", title, "this stack has no replica controller")
     starts = [e for e in replica_events if e.event == "started"]
     readies = [e for e in replica_events if e.event == "ready"]
     used: set[str] = set()
@@ -424,8 +416,8 @@ def _reconnect(prefix: str, event: FaultEvent, bound: float, window: Window) -> 
     title = "Pool reconnects after the database restart, without an app restart"
     rows = event.facts.get("reconnects", [])
     if not rows:
-        return _skipped(f"{prefix}.pool-reconnect", title, "no replica ran through the restart",
-                        window)
+        return skipped(f"{prefix}.pool-reconnect", title, "no replica ran through the restart",
+                       window=window)
     missing = [r["replica"] for r in rows if r["seconds"] is None]
     restarted = [r["replica"] for r in rows if not r["same_process"]]
     slowest = max((r["seconds"] for r in rows if r["seconds"] is not None), default=None)
@@ -453,8 +445,8 @@ def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSerie
                             stop + shift) if series is not None else 0.0
     checks: list[CheckResult] = []
     if reads.requests < MIN_REQUESTS:
-        checks.append(_skipped(f"{prefix}.cache-fallback", title,
-                               f"only {reads.requests} reads while Redis was down", outage))
+        checks.append(skipped(f"{prefix}.cache-fallback", title,
+                              f"only {reads.requests} reads while Redis was down", window=outage))
     else:
         noticed = (f"the app counted {errors:g} cache errors, so it did see Redis down"
                    if errors else "the app counted no cache errors (did it notice?)")
@@ -466,7 +458,7 @@ def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSerie
     limit = int(bundled.get("REDIS_MAX_RETRIES", "3"))
     retries_title = f"Redis retries at most {limit} per command, with backoff"
     if series is None:
-        checks.append(_skipped(f"{prefix}.redis-retries", retries_title, "no server metrics"))
+        checks.append(skipped(f"{prefix}.redis-retries", retries_title, "no server metrics"))
         return checks
     # Inside the outage only: at its edges a command may be retried and then succeed (Redis
     # came back), which is a retry without a failed command; in the middle, every command
@@ -487,10 +479,10 @@ def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSerie
     base = float(settings.get("REDIS_RETRY_BACKOFF_BASE_SECONDS", "0") or 0)
     cap = float(settings.get("REDIS_RETRY_BACKOFF_CAP_SECONDS", "0") or 0)
     if failed == 0:
-        checks.append(_skipped(f"{prefix}.redis-retries", retries_title,
-                               "no Redis command failed between two scrapes inside the outage "
-                               f"({core[0] - shift:.1f}s-{core[1] - shift:.1f}s), so there are "
-                               "no retries to count", outage))
+        checks.append(skipped(f"{prefix}.redis-retries", retries_title,
+                              "no Redis command failed between two scrapes inside the outage "
+                              f"({core[0] - shift:.1f}s-{core[1] - shift:.1f}s), so there are "
+                              "no retries to count", window=outage))
         return checks
     per_command = retries / failed
     backoff = (f"exponential backoff base {base:g}s, cap {cap:g}s" if base > 0
@@ -519,93 +511,8 @@ def _pool_exhausted(prefix: str, event: FaultEvent, series: ServerSeries, window
                               start + shift, stop + shift + 5.0)
     title = "An exhausted pool fails fast (acquire timeouts, not endless queues)"
     if timeouts == 0:
-        return _skipped(f"{prefix}.fail-fast", title,
-                        "no acquire timeout happened: the pool was never exhausted", window)
+        return skipped(f"{prefix}.fail-fast", title,
+                       "no acquire timeout happened: the pool was never exhausted", window=window)
     return _check(f"{prefix}.fail-fast", title, timeouts, 1.0, "timeouts", window,
                   f"{timeouts:g} requests gave up waiting for a connection while {event.detail}",
                   at_most=False)
-
-
-def metrics_reachable_check(scrapes: Sequence[Scrape], origin: float, end: float,
-                            in_a_row: int = 3) -> CheckResult:
-    """Every replica's metrics endpoint answered: `in_a_row` failed scrapes of one replica in a
-    row (a frozen or unreachable replica) fail, naming the replica, the span and the error. A
-    replica that died is dropped from the scrapes within a round, so a kill costs at most one."""
-    window = Window(0.0, round(end, 3), "whole run")
-    title = "Every replica's metrics endpoint answered"
-    if not scrapes:
-        return CheckResult("collect.metrics-reachable", title, Verdict.SKIPPED, None, None,
-                           "scrapes", "<=", window, "nothing was scraped", "nothing was scraped")
-    streaks: list[tuple[str, float, float, int, str]] = []
-    by_replica: dict[str, list[Scrape]] = {}
-    for scrape in sorted(scrapes, key=lambda s: s.t):
-        by_replica.setdefault(scrape.replica, []).append(scrape)
-    for replica, rows in sorted(by_replica.items()):
-        run: list[Scrape] = []
-        for row in [*rows, None]:
-            if row is not None and not row.ok:
-                run.append(row)
-                continue
-            if len(run) >= in_a_row:
-                streaks.append((replica, run[0].t - origin, run[-1].t - origin, len(run),
-                                run[-1].error or "no answer"))
-            run = []
-    failed = sum(1 for s in scrapes if not s.ok)
-    if not streaks:
-        return CheckResult("collect.metrics-reachable", title, Verdict.PASS, 0.0, 0.0,
-                           "replicas", "<=", window,
-                           f"{len(scrapes):,} scrapes, {failed} failed, never {in_a_row} in a row")
-    text = "; ".join(f"{r} did not answer {n} scrapes in a row from {a:.0f}s to {b:.0f}s "
-                     f"({error})" for r, a, b, n, error in streaks)
-    return CheckResult("collect.metrics-reachable", title, Verdict.FAIL,
-                       float(len({s[0] for s in streaks})), 0.0, "replicas", "<=", window,
-                       text[:900])
-
-
-def generators_check(load: LoadResult) -> CheckResult | None:
-    """With distributed load (--workers N), every worker reported to the end. A worker that
-    died took its users with it: what was measured is not the planned load, so the run proves
-    nothing either way (untrusted, exit 3), and the evidence says which worker and when."""
-    if load.workers <= 0 or not load.intervals:
-        return None
-    window = Window(0.0, round(load.duration, 3), "whole run")
-    last: dict[str, float] = {}
-    for interval in load.intervals:
-        for sample in interval.generators:
-            last[sample.generator] = interval.end
-    end = load.intervals[-1].end
-    step = max((i.end - i.start for i in load.intervals), default=2.0)
-    gone = {name: t for name, t in last.items() if t < end - 2 * step}
-    died = [n for n in load.generator_notes if "exited" in n or "did not send" in n]
-    title = "Every load generator ran to the end"
-    if not gone and not any("exited" in n for n in died):
-        return CheckResult("load.generators", title, Verdict.PASS, 0.0, 0.0, "workers", "<=",
-                           window, f"{len(last)} generators reported until the end")
-    parts = [f"{name} stopped reporting at {t:.0f}s of {end:.0f}s"
-             for name, t in sorted(gone.items())]
-    evidence = "; ".join(parts + died) + (
-        "; the load after that was not the scenario's, so latency and errors there prove "
-        "nothing either way")
-    return CheckResult("load.generators", title, Verdict.UNTRUSTED, float(max(len(gone), 1)),
-                       0.0, "workers", "<=", window, evidence[:900])
-
-
-def replica_exit_check(replica_events: Sequence[ReplicaEvent], origin: float,
-                       end: float) -> CheckResult:
-    """No replica died that the harness did not end itself; a death is reported with what
-    replaced it, so a crash shows as a clear verdict rather than a hang or a silent gap."""
-    window = Window(0.0, round(end, 3), "whole run")
-    crashes = [e for e in replica_events if e.event == "exited" and not e.expected]
-    caused = [e for e in replica_events if e.event == "exited" and e.expected]
-    title = "No replica exited unexpectedly"
-    if not crashes:
-        return CheckResult("stack.replica-exits", title, Verdict.PASS, 0.0, 0.0, "exits", "<=",
-                           window, f"no unexpected exit; {len(caused)} caused by faults")
-    starts = [e for e in replica_events if e.event in ("started", "ready", "not-started")]
-    parts = []
-    for crash in crashes:
-        nxt = next((s for s in starts if s.t >= crash.t), None)
-        parts.append(f"{crash.replica} {crash.detail} at {crash.t - origin:.1f}s"
-                     + (f" ({nxt.replica} {nxt.event} at {nxt.t - origin:.1f}s)" if nxt else ""))
-    return CheckResult("stack.replica-exits", title, Verdict.FAIL, float(len(crashes)), 0.0,
-                       "exits", "<=", window, "; ".join(parts)[:900])

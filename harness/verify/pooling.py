@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 
 from harness.collect.series import ServerSeries, counter_increase, histogram_quantile
-from harness.verify.check import CheckResult, Verdict, Window
+from harness.verify.check import CheckResult, Verdict, Window, judged
 
 __all__ = ["PoolSettings", "ServerConnections", "pooling_checks"]
 
@@ -47,14 +48,8 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000.0, 4)
 
 
-def _check(check_id: str, title: str, observed: float | None, threshold: float, unit: str,
-           window: Window, evidence: str, *, at_most: bool = True) -> CheckResult:
-    if observed is None:
-        return CheckResult(check_id, title, Verdict.SKIPPED, None, threshold, unit,
-                           "<=" if at_most else ">=", window, evidence, reason=evidence)
-    ok = observed <= threshold if at_most else observed >= threshold
-    return CheckResult(check_id, title, Verdict.PASS if ok else Verdict.FAIL, round(observed, 4),
-                       threshold, unit, "<=" if at_most else ">=", window, evidence)
+# Pool numbers keep four decimals: acquire waits are fractions of a millisecond.
+_check = partial(judged, digits=4)
 
 
 def pooling_checks(

@@ -19,6 +19,7 @@ replica ended plus `AFTER` seconds, cut at the next fault):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from harness.config.model import SloSpec
@@ -26,7 +27,7 @@ from harness.faults.records import FaultEvent
 from harness.load.aggregate import aggregate
 from harness.load.health import saturation_evidence
 from harness.load.records import Interval, LoadResult
-from harness.verify.check import CheckResult, Verdict, Window
+from harness.verify.check import CheckResult, Verdict, Window, judged, skipped
 from harness.verify.slo import mark_untrusted
 
 __all__ = ["AFTER", "DEADLINE_SLACK", "rollout_checks", "rollout_window"]
@@ -46,15 +47,8 @@ def rollout_window(event: FaultEvent, origin: float, end: float,
     return Window(round(start, 3), round(stop, 3), f"rollout {event.name}")
 
 
-def _check(check_id: str, title: str, observed: float | None, threshold: float, unit: str,
-           window: Window, evidence: str, *, at_most: bool = True) -> CheckResult:
-    if observed is None:
-        verdict = Verdict.FAIL
-    else:
-        verdict = Verdict.PASS if (observed <= threshold if at_most
-                                   else observed >= threshold) else Verdict.FAIL
-    return CheckResult(check_id, title, verdict, None if observed is None else round(observed, 3),
-                       threshold, unit, "<=" if at_most else ">=", window, evidence)
+# A rollout's number that could not be measured fails: each is the rollout's own promise.
+_check = partial(judged, unmeasured=Verdict.FAIL)
 
 
 def _overlapping(intervals: Sequence[Interval], window: Window) -> list[Interval]:
@@ -129,8 +123,7 @@ def _p99(prefix: str, stats: Any, inside: Sequence[Interval], slo: SloSpec,
     limit = slo.latency.p99_ms
     if not stats.requests or limit is None:
         why = "no requests in the rollout's window" if limit is not None else "no p99 SLO"
-        return CheckResult(f"{prefix}.p99", title, Verdict.SKIPPED, None, limit, "ms", "<=",
-                           window, why, why)
+        return skipped(f"{prefix}.p99", title, why, threshold=limit, unit="ms", window=window)
     observed = stats.judged.percentile("p99")
     check = _check(f"{prefix}.p99", title, observed, limit, "ms", window,
                    f"p99 {observed:.1f} ms over {stats.requests:,} requests during the rollout; "

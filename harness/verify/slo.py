@@ -14,7 +14,7 @@ from harness.config.model import SloSpec
 from harness.load.aggregate import RequestStats, aggregate, in_window
 from harness.load.health import saturation_evidence, suggested_workers
 from harness.load.records import Interval, LoadResult
-from harness.verify.check import CheckResult, Verdict, Window
+from harness.verify.check import CheckResult, Verdict, Window, judged, skipped
 
 __all__ = ["mark_untrusted", "slo_checks", "steady_window"]
 
@@ -24,34 +24,6 @@ def steady_window(load: LoadResult) -> Window:
     if not steady:
         return Window(0.0, load.duration, "whole run")
     return Window(steady[0].start, steady[-1].end, "steady state")
-
-
-def _limit(
-    check_id: str,
-    title: str,
-    observed: float | None,
-    threshold: float,
-    unit: str,
-    window: Window,
-    evidence: str,
-    *,
-    at_most: bool = True,
-) -> CheckResult:
-    if observed is None:
-        return CheckResult(check_id, title, Verdict.SKIPPED, None, threshold, unit,
-                           "<=" if at_most else ">=", window, evidence, reason=evidence)
-    ok = observed <= threshold if at_most else observed >= threshold
-    return CheckResult(
-        id=check_id,
-        title=title,
-        verdict=Verdict.PASS if ok else Verdict.FAIL,
-        observed=round(observed, 3),
-        threshold=threshold,
-        unit=unit,
-        comparison="<=" if at_most else ">=",
-        window=window,
-        evidence=evidence,
-    )
 
 
 def mark_untrusted(check: CheckResult, saturation: str, advice: str) -> CheckResult:
@@ -105,7 +77,7 @@ def _latency_checks(
             if observed is not None
             else f"no {label} requests in the {window.label}"
         )
-        check = _limit(f"{prefix}.{name}", f"{label} {name} latency", observed, limit, "ms",
+        check = judged(f"{prefix}.{name}", f"{label} {name} latency", observed, limit, "ms",
                        window, evidence)
         checks.append(mark_untrusted(check, saturation, advice))
     return checks
@@ -126,7 +98,7 @@ def slo_checks(load: LoadResult, slo: SloSpec) -> tuple[CheckResult, ...]:
 
     total = aggregate(load.intervals)
     checks.append(
-        _limit(
+        judged(
             "load.requests", "Load reached the system", float(total.requests), 1.0, "requests",
             Window(0.0, load.duration, "whole run"),
             f"{total.requests} requests sent, {total.failures} failed",
@@ -136,7 +108,7 @@ def slo_checks(load: LoadResult, slo: SloSpec) -> tuple[CheckResult, ...]:
     checks += _latency_checks("slo.latency", "Overall", overall, window,
                               slo.latency.p95_ms, slo.latency.p99_ms, saturation, advice)
     checks.append(
-        _limit(
+        judged(
             "slo.error-rate", "Error rate within the error budget",
             overall.error_percent if overall.requests else None, slo.max_error_percent, "%", window,
             f"{overall.failures} of {overall.requests} requests failed "
@@ -146,7 +118,7 @@ def slo_checks(load: LoadResult, slo: SloSpec) -> tuple[CheckResult, ...]:
         )
     )
     if slo.min_rps is not None:
-        throughput = _limit(
+        throughput = judged(
             "slo.throughput", "Throughput", overall.rps if overall.requests else None,
             slo.min_rps, "req/s", window,
             f"{overall.rps:.1f} req/s over the {window.label}; at least {slo.min_rps:g} needed",
@@ -174,14 +146,14 @@ def _sliding_checks(load: LoadResult, slo: SloSpec) -> list[CheckResult]:
     end_of_run = intervals[-1].end
     worst: dict[str, tuple[float, Window, RequestStats]] = {}
     suspect: dict[str, tuple[float, Window, RequestStats, str]] = {}
-    judged = 0
+    windows_judged = 0
     start = 0.0
     while start < end_of_run:
         end = min(start + spec.size, end_of_run)
         chosen = in_window(intervals, start, end)
         stats = aggregate(chosen)
         if stats.requests >= spec.min_requests:
-            judged += 1
+            windows_judged += 1
             window = Window(round(start, 3), round(end, 3), f"sliding {format_duration(spec.size)}")
             saturation = saturation_evidence(chosen, until)
             for key, value in (
@@ -212,25 +184,24 @@ def _sliding_checks(load: LoadResult, slo: SloSpec) -> list[CheckResult]:
         if key in suspect and not trusted_fails:
             value, window, stats, saturation = suspect[key]
             evidence = (
-                f"worst of {judged} windows: {value:.2f} {unit} at "
+                f"worst of {windows_judged} windows: {value:.2f} {unit} at "
                 f"{format_duration(window.start)}-{format_duration(window.end)} "
                 f"({stats.requests} requests); limit {limit:g} {unit}"
             )
             if key in worst:
                 evidence += f"; worst trusted window {worst[key][0]:.2f} {unit}"
-            check = _limit(check_id, title, value, limit, unit, window, evidence)
+            check = judged(check_id, title, value, limit, unit, window, evidence)
             checks.append(mark_untrusted(check, saturation, _advice(load)))
             continue
         if key not in worst:
             reason = f"no {format_duration(spec.size)} window had {spec.min_requests} requests"
-            checks.append(CheckResult(check_id, title, Verdict.SKIPPED, None, limit, unit, "<=",
-                                      None, reason, reason=reason))
+            checks.append(skipped(check_id, title, reason, threshold=limit, unit=unit))
             continue
         value, window, stats = worst[key]
         evidence = (
-            f"worst of {judged} windows: {value:.2f} {unit} at "
+            f"worst of {windows_judged} windows: {value:.2f} {unit} at "
             f"{format_duration(window.start)}-{format_duration(window.end)} "
             f"({stats.requests} requests); limit {limit:g} {unit}"
         )
-        checks.append(_limit(check_id, title, value, limit, unit, window, evidence))
+        checks.append(judged(check_id, title, value, limit, unit, window, evidence))
     return checks

@@ -107,13 +107,11 @@ def run_checks(
                                replica_events=replica_events or (), app_settings=app_settings,
                                bundled_settings=bundled_settings, startup_budget=startup_budget,
                                readiness_probes=readiness_probes)
-    from harness.verify.faults import generators_check
+    from harness.verify.health import generators_check, metrics_reachable_check, replica_exit_check
 
     generators = generators_check(load)
     if generators is not None:
         checks.append(generators)
-    from harness.verify.faults import metrics_reachable_check, replica_exit_check
-
     if replica_events is not None:
         checks.append(replica_exit_check(replica_events, load.started_at, load.duration))
     if replica_events is not None or evidence.scrapes:

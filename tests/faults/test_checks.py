@@ -13,7 +13,7 @@ from harness.faults.records import FaultEvent, Outcome
 from harness.load.records import LoadResult
 from harness.stack.controller import ProbeRecord, ReplicaEvent
 from harness.verify.check import Verdict
-from harness.verify.faults import fault_checks, recovery, replica_exit_check
+from harness.verify.faults import fault_checks, recovery
 from tests.load.helpers import interval
 
 T0 = 1_000_000.0  # the load's start, epoch seconds
@@ -175,16 +175,6 @@ def test_a_fault_that_could_not_be_injected_fails_and_one_never_reached_is_skipp
     assert found["faults.kill-replica-1.injected"].verdict is Verdict.SKIPPED
 
 
-def test_an_unexpected_exit_fails_with_what_replaced_it():
-    events = [ReplicaEvent(T0 + 5, "replica-1", "exited", "killed by SIGKILL (fault x)", True),
-              ReplicaEvent(T0 + 30, "replica-2", "exited", "exited with status 1"),
-              ReplicaEvent(T0 + 30.2, "replica-5", "started", "pid 9")]
-    check = replica_exit_check(events, T0, 60)
-    assert check.verdict is Verdict.FAIL and check.observed == 1
-    assert "replica-2 exited with status 1 at 30.0s (replica-5 started at 30.2s)" in check.evidence
-    assert replica_exit_check(events[:1], T0, 60).verdict is Verdict.PASS
-
-
 def test_pooling_counters_and_waits_are_judged_again_outside_the_fault_windows():
     from harness.verify.check import CheckResult, Window
     from harness.verify.faults import rejudged_outside_faults
@@ -217,42 +207,3 @@ def test_pooling_counters_and_waits_are_judged_again_outside_the_fault_windows()
     assert "10 during them" in again.evidence
     assert rejudged_outside_faults(wait, series, spans, 0.0).verdict is Verdict.PASS
     assert rejudged_outside_faults(timeouts, series, [], 0.0).verdict is Verdict.FAIL
-
-
-def test_a_replica_whose_metrics_stop_answering_is_named():
-    from harness.verify.faults import metrics_reachable_check
-
-    rows = []
-    for t in range(0, 40, 2):
-        frozen = 10 <= t <= 20
-        rows.append(Scrape(T0 + t, "replica-1", not frozen, (),
-                           "ReadTimeout: timed out" if frozen else None))
-        rows.append(Scrape(T0 + t, "replica-2", True, ()))
-    rows.append(Scrape(T0 + 30, "replica-3", False, (), "ConnectError"))  # a kill: one miss
-    check = metrics_reachable_check(rows, T0, 40)
-    assert check.verdict is Verdict.FAIL and check.observed == 1
-    assert "replica-1 did not answer 6 scrapes in a row from 10s to 20s (ReadTimeout" in \
-        check.evidence
-    healthy = [r for r in rows if r.replica != "replica-1"]
-    assert metrics_reachable_check(healthy, T0, 40).verdict is Verdict.PASS
-
-
-def test_a_load_worker_that_died_leaves_the_run_untrusted():
-    from harness.load.records import GeneratorSample, Interval
-    from harness.verify.faults import generators_check
-
-    def at(start: float, names: tuple[str, ...]) -> Interval:
-        return Interval(start, start + 2, 10, (),
-                        tuple(GeneratorSample(n, 5.0, 1.0, 2.0) for n in names))
-
-    both = ("worker-0", "worker-1")
-    rows = [at(t, both if t < 20 else both[:1]) for t in range(0, 40, 2)]
-    load = LoadResult(T0, T0 + 40, tuple(rows), (), (), workers=2,
-                      generator_notes=("load worker 2 exited with status -9 during the run",))
-    check = generators_check(load)
-    assert check is not None and check.verdict is Verdict.UNTRUSTED
-    assert "worker-1 stopped reporting at 20s of 40s" in check.evidence
-    healthy = LoadResult(T0, T0 + 40, tuple(at(t, both) for t in range(0, 40, 2)), (), (),
-                         workers=2)
-    assert generators_check(healthy).verdict is Verdict.PASS
-    assert generators_check(LoadResult(T0, T0 + 1, (), (), ())) is None

@@ -7,9 +7,9 @@ import pytest
 
 from harness.config.model import LatencyObjective, SloSpec, WindowSpec
 from harness.load.records import LoadResult, StagePlan
-from harness.verify.check import Verdict, Window
+from harness.verify.check import Verdict, Window, judged
 from harness.verify.pooling import PoolSettings, ServerConnections, pooling_checks
-from harness.verify.slo import _limit, slo_checks
+from harness.verify.slo import slo_checks
 from tests.load.helpers import interval
 from tests.verify.test_pooling import WINDOW, scrapes
 
@@ -20,7 +20,7 @@ WHOLE = Window(0, 60, "steady state")
 @pytest.mark.parametrize(("observed", "verdict"), [(250.0, Verdict.PASS), (250.001, Verdict.FAIL),
                                                    (249.999, Verdict.PASS)])
 def test_at_most_passes_at_equality(observed, verdict):
-    check = _limit("slo.latency.p95", "p95", observed, 250.0, "ms", WHOLE, "e")
+    check = judged("slo.latency.p95", "p95", observed, 250.0, "ms", WHOLE, "e")
     assert check.verdict is verdict
     assert check.comparison == "<="
 
@@ -28,13 +28,13 @@ def test_at_most_passes_at_equality(observed, verdict):
 @pytest.mark.parametrize(("observed", "verdict"), [(10.0, Verdict.PASS), (9.999, Verdict.FAIL),
                                                    (10.001, Verdict.PASS)])
 def test_at_least_passes_at_equality(observed, verdict):
-    check = _limit("slo.throughput", "t", observed, 10.0, "req/s", WHOLE, "e", at_most=False)
+    check = judged("slo.throughput", "t", observed, 10.0, "req/s", WHOLE, "e", at_most=False)
     assert check.verdict is verdict
     assert check.comparison == ">="
 
 
 def test_nothing_observed_is_skipped_with_its_reason():
-    check = _limit("slo.latency.p95", "p95", None, 250.0, "ms", WHOLE, "no requests")
+    check = judged("slo.latency.p95", "p95", None, 250.0, "ms", WHOLE, "no requests")
     assert check.verdict is Verdict.SKIPPED and check.reason == "no requests"
 
 
