@@ -1,13 +1,6 @@
 """The autoscaler, the server connections and the pools, as the report reads them from `extra`.
 
-Later stages hand these on as plain JSON sections of `RunResult.extra` (results.json):
-
-    extra["scaling"]     = {"hpa": {min_replicas, max_replicas, targets: {"cpu": 70, ...},
-                                    sync_period_seconds, scale_down_window_seconds, [tolerance]},
-                            "decisions": [{time, current, recommended, desired, applied, reason,
-                                           message, per_metric: [{metric, utilization_percent,
-                                           target_percent, replicas, reason, message, ...}]}],
-                            "replicas": [{t, replicas}]}
+    extra["scaling"]     = ScalingTrace.section (harness.stack.trace), read back by its reader
     extra["connections"] = {"samples": [{t, total, active, idle}], "failed_samples": n,
                             [max_connections, reserved]}
     extra["pools"]       = {"samples": [{t, replica, in_use, idle, waiting, size, max}]}
@@ -27,8 +20,8 @@ from typing import Any
 
 from harness.report.formatting import MISSING, format_number, format_seconds
 from harness.report.results import RunResult
-from harness.stack.autoscaler import DEFAULT_TOLERANCE
-from harness.stack.trace import ReplicaCount
+from harness.stack.autoscaler import DEFAULT_TOLERANCE, Decision, MetricRecommendation
+from harness.stack.trace import ReplicaCount, ScalingTrace, TraceError, read_trace
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -37,12 +30,11 @@ __all__ = [
     "ConnectionSample",
     "Connections",
     "Hpa",
-    "MetricUse",
     "PoolSample",
     "Pools",
     "ReplicaCount",
     "Scaling",
-    "ScalingDecision",
+    "change",
     "decision_rows",
     "decisions_summary",
     "read_capacity",
@@ -84,6 +76,20 @@ class Hpa:
     sync_period_seconds: float | None = None
     scale_down_window_seconds: float | None = None
 
+    @classmethod
+    def of(cls, trace: ScalingTrace) -> Hpa:
+        hpa = trace.hpa
+        up, down = hpa.scale_up.tolerance, hpa.scale_down.tolerance
+        return cls(
+            min_replicas=hpa.min_replicas,
+            max_replicas=hpa.max_replicas,
+            targets={m.resource: float(m.average_utilization) for m in hpa.metrics},
+            tolerance_down=trace.tolerance if down is None else down,
+            tolerance_up=trace.tolerance if up is None else up,
+            sync_period_seconds=trace.sync_period_seconds,
+            scale_down_window_seconds=float(hpa.scale_down.stabilization_window_seconds),
+        )
+
     def band(self, metric: str) -> tuple[float, float] | None:
         """The utilization (%) within which the metric leaves the replica count alone."""
         target = self.targets.get(metric)
@@ -92,38 +98,15 @@ class Hpa:
         return target * (1.0 - self.tolerance_down), target * (1.0 + self.tolerance_up)
 
 
-@dataclass(frozen=True)
-class MetricUse:
-    """One metric at one decision: its utilization (% of request) and what it proposed."""
-
-    metric: str
-    utilization_percent: float | None
-    target_percent: float | None
-    replicas: int | None
-    reason: str
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class ScalingDecision:
-    time: float  # seconds since the load started
-    current: int
-    recommended: int | None
-    desired: int | None
-    applied: int
-    reason: str
-    message: str
-    per_metric: tuple[MetricUse, ...]
-
-    @property
-    def change(self) -> int:
-        return self.applied - self.current
+def change(decision: Decision) -> int:
+    """Replicas the decision added (negative: removed)."""
+    return decision.applied - decision.current
 
 
 @dataclass(frozen=True)
 class Scaling:
     hpa: Hpa
-    decisions: tuple[ScalingDecision, ...]
+    decisions: tuple[Decision, ...]  # times in seconds since the load started
     replicas: tuple[ReplicaCount, ...]  # the count after every sync (and at the start)
 
     def counts(self) -> tuple[ReplicaCount, ...]:
@@ -146,95 +129,31 @@ class Scaling:
         return max(values, default=None)
 
     @property
-    def first_scale_up(self) -> ScalingDecision | None:
-        return next((d for d in self.decisions if d.change > 0), None)
+    def first_scale_up(self) -> Decision | None:
+        return next((d for d in self.decisions if change(d) > 0), None)
 
     @property
     def reasons(self) -> Counter[str]:
-        return Counter(d.reason for d in self.decisions)
-
-
-def _tolerances(hpa: Mapping[str, Any]) -> tuple[float, float]:
-    tolerance = hpa.get("tolerance")
-    if isinstance(tolerance, Mapping):
-        down = _number(tolerance.get("down"))
-        up = _number(tolerance.get("up"))
-        return (DEFAULT_TOLERANCE if down is None else down,
-                DEFAULT_TOLERANCE if up is None else up)
-    value = _number(tolerance)
-    return (value, value) if value is not None else (DEFAULT_TOLERANCE, DEFAULT_TOLERANCE)
-
-
-def _metric_use(data: Mapping[str, Any]) -> MetricUse:
-    return MetricUse(
-        metric=str(data["metric"]),
-        utilization_percent=_number(data.get("utilization_percent")),
-        target_percent=_number(data.get("target_percent")),
-        replicas=_count(data.get("replicas")),
-        reason=str(data.get("reason") or ""),
-        message=str(data.get("message") or ""),
-    )
-
-
-def _decision(data: Mapping[str, Any]) -> ScalingDecision:
-    current = _count(data["current"])
-    applied = _count(data["applied"])
-    time = _number(data["time"])
-    if current is None or applied is None or time is None:
-        raise ValueError("a decision needs its time, current and applied replicas")
-    return ScalingDecision(
-        time=time,
-        current=current,
-        recommended=_count(data.get("recommended")),
-        desired=_count(data.get("desired")),
-        applied=applied,
-        reason=str(data.get("reason") or ""),
-        message=str(data.get("message") or ""),
-        per_metric=tuple(_metric_use(m) for m in data.get("per_metric") or ()),
-    )
+        return Counter(str(d.reason) for d in self.decisions)
 
 
 def read_scaling(extra: Mapping[str, Any]) -> Scaling | None:
-    """extra["scaling"] as records, or None (absent, or not the autoscaler's shape)."""
+    """extra["scaling"] through the trace's own reader, or None: absent, nothing recorded, or not
+    a section the harness's autoscaler writes (TraceError: then it is shown as a plain table)."""
     section = extra.get("scaling")
-    if not isinstance(section, Mapping):
+    if section is None:
         return None
     try:
-        hpa = section.get("hpa") or {}
-        down, up = _tolerances(hpa)
-        targets = {
-            str(name): float(value)
-            for name, value in (hpa.get("targets") or {}).items()
-            if _number(value) is not None
-        }
-        decisions = tuple(sorted((_decision(d) for d in section.get("decisions") or ()),
-                                 key=lambda d: d.time))
-        counts = tuple(sorted(
-            (ReplicaCount(float(c["t"]), int(c["replicas"]))
-             for c in section.get("replicas") or ()),
-            key=lambda c: c.t,
-        ))
-        scaling = Scaling(
-            Hpa(
-                min_replicas=_count(hpa.get("min_replicas")),
-                max_replicas=_count(hpa.get("max_replicas")),
-                targets=targets,
-                tolerance_down=down,
-                tolerance_up=up,
-                sync_period_seconds=_number(hpa.get("sync_period_seconds")),
-                scale_down_window_seconds=_number(hpa.get("scale_down_window_seconds")),
-            ),
-            decisions,
-            counts,
-        )
-    except _SHAPE_ERRORS:
+        trace = read_trace(section)
+    except TraceError:
         return None
-    if not scaling.decisions and not scaling.replicas:
+    if not trace.decisions and not trace.counts:
         return None
-    return scaling
+    return Scaling(Hpa.of(trace), tuple(sorted(trace.decisions, key=lambda d: d.time)),
+                   tuple(sorted(trace.counts, key=lambda c: c.t)))
 
 
-def _metric_text(use: MetricUse) -> str:
+def _metric_text(use: MetricRecommendation) -> str:
     if use.utilization_percent is None:
         why = use.message or use.reason or "no metric"
         return f"{use.metric} {MISSING} ({why})"
@@ -252,12 +171,12 @@ def decision_rows(scaling: Scaling) -> list[dict[str, str]]:
     for d in scaling.decisions:
         rows.append({
             "time": f"{format_seconds(round(d.time, 1))} s",
-            "replicas": f"{d.current} → {d.applied}" if d.change else str(d.current),
+            "replicas": f"{d.current} → {d.applied}" if change(d) else str(d.current),
             "recommended": MISSING if d.recommended is None else str(d.recommended),
-            "reason": d.reason or MISSING,
+            "reason": str(d.reason),
             "metrics": "\n".join(_metric_text(m) for m in d.per_metric) or MISSING,
             "message": d.message,
-            "change": "up" if d.change > 0 else ("down" if d.change < 0 else ""),
+            "change": "up" if change(d) > 0 else ("down" if change(d) < 0 else ""),
         })
     return rows
 
@@ -267,7 +186,7 @@ def _by_reason(reasons: Counter[str]) -> str:
                      sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
 
 
-def _change_text(decision: ScalingDecision) -> str:
+def _change_text(decision: Decision) -> str:
     return (f"{decision.current} → {decision.applied} at "
             f"{format_seconds(round(decision.time, 1))} s")
 
@@ -278,7 +197,7 @@ def decisions_summary(scaling: Scaling, listed: int = 6) -> str:
     if not decisions:
         return "No decision was recorded."
     noun = "decision" if len(decisions) == 1 else "decisions"
-    changes = [d for d in decisions if d.change]
+    changes = [d for d in decisions if change(d)]
     if not changes:
         moves = "the replica count never changed"
     else:

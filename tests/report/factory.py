@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 
+from harness.config.k8s import HpaMetricTarget, HpaSpec, Resources, ScalingRules
 from harness.load.latency import LatencySummary, new_histogram, record_all
 from harness.load.records import StagePlan
 from harness.report.distribution import EndpointPoint, percentile_curve
@@ -24,6 +25,8 @@ from harness.report.results import (
     ServerSummary,
     TimelinePoint,
 )
+from harness.stack.autoscaler import DEFAULT_TOLERANCE
+from harness.stack.trace import ScalingTrace
 from harness.verify.check import CheckResult, Verdict, Window
 from harness.verify.headroom import Headroom, Limit, MemoryTrend, SteadyState
 
@@ -205,13 +208,16 @@ def checks(failed: bool, duration: float, steady: StagePlan) -> tuple[CheckResul
     )
 
 
-HPA = {
-    "min_replicas": 2,
-    "max_replicas": 10,
-    "targets": {"cpu": 70, "memory": 80},
-    "sync_period_seconds": 15.0,
-    "scale_down_window_seconds": 300,
-}
+def hpa_section(**rules: ScalingRules) -> dict:
+    """extra["scaling"]["hpa"] as ScalingTrace.section writes it: HPA 2-10 on cpu 70 % and memory
+    80 %, a sync every 15 s, the default behavior unless `rules` (scale_up, scale_down) say."""
+    hpa = HpaSpec(2, 10, (HpaMetricTarget("cpu", 70), HpaMetricTarget("memory", 80)),
+                  has_behavior=bool(rules), name="servicedesk", target_name="servicedesk", **rules)
+    trace = ScalingTrace(hpa, Resources(500, 512 * 2**20), 15.0, DEFAULT_TOLERANCE, (1, 33), (), ())
+    return trace.section(0.0)["hpa"]
+
+
+HPA = hpa_section()
 CPU_PER_USER = 0.029  # cores
 POOL_MAX = 50
 

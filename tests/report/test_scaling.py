@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from harness.config.k8s import DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP
 from harness.report.scaling import (
     DEFAULT_TOLERANCE,
     decision_rows,
@@ -16,12 +17,13 @@ from harness.report.scaling import (
     read_scaling,
     scaling_sentences,
 )
+from tests.report.factory import hpa_section
 
-# extra["scaling"] of a real `harness run --stack local --scenario smoke --duration 20s`: the first
-# sync before the load started, cpu not yet measured, nothing scaled
+# extra["scaling"] of a real `harness run --stack local --scenario smoke --duration 20s` (the HPA
+# part as the trace writes it today): the first sync before the load started, cpu not yet
+# measured, nothing scaled
 SMOKE = {
-    "hpa": {"max_replicas": 10, "min_replicas": 2, "scale_down_window_seconds": 300,
-            "sync_period_seconds": 15.0, "targets": {"cpu": 70, "memory": 80}},
+    "hpa": hpa_section(),
     "decisions": [
         {"applied": 3, "current": 3, "desired": 3, "message": "not every metric is available",
          "per_metric": [
@@ -118,8 +120,10 @@ def test_scaling_sentences_for_the_summary(result_factory):
 def test_a_tolerance_from_the_section_replaces_the_default():
     one = read_scaling({"scaling": {**SMOKE, "hpa": {**SMOKE["hpa"], "tolerance": 0.05}}})
     assert one.hpa.band("cpu") == pytest.approx((66.5, 73.5))
-    two = read_scaling({"scaling": {**SMOKE, "hpa": {**SMOKE["hpa"],
-                                                     "tolerance": {"up": 0.2, "down": 0.1}}}})
+    per_direction = hpa_section(scale_up=replace(DEFAULT_SCALE_UP, tolerance=0.2),
+                                scale_down=replace(DEFAULT_SCALE_DOWN, tolerance=0.1))
+    assert per_direction["tolerance"] == {"up": 0.2, "down": 0.1}
+    two = read_scaling({"scaling": {**SMOKE, "hpa": per_direction}})
     assert two.hpa.band("cpu") == pytest.approx((63.0, 84.0))
 
 

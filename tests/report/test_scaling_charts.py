@@ -7,6 +7,7 @@ from dataclasses import replace
 import plotly.graph_objects as go
 import pytest
 
+from harness.config.k8s import DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP
 from harness.report.charts import COLORS, build_charts, figure_json, replica_colors
 from harness.report.scaling_charts import (
     METRIC_COLORS,
@@ -14,6 +15,7 @@ from harness.report.scaling_charts import (
     build_capacity_charts,
 )
 from harness.verify.check import CheckResult, Verdict
+from tests.report.factory import hpa_section
 
 
 def _chart(result, chart_id: str) -> dict:
@@ -90,7 +92,8 @@ def test_utilization_per_metric_on_the_second_axis_with_the_target_band(result_f
 def test_the_band_follows_the_hpa_tolerance(result_factory):
     result = result_factory("passed")
     scaling = result.extra["scaling"]
-    hpa = {**scaling["hpa"], "tolerance": {"up": 0.2, "down": 0.05}}
+    hpa = hpa_section(scale_up=replace(DEFAULT_SCALE_UP, tolerance=0.2),
+                      scale_down=replace(DEFAULT_SCALE_DOWN, tolerance=0.05))
     result = replace(result, extra={"scaling": {**scaling, "hpa": hpa}})
     band = _shapes(_chart(result, "chart-scaling")["layout"], "y2", "rect")[0]
     assert (round(band["y0"], 3), round(band["y1"], 3)) == (66.5, 84.0)
