@@ -7,8 +7,9 @@ from typing import Any
 
 from harness.collect.instruments import Evidence
 from harness.collect.scrape import Scrape
+from harness.collect.traces import ConnectionSample, ConnectionTrace, PoolSample, PoolTrace
 
-__all__ = ["pool_samples", "report_sections"]
+__all__ = ["pool_trace", "report_sections"]
 
 _POOL_GAUGES = {
     "servicedesk_db_pool_connections_in_use": "in_use",
@@ -19,16 +20,20 @@ _POOL_GAUGES = {
 }
 
 
-def pool_samples(scrapes: tuple[Scrape, ...], origin: float) -> list[dict[str, Any]]:
-    """One entry per successful scrape of a replica that exports its pool gauges."""
+def pool_trace(scrapes: tuple[Scrape, ...], origin: float) -> PoolTrace:
+    """One sample per successful scrape of a replica that exports its pool gauges."""
     samples = []
     for scrape in scrapes:
         if not scrape.ok:
             continue
         values = {_POOL_GAUGES[m.name]: m.value for m in scrape.samples if m.name in _POOL_GAUGES}
-        if "in_use" in values:
-            samples.append({"t": round(scrape.t - origin, 3), "replica": scrape.replica, **values})
-    return samples
+        if "in_use" not in values:
+            continue
+        count = {key: int(round(value)) for key, value in values.items()}
+        samples.append(PoolSample(round(scrape.t - origin, 3), scrape.replica, count["in_use"],
+                                  count.get("waiting", 0), count.get("idle"), count.get("size"),
+                                  count.get("max")))
+    return PoolTrace(tuple(samples))
 
 
 def report_sections(
@@ -38,18 +43,13 @@ def report_sections(
     if evidence.scaling is not None:
         sections["scaling"] = evidence.scaling.section(origin)
     if evidence.connections:
-        connections: dict[str, Any] = {
-            "samples": [
-                {"t": round(r.t - origin, 3), "total": r.value.total,
-                 "active": r.value.active, "idle": r.value.idle}
-                for r in evidence.connections
-            ],
-            "failed_samples": evidence.connection_failures,
-        }
-        if server_limits is not None:
-            connections["max_connections"], connections["reserved"] = server_limits
-        sections["connections"] = connections
-    pools = pool_samples(evidence.scrapes, origin)
-    if pools:
-        sections["pools"] = {"samples": pools}
+        max_connections, reserved = server_limits or (None, None)
+        sections["connections"] = ConnectionTrace(
+            tuple(ConnectionSample(round(r.t - origin, 3), r.value.total, r.value.active,
+                                   r.value.idle) for r in evidence.connections),
+            evidence.connection_failures, max_connections, reserved,
+        ).section()
+    pools = pool_trace(evidence.scrapes, origin)
+    if pools.samples:
+        sections["pools"] = pools.section()
     return sections

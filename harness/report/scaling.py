@@ -1,9 +1,8 @@
 """The autoscaler, the server connections and the pools, as the report reads them from `extra`.
 
     extra["scaling"]     = ScalingTrace.section (harness.stack.trace), read back by its reader
-    extra["connections"] = {"samples": [{t, total, active, idle}], "failed_samples": n,
-                            [max_connections, reserved]}
-    extra["pools"]       = {"samples": [{t, replica, in_use, idle, waiting, size, max}]}
+    extra["connections"] = ConnectionTrace.section (harness.collect.traces), read back by its reader
+    extra["pools"]       = PoolTrace.section (harness.collect.traces), likewise
 
 Times are seconds since the load started. Each `read_*` turns its section into frozen records, or
 gives None when the section is absent or not in that shape (the report then shows it as a plain
@@ -12,12 +11,14 @@ table, as any other section). The sentences and table rows every format shows ar
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.collect.traces import ConnectionSample, PoolSample, SectionError
+from harness.collect.traces import read_connections as read_connection_trace
+from harness.collect.traces import read_pools as read_pool_trace
 from harness.report.formatting import MISSING, format_number, format_seconds
 from harness.report.results import RunResult
 from harness.stack.autoscaler import DEFAULT_TOLERANCE, Decision, MetricRecommendation
@@ -44,21 +45,6 @@ __all__ = [
     "read_scaling",
     "scaling_sentences",
 ]
-
-
-_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
-
-
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _count(value: Any) -> int | None:
-    number = _number(value)
-    return None if number is None else int(round(number))
 
 
 # --- scaling ---------------------------------------------------------------------------------
@@ -239,14 +225,6 @@ def scaling_sentences(scaling: Scaling) -> list[str]:
 
 
 @dataclass(frozen=True)
-class ConnectionSample:
-    t: float
-    total: int
-    active: int
-    idle: int
-
-
-@dataclass(frozen=True)
 class Connections:
     """PostgreSQL's client connections (pg_stat_activity) over the run, and its limit."""
 
@@ -267,23 +245,19 @@ def _check(result: RunResult, check_id: str) -> Any:
 
 
 def read_connections(result: RunResult) -> Connections | None:
-    """extra["connections"] with its limit: from the section, else from the pool checks."""
+    """extra["connections"] (through its own reader, harness.collect.traces) with its limit:
+    from the section, else from the pool checks; None when absent, empty or in another shape."""
     section = result.extra.get("connections")
-    if not isinstance(section, Mapping):
+    if section is None:
         return None
     try:
-        samples = tuple(sorted(
-            (ConnectionSample(float(s["t"]), int(s["total"]), int(s.get("active") or 0),
-                              int(s.get("idle") or 0)) for s in section.get("samples") or ()),
-            key=lambda s: s.t,
-        ))
-        failed = int(section.get("failed_samples") or 0)
-        max_connections = _count(section.get("max_connections"))
-        reserved = _count(section.get("reserved"))
-    except _SHAPE_ERRORS:
+        trace = read_connection_trace(section)
+    except SectionError:
         return None
-    if not samples:
+    if not trace.samples:
         return None
+    samples, failed = trace.samples, trace.failed_samples
+    max_connections, reserved = trace.max_connections, trace.reserved
     server = _check(result, "pool.server-connections")
     limit: float | None = None
     if max_connections is not None:
@@ -296,19 +270,6 @@ def read_connections(result: RunResult) -> Connections | None:
 
 
 # --- pools -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PoolSample:
-    """One replica's database pool at one scrape (the app's servicedesk_db_pool_* gauges)."""
-
-    t: float
-    replica: str
-    in_use: int
-    waiting: int
-    idle: int | None = None
-    size: int | None = None
-    max: int | None = None
 
 
 @dataclass(frozen=True)
@@ -364,18 +325,14 @@ def pool_sentence(pools: Pools) -> str:
 
 
 def read_pools(result: RunResult) -> Pools | None:
+    """extra["pools"] through its own reader (harness.collect.traces); None when absent, empty
+    or in another shape."""
     section = result.extra.get("pools")
-    if not isinstance(section, Mapping):
+    if section is None:
         return None
     try:
-        samples = tuple(sorted(
-            (PoolSample(float(s["t"]), str(s["replica"]), int(s["in_use"]),
-                        int(s.get("waiting") or 0), _count(s.get("idle")), _count(s.get("size")),
-                        _count(s.get("max")))
-             for s in section.get("samples") or ()),
-            key=lambda s: (s.t, s.replica),
-        ))
-    except _SHAPE_ERRORS:
+        samples = read_pool_trace(section).samples
+    except SectionError:
         return None
     if not samples:
         return None

@@ -1,7 +1,8 @@
 from harness.collect.instruments import Evidence
 from harness.collect.poll import Reading
 from harness.collect.scrape import MetricSample, Scrape
-from harness.collect.sections import pool_samples, report_sections
+from harness.collect.sections import pool_trace, report_sections
+from harness.collect.traces import PoolSample
 from harness.stack.services.postgres import ConnectionCounts
 
 
@@ -17,9 +18,11 @@ def test_pool_samples_per_scrape_and_replica():
         Scrape(100.5, "replica-2", False, (), "ConnectError"),
         Scrape(101.0, "replica-2", True, (gauge("process_cpu_seconds_total", 1),)),
     )
-    assert pool_samples(scrapes, 98.0) == [
+    trace = pool_trace(scrapes, 98.0)
+    assert trace.samples == (PoolSample(2.0, "replica-1", 3, 1, max=7),)
+    assert trace.section() == {"samples": [
         {"t": 2.0, "replica": "replica-1", "in_use": 3, "waiting": 1, "max": 7}
-    ]
+    ]}
 
 
 def test_sections_carry_server_limits_and_leave_out_what_was_not_seen():
