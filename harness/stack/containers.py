@@ -25,7 +25,7 @@ from psycopg import sql
 from harness import paths
 from harness.errors import DependencyError, StackError
 from harness.redact import redact, redact_url
-from harness.stack.backend import Endpoints, Replica
+from harness.stack.backend import Endpoints
 from harness.stack.capabilities import Capabilities
 from harness.stack.composefile import ComposeFile
 from harness.stack.engine import LOOPBACK
@@ -268,18 +268,6 @@ class ContainerServices:
         """The replicas and the database's connections; the containers themselves are not
         stopped or restarted by faults."""
         return Capabilities(replicas=self.local.app, database=self.postgres)
-
-    def current_replicas(self) -> tuple[Replica, ...]:
-        return self.local.current_replicas()
-
-    def replica_count(self) -> int:
-        return self.local.replica_count()
-
-    def desired_replicas(self) -> int:
-        return self.local.desired_replicas()
-
-    def scale(self, replicas: int) -> None:
-        self.local.scale(replicas)
 
     def connection_counts(self) -> ConnectionCounts | None:
         """Server-side client connections of the app's database (pg_stat_activity)."""

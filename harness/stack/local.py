@@ -16,7 +16,7 @@ from typing import Literal
 
 from harness.config.model import SeedSpec
 from harness.redact import redact_url
-from harness.stack.backend import Endpoints, Replica
+from harness.stack.backend import Endpoints
 from harness.stack.capabilities import Capabilities
 from harness.stack.embedded import EmbeddedStack, ProbeSpec
 from harness.stack.services.postgres import ConnectionCounts, PostgresServer
@@ -98,18 +98,6 @@ class LocalStack:
         server elsewhere)."""
         return Capabilities(replicas=self.app, database=self.postgres, postgres=self.postgres,
                             redis=self.redis)
-
-    def current_replicas(self) -> tuple[Replica, ...]:
-        return self.app.current_replicas()
-
-    def replica_count(self) -> int:
-        return self.app.replica_count()
-
-    def desired_replicas(self) -> int:
-        return self.app.desired_replicas()
-
-    def scale(self, replicas: int) -> None:
-        self.app.scale(replicas)
 
     def connection_counts(self) -> ConnectionCounts | None:
         """Server-side connections, when the harness runs the server (pg_stat_activity)."""
