@@ -12,8 +12,8 @@ from harness.config.model import SloSpec
 from harness.faults.records import FaultEvent, Outcome
 from harness.load.records import LoadResult
 from harness.stack.controller import ProbeRecord, ReplicaEvent
-from harness.verify.check import Verdict
-from harness.verify.faults import fault_checks, recovery
+from harness.verify.check import CheckResult, Verdict, Window
+from harness.verify.faults import fault_checks, fault_spans, recovery, without_fault_windows
 from tests.load.helpers import interval
 
 T0 = 1_000_000.0  # the load's start, epoch seconds
@@ -207,3 +207,124 @@ def test_pooling_counters_and_waits_are_judged_again_outside_the_fault_windows()
     assert "10 during them" in again.evidence
     assert rejudged_outside_faults(wait, series, spans, 0.0).verdict is Verdict.PASS
     assert rejudged_outside_faults(timeouts, series, [], 0.0).verdict is Verdict.FAIL
+
+
+# ---------------------------------------------------------------- what each check records
+# (mutation testing found ids, windows, bounds and the matching of kills to replacements
+# unpinned, and the fail-fast check and the fault spans untested here)
+
+def _record(check: CheckResult) -> tuple:
+    return (check.title, check.verdict, check.observed, check.threshold, check.unit,
+            check.comparison, check.window)
+
+
+REPLACEMENT = "faults.kill-replica-1.replacement"
+REPLACEMENT_TITLE = "Killed replicas replaced and ready (Deployment controller)"
+
+
+def test_each_kill_is_matched_to_its_own_replacement_and_the_slowest_decides():
+    kills = [{"replica": "replica-1", "pid": 1, "t": T0 + 40},
+             {"replica": "replica-2", "pid": 2, "t": T0 + 41}]
+    replicas = [ReplicaEvent(T0 + 39.995, "replica-4", "started"),  # within 10 ms of the kill
+                ReplicaEvent(T0 + 41.5, "replica-5", "started"),
+                ReplicaEvent(T0 + 42.0, "replica-4", "ready"),
+                ReplicaEvent(T0 + 45.0, "replica-5", "ready")]
+    found = by_id(fault_checks(run(), [event("kill-replica", 40.0, killed=kills)], SloSpec(),
+                               replica_events=replicas, startup_budget=20.0))
+    check = found[REPLACEMENT]
+    assert _record(check) == (REPLACEMENT_TITLE, Verdict.PASS, 4.0, 20.0, "s", "<=",
+                              Window(40.0, 60.0, "startup-probe budget"))
+    assert check.evidence.startswith("replica-1 -> replica-4 ready after 2.0s; "
+                                     "replica-2 -> replica-5 ready after 4.0s")
+    assert "20s" in check.evidence
+
+
+def test_a_replacement_never_ready_or_never_started_fails_and_no_controller_skips():
+    kills = [{"replica": "replica-1", "pid": 1, "t": T0 + 40}]
+    kill = event("kill-replica", 40.0, killed=kills)
+    started = [ReplicaEvent(T0 + 40.5, "replica-4", "started")]
+    never_ready = by_id(fault_checks(run(), [kill], SloSpec(), replica_events=started))
+    assert _record(never_ready[REPLACEMENT]) == (
+        REPLACEMENT_TITLE, Verdict.FAIL, None, 30.0, "s", "<=",
+        Window(40.0, 70.0, "startup-probe budget"))
+    assert never_ready[REPLACEMENT].evidence == "replica-1 -> replica-4 never ready"
+    too_early = [ReplicaEvent(T0 + 39.9, "replica-4", "started")]
+    none = by_id(fault_checks(run(), [kill], SloSpec(), replica_events=too_early))[REPLACEMENT]
+    assert (none.verdict, none.evidence) == (Verdict.FAIL, "no replacement was started")
+    nothing_killed = by_id(fault_checks(run(), [event("kill-replica", 40.0)], SloSpec(),
+                                        replica_events=too_early))[REPLACEMENT]
+    assert nothing_killed.verdict is Verdict.FAIL
+    assert nothing_killed.window == Window(0.0, 30.0, "startup-probe budget")
+    no_controller = by_id(fault_checks(run(), [kill], SloSpec()))[REPLACEMENT]
+    assert no_controller.verdict is Verdict.SKIPPED
+    assert no_controller.reason == "this stack has no replica controller"
+
+
+def test_the_reconnect_check_records_its_bound_window_and_who_restarted():
+    rows = [{"replica": "replica-1", "pid": 10, "seconds": 0.4, "same_process": True},
+            {"replica": "replica-2", "pid": 11, "seconds": 0.6, "same_process": False}]
+    restart = event("restart-postgres", 40.0, 41.0, reconnects=rows)
+    spec = SloSpec(faults=FaultObjectives(recovery=45.0))
+    check = by_id(fault_checks(run(), [restart], spec))[RECONNECT]
+    assert _record(check) == (
+        "Pool reconnects after the database restart, without an app restart", Verdict.FAIL,
+        0.6, 45.0, "s", "<=", Window(40.0, 71.0, "restart-postgres + 30s"))
+    assert "replica-1 0.4s, replica-2 0.6s" in check.evidence
+    assert check.evidence.endswith("; restarted meanwhile (not a reconnect): replica-2")
+    rows[1].update(same_process=True)
+    check = by_id(fault_checks(run(), [restart], spec))[RECONNECT]
+    assert check.verdict is Verdict.PASS and "restarted" not in check.evidence
+    alone = by_id(fault_checks(run(), [event("restart-postgres", 40.0, 41.0)], spec))[RECONNECT]
+    assert (alone.verdict, alone.reason) == (Verdict.SKIPPED, "no replica ran through the restart")
+    assert alone.window == Window(40.0, 71.0, "restart-postgres + 30s")
+
+
+def _timeouts(at: dict[float, float]) -> ServerSeries:
+    """The acquire-timeouts counter of two replicas, scraped every 2 s; `at` adds timeouts to
+    replica-1 from a time on."""
+    found = []
+    for t in range(0, 121, 2):
+        grown = sum(n for since, n in at.items() if t >= since)
+        for replica, value in (("replica-1", grown), ("replica-2", 3.0)):
+            found.append(Scrape(T0 + t, replica, True, (
+                MetricSample("servicedesk_db_pool_acquire_timeouts_total", (), value),)))
+    return ServerSeries(found, T0)
+
+
+FAIL_FAST = "faults.exhaust-pool-1.fail-fast"
+
+
+def test_an_exhausted_pool_passes_with_its_timeouts_counted_until_five_seconds_after():
+    exhaust = FaultEvent("exhaust-pool-1", "exhaust-pool", 40.0, Outcome.INJECTED, T0 + 40,
+                         T0 + 50, "20 connections held", {})
+    # 4 timeouts during the fault, 2 within 5 s after it, 8 well after (another cause)
+    series = _timeouts({42.0: 4.0, 54.0: 2.0, 70.0: 8.0})
+    check = by_id(fault_checks(run(), [exhaust], SloSpec(), series=series))[FAIL_FAST]
+    assert _record(check) == (
+        "An exhausted pool fails fast (acquire timeouts, not endless queues)", Verdict.PASS,
+        6.0, 1.0, "timeouts", ">=", Window(40.0, 80.0, "exhaust-pool + 30s"))
+    assert check.evidence == ("6 requests gave up waiting for a connection while 20 "
+                              "connections held")
+    quiet = by_id(fault_checks(run(), [exhaust], SloSpec(), series=_timeouts({70.0: 8.0})))
+    assert quiet[FAIL_FAST].verdict is Verdict.SKIPPED
+    assert quiet[FAIL_FAST].reason == ("no acquire timeout happened: the pool was never "
+                                       "exhausted")
+    assert FAIL_FAST not in by_id(fault_checks(run(), [exhaust], SloSpec()))
+
+
+def test_the_steady_state_is_the_run_without_each_faults_window():
+    events = [event("kill-replica", 40.0),
+              FaultEvent("rollout-1", "rollout", 90.0, Outcome.INJECTED, T0 + 90, T0 + 100, "",
+                         {}),
+              FaultEvent("stop-redis-1", "stop-redis", 110.0, Outcome.SKIPPED)]
+    load = run()
+    assert fault_spans(load, events, SloSpec()) == [(40.0, 70.0), (90.0, 105.0)]
+    kept, note = without_fault_windows(load, events, SloSpec())
+    assert [(i.start, i.end) for i in kept.intervals] == (
+        [(t, t + 2) for t in range(0, 40, 2)] + [(t, t + 2) for t in range(70, 90, 2)]
+        + [(t, t + 2) for t in range(106, 120, 2)])
+    assert note == ("outside the fault windows 40-70s, 90-105s: 2,300 requests there are "
+                    "judged by the faults.* checks")
+    assert without_fault_windows(load, events[2:], SloSpec()) == (load, "")
+    later = fault_spans(load, events[:1], SloSpec(), origin=T0 + 10)
+    assert later == [(30.0, 60.0)]
