@@ -8,15 +8,11 @@ from typing import Annotated
 
 import typer
 
+from harness.commands.generated import CheckOption, SloOption, generator_group, out_of_date
 from harness.errors import UsageError
 from harness.status import ExitStatus
 
 __all__ = ["register"]
-
-SloOption = Annotated[
-    Path | None,
-    typer.Option("--slo", help="The SLO spec (default: loadtests/slo.yaml).", dir_okay=False),
-]
 
 
 def _rendered(slo_file: Path | None):  # type: ignore[no-untyped-def]
@@ -28,10 +24,8 @@ def _rendered(slo_file: Path | None):  # type: ignore[no-untyped-def]
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(
-        help="Grafana dashboards generated (grafanalib) from dashboards/*.dashboard.py.",
-        no_args_is_help=True,
-    )
+    group = generator_group(
+        "Grafana dashboards generated (grafanalib) from dashboards/*.dashboard.py.")
 
     @group.command("build")
     def build(
@@ -41,11 +35,7 @@ def register(app: typer.Typer) -> None:
                          help="Folder for the JSON (default: dashboards/, which the compose "
                          "stack's Grafana provisions)."),
         ] = None,
-        check: Annotated[
-            bool,
-            typer.Option("--check", help="Write nothing; exit 1 when a JSON file in the folder "
-                         "differs from what its source produces."),
-        ] = False,
+        check: CheckOption = False,
         slo_file: SloOption = None,
     ) -> int:
         """Render every dashboard source to Grafana JSON (sorted keys)."""
@@ -56,9 +46,7 @@ def register(app: typer.Typer) -> None:
         if check:
             stale = stale_files(rendered, folder)
             if stale:
-                typer.echo(f"out of date in {folder}: {', '.join(stale)} "
-                           "(run `harness dashboards build`)", err=True)
-                raise typer.Exit(int(ExitStatus.CHECK_FAILED))
+                out_of_date(f"{', '.join(stale)} in {folder}", "dashboards")
             typer.echo(f"{len(rendered)} dashboards in {folder} are up to date")
             return int(ExitStatus.OK)
         for path in write_dashboards(rendered, folder):

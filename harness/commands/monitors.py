@@ -8,15 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
+from harness.commands.generated import SloOption, emit, generator_group
 from harness.errors import UsageError
 from harness.status import ExitStatus
 
 __all__ = ["register"]
-
-SloOption = Annotated[
-    Path | None,
-    typer.Option("--slo", help="The SLO spec (default: loadtests/slo.yaml).", dir_okay=False),
-]
 
 
 def _monitors(slo_file: Path | None) -> tuple[dict[str, Any], ...]:
@@ -29,10 +25,7 @@ def _monitors(slo_file: Path | None) -> tuple[dict[str, Any], ...]:
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(
-        help="Datadog monitors generated from the SLO spec and the stack's numbers.",
-        no_args_is_help=True,
-    )
+    group = generator_group("Datadog monitors generated from the SLO spec and the stack's numbers.")
 
     @group.command("build")
     def build(
@@ -48,13 +41,7 @@ def register(app: typer.Typer) -> None:
         replicas, Redis memory and evictions, PostgreSQL connections against max_connections."""
         from harness.provision.monitors import render_monitors
 
-        text = render_monitors(_monitors(slo_file))
-        if out is None or str(out) == "-":
-            typer.echo(text, nl=False)
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
-            typer.echo(f"wrote {out}")
+        emit(render_monitors(_monitors(slo_file)), out)
         return int(ExitStatus.OK)
 
     @group.command("push")

@@ -8,6 +8,14 @@ from typing import Annotated
 import typer
 
 from harness import paths
+from harness.commands.generated import (
+    CheckOption,
+    SloOption,
+    emit,
+    generator_group,
+    out_of_date,
+    write_file,
+)
 from harness.status import ExitStatus
 
 __all__ = ["default_rules_file", "register"]
@@ -19,10 +27,7 @@ def default_rules_file() -> Path:
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(
-        help="Prometheus rules generated from the SLO spec and the stack's numbers.",
-        no_args_is_help=True,
-    )
+    group = generator_group("Prometheus rules generated from the SLO spec and the stack's numbers.")
 
     @group.command("build")
     def build(
@@ -33,16 +38,8 @@ def register(app: typer.Typer) -> None:
                          "servicedesk.rules.yml, which the compose stack's Prometheus loads); "
                          "`-` prints it."),
         ] = None,
-        check: Annotated[
-            bool,
-            typer.Option("--check", help="Write nothing; exit 1 when the file differs from what "
-                         "the sources produce."),
-        ] = False,
-        slo_file: Annotated[
-            Path | None,
-            typer.Option("--slo", dir_okay=False,
-                         help="The SLO spec (default: loadtests/slo.yaml)."),
-        ] = None,
+        check: CheckOption = False,
+        slo_file: SloOption = None,
     ) -> int:
         """SLI recordings for every burn-rate window and the compliance period, SLO metadata,
         page/ticket burn-rate alerts per SLO, and capacity alerts (pool, connections, replicas,
@@ -53,19 +50,16 @@ def register(app: typer.Typer) -> None:
 
         text = render_rules(build_rules(load_slo(slo_file), load_stack_numbers()))
         if out is not None and str(out) == "-":
-            typer.echo(text, nl=False)
+            emit(text, out)
             return int(ExitStatus.OK)
         target = out or default_rules_file()
         if check:
             current = target.read_text(encoding="utf-8") if target.is_file() else None
             if current != text:
-                typer.echo(f"out of date: {target} (run `harness rules build`)", err=True)
-                raise typer.Exit(int(ExitStatus.CHECK_FAILED))
+                out_of_date(str(target), "rules")
             typer.echo(f"{target} is up to date")
             return int(ExitStatus.OK)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {target}")
+        write_file(target, text)
         return int(ExitStatus.OK)
 
     app.add_typer(group, name="rules")
