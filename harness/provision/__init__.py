@@ -8,6 +8,7 @@ SLO spec and the stack's numbers.
     ddnames.py      Prometheus -> Datadog names ddquery.py     the monitor query grammar
     monitors.py     Datadog monitor payloads    credentials.py where to push, with what secret
     grafana.py      Grafana HTTP API            datadog.py     Datadog Monitors API
+    client.py       what those two clients share (closing, scrubbed errors)
     artifacts.py    the run's provision stage (write_run_artifacts)
 
 May import: config, validate (and harness's base modules).

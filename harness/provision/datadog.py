@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import DependencyError
+from harness.provision.client import USER_AGENT, ServiceClient
 from harness.provision.credentials import ENV_DD_API_KEY, ENV_DD_APP_KEY, DatadogCredentials
 from harness.provision.monitors import (
     HARNESS_ID_TAG,
@@ -24,14 +25,12 @@ from harness.provision.monitors import (
     harness_id,
     strict_monitor,
 )
-from harness.redact import redact
 
 __all__ = ["DatadogClient", "MonitorChange", "plan_monitors", "push_monitors"]
 
 PAGE_SIZE = 1000
 MAX_PAGES = 20  # 20 000 managed monitors: far more than the harness makes
 COMPARED = ("name", "type", "query", "message", "priority")
-USER_AGENT = "servicedesk-harness"
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class MonitorChange:
     fields: tuple[str, ...] = ()
 
 
-class DatadogClient:
+class DatadogClient(ServiceClient):
     """The monitors part of datadog-api-client's MonitorsApi, with its retries (429 and 5xx,
     exponential backoff, honouring the rate-limit reset header) and errors in the harness's
     words. Payloads go through the client's `Monitor` model (provision.monitors.strict_monitor);
@@ -59,23 +58,13 @@ class DatadogClient:
                                request_timeout=timeout)
         config.api_key["apiKeyAuth"] = credentials.api_key
         config.api_key["appKeyAuth"] = credentials.app_key
-        self._base = credentials.api_url
-        self._secrets = [credentials.api_key, credentials.app_key]
+        super().__init__(credentials.api_url, [credentials.api_key, credentials.app_key])
         self._client = ApiClient(config)
         self._client.user_agent = USER_AGENT
         self._api = MonitorsApi(self._client)
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> DatadogClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _clean(self, text: str) -> str:
-        return redact(" ".join(text.split()), extra_secrets=self._secrets)
 
     def _call(self, what: str, call: Callable[[], Any]) -> Any:
         from datadog_api_client.exceptions import ApiException, OpenApiException

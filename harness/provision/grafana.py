@@ -14,15 +14,14 @@ from typing import Any
 import httpx
 
 from harness.errors import DependencyError
+from harness.provision.client import USER_AGENT, ServiceClient
 from harness.provision.credentials import ENV_GRAFANA_TOKEN, GrafanaCredentials
 from harness.provision.dashboards import RenderedDashboard
-from harness.redact import redact
 
 __all__ = ["DashboardPush", "GrafanaClient", "FOLDER_TITLE", "FOLDER_UID"]
 
 FOLDER_UID = "servicedesk"
 FOLDER_TITLE = "ServiceDesk"
-USER_AGENT = "servicedesk-harness"
 
 
 @dataclass(frozen=True)
@@ -34,13 +33,12 @@ class DashboardPush:
     url: str | None
 
 
-class GrafanaClient:
+class GrafanaClient(ServiceClient):
     """A thin client; `transport` lets tests stand a local server or a mock in for Grafana."""
 
     def __init__(self, credentials: GrafanaCredentials, *,
                  transport: httpx.BaseTransport | None = None, timeout: float = 15.0) -> None:
-        self._base = credentials.url
-        self._secret = credentials.token
+        super().__init__(credentials.url, [credentials.token])
         self._http = httpx.Client(
             base_url=credentials.url,
             headers={
@@ -55,12 +53,6 @@ class GrafanaClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> GrafanaClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _request(self, method: str, path: str, *, json: Any = None,
                  ok: tuple[int, ...] = (200,)) -> httpx.Response:
@@ -81,8 +73,6 @@ class GrafanaClient:
                 f"{response.status_code}: {response.text[:300]}"))
         return response
 
-    def _clean(self, text: str) -> str:
-        return redact(" ".join(text.split()), extra_secrets=[self._secret])
 
     def ensure_folder(self, uid: str = FOLDER_UID, title: str = FOLDER_TITLE) -> str:
         """The folder's uid, creating the folder when it does not exist."""
