@@ -10,7 +10,7 @@ from harness.config.faults import Fault
 from harness.faults.injector import fault_names
 from harness.faults.records import FaultEvent
 from harness.stack.controller import ReplicaEvent
-from harness.verify.check import CheckResult
+from harness.verify.check import CheckResult, fault_checks
 
 __all__ = ["fault_section"]
 
@@ -22,7 +22,6 @@ def fault_section(faults: Sequence[Fault], events: Sequence[FaultEvent],
     replica exited)."""
     if not faults and not any(e.event == "exited" for e in replica_events):
         return None
-    by_id = {c.id: c for c in checks}
     ordered = sorted(faults, key=lambda f: f.at)
     timeline = []
     for event in events:
@@ -35,15 +34,15 @@ def fault_section(faults: Sequence[Fault], events: Sequence[FaultEvent],
             "lifted_s": _rel(event.cleared_at, origin),
             "detail": event.detail,
         }
-        recovery = by_id.get(f"faults.{event.name}.recovery")
+        own = fault_checks(checks, event.name)
+        recovery = own.get("recovery")
         if recovery is not None:
             row["recovery_s"] = recovery.observed
             row["recovery_bound_s"] = recovery.threshold
-        availability = by_id.get(f"faults.{event.name}.availability")
+        availability = own.get("availability")
         if availability is not None:
             row["availability_percent"] = availability.observed
-        row["verdicts"] = {c.id.rsplit(".", 1)[-1]: str(c.verdict) for c in checks
-                           if c.id.startswith(f"faults.{event.name}.")}
+        row["verdicts"] = {aspect: str(c.verdict) for aspect, c in own.items()}
         timeline.append(row)
     if not timeline and ordered:
         timeline = [{"name": n, "kind": f.kind, "scheduled_s": f.at, "outcome": "not run"}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.faults.records import FaultEvent
-from harness.verify.check import CheckResult, Verdict
+from harness.verify.check import CheckResult, Verdict, fault_checks
 
 __all__ = ["rollout_lines", "rollout_rows"]
 
@@ -18,16 +18,15 @@ _OUTCOMES = {"complete": "complete", "deadline-exceeded": "deploy failed (deadli
 def rollout_rows(events: Sequence[FaultEvent], checks: Sequence[CheckResult],
                  origin: float) -> list[dict[str, Any]]:
     """Times in seconds since `origin`."""
-    by_id = {c.id: c for c in checks}
     rows = []
     for event in events:
         facts = event.facts
         if event.kind != "rollout" or "status" not in facts:
             continue
         samples = facts.get("samples") or []
-        own = [c for c in checks if c.id.startswith(f"faults.{event.name}.")]
-        failed = by_id.get(f"faults.{event.name}.failed-requests")
-        p99 = by_id.get(f"faults.{event.name}.p99")
+        own = fault_checks(checks, event.name)
+        failed = own.get("failed-requests")
+        p99 = own.get("p99")
         rows.append({
             "name": event.name,
             "outcome": str(facts["status"]),
@@ -43,7 +42,7 @@ def rollout_rows(events: Sequence[FaultEvent], checks: Sequence[CheckResult],
             "most_terminating": max((s["terminating"] for s in samples), default=None),
             "failed_requests": None if failed is None else failed.observed,
             "p99_ms": None if p99 is None else p99.observed,
-            "verdict": _worst(own),
+            "verdict": _worst(list(own.values())),
         })
     return rows
 

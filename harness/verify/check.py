@@ -8,7 +8,16 @@ from enum import StrEnum
 
 from harness.status import ExitStatus
 
-__all__ = ["CheckResult", "Verdict", "Window", "exit_status_for", "judged", "skipped"]
+__all__ = [
+    "CheckResult",
+    "Verdict",
+    "Window",
+    "exit_status_for",
+    "fault_check_id",
+    "fault_checks",
+    "judged",
+    "skipped",
+]
 
 
 class Verdict(StrEnum):
@@ -67,6 +76,19 @@ def skipped(check_id: str, title: str, reason: str, *, threshold: float | None =
     """A check that could not be judged, and why (the reason is its evidence too)."""
     return CheckResult(check_id, title, Verdict.SKIPPED, None, threshold, unit, comparison, window,
                        reason, reason)
+
+
+def fault_check_id(fault: str, aspect: str) -> str:
+    """The id of one of a fault's checks, `faults.<fault>.<aspect>` (aspect: "recovery",
+    "availability", "failed-requests", ...). The scenario's schema keeps dots out of fault names,
+    so `fault_checks` finds a fault's checks again from the id alone."""
+    return f"faults.{fault}.{aspect}"
+
+
+def fault_checks(checks: Iterable[CheckResult], fault: str) -> dict[str, CheckResult]:
+    """One fault's checks by aspect: the inverse of `fault_check_id`."""
+    prefix = fault_check_id(fault, "")
+    return {c.id.removeprefix(prefix): c for c in checks if c.id.startswith(prefix)}
 
 
 def exit_status_for(checks: Iterable[CheckResult]) -> ExitStatus:

@@ -18,6 +18,7 @@ from harness.load.aggregate import aggregate
 from harness.load.records import Interval, LoadResult
 from harness.stack.controller import ProbeRecord, ReplicaEvent
 from harness.verify.check import CheckResult, Verdict, Window, judged, skipped
+from harness.verify.check import fault_check_id as check_id
 from harness.verify.rollout import AFTER as ROLLOUT_AFTER
 from harness.verify.rollout import rollout_checks
 
@@ -302,13 +303,13 @@ def fault_checks(
              and i.start >= first - BASELINE_SECONDS]
     checks: list[CheckResult] = []
     for index, event in enumerate(events):
-        prefix = f"faults.{event.name}"
+        fault = event.name
         if not event.happened:
-            checks.append(skipped(f"{prefix}.injected", f"{event.kind} was injected",
+            checks.append(skipped(check_id(fault, "injected"), f"{event.kind} was injected",
                                   f"{event.kind} at {event.scheduled:g}s was {event.outcome}: "
                                   f"{event.detail}"))
             if event.outcome == "failed":
-                checks[-1] = CheckResult(f"{prefix}.injected", f"{event.kind} was injected",
+                checks[-1] = CheckResult(check_id(fault, "injected"), f"{event.kind} was injected",
                                          Verdict.FAIL, None, None, "", "<=", None,
                                          f"the fault could not be injected: {event.detail}")
             continue
@@ -321,43 +322,43 @@ def fault_checks(
         start, stop = windows[event.name]
         window = Window(round(start, 3), round(stop, 3), f"{event.kind} + {objectives.window:g}s")
         budget = objectives.budget_for(event.kind, slo.availability_percent)
-        checks.append(_availability(prefix, event, load, start, stop, budget, window,
+        checks.append(_availability(fault, event, load, start, stop, budget, window,
                                     cut=event.name in cuts))
         horizon = min([_rel(e.injected_at, origin) or end for e in later] + [end])
         others = [w for name, w in windows.items() if name != event.name]
         found = recovery(load, event, slo, hold=objectives.hold, horizon=horizon, exclude=others,
                          origin=origin, fallback_baseline=clean)
-        checks.append(_recovery_check(prefix, event, found, objectives.recovery_for(event.kind),
+        checks.append(_recovery_check(fault, event, found, objectives.recovery_for(event.kind),
                                       objectives.hold, origin))
         if event.kind == "kill-replica":
-            checks.append(_replacement(prefix, event, replica_events, startup_budget, origin))
+            checks.append(_replacement(fault, event, replica_events, startup_budget, origin))
         elif event.kind == "restart-postgres":
-            checks.append(_reconnect(prefix, event, objectives.recovery_for(event.kind), window))
+            checks.append(_reconnect(fault, event, objectives.recovery_for(event.kind), window))
         elif event.kind == "stop-redis":
-            checks += _redis(prefix, event, load, series, app_settings or {},
+            checks += _redis(fault, event, load, series, app_settings or {},
                              bundled_settings or {}, budget, origin, shift, readiness_probes)
         elif event.kind == "exhaust-pool" and series is not None:
-            checks.append(_pool_exhausted(prefix, event, series, window, origin, shift))
+            checks.append(_pool_exhausted(fault, event, series, window, origin, shift))
     return tuple(checks)
 
 
-def _availability(prefix: str, event: FaultEvent, load: LoadResult, start: float, stop: float,
+def _availability(fault: str, event: FaultEvent, load: LoadResult, start: float, stop: float,
                   budget: float, window: Window, *, cut: bool = False) -> CheckResult:
     title = f"Availability during {event.kind} within its error budget"
     stats = aggregate(overlapping(load.intervals, start, stop, cut=cut))
     if stats.requests < MIN_REQUESTS:
-        return skipped(f"{prefix}.availability", title,
+        return skipped(check_id(fault, "availability"), title,
                        f"only {stats.requests} requests in the fault's window", window=window)
     observed = 100.0 - stats.error_percent
     return _check(
-        f"{prefix}.availability", title, observed, round(100.0 - budget, 6), "%", window,
+        check_id(fault, "availability"), title, observed, round(100.0 - budget, 6), "%", window,
         f"{stats.failures:,} of {stats.requests:,} requests failed ({stats.error_percent:.3g} %) "
         f"from {event.kind} at {start:.1f}s to {stop:.1f}s; the budget allows {budget:g} %",
         at_most=False,
     )
 
 
-def _recovery_check(prefix: str, event: FaultEvent, found: Recovery, bound: float, hold: float,
+def _recovery_check(fault: str, event: FaultEvent, found: Recovery, bound: float, hold: float,
                     origin: float) -> CheckResult:
     cleared = (_rel(event.cleared_at, origin) or 0.0)
     window = Window(round(cleared, 3), found.horizon, "after the fault was lifted")
@@ -374,17 +375,18 @@ def _recovery_check(prefix: str, event: FaultEvent, found: Recovery, bound: floa
     else:
         evidence = (f"back ({criteria} for {hold:g}s) at {found.recovered_at:.1f}s, "
                     f"{found.seconds:.1f}s after the fault was lifted at {cleared:.1f}s; {base}")
-    return _check(f"{prefix}.recovery", f"Time to recover from {event.kind}", found.seconds,
+    return _check(check_id(fault, "recovery"), f"Time to recover from {event.kind}", found.seconds,
                   bound, "s", window, evidence)
 
 
-def _replacement(prefix: str, event: FaultEvent, replica_events: Sequence[ReplicaEvent],
+def _replacement(fault: str, event: FaultEvent, replica_events: Sequence[ReplicaEvent],
                  budget: float, origin: float) -> CheckResult:
     """Each killed replica was replaced by one that passed its readiness probe in time."""
     title = "Killed replicas replaced and ready (Deployment controller)"
     killed = event.facts.get("killed", [])
     if not replica_events:
-        return skipped(f"{prefix}.replacement", title, "this stack has no replica controller")
+        return skipped(check_id(fault, "replacement"), title,
+                       "this stack has no replica controller")
     starts = [e for e in replica_events if e.event == "started"]
     readies = [e for e in replica_events if e.event == "ready"]
     used: set[str] = set()
@@ -404,20 +406,20 @@ def _replacement(prefix: str, event: FaultEvent, replica_events: Sequence[Replic
     first = killed[0]["t"] - origin if killed else 0.0
     window = Window(round(first, 3), round(first + budget, 3), "startup-probe budget")
     if any(t is None for t in times) or not times:
-        return _check(f"{prefix}.replacement", title, None, budget, "s", window,
+        return _check(check_id(fault, "replacement"), title, None, budget, "s", window,
                       "; ".join(names) or "no replacement was started", verdict=Verdict.FAIL)
     slowest = max(t for t in times if t is not None)
-    return _check(f"{prefix}.replacement", title, slowest, budget, "s", window,
+    return _check(check_id(fault, "replacement"), title, slowest, budget, "s", window,
                   "; ".join(names) + f" (budget: the startup probe's {budget:g}s)")
 
 
-def _reconnect(prefix: str, event: FaultEvent, bound: float, window: Window) -> CheckResult:
+def _reconnect(fault: str, event: FaultEvent, bound: float, window: Window) -> CheckResult:
     """After the restart every replica's pool served a query again, without an app restart."""
     title = "Pool reconnects after the database restart, without an app restart"
     rows = event.facts.get("reconnects", [])
     if not rows:
-        return skipped(f"{prefix}.pool-reconnect", title, "no replica ran through the restart",
-                       window=window)
+        return skipped(check_id(fault, "pool-reconnect"), title,
+                       "no replica ran through the restart", window=window)
     missing = [r["replica"] for r in rows if r["seconds"] is None]
     restarted = [r["replica"] for r in rows if not r["same_process"]]
     slowest = max((r["seconds"] for r in rows if r["seconds"] is not None), default=None)
@@ -428,12 +430,12 @@ def _reconnect(prefix: str, event: FaultEvent, bound: float, window: Window) -> 
     if restarted:
         evidence += f"; restarted meanwhile (not a reconnect): {', '.join(restarted)}"
     if missing or restarted:
-        return _check(f"{prefix}.pool-reconnect", title, slowest, bound, "s", window, evidence,
-                      verdict=Verdict.FAIL)
-    return _check(f"{prefix}.pool-reconnect", title, slowest, bound, "s", window, evidence)
+        return _check(check_id(fault, "pool-reconnect"), title, slowest, bound, "s", window,
+                      evidence, verdict=Verdict.FAIL)
+    return _check(check_id(fault, "pool-reconnect"), title, slowest, bound, "s", window, evidence)
 
 
-def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSeries | None,
+def _redis(fault: str, event: FaultEvent, load: LoadResult, series: ServerSeries | None,
            settings: Mapping[str, str], bundled: Mapping[str, str], budget: float,
            origin: float, shift: float, probes: Sequence[ProbeRecord]) -> list[CheckResult]:
     start = _rel(event.injected_at, origin) or 0.0
@@ -445,20 +447,20 @@ def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSerie
                             stop + shift) if series is not None else 0.0
     checks: list[CheckResult] = []
     if reads.requests < MIN_REQUESTS:
-        checks.append(skipped(f"{prefix}.cache-fallback", title,
+        checks.append(skipped(check_id(fault, "cache-fallback"), title,
                               f"only {reads.requests} reads while Redis was down", window=outage))
     else:
         noticed = (f"the app counted {errors:g} cache errors, so it did see Redis down"
                    if errors else "the app counted no cache errors (did it notice?)")
         checks.append(_check(
-            f"{prefix}.cache-fallback", title, 100.0 - reads.error_percent,
+            check_id(fault, "cache-fallback"), title, 100.0 - reads.error_percent,
             round(100.0 - budget, 6), "%", outage,
             f"{reads.failures:,} of {reads.requests:,} reads failed while Redis was down; "
             f"{noticed}", at_most=False))
     limit = int(bundled.get("REDIS_MAX_RETRIES", "3"))
     retries_title = f"Redis retries at most {limit} per command, with backoff"
     if series is None:
-        checks.append(skipped(f"{prefix}.redis-retries", retries_title, "no server metrics"))
+        checks.append(skipped(check_id(fault, "redis-retries"), retries_title, "no server metrics"))
         return checks
     # Inside the outage only: at its edges a command may be retried and then succeed (Redis
     # came back), which is a retry without a failed command; in the middle, every command
@@ -479,7 +481,7 @@ def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSerie
     base = float(settings.get("REDIS_RETRY_BACKOFF_BASE_SECONDS", "0") or 0)
     cap = float(settings.get("REDIS_RETRY_BACKOFF_CAP_SECONDS", "0") or 0)
     if failed == 0:
-        checks.append(skipped(f"{prefix}.redis-retries", retries_title,
+        checks.append(skipped(check_id(fault, "redis-retries"), retries_title,
                               "no Redis command failed between two scrapes inside the outage "
                               f"({core[0] - shift:.1f}s-{core[1] - shift:.1f}s), so there are "
                               "no retries to count", window=outage))
@@ -494,14 +496,14 @@ def _redis(prefix: str, event: FaultEvent, load: LoadResult, series: ServerSerie
                 f"{core[0] - shift:.0f}s and {core[1] - shift:.0f}s ({lookups:g} cache "
                 f"operations, {pings} readiness pings): {per_command:.2f} per command, so "
                 f"{round(per_command)} (the seed: at most {limit}); {backoff}")
-    checks.append(_check(f"{prefix}.redis-retries", retries_title, float(round(per_command)),
+    checks.append(_check(check_id(fault, "redis-retries"), retries_title, float(round(per_command)),
                          float(limit),
                          "retries", outage, evidence,
                          verdict=Verdict.FAIL if base <= 0 else None))
     return checks
 
 
-def _pool_exhausted(prefix: str, event: FaultEvent, series: ServerSeries, window: Window,
+def _pool_exhausted(fault: str, event: FaultEvent, series: ServerSeries, window: Window,
                     origin: float, shift: float) -> CheckResult:
     """The fault did what it says: requests gave up waiting for a connection (503 with
     Retry-After) instead of queueing without end."""
@@ -511,8 +513,8 @@ def _pool_exhausted(prefix: str, event: FaultEvent, series: ServerSeries, window
                               start + shift, stop + shift + 5.0)
     title = "An exhausted pool fails fast (acquire timeouts, not endless queues)"
     if timeouts == 0:
-        return skipped(f"{prefix}.fail-fast", title,
+        return skipped(check_id(fault, "fail-fast"), title,
                        "no acquire timeout happened: the pool was never exhausted", window=window)
-    return _check(f"{prefix}.fail-fast", title, timeouts, 1.0, "timeouts", window,
+    return _check(check_id(fault, "fail-fast"), title, timeouts, 1.0, "timeouts", window,
                   f"{timeouts:g} requests gave up waiting for a connection while {event.detail}",
                   at_most=False)

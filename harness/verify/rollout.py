@@ -28,6 +28,7 @@ from harness.load.aggregate import aggregate
 from harness.load.health import saturation_evidence
 from harness.load.records import Interval, LoadResult
 from harness.verify.check import CheckResult, Verdict, Window, judged, skipped
+from harness.verify.check import fault_check_id as check_id
 from harness.verify.slo import mark_untrusted
 
 __all__ = ["AFTER", "DEADLINE_SLACK", "rollout_checks", "rollout_window"]
@@ -59,25 +60,26 @@ def rollout_checks(event: FaultEvent, load: LoadResult, slo: SloSpec, *, origin:
                    next_start: float | None = None) -> list[CheckResult]:
     """The checks of one rollout that happened (`event.facts` from harness.faults.rollout)."""
     facts: Mapping[str, Any] = event.facts
-    prefix = f"faults.{event.name}"
+    fault = event.name
     end = max((i.end for i in load.intervals), default=load.duration)
     window = rollout_window(event, origin, end, next_start)
     inside = _overlapping(load.intervals, window)
     stats = aggregate(inside)
-    checks = [_failed_requests(prefix, stats.requests, inside, int(facts["failed_requests_budget"]),
+    checks = [_failed_requests(fault, stats.requests, inside, int(facts["failed_requests_budget"]),
                                window)]
     samples = facts.get("samples") or []
     replicas, surge = int(facts["replicas"]), int(facts["max_surge"])
     floor = replicas - int(facts["max_unavailable"])
     lowest = min(samples, key=lambda s: s["new_ready"] + s["old_ready"], default=None)
     if lowest is None:
-        checks.append(_check(f"{prefix}.ready-floor", "Ready replicas never below replicas - "
+        checks.append(_check(check_id(fault, "ready-floor"),
+                             "Ready replicas never below replicas - "
                              "maxUnavailable", None, floor, "replicas", window,
                              "no replica count was sampled during the rollout"))
     else:
         ready = lowest["new_ready"] + lowest["old_ready"]
         checks.append(_check(
-            f"{prefix}.ready-floor", "Ready replicas never below replicas - maxUnavailable",
+            check_id(fault, "ready-floor"), "Ready replicas never below replicas - maxUnavailable",
             ready, floor, "replicas", window,
             f"fewest ready {ready} ({lowest['old_ready']} old, {lowest['new_ready']} new) at "
             f"{lowest['t'] - origin:.1f}s over {len(samples)} changes; floor {replicas} - "
@@ -87,21 +89,21 @@ def rollout_checks(event: FaultEvent, load: LoadResult, slo: SloSpec, *, origin:
     if highest is not None:
         total = highest["new"] + highest["old"]
         checks.append(_check(
-            f"{prefix}.surge-ceiling", "Replicas never above replicas + maxSurge", total,
+            check_id(fault, "surge-ceiling"), "Replicas never above replicas + maxSurge", total,
             replicas + surge, "replicas", window,
             f"most replicas {total} ({highest['old']} old, {highest['new']} new) at "
             f"{highest['t'] - origin:.1f}s; ceiling {replicas} + {surge}; besides them at most "
             f"{terminating} retired replica(s) were still ending (not counted, as Kubernetes "
             "does not count terminating pods)"))
-    checks.append(_p99(prefix, stats, inside, slo, window))
+    checks.append(_p99(fault, stats, inside, slo, window))
     if facts.get("bad"):
-        checks += _bad(prefix, facts, samples, origin, window)
+        checks += _bad(fault, facts, samples, origin, window)
     else:
-        checks.append(_completed(prefix, facts, window))
+        checks.append(_completed(fault, facts, window))
     return checks
 
 
-def _failed_requests(prefix: str, requests: int, inside: Sequence[Interval], budget: int,
+def _failed_requests(fault: str, requests: int, inside: Sequence[Interval], budget: int,
                      window: Window) -> CheckResult:
     failures: dict[str, int] = {}
     for interval in inside:
@@ -110,36 +112,37 @@ def _failed_requests(prefix: str, requests: int, inside: Sequence[Interval], bud
                 failures[name.name] = failures.get(name.name, 0) + name.failures
     total = sum(failures.values())
     named = ", ".join(f"{n} {c}" for n, c in sorted(failures.items(), key=lambda kv: -kv[1])[:5])
-    return _check(f"{prefix}.failed-requests", "No failed request during the rollout", total,
+    return _check(check_id(fault, "failed-requests"), "No failed request during the rollout", total,
                   budget, "requests", window,
                   f"{total} of {requests:,} requests failed from {window.start:.1f}s to "
                   f"{window.end:.1f}s" + (f" ({named})" if named else "")
                   + f"; budget {budget}")
 
 
-def _p99(prefix: str, stats: Any, inside: Sequence[Interval], slo: SloSpec,
+def _p99(fault: str, stats: Any, inside: Sequence[Interval], slo: SloSpec,
          window: Window) -> CheckResult:
     title = "p99 latency during the rollout within the SLO"
     limit = slo.latency.p99_ms
     if not stats.requests or limit is None:
         why = "no requests in the rollout's window" if limit is not None else "no p99 SLO"
-        return skipped(f"{prefix}.p99", title, why, threshold=limit, unit="ms", window=window)
+        return skipped(check_id(fault, "p99"), title, why, threshold=limit, unit="ms",
+                       window=window)
     observed = stats.judged.percentile("p99")
-    check = _check(f"{prefix}.p99", title, observed, limit, "ms", window,
+    check = _check(check_id(fault, "p99"), title, observed, limit, "ms", window,
                    f"p99 {observed:.1f} ms over {stats.requests:,} requests during the rollout; "
                    f"limit {limit:g} ms")
     saturation = saturation_evidence(inside)
     return mark_untrusted(check, saturation, "run again with more --workers")
 
 
-def _completed(prefix: str, facts: Mapping[str, Any], window: Window) -> CheckResult:
+def _completed(fault: str, facts: Mapping[str, Any], window: Window) -> CheckResult:
     deadline = float(facts["progress_deadline_seconds"])
     duration = float(facts["duration_seconds"])
     done = facts["status"] == "complete"
     evidence = (f"revision {facts['new_revision']} on all {facts['replicas']} replicas and "
                 f"available after {duration:.1f}s ({len(facts['retired'])} retired)"
                 if done else f"{facts['status']} after {duration:.1f}s: the deploy failed")
-    check = _check(f"{prefix}.completed", "Rollout completed within the progress deadline",
+    check = _check(check_id(fault, "completed"), "Rollout completed within the progress deadline",
                    duration, deadline, "s", window, evidence)
     if done:
         return check
@@ -147,7 +150,7 @@ def _completed(prefix: str, facts: Mapping[str, Any], window: Window) -> CheckRe
                        window, evidence)
 
 
-def _bad(prefix: str, facts: Mapping[str, Any], samples: Sequence[Mapping[str, Any]],
+def _bad(fault: str, facts: Mapping[str, Any], samples: Sequence[Mapping[str, Any]],
          origin: float, window: Window) -> list[CheckResult]:
     deadline = float(facts["progress_deadline_seconds"])
     duration = float(facts["duration_seconds"])
@@ -158,14 +161,14 @@ def _bad(prefix: str, facts: Mapping[str, Any], samples: Sequence[Mapping[str, A
                 if stopped else f"the rollout ended {facts['status']} after {duration:.1f}s "
                 "instead of failing at its deadline")
     bound = deadline + DEADLINE_SLACK
-    checks = [CheckResult(f"{prefix}.stopped-at-deadline", title,
+    checks = [CheckResult(check_id(fault, "stopped-at-deadline"), title,
                           Verdict.PASS if stopped and duration <= bound else Verdict.FAIL,
                           round(duration, 3), bound, "s", "<=", window, evidence)]
     last = samples[-1] if samples else None
     replicas = int(facts["replicas"])
     serving = None if last is None else int(last["old_ready"])
     checks.append(_check(
-        f"{prefix}.old-serving", "The old version keeps serving after the failed deploy",
+        check_id(fault, "old-serving"), "The old version keeps serving after the failed deploy",
         serving, replicas, "replicas", window,
         "no replica count was sampled" if last is None else
         f"{last['old_ready']} of {replicas} old replicas ready, {last['new']} of the new "

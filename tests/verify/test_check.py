@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from harness.verify.check import Verdict, Window, judged, skipped
+from harness.verify.check import (
+    Verdict,
+    Window,
+    fault_check_id,
+    fault_checks,
+    judged,
+    skipped,
+)
 
 WINDOW = Window(0.0, 60.0, "steady state")
 
@@ -36,3 +43,16 @@ def test_skipped_keeps_threshold_unit_comparison_and_window():
     assert (check.threshold, check.unit, check.comparison, check.window) == (5.0, "s", ">=", WINDOW)
     bare = skipped("x", "t", "why")
     assert (bare.threshold, bare.unit, bare.comparison, bare.window) == (None, "", "<=", None)
+
+
+def test_a_faults_checks_are_found_again_by_aspect_and_not_another_faults():
+    checks = [skipped(fault_check_id("kill-1", "recovery"), "t", "r"),
+              skipped(fault_check_id("kill-1", "availability"), "t", "r"),
+              skipped(fault_check_id("kill-10", "recovery"), "t", "r"),  # a longer name, same start
+              skipped("slo.latency.p95", "t", "r")]
+    assert fault_check_id("kill-1", "recovery") == "faults.kill-1.recovery"
+    found = fault_checks(checks, "kill-1")
+    assert sorted(found) == ["availability", "recovery"]
+    assert found["recovery"] is checks[0]
+    assert fault_checks(checks, "kill-10") == {"recovery": checks[2]}
+    assert fault_checks(checks, "stop-redis") == {}
