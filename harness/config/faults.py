@@ -91,8 +91,9 @@ class RestartPostgres(_Fault):
         return self.down_for
 
 
-class StopRedis(_Fault):
-    kind: Literal["stop-redis"]
+class _TimedFault(_Fault):
+    """A fault that holds for `duration`, then is lifted."""
+
     duration: _Duration = Field(gt=0, le=3600)
 
     @property
@@ -100,24 +101,18 @@ class StopRedis(_Fault):
         return self.duration
 
 
-class SlowDatabase(_Fault):
+class StopRedis(_TimedFault):
+    kind: Literal["stop-redis"]
+
+
+class SlowDatabase(_TimedFault):
     kind: Literal["slow-database"]
-    duration: _Duration = Field(gt=0, le=3600)
     latency: _Duration = Field(gt=0, le=10)  # added to every round trip, e.g. 200ms
 
-    @property
-    def active_for(self) -> float:
-        return self.duration
 
-
-class ExhaustPool(_Fault):
+class ExhaustPool(_TimedFault):
     kind: Literal["exhaust-pool"]
-    duration: _Duration = Field(gt=0, le=3600)
     table: Literal["tickets", "comments", "users"] = "tickets"
-
-    @property
-    def active_for(self) -> float:
-        return self.duration
 
 
 class Rollout(_Fault):
