@@ -328,3 +328,79 @@ def test_the_steady_state_is_the_run_without_each_faults_window():
     assert without_fault_windows(load, events[2:], SloSpec()) == (load, "")
     later = fault_spans(load, events[:1], SloSpec(), origin=T0 + 10)
     assert later == [(30.0, 60.0)]
+
+
+def _outage_load(reads_at_50: int | None = None) -> LoadResult:
+    """100 reads per interval (or only `reads_at_50` of them, all at 50-52 s), and 50 writes
+    that fail while Redis is down (40-60 s): the fallback check judges reads only."""
+    intervals = []
+    for start in range(0, 120, 2):
+        reads = 100 if reads_at_50 is None else reads_at_50 if start == 50 else 0
+        names = {NAME: [20.0] * reads, "POST /api/tickets": [20.0] * 50}
+        failed = {"POST /api/tickets": 50 if 40 <= start < 60 else 0}
+        intervals.append(interval(start, start + 2, {k: v for k, v in names.items() if v},
+                                  failed))
+    return LoadResult(T0, T0 + 120, tuple(intervals), (), ())
+
+
+# the load generator's clock began 3 s after the load's start (the scrapes' clock)
+REDIS_DOWN = FaultEvent("stop-redis-1", "stop-redis", 40.0, Outcome.INJECTED, T0 + 43.12345,
+                        T0 + 63.12345, "", {})
+OUTAGE = Window(40.123, 60.123, "while Redis was down")
+BACKOFF = {"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0.05", "REDIS_RETRY_BACKOFF_CAP_SECONDS": "1"}
+
+
+def _redis_checks(load: LoadResult, series: ServerSeries | None, **options) -> dict:
+    found = by_id(fault_checks(load, [REDIS_DOWN], SloSpec(), series=series, origin=T0 + 3,
+                               **options))
+    return {k.removeprefix("faults.stop-redis-1."): v for k, v in found.items()}
+
+
+def test_redis_checks_record_reads_only_and_count_on_the_scrapes_clock():
+    probes = [ProbeRecord(T0 + t, replica, status) for t, replica, status in (
+        (46, "replica-1", "degraded"), (60, "replica-1", "degraded"),  # first, last scrape
+        (44, "replica-1", "degraded"), (50, "replica-1", "ok"), (50, "replica-9", "degraded"))]
+    found = _redis_checks(_outage_load(), scrapes({"replica-1": (3.0, 1.0)}, 30, 90),
+                          readiness_probes=probes, app_settings=BACKOFF,
+                          bundled_settings={"REDIS_MAX_RETRIES": "5"})
+    fallback, retries = found["cache-fallback"], found["redis-retries"]
+    assert _record(fallback) == ("With Redis down the app serves from the database",
+                                 Verdict.PASS, 100.0, 99.5, "%", ">=", OUTAGE)
+    assert fallback.evidence.startswith("0 of 1,100 reads failed")
+    assert "counted 22 cache errors" in fallback.evidence  # 42-64 s on the scrapes' clock
+    assert _record(retries) == ("Redis retries at most 5 per command, with backoff",
+                                Verdict.PASS, 3.0, 5.0, "retries", "<=", OUTAGE)
+    # core of the outage: 44.6-61.6 s on the scrapes' clock, its scrapes 46-60 s
+    assert retries.evidence.startswith(
+        "42 retries for 16 Redis commands that still failed between 42s and 59s "
+        "(14 cache operations, 2 readiness pings): 2.62 per command, so 3 (the seed: at most 5)")
+    assert retries.evidence.endswith("exponential backoff base 0.05s, cap 1s")
+
+
+def test_redis_checks_without_metrics_without_failures_and_without_backoff():
+    unmeasured = _redis_checks(_outage_load(), None)
+    assert unmeasured["cache-fallback"].evidence.endswith(
+        "the app counted no cache errors (did it notice?)")
+    assert unmeasured["redis-retries"].verdict is Verdict.SKIPPED
+    assert unmeasured["redis-retries"].title == "Redis retries at most 3 per command, with backoff"
+    assert unmeasured["redis-retries"].reason == "no server metrics"
+    quiet = _redis_checks(_outage_load(), scrapes({"replica-1": (0.0, 0.0)}, 30, 90))
+    assert quiet["redis-retries"].verdict is Verdict.SKIPPED
+    assert quiet["redis-retries"].window == OUTAGE
+    assert "(41.6s-58.6s)" in quiet["redis-retries"].reason
+    no_backoff = _redis_checks(_outage_load(), scrapes({"replica-1": (3.0, 1.0)}, 30, 90))
+    retries = no_backoff["redis-retries"]
+    assert retries.verdict is Verdict.FAIL and retries.threshold == 3.0
+    assert retries.evidence.endswith(
+        "no backoff between retries (REDIS_RETRY_BACKOFF_BASE_SECONDS 0)")
+    no_cap = _redis_checks(_outage_load(), scrapes({"replica-1": (3.0, 1.0)}, 30, 90),
+                           app_settings={"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0.05"})
+    assert no_cap["redis-retries"].evidence.endswith("base 0.05s, cap 0s")
+
+
+def test_the_fallback_needs_twenty_reads_in_the_outage():
+    assert _redis_checks(_outage_load(20), None)["cache-fallback"].verdict is Verdict.PASS
+    few = _redis_checks(_outage_load(19), None)["cache-fallback"]
+    assert (few.verdict, few.reason, few.window) == (
+        Verdict.SKIPPED, "only 19 reads while Redis was down", OUTAGE)
+    assert few.title == "With Redis down the app serves from the database"
