@@ -79,28 +79,22 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
         deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
         probe = ProbeSpec.of(deployment)
         replicas = options.replicas or plan.scenario.replicas or deployment.replicas
-        settings, seed = plan.scenario.app_settings, plan.scenario.seed
         # A rollout ends every replica: the service must stop sending to one before it closes
         # (harness.stack.service says why SO_REUSEPORT cannot).
         service: Literal["reuseport", "readiness"] = (
             "readiness" if any(f.kind == "rollout" for f in plan.scenario.faults) else "reuseport")
+        app = EmbeddedStack(replicas=replicas, log_dir=log_dir, settings=plan.scenario.app_settings,
+                            seed=plan.scenario.seed, probe=probe, service=service)
         if options.stack == "local" and options.services == "containers":
             from harness.stack.containers import ContainerServices
 
             if options.database_url or options.redis_url:
                 raise UsageError("--services containers starts its own PostgreSQL and Redis: "
                                  "leave out --database-url and --redis-url")
-            return ContainerServices(
-                LocalStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
-                           probe=probe, service=service),
-                log_dir=log_dir,
-            )
+            return ContainerServices(LocalStack(app), log_dir=log_dir)
         if options.stack == "local":
-            return LocalStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
-                              probe=probe, database_url=options.database_url,
-                              redis_url=options.redis_url, service=service)
-        return EmbeddedStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
-                             probe=probe, service=service)
+            return LocalStack(app, database_url=options.database_url, redis_url=options.redis_url)
+        return app
     if options.stack == "compose":
         from harness.stack.compose import ComposeStack
 

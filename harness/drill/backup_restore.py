@@ -113,7 +113,7 @@ def run_backup_restore(plan: DrillPlan, console: Any) -> RunResult:
     from harness.config.appsettings import bundled_app_settings  # noqa: F401 - fail early
     from harness.config.k8s import load_deployment
     from harness.load.runner import LoadRunner
-    from harness.stack.embedded import ProbeSpec
+    from harness.stack.embedded import EmbeddedStack, ProbeSpec
     from harness.stack.local import LocalStack
     from harness.stack.services.postgres import PostgresServer, scaled_settings
 
@@ -149,9 +149,11 @@ def run_backup_restore(plan: DrillPlan, console: Any) -> RunResult:
         database_url = server.start()
         db.durable(server)
         deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
-        stack = LocalStack(replicas=plan.replicas or deployment.replicas, log_dir=log_dir,
-                           settings=plan.scenario.app_settings, seed=plan.scenario.seed,
-                           probe=ProbeSpec.of(deployment), database_url=database_url)
+        stack = LocalStack(
+            EmbeddedStack(replicas=plan.replicas or deployment.replicas, log_dir=log_dir,
+                          settings=plan.scenario.app_settings, seed=plan.scenario.seed,
+                          probe=ProbeSpec.of(deployment)),
+            database_url=database_url)
         endpoints = stack.up()
         origin = time.time()
         state.base_backup_seconds = db.base_backup(server, work / "base")

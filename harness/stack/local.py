@@ -10,11 +10,8 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
-from harness.config.model import SeedSpec
 from harness.redact import redact_url
 from harness.stack.backend import Endpoints
 from harness.stack.capabilities import Capabilities
@@ -26,36 +23,25 @@ __all__ = ["LocalStack"]
 
 
 class LocalStack:
-    """Replica processes (as in `embedded`) plus PostgreSQL and Redis servers.
+    """The embedded stack's replica processes plus PostgreSQL and Redis servers.
 
     Attributes:
+        app: the replicas, as the embedded backend runs them; `up` points them at the servers.
         postgres: the server the harness started, or None with --database-url.
         redis: likewise with --redis-url.
-        replicas: the app's replicas.
     """
 
     name = "local"
 
-    def __init__(
-        self,
-        *,
-        replicas: int,
-        log_dir: Path,
-        settings: Mapping[str, str] | None = None,
-        seed: SeedSpec | None = None,
-        probe: ProbeSpec | None = None,
-        database_url: str | None = None,
-        redis_url: str | None = None,
-        service: Literal["reuseport", "readiness"] = "reuseport",
-    ) -> None:
-        self.log_dir = log_dir
+    def __init__(self, app: EmbeddedStack, *, database_url: str | None = None,
+                 redis_url: str | None = None) -> None:
+        self.app = app
+        self.log_dir = app.log_dir
         self.database_url = database_url
         self.redis_url = redis_url
         self.postgres: PostgresServer | None = None
         self.redis: RedisServer | None = None
         self.work_dir: Path | None = None
-        self.app = EmbeddedStack(replicas=replicas, log_dir=log_dir, settings=settings, seed=seed,
-                                 probe=probe, service=service)
 
     @property
     def probe(self) -> ProbeSpec:

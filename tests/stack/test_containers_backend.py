@@ -13,6 +13,7 @@ import redis
 
 from harness.config.model import SeedSpec
 from harness.stack.containers import RUN_LABEL, ContainerServices, leftovers
+from harness.stack.embedded import EmbeddedStack
 from harness.stack.local import LocalStack
 from harness.stack.services import redis as bundled_redis
 from tests.stack.engine_support import (  # noqa: F401 - local_images is a fixture
@@ -27,8 +28,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 @pytest.fixture
 def services(local_images, tmp_path):  # noqa: F811
-    local = LocalStack(replicas=1, log_dir=tmp_path, seed=SeedSpec(tickets=100, agents=3,
-                                                                  customers=10))
+    local = LocalStack(EmbeddedStack(replicas=1, log_dir=tmp_path,
+                                     seed=SeedSpec(tickets=100, agents=3, customers=10)))
     backend = ContainerServices(local, log_dir=tmp_path, environ=with_images(local_images))
     try:
         yield backend
@@ -91,7 +92,7 @@ def test_down_leaves_no_container_and_no_volume(services):
 def test_a_missing_image_is_a_dependency_error_and_leaves_nothing(tmp_path):
     from harness.errors import DependencyError
 
-    local = LocalStack(replicas=1, log_dir=tmp_path)
+    local = LocalStack(EmbeddedStack(replicas=1, log_dir=tmp_path))
     backend = ContainerServices(local, log_dir=tmp_path, environ={
         "POSTGRES_IMAGE": "servicedesk-postgres:does-not-exist", "REDIS_IMAGE": "x:none"})
     try:
