@@ -104,6 +104,13 @@ def _finite(value: float | None) -> float | None:
     return round(float(value), 3)
 
 
+def _timeline_line(result: RunResult, y: Sequence[float | None], name: str,
+                   line: dict[str, Any], hover: str, **props: Any) -> dict[str, Any]:
+    """A line over the run's intervals: x is each interval's end, in seconds since the start."""
+    return _scatter(x=[p.t for p in result.timeline], y=y, name=name, mode="lines", line=line,
+                    hovertemplate=hover, **props)
+
+
 def _data_end(result: RunResult) -> float:
     return max([p.t for p in result.timeline] + [p.t for p in result.replicas], default=0.0)
 
@@ -257,7 +264,6 @@ def _base_layout(result: RunResult, y_title: str, x_end: float) -> dict[str, Any
 
 
 def _throughput(result: RunResult, x_end: float) -> Chart:
-    t = [p.t for p in result.timeline]
     layout = _base_layout(result, "requests/s", x_end)
     layout["yaxis2"] = {
         "title": {"text": "users"},
@@ -270,28 +276,13 @@ def _throughput(result: RunResult, x_end: float) -> Chart:
         "showgrid": False,
         "zeroline": False,
     }
-    traces: list[dict[str, Any]] = []
-    traces.append(
-        _scatter(
-            x=t,
-            y=[_finite(p.rps) for p in result.timeline],
-            name="requests/s",
-            mode="lines",
-            line={"color": COLORS["rps"], "width": 2},
-            hovertemplate="%{y:,.1f} req/s<extra></extra>",
-        )
-    )
-    traces.append(
-        _scatter(
-            x=t,
-            y=[p.users for p in result.timeline],
-            name="users",
-            mode="lines",
-            yaxis="y2",
-            line={"color": COLORS["users"], "width": 1.5, "dash": "dot", "shape": "hv"},
-            hovertemplate="%{y} users<extra></extra>",
-        )
-    )
+    traces = [
+        _timeline_line(result, [_finite(p.rps) for p in result.timeline], "requests/s",
+                       {"color": COLORS["rps"], "width": 2}, "%{y:,.1f} req/s<extra></extra>"),
+        _timeline_line(result, [p.users for p in result.timeline], "users",
+                       {"color": COLORS["users"], "width": 1.5, "dash": "dot", "shape": "hv"},
+                       "%{y} users<extra></extra>", yaxis="y2"),
+    ]
     peak = max((p.rps for p in result.timeline), default=0.0)
     return Chart(
         "chart-throughput",
@@ -328,8 +319,15 @@ def _line_color(label: str) -> str:
     return COLORS["text"]
 
 
-def _threshold_shapes(lines: list[tuple[str, float]], unit: str) -> tuple[list, list]:
-    shapes, annotations = [], []
+def _y_range(layout: dict[str, Any], top: float) -> None:
+    """A fixed y axis from 0 to ``top`` (an SLO line above the data stays in view)."""
+    layout["yaxis"]["range"] = [0, top]
+    layout["yaxis"]["rangemode"] = "normal"
+
+
+def _draw_thresholds(layout: dict[str, Any], lines: list[tuple[str, float]], unit: str) -> None:
+    """A dashed line and a label per SLO threshold, added to the layout."""
+    shapes, annotations = layout["shapes"], layout["annotations"]
     # each label further right than the one below it: two thresholds close on a tall axis
     # (p95 250 ms, p99 500 ms under a 4 s spike) would otherwise print one label on the other
     for index, (label, value) in enumerate(lines):
@@ -360,16 +358,12 @@ def _threshold_shapes(lines: list[tuple[str, float]], unit: str) -> tuple[list, 
                 "bgcolor": "rgba(255,255,255,0.8)",
             }
         )
-    return shapes, annotations
 
 
 def _latency(result: RunResult, x_end: float) -> Chart:
-    t = [p.t for p in result.timeline]
     layout = _base_layout(result, "latency (ms)", x_end)
     lines = _slo_lines(result.checks, "slo.latency.", "ms")
-    shapes, annotations = _threshold_shapes(lines, "ms")
-    layout["shapes"] += shapes
-    layout["annotations"] += annotations
+    _draw_thresholds(layout, lines, "ms")
     data_top = max((v for p in result.timeline if (v := _finite(p.p99_ms)) is not None), default=0)
     # arrival-rate (open-model) load: p99 from each request's intended send time, too
     corrected = [_finite(p.corrected_p99_ms) for p in result.timeline]
@@ -379,32 +373,18 @@ def _latency(result: RunResult, x_end: float) -> Chart:
     shown = [v for _, v in lines if not data_top or v <= SLO_HEADROOM * data_top]
     above = [(label, v) for label, v in lines if data_top and v > SLO_HEADROOM * data_top]
     top = max([data_top, *shown])
-    layout["yaxis"]["range"] = [0, top * HEADROOM_ABOVE if top > 0 else 1]
-    layout["yaxis"]["rangemode"] = "normal"
-    traces: list[dict[str, Any]] = []
-    for name, attr in (("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms")):
-        traces.append(
-            _scatter(
-                x=t,
-                y=[_finite(getattr(p, attr)) for p in result.timeline],
-                name=name,
-                mode="lines",
-                line={"color": COLORS[name], "width": 2 if name != "p50" else 1.5},
-                hovertemplate=f"{name} %{{y:,.1f}} ms<extra></extra>",
-            )
-        )
+    _y_range(layout, top * HEADROOM_ABOVE if top > 0 else 1)
+    traces = [
+        _timeline_line(result, [_finite(getattr(p, attr)) for p in result.timeline], name,
+                       {"color": COLORS[name], "width": 2 if name != "p50" else 1.5},
+                       f"{name} %{{y:,.1f}} ms<extra></extra>")
+        for name, attr in (("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms"))
+    ]
     caption = "Client-side latency percentiles per interval (HdrHistogram)."
     if any(v is not None for v in corrected):
-        traces.append(
-            _scatter(
-                x=t,
-                y=corrected,
-                name="p99 corrected",
-                mode="lines",
-                line={"color": COLORS["p99"], "width": 2, "dash": "dot"},
-                hovertemplate="p99 from the intended send time %{y:,.1f} ms<extra></extra>",
-            )
-        )
+        traces.append(_timeline_line(
+            result, corrected, "p99 corrected", {"color": COLORS["p99"], "width": 2, "dash": "dot"},
+            "p99 from the intended send time %{y:,.1f} ms<extra></extra>"))
         caption += (" Dotted: p99 from each request's intended send time (arrival-rate stages,"
                     " coordinated omission corrected).")
     saturated = [p for p in result.timeline if p.saturated]
@@ -431,28 +411,15 @@ def _latency(result: RunResult, x_end: float) -> Chart:
 
 
 def _errors(result: RunResult, x_end: float) -> Chart:
-    t = [p.t for p in result.timeline]
     layout = _base_layout(result, "errors (%)", x_end)
     lines = _slo_lines(result.checks, "slo.error", "%", label="error rate")
-    shapes, annotations = _threshold_shapes(lines, "%")
-    layout["shapes"] += shapes
-    layout["annotations"] += annotations
+    _draw_thresholds(layout, lines, "%")
     top = max([p.error_percent for p in result.timeline] + [v for _, v in lines], default=0.0)
-    layout["yaxis"]["range"] = [0, max(top * HEADROOM_ABOVE, 1.0)]
-    layout["yaxis"]["rangemode"] = "normal"
-    traces: list[dict[str, Any]] = []
-    traces.append(
-        _scatter(
-            x=t,
-            y=[_finite(p.error_percent) for p in result.timeline],
-            name="errors",
-            mode="lines",
-            fill="tozeroy",
-            line={"color": COLORS["errors"], "width": 1.5},
-            fillcolor="rgba(220, 38, 38, 0.12)",
-            hovertemplate="%{y:.2f} % failed<extra></extra>",
-        )
-    )
+    _y_range(layout, max(top * HEADROOM_ABOVE, 1.0))
+    traces = [_timeline_line(
+        result, [_finite(p.error_percent) for p in result.timeline], "errors",
+        {"color": COLORS["errors"], "width": 1.5}, "%{y:.2f} % failed<extra></extra>",
+        fill="tozeroy", fillcolor="rgba(220, 38, 38, 0.12)")]
     return Chart(
         "chart-errors",
         "Error rate",
