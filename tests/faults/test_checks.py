@@ -404,3 +404,65 @@ def test_the_fallback_needs_twenty_reads_in_the_outage():
     assert (few.verdict, few.reason, few.window) == (
         Verdict.SKIPPED, "only 19 reads while Redis was down", OUTAGE)
     assert few.title == "With Redis down the app serves from the database"
+
+
+def test_availability_and_recovery_record_their_bounds_and_windows():
+    lifted = event("restart-postgres", 40.0, 44.0)
+    found = by_id(fault_checks(run({t: (100, 20.0) for t in range(40, 120, 2)}), [lifted],
+                               SloSpec()))
+    availability = found["faults.restart-postgres-1.availability"]
+    assert _record(availability) == (
+        "Availability during restart-postgres within its error budget", Verdict.FAIL,
+        0.0, 99.5, "%", ">=",
+        Window(40.0, 74.0, "restart-postgres + 30s"))
+    assert availability.evidence.startswith("1,700 of 1,700 requests failed")
+    recovered = found["faults.restart-postgres-1.recovery"]
+    assert _record(recovered) == ("Time to recover from restart-postgres", Verdict.FAIL, None,
+                                  60.0, "s", "<=", Window(44.0, 120, "after the fault was lifted"))
+    assert recovered.evidence.startswith(
+        "not back (errors <= 0.5 % and p95 <= 250 ms for 10s) before 120s, 76s after")
+    assert recovered.evidence.endswith("baseline before it: 0 % errors, p95 20 ms")
+
+
+def test_a_fault_window_needs_twenty_requests_to_judge_availability():
+    def load(requests: int) -> LoadResult:
+        rows = [interval(t, t + 2, {NAME: [20.0] * (requests if t == 40 else 0)} if t == 40
+                         else {}) for t in range(0, 60, 2)]
+        return LoadResult(T0, T0 + 60, tuple(rows), (), ())
+
+    kill = event("kill-replica", 40.0, 41.0)
+    judged = by_id(fault_checks(load(20), [kill], SloSpec()))["faults.kill-replica-1.availability"]
+    assert judged.verdict is Verdict.PASS
+    few = by_id(fault_checks(load(19), [kill], SloSpec()))["faults.kill-replica-1.availability"]
+    assert (few.verdict, few.reason, few.window) == (
+        Verdict.SKIPPED, "only 19 requests in the fault's window",
+        Window(40.0, 60.0, "kill-replica + 30s"))
+    assert few.title == "Availability during kill-replica within its error budget"
+
+
+def test_a_reconnect_that_never_came_or_came_in_a_new_process_fails_naming_each():
+    rows = [{"replica": "replica-1", "pid": 10, "seconds": None, "same_process": False},
+            {"replica": "replica-2", "pid": 11, "seconds": None, "same_process": False}]
+    restart = event("restart-postgres", 40.0, 41.0, reconnects=rows)
+    check = by_id(fault_checks(run(), [restart], SloSpec()))[RECONNECT]
+    assert _record(check) == (
+        "Pool reconnects after the database restart, without an app restart", Verdict.FAIL,
+        None, 60.0, "s", "<=", Window(40.0, 71.0, "restart-postgres + 30s"))
+    assert check.evidence.endswith(
+        "after the restart: replica-1 never, replica-2 never; restarted meanwhile (not a "
+        "reconnect): replica-1, replica-2")
+    rows[0].update(seconds=0.4, same_process=True)
+    rows[1].update(seconds=0.7, same_process=True)
+    check = by_id(fault_checks(run(), [restart], SloSpec()))[RECONNECT]
+    assert _record(check) == (
+        "Pool reconnects after the database restart, without an app restart", Verdict.PASS,
+        0.7, 60.0, "s", "<=", Window(40.0, 71.0, "restart-postgres + 30s"))
+    assert check.evidence.endswith("after the restart: replica-1 0.4s, replica-2 0.7s")
+
+
+def test_a_fault_that_could_not_be_injected_records_no_numbers():
+    failed = FaultEvent("stop-redis-1", "stop-redis", 40.0, Outcome.FAILED, detail="boom")
+    check = by_id(fault_checks(run(), [failed], SloSpec()))["faults.stop-redis-1.injected"]
+    assert check == CheckResult("faults.stop-redis-1.injected", "stop-redis was injected",
+                                Verdict.FAIL, None, None, "", "<=", None,
+                                "the fault could not be injected: boom")
