@@ -196,6 +196,8 @@ async def test_search_covers_titles_descriptions_and_comments(store: TicketStore
     assert (await store.search(("invoice",), carl.id, 1, 25)).total == 0  # not Carl's
     paged = await store.search(("vpn",), None, 2, 1)
     assert paged.total == 2 and [t.id for t in paged.items] == [printer.id]
+    beyond = await store.search(("vpn",), None, 3, 1)  # no row to carry the count: still 2
+    assert beyond.items == () and beyond.total == 2
     assert (await store.search(('"OR',), None, 1, 25)).total == 0  # syntax is quoted away
 
 

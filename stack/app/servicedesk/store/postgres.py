@@ -247,15 +247,17 @@ class PostgresTicketStore:
                 clauses.append(f"{column} = %s")
                 args.append(getattr(value, "value", value))
         sql_where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        async with self._connection("list_tickets") as conn:
-            cur = await conn.execute(f"SELECT count(*) FROM tickets{sql_where}", args)
-            total = (await cur.fetchone())[0]  # type: ignore[index]
-            cur = await conn.execute(
+        # Both statements in one pipeline: one round trip while the connection is lent, not two
+        # (each wait for the server is also a wait for this busy event loop to resume us).
+        async with self._connection("list_tickets") as conn, conn.pipeline():
+            counted = await conn.execute(f"SELECT count(*) FROM tickets{sql_where}", args)
+            listed = await conn.execute(
                 f"SELECT {rows.TICKET_COLUMNS} FROM tickets{sql_where} "
                 "ORDER BY id DESC LIMIT %s OFFSET %s",
                 (*args, per_page, (page - 1) * per_page),
             )
-            found = await cur.fetchall()
+            total = (await counted.fetchone())[0]  # type: ignore[index]
+            found = await listed.fetchall()
         return Page(tuple(map(rows.ticket, found)), page, per_page, total)
 
     async def update_ticket(self, ticket_id: int, patch: TicketPatch) -> Ticket | None:
@@ -331,16 +333,24 @@ class PostgresTicketStore:
         )
         joined = f"FROM best JOIN tickets AS t ON t.id = best.ticket_id {owner}"
         columns = ", ".join(f"t.{c.strip()}" for c in rows.TICKET_COLUMNS.split(","))
+        # The full-text match runs once: the page carries the whole count (a window over every
+        # hit, computed before LIMIT). Only a page past the end, with no row to carry it, counts
+        # again.
         async with self._connection("search") as conn:
-            cur = await conn.execute(f"{hits} SELECT count(*) {joined}", params)
-            total = (await cur.fetchone())[0]  # type: ignore[index]
             cur = await conn.execute(
-                f"{hits} SELECT {columns} {joined} ORDER BY best.rank DESC, t.id DESC "
-                "LIMIT %(limit)s OFFSET %(offset)s",
+                f"{hits} SELECT {columns}, count(*) OVER () {joined} "
+                "ORDER BY best.rank DESC, t.id DESC LIMIT %(limit)s OFFSET %(offset)s",
                 params,
             )
             found = await cur.fetchall()
-        return Page(tuple(map(rows.ticket, found)), page, per_page, total)
+            if found:
+                total = found[0][-1]
+            elif page > 1:
+                cur = await conn.execute(f"{hits} SELECT count(*) {joined}", params)
+                total = (await cur.fetchone())[0]  # type: ignore[index]
+            else:
+                total = 0
+        return Page(tuple(rows.ticket(row[:-1]) for row in found), page, per_page, total)
 
     # --- SLA ---
 
