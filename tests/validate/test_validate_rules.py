@@ -578,3 +578,28 @@ def test_breaking_the_rule_is_found(brk: Break, stack_copy: Path) -> None:
 
 def test_every_rule_has_a_break() -> None:
     assert {r.id for r in all_rules()} == {b.rule_id for b in BREAKS}
+
+
+def test_a_pool_over_its_budget_names_the_pods_the_key_and_the_total(stack_copy: Path) -> None:
+    replace(CONFIGMAP, 'DB_POOL_MIN: "2"', 'DB_POOL_MIN: "20"')(stack_copy)
+    replace(CONFIGMAP, 'DB_POOL_MAX: "7"', 'DB_POOL_MAX: "20"')(stack_copy)
+    replace("redis/redis.conf", "maxclients 10000", "maxclients 200")(stack_copy)
+    found = {f.rule_id: f.message for f in validate_stack(stack_copy).findings
+             if f.rule_id.startswith("connections.") and "base" in f.targets}
+    peak, idle = found["connections.db-peak"], found["connections.db-idle"]
+    redis = found["connections.redis-peak"]
+    assert re.match(r"11 pods \(10 max replicas \+ 1 surge\) x DB_POOL_MAX 20 = 220 "
+                    r"connections > budget \d+ \(max_connections 100", peak), peak
+    assert re.match(r"11 pods \(10 max replicas \+ 1 surge\) x DB_POOL_MIN 20 = 220 "
+                    r"connections held even when idle > budget \d+ \(max_connections", idle), idle
+    assert redis == ("11 pods (10 max replicas + 1 surge) x REDIS_POOL_SIZE 20 = 220 > maxclients "
+                     "200 - headroom 50 (redis/redis.conf)"), redis
+
+
+def test_a_pool_minimum_above_its_maximum_is_said_instead_of_the_idle_budget(
+    stack_copy: Path,
+) -> None:
+    replace(CONFIGMAP, 'DB_POOL_MIN: "2"', 'DB_POOL_MIN: "8"')(stack_copy)
+    idle = [f.message for f in validate_stack(stack_copy).findings
+            if f.rule_id == "connections.db-idle"]
+    assert idle and all(m == "DB_POOL_MIN 8 > DB_POOL_MAX 7" for m in idle), idle

@@ -87,6 +87,15 @@ def _compose_pools(stack: Stack) -> Iterator[_Pools]:
     )
 
 
+def _per_pod(pools: _Pools, where: Where, rule: Rule, key: str, limit: int,
+             beyond: str) -> Iterator[Finding]:
+    """A finding when every pod holding ``key`` connections exceeds ``limit`` together."""
+    size = _int(pools.settings, key)
+    if size is not None and pools.pods * size > limit:
+        yield rule.finding(where, message=f"{pools.pods} pods ({pools.pods_why}) x {key} {size} = "
+                           f"{pools.pods * size} {beyond}")
+
+
 def _check(pools: _Pools, env: EnvironmentSpec) -> Iterator[Finding]:
     where = Where(target=pools.target, file=pools.file, object=pools.object)
     pg = env.postgres
@@ -97,31 +106,17 @@ def _check(pools: _Pools, env: EnvironmentSpec) -> Iterator[Finding]:
         f"- headroom {env.postgres_headroom}, {pg.file})"
     )
     low, high = _int(pools.settings, "DB_POOL_MIN"), _int(pools.settings, "DB_POOL_MAX")
-    if high is not None and pools.pods * high > budget:
-        yield DB_PEAK.finding(
-            where,
-            message=f"{pools.pods} pods ({pools.pods_why}) x DB_POOL_MAX {high} = "
-            f"{pools.pods * high} "
-            f"connections > budget {budget_text}",
-        )
+    yield from _per_pod(pools, where, DB_PEAK, "DB_POOL_MAX", budget,
+                        f"connections > budget {budget_text}")
     if low is not None and high is not None and low > high:
         yield DB_IDLE.finding(where, message=f"DB_POOL_MIN {low} > DB_POOL_MAX {high}")
-    elif low is not None and pools.pods * low > budget:
-        yield DB_IDLE.finding(
-            where,
-            message=f"{pools.pods} pods x DB_POOL_MIN {low} = {pools.pods * low} connections "
-            "held even "
-            f"when idle > budget {budget_text}",
-        )
-    size = _int(pools.settings, "REDIS_POOL_SIZE")
-    redis_budget = env.redis.maxclients - env.redis_headroom
-    if size is not None and pools.pods * size > redis_budget:
-        yield REDIS_PEAK.finding(
-            where,
-            message=f"{pools.pods} pods x REDIS_POOL_SIZE {size} = {pools.pods * size} > "
-            "maxclients "
-            f"{env.redis.maxclients} - headroom {env.redis_headroom} ({env.redis.file})",
-        )
+    else:
+        yield from _per_pod(pools, where, DB_IDLE, "DB_POOL_MIN", budget,
+                            f"connections held even when idle > budget {budget_text}")
+    yield from _per_pod(pools, where, REDIS_PEAK, "REDIS_POOL_SIZE",
+                        env.redis.maxclients - env.redis_headroom,
+                        f"> maxclients {env.redis.maxclients} - headroom {env.redis_headroom} "
+                        f"({env.redis.file})")
 
 
 def check(stack: Stack) -> Iterator[Finding]:
