@@ -221,85 +221,47 @@ def _burn_alert(spec: SloSpec, objective: Objective, severity: Severity,
 
 
 def _capacity_group(spec: SloSpec, stack: StackNumbers) -> RuleGroup:
-    service = {"service": spec.service, "severity": "ticket"}
-    rules = (
-        AlertingRule(
-            alert="ServiceDeskDbPoolSaturated",
-            when=((Condition(
-                "max by (instance) (servicedesk_db_pool_connections_in_use"
-                " / servicedesk_db_pool_max)", ">=", "1"),),),
-            for_="5m",
-            labels=service,
-            annotations={
-                "summary": "{{ $labels.instance }}: every pooled database connection is in use",
-                "description": (
-                    f"All DB_POOL_MAX={stack.db_pool_max} connections of the replica have been "
-                    "lent out for 5 minutes; requests queue for up to "
-                    f"DB_POOL_ACQUIRE_TIMEOUT_SECONDS={number(stack.db_pool_acquire_timeout_seconds)}"
-                    " s and then fail with 503."
-                ),
-            },
-        ),
-        AlertingRule(
-            alert="ServiceDeskDbPoolAcquireTimeouts",
-            when=((Condition(
-                "sum by (instance) (increase(servicedesk_db_pool_acquire_timeouts_total[5m]))",
-                ">", "0"),),),
-            labels=service,
-            annotations={
-                "summary": "{{ $labels.instance }}: requests gave up waiting for a DB connection",
-                "description": (
-                    "{{ $value }} acquisitions timed out after "
-                    f"{number(stack.db_pool_acquire_timeout_seconds)} s in the last 5 minutes "
-                    "(each one a 503 for a user)."
-                ),
-            },
-        ),
-        AlertingRule(
-            alert="ServiceDeskDbConnectionsOverBudget",
-            when=((Condition("sum(servicedesk_db_pool_size)", ">",
-                             str(stack.pg_app_budget)),),),
-            for_="5m",
-            labels=service,
-            annotations={
-                "summary": "The app's pools hold more PostgreSQL connections than budgeted",
-                "description": (
-                    "{{ $value }} connections open across replicas; the budget is "
-                    f"{stack.pg_app_budget} = max_connections {stack.pg_max_connections} - "
-                    f"superuser_reserved_connections {stack.pg_superuser_reserved} - headroom "
-                    f"{stack.pg_headroom}. Beyond {stack.pg_usable_connections} PostgreSQL "
-                    "refuses new clients."
-                ),
-            },
-        ),
-        AlertingRule(
-            alert="ServiceDeskAtMaxReplicas",
-            when=((Condition("count(servicedesk_build_info)", ">=",
-                             str(stack.max_replicas)),),),
-            for_="15m",
-            labels=service,
-            annotations={
-                "summary": "ServiceDesk has run at the HPA's maximum replicas for 15 minutes",
-                "description": (
-                    f"{{{{ $value }}}} replicas (HPA {stack.hpa_name}: {stack.min_replicas}-"
-                    f"{stack.max_replicas}); the autoscaler cannot add capacity."
-                ),
-            },
-        ),
-        AlertingRule(
-            alert="ServiceDeskCacheErrors",
-            when=((Condition("sum(rate(servicedesk_cache_errors_total[5m]))", ">", "0"),),),
-            for_="5m",
-            labels=service,
-            annotations={
-                "summary": "Cache commands fail after all retries",
-                "description": (
-                    "{{ printf \"%.2f\" $value }} cache commands/s failed after "
-                    f"REDIS_MAX_RETRIES={stack.redis_max_retries} retries; the app falls back "
-                    "to the database."
-                ),
-            },
-        ),
+    # (alert, signal, op, threshold, for, summary, description): one condition each, a ticket
+    acquire_timeout = number(stack.db_pool_acquire_timeout_seconds)
+    table = (
+        ("ServiceDeskDbPoolSaturated",
+         "max by (instance) (servicedesk_db_pool_connections_in_use / servicedesk_db_pool_max)",
+         ">=", "1", "5m",
+         "{{ $labels.instance }}: every pooled database connection is in use",
+         f"All DB_POOL_MAX={stack.db_pool_max} connections of the replica have been lent out "
+         f"for 5 minutes; requests queue for up to DB_POOL_ACQUIRE_TIMEOUT_SECONDS="
+         f"{acquire_timeout} s and then fail with 503."),
+        ("ServiceDeskDbPoolAcquireTimeouts",
+         "sum by (instance) (increase(servicedesk_db_pool_acquire_timeouts_total[5m]))",
+         ">", "0", None,
+         "{{ $labels.instance }}: requests gave up waiting for a DB connection",
+         f"{{{{ $value }}}} acquisitions timed out after {acquire_timeout} s in the last "
+         "5 minutes (each one a 503 for a user)."),
+        ("ServiceDeskDbConnectionsOverBudget",
+         "sum(servicedesk_db_pool_size)", ">", str(stack.pg_app_budget), "5m",
+         "The app's pools hold more PostgreSQL connections than budgeted",
+         f"{{{{ $value }}}} connections open across replicas; the budget is "
+         f"{stack.pg_app_budget} = max_connections {stack.pg_max_connections} - "
+         f"superuser_reserved_connections {stack.pg_superuser_reserved} - headroom "
+         f"{stack.pg_headroom}. Beyond {stack.pg_usable_connections} PostgreSQL refuses new "
+         "clients."),
+        ("ServiceDeskAtMaxReplicas",
+         "count(servicedesk_build_info)", ">=", str(stack.max_replicas), "15m",
+         "ServiceDesk has run at the HPA's maximum replicas for 15 minutes",
+         f"{{{{ $value }}}} replicas (HPA {stack.hpa_name}: {stack.min_replicas}-"
+         f"{stack.max_replicas}); the autoscaler cannot add capacity."),
+        ("ServiceDeskCacheErrors",
+         "sum(rate(servicedesk_cache_errors_total[5m]))", ">", "0", "5m",
+         "Cache commands fail after all retries",
+         f"{{{{ printf \"%.2f\" $value }}}} cache commands/s failed after "
+         f"REDIS_MAX_RETRIES={stack.redis_max_retries} retries; the app falls back to the "
+         "database."),
+    )
+    labels = {"service": spec.service, "severity": "ticket"}
+    rules = tuple(
+        AlertingRule(alert=alert, when=((Condition(signal, op, threshold),),), for_=for_,
+                     labels=labels, annotations={"summary": summary, "description": description})
+        for alert, signal, op, threshold, for_, summary, description in table
     )
     return RuleGroup(f"{spec.service}-capacity-alerts", rules)
 
