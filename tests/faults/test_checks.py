@@ -466,3 +466,23 @@ def test_a_fault_that_could_not_be_injected_records_no_numbers():
     assert check == CheckResult("faults.stop-redis-1.injected", "stop-redis was injected",
                                 Verdict.FAIL, None, None, "", "<=", None,
                                 "the fault could not be injected: boom")
+
+
+def test_fail_fast_counts_each_replica_and_label_set_from_the_scrapes_at_the_edges():
+    def replica_1(t: int) -> float:
+        return 10 if t < 40 else 11 if t < 42 else 14 if t < 54 else 16 if t < 58 else 17
+
+    found = []
+    for t in range(0, 121, 2):
+        rows = [("replica-1", (), replica_1(t)),
+                ("replica-1", (("reason", "timeout"),), 0.0 if t < 44 else 1.0)]
+        if t >= 46:  # a replacement, first scraped during the fault: it counts from zero
+            rows.append(("replica-2", (), 2.0 if t < 60 else 3.0))
+        found += [Scrape(T0 + t, replica, True, (
+            MetricSample("servicedesk_db_pool_acquire_timeouts_total", labels, value),))
+            for replica, labels, value in rows]
+    exhaust = FaultEvent("exhaust-pool-1", "exhaust-pool", 40.0, Outcome.INJECTED, T0 + 40,
+                         T0 + 51, "20 connections held", {})
+    check = by_id(fault_checks(run(), [exhaust], SloSpec(), series=ServerSeries(found, T0)))
+    # from the scrape at 40 s (11) to the one at 56 s (16), plus 1 and 2
+    assert check[FAIL_FAST].observed == 8.0
