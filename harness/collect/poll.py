@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from harness.background import BackgroundLoop
 
 __all__ = ["Poller", "Reading"]
 
@@ -19,21 +20,17 @@ class Reading(Generic[T]):
     value: T
 
 
-class Poller(Generic[T]):
+class Poller(BackgroundLoop, Generic[T]):
     """Calls `read()` every `interval` seconds until stopped; failures are counted, not raised
     (a database restarting mid-run is evidence, not a crash of the harness)."""
 
     def __init__(self, read: Callable[[], T | None], *, interval: float = 2.0,
                  name: str = "poller") -> None:
+        super().__init__(name, join_timeout=interval + 10)
         self.read = read
         self.interval = interval
         self.readings: list[Reading[T]] = []
         self.failures = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -47,7 +44,5 @@ class Poller(Generic[T]):
             self._stop.wait(self.interval)
 
     def stop(self) -> list[Reading[T]]:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=self.interval + 10)
+        self._halt()
         return list(self.readings)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.background import BackgroundLoop
 from harness.stack.backend import Replica
 
 __all__ = ["MetricSample", "Scrape", "Scraper", "parse_metrics", "scrape_once"]
@@ -58,7 +59,7 @@ def scrape_once(client: httpx.Client, replica: Replica) -> Scrape:
         return Scrape(now, replica.name, False, (), f"{type(exc).__name__}: {exc}"[:200])
 
 
-class Scraper:
+class Scraper(BackgroundLoop):
     """Scrapes `replicas()` every `interval` seconds until stopped; keeps every Scrape."""
 
     def __init__(
@@ -68,17 +69,12 @@ class Scraper:
         interval: float = 2.0,
         timeout: float = 2.0,
     ) -> None:
+        super().__init__("scraper", join_timeout=timeout * 4 + 5)
         self.replicas = replicas
         self.interval = interval
         self.timeout = timeout
         self.scrapes: list[Scrape] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="scraper", daemon=True)
-        self._thread.start()
 
     def _loop(self) -> None:
         with httpx.Client(timeout=self.timeout) as client:
@@ -110,8 +106,6 @@ class Scraper:
         return sum(latest.values()) if latest else None
 
     def stop(self) -> tuple[Scrape, ...]:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.timeout * 4 + 5)
+        self._halt()
         with self._lock:
             return tuple(self.scrapes)

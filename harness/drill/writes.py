@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from harness.background import BackgroundLoop
+
 __all__ = ["Ack", "AckWriter"]
 
 
@@ -21,7 +23,7 @@ class Ack:
     t: float  # epoch seconds the 201 arrived
 
 
-class AckWriter:
+class AckWriter(BackgroundLoop):
     """Creates one ticket every `period` seconds through `service_url` until stopped (at most
     `limit` tickets and `lifetime` seconds), recording every acknowledged one.
 
@@ -32,6 +34,7 @@ class AckWriter:
 
     def __init__(self, service_url: str, tokens_file: Path, *, run: str, period: float = 0.2,
                  limit: int = 20_000, lifetime: float = 3600.0) -> None:
+        super().__init__("drill-writer", join_timeout=15)
         tokens = json.loads(tokens_file.read_text(encoding="utf-8"))
         self.token = (tokens.get("customers") or tokens.get("agents"))[0]
         self.service_url = service_url.rstrip("/")
@@ -41,18 +44,10 @@ class AckWriter:
         self.lifetime = lifetime
         self.acks: list[Ack] = []
         self.failures: list[tuple[float, str]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="drill-writer", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=15)
+        self._halt()
 
     def snapshot(self) -> tuple[list[Ack], list[tuple[float, str]]]:
         with self._lock:
