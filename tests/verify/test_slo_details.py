@@ -200,3 +200,72 @@ def test_observed_values_are_rounded_to_three_decimals():
     assert check.observed == 0.0
     p95 = _sliding({})["slo.sliding.p95"]
     assert p95.observed == round(p95.observed, 3)
+
+
+# --- records and the saturated generator's advice (mutation testing found them unpinned) ----
+
+def test_error_rate_and_throughput_record_their_unit_window_and_direction():
+    spec = SPEC.model_copy(update={"min_rps": 10.0})
+    checks = _by_id(_load(), spec)
+    window = Window(10, 60, "steady state")
+    errors, throughput = checks["slo.error-rate"], checks["slo.throughput"]
+    assert (errors.title, errors.verdict, errors.observed, errors.threshold, errors.unit,
+            errors.comparison, errors.window) == (
+        "Error rate within the error budget", Verdict.PASS, 0.0, 1.0, "%", "<=", window)
+    assert (throughput.title, throughput.verdict, throughput.observed, throughput.threshold,
+            throughput.unit, throughput.comparison, throughput.window) == (
+        "Throughput", Verdict.PASS, 50.0, 10.0, "req/s", ">=", window)
+    assert throughput.evidence.startswith("50.0 req/s over the steady state")
+
+
+def test_without_requests_error_rate_and_throughput_are_skipped_with_the_reason():
+    empty = LoadResult(0.0, 60.0, (), (), STAGES)
+    checks = _by_id(empty, SPEC.model_copy(update={"min_rps": 10.0}))
+    for check_id in ("slo.error-rate", "slo.throughput"):
+        assert checks[check_id].verdict is Verdict.SKIPPED
+    assert checks["slo.error-rate"].reason == "no requests in the steady state"
+
+
+def test_a_p99_objective_alone_is_judged():
+    spec = SPEC.model_copy(update={"latency": LatencyObjective(p95_ms=None, p99_ms=200)})
+    checks = _by_id(_load(), spec)
+    assert "slo.latency.p95" not in checks
+    assert checks["slo.latency.p99"].verdict is Verdict.PASS
+
+
+def _saturated(workers: int) -> LoadResult:
+    """Every steady interval saturated by one generator at 99 % CPU; after the planned end
+    (60 s), five generators wind down at 99 % each, which must not size the advice."""
+    hot = _load(hot=True)
+    five = tuple(replace(HOT, generator=f"w{i}") for i in range(5))
+    wind_down = replace(interval(60, 62, {"GET /a": [20.0] * 100}), generators=five)
+    return replace(hot, intervals=(*hot.intervals, wind_down), workers=workers)
+
+
+def test_saturation_advises_one_more_worker_than_ran_and_leaves_throughput_failing_untrusted():
+    spec = SPEC.model_copy(update={"min_rps": 1000.0})
+    checks = _by_id(_saturated(workers=3), spec)
+    for check_id in ("slo.latency.p95", "slo.group.write.p95", "slo.throughput"):
+        assert checks[check_id].verdict is Verdict.UNTRUSTED, check_id
+        assert checks[check_id].evidence.endswith("run again with --workers 4"), check_id
+    assert "saturated in 25 of 25 intervals" in checks["slo.throughput"].evidence
+    passing = _by_id(_saturated(workers=3), SPEC.model_copy(update={"min_rps": 10.0}))
+    assert passing["slo.throughput"].verdict is Verdict.PASS  # enough load, however hot
+
+
+def test_a_hot_wind_down_after_the_planned_end_leaves_the_sliding_windows_trusted():
+    stages = (StagePlan(0, "hold", 0, 58, 10, True),)
+    intervals = [interval(t, t + 2, {"GET /a": [20.0] * 100}) for t in range(0, 58, 2)]
+    intervals.append(replace(interval(58, 60, {"GET /a": [20.0] * 100}), generators=(HOT,)))
+    checks = _by_id(LoadResult(0.0, 60.0, tuple(intervals), (), stages), SLIDING)
+    assert checks["slo.sliding.p95"].verdict is Verdict.PASS
+
+
+def test_sliding_windows_are_named_to_the_millisecond():
+    spec = SLIDING.model_copy(update={"windows": WindowSpec(size=10, step=2.0001,
+                                                            min_requests=20)})
+    intervals = [interval(t, t + 2, {"GET /a": [400.0 if t == 50 else 20.0] * 100})
+                 for t in range(0, 60, 2)]
+    load = LoadResult(0.0, 60.0, tuple(intervals), (), (StagePlan(0, "hold", 0, 60, 10, True),))
+    worst = {c.id: c for c in slo_checks(load, spec)}["slo.sliding.p95"]
+    assert worst.window == Window(42.002, 52.002, "sliding 10s")  # 21 steps of 2.0001 s
