@@ -169,3 +169,29 @@ def test_recent_runs_widen_the_minimum_effect_of_a_single_baseline() -> None:
     assert noisy.tolerance_relative == pytest.approx(2 * 13.0 / (302 / 3), rel=0.01)
     assert noisy.outcome is Outcome.UNCHANGED
     assert noisy.baseline == 100.0  # the baseline itself is still the promoted run
+
+
+# ------------------------------------------------------------------ what compare promises
+# (mutation testing found these unpinned)
+
+
+def test_an_unknown_min_effect_kind_names_the_flag_and_every_allowed_kind() -> None:
+    with pytest.raises(UsageError) as error:
+        Thresholds().with_min_effect("p42", 0.1)
+    assert str(error.value) == (
+        "--min-effect: unknown metric kind 'p42' (allowed: p50, p95, p99, throughput, "
+        "error-rate, cpu-per-request, pool-wait)")
+
+
+def test_a_single_baseline_is_a_run_and_no_baseline_says_so(baseline_run: RunData,
+                                                            same_run: RunData) -> None:
+    assert compare_runs(same_run, [baseline_run]).baseline_kind == "run"
+    with pytest.raises(UsageError, match="no baseline run"):
+        compare_runs(same_run, [])
+
+
+def test_noise_runs_already_compared_count_once(baseline_run: RunData, same_run: RunData,
+                                                slow_run: RunData) -> None:
+    cmp = compare_runs(same_run, [baseline_run], noise=[baseline_run, same_run, slow_run])
+    assert cmp.notes[-1] == ("run-to-run spread also from 1 other stored run(s) of the "
+                             "scenario")
