@@ -3,6 +3,8 @@ replacement, pool reconnect, Redis fallback and retries, and unexpected replica 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from harness.collect.scrape import MetricSample, Scrape
@@ -486,3 +488,31 @@ def test_fail_fast_counts_each_replica_and_label_set_from_the_scrapes_at_the_edg
     check = by_id(fault_checks(run(), [exhaust], SloSpec(), series=ServerSeries(found, T0)))
     # from the scrape at 40 s (11) to the one at 56 s (16), plus 1 and 2
     assert check[FAIL_FAST].observed == 8.0
+
+
+def test_a_counter_is_judged_again_step_by_step_on_the_scrapes_clock():
+    from harness.verify.faults import rejudged_outside_faults
+
+    def timeouts(t: int) -> float:  # +1 in the step to 20 s, +2 in the step from 30 s
+        return 0.0 if t <= 18 else 1.0 if t <= 30 else 3.0
+
+    found = []
+    for t in range(0, 61, 2):
+        found.append(Scrape(T0 + t, "replica-1", True, (MetricSample(
+            "servicedesk_db_pool_acquire_timeouts_total", (), timeouts(t)),)))
+        found.append(Scrape(T0 + t, "replica-2", True, (MetricSample(  # restarted at 50 s
+            "servicedesk_db_pool_acquire_timeouts_total", (), 5.0 if t < 50 else 1.0),)))
+    series = ServerSeries(found, T0)
+    failed = CheckResult("pool.acquire-timeouts", "t", Verdict.FAIL, 4.0, 2.0, "timeouts", "<=",
+                         Window(0, 60, "steady state"), "4 requests waited")
+    # a fault from 20 to 25 s: its steps end after 20 s and begin before 30 s (5 s after it)
+    same_clock = rejudged_outside_faults(failed, series, [(20.0, 25.0)], 0.0)
+    assert (same_clock.verdict, same_clock.observed) == (Verdict.FAIL, 4.0)
+    assert same_clock.evidence.startswith("4 outside the fault windows; 0 during them")
+    later = rejudged_outside_faults(failed, series, [(20.0, 25.0)], 2.0)  # load began 2 s late
+    assert (later.verdict, later.observed) == (Verdict.PASS, 2.0)  # at the threshold
+    assert later.evidence.startswith("2 outside the fault windows; 2 during them")
+    assert later.evidence.endswith("(4 requests waited)")
+    for unchanged in (replace(failed, verdict=Verdict.PASS), replace(failed, threshold=None),
+                      replace(failed, id="pool.max-in-use")):
+        assert rejudged_outside_faults(unchanged, series, [(20.0, 25.0)], 2.0) == unchanged
