@@ -269,3 +269,18 @@ def test_sliding_windows_are_named_to_the_millisecond():
     load = LoadResult(0.0, 60.0, tuple(intervals), (), (StagePlan(0, "hold", 0, 60, 10, True),))
     worst = {c.id: c for c in slo_checks(load, spec)}["slo.sliding.p95"]
     assert worst.window == Window(42.002, 52.002, "sliding 10s")  # 21 steps of 2.0001 s
+
+
+def test_the_first_worst_saturated_window_is_named_with_its_unit_and_the_trusted_worst():
+    checks = _sliding({46: 400.0, 50: 400.0}, hot_from=44)  # 40-50 s and 45-55 s are as bad
+    for key, limit in (("p95", 100.0), ("p99", 200.0)):
+        check = checks[f"slo.sliding.{key}"]
+        assert (check.title, check.verdict, check.observed, check.threshold, check.unit,
+                check.window) == (f"Worst sliding-window {key} latency", Verdict.UNTRUSTED,
+                                  400.127, limit, "ms", Window(40.0, 50.0, "sliding 10s"))
+        assert check.evidence.startswith("worst of 11 windows: 400.13 ms at 40s-50s")
+        assert "; worst trusted window 20.02 ms" in check.evidence
+        assert check.evidence.endswith("run again with --workers 2")
+    rate = checks["slo.sliding.error-rate"]
+    assert (rate.title, rate.verdict, rate.unit) == ("Worst sliding-window error rate",
+                                                     Verdict.PASS, "%")
