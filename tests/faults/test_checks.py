@@ -516,3 +516,27 @@ def test_a_counter_is_judged_again_step_by_step_on_the_scrapes_clock():
     for unchanged in (replace(failed, verdict=Verdict.PASS), replace(failed, threshold=None),
                       replace(failed, id="pool.max-in-use")):
         assert rejudged_outside_faults(unchanged, series, [(20.0, 25.0)], 2.0) == unchanged
+
+
+def test_a_wait_quantile_is_judged_again_in_the_checks_own_unit_from_buckets_outside():
+    from harness.verify.faults import rejudged_outside_faults
+
+    found = []
+    for t in range(0, 61, 2):
+        slow = 50.0 * min(max(t - 20, 0), 10) / 10  # waits of up to 5 s only from 20 to 30 s
+        fast = 5.0 * t
+        found.append(Scrape(T0 + t, "replica-1", True, tuple(
+            MetricSample("servicedesk_db_pool_acquire_wait_seconds_bucket",
+                         (("le", le), ("pool", "default")), value)
+            for le, value in (("0.0123457", fast), ("5.0", fast + slow), ("+Inf", fast + slow)))))
+    series = ServerSeries(found, T0)
+    p95 = 0.95 * 12.3457  # ms, interpolated in the first bucket
+    wait = CheckResult("pool.acquire-wait-p95", "w", Verdict.FAIL, 4000.0, 11.7285, "ms",
+                       "<=", Window(0, 60, "steady state"), "p95 wait 4000 ms")
+    again = rejudged_outside_faults(wait, series, [(20.0, 25.0)], 0.0)
+    assert (again.verdict, again.observed) == (Verdict.PASS, round(p95, 4))
+    assert again.evidence == ("11.7 ms outside the fault windows, judged by the faults.* "
+                              "checks there (p95 wait 4000 ms)")
+    tighter = rejudged_outside_faults(replace(wait, threshold=11.728), series, [(20.0, 25.0)],
+                                      0.0)
+    assert tighter.verdict is Verdict.FAIL
