@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -33,8 +33,18 @@ from harness.errors import HarnessError, StackError
 from harness.faults import services
 from harness.faults.proxy import LatencyProxy
 from harness.faults.records import FaultEvent, Outcome
-from harness.stack.capabilities import Capabilities, ManagedPostgres, ManagedRedis, ReplicaSet
+from harness.stack.capabilities import (
+    Capabilities,
+    ClusterDeployment,
+    ManagedPostgres,
+    ManagedRedis,
+    ReplicaSet,
+)
 from harness.stack.processes import ManagedProcess
+
+if TYPE_CHECKING:
+    from harness.faults.rollout import RolloutOutcome
+    from harness.stack.rollout import RolloutPlan
 
 __all__ = ["FaultInjector", "FaultTarget", "fault_names"]
 
@@ -45,16 +55,19 @@ _Handle = TypeVar("_Handle")
 @dataclass(frozen=True)
 class FaultTarget:
     """What faults act on: the backend's handles. Any may be missing (the embedded stack has no
-    servers; compose, k8s and external have nothing the harness may act on)."""
+    servers; k8s has only its Deployment, rolled by kubectl; compose and external have nothing
+    the harness may act on)."""
 
     replicas: ReplicaSet | None = None
     postgres: ManagedPostgres | None = None
     redis: ManagedRedis | None = None
     proxy: LatencyProxy | None = None  # in front of PostgreSQL, for slow-database
+    deployment: ClusterDeployment | None = None
 
     @classmethod
     def of(cls, capabilities: Capabilities, proxy: LatencyProxy | None = None) -> FaultTarget:
-        return cls(capabilities.replicas, capabilities.postgres, capabilities.redis, proxy)
+        return cls(capabilities.replicas, capabilities.postgres, capabilities.redis, proxy,
+                   capabilities.deployment)
 
     def replica_processes(self) -> list[ManagedProcess]:
         return self.replicas.processes() if self.replicas is not None else []
@@ -341,19 +354,15 @@ class FaultInjector:
     # -- rollout ------------------------------------------------------------------------------
 
     def _rollout(self, name: str, fault: Rollout) -> FaultEvent:
-        from harness import paths
-        from harness.config.k8s import load_deployment
-        from harness.faults.rollout import RolloutDriver, plan_for, version_settings
+        from harness.faults.rollout import ClusterRolloutDriver, version_settings
 
-        replicas = self.target.need_replicas(fault.kind)
-        deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
         with self._rolling:  # a rollout scheduled during another starts once it ended
-            controller = replicas.controller
-            desired = controller.desired if controller is not None else len(
-                replicas.processes())
-            plan = plan_for(deployment, desired, fault)
-            driver = RolloutDriver(replicas, plan, stop=self._stop, name=name)
-            outcome = driver.run(version_settings(fault))
+            if self.target.deployment is not None:  # the cluster's controller rolls it
+                plan = self.target.deployment.rollout_plan()
+                outcome = ClusterRolloutDriver(self.target.deployment, plan,
+                                               stop=self._stop).run(version_settings(fault))
+            else:
+                plan, outcome = self._roll_replicas(name, fault)
         what = {"complete": "every replica replaced",
                 "deadline-exceeded": f"no progress for {plan.progress_deadline:g}s: the deploy "
                                      "failed and was rolled back",
@@ -365,3 +374,17 @@ class FaultInjector:
                           Outcome.SKIPPED if outcome.status == "interrupted" else Outcome.INJECTED,
                           outcome.started_at, outcome.settled_at, detail,
                           outcome.facts(plan, fault))
+
+    def _roll_replicas(self, name: str, fault: Rollout) -> tuple[RolloutPlan, RolloutOutcome]:
+        """The replica controller rolls the harness's own replicas (embedded, local)."""
+        from harness import paths
+        from harness.config.k8s import load_deployment
+        from harness.faults.rollout import RolloutDriver, plan_for, version_settings
+
+        replicas = self.target.need_replicas(fault.kind)
+        deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
+        controller = replicas.controller
+        desired = controller.desired if controller is not None else len(replicas.processes())
+        plan = plan_for(deployment, desired, fault)
+        driver = RolloutDriver(replicas, plan, stop=self._stop, name=name)
+        return plan, driver.run(version_settings(fault))

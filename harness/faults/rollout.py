@@ -11,6 +11,13 @@ ends when every replica is of the new revision and available (what `kubectl roll
 waits for), or when nothing progressed for the progress deadline: the deploy failed, and the
 new revision is rolled back (`kubectl rollout undo`, what the deploy pipeline does next), so the
 old replicas that served throughout stay.
+
+On a cluster (`ClusterRolloutDriver`) the Deployment's own controller rolls: `kubectl set env`
+changes the pod template, and each round reads the Deployment, its ReplicaSets and its pods
+being deleted through the API into the same samples. It ends when `kubectl rollout status`
+would (the controller saw the change, every replica is of the new ReplicaSet and available, no
+old one left), or when the Deployment's Progressing condition says ProgressDeadlineExceeded (or
+nothing progressed for the deadline on the harness's clock): then `kubectl rollout undo`.
 """
 
 from __future__ import annotations
@@ -24,12 +31,19 @@ from typing import Any
 from harness.config.faults import Rollout
 from harness.config.k8s import DeploymentSpec
 from harness.errors import StackError
-from harness.stack.capabilities import ReplicaSet
+from harness.stack.capabilities import ClusterDeployment, ReplicaSet
 from harness.stack.controller import ReplicaController
 from harness.stack.processes import ManagedProcess
-from harness.stack.rollout import RevisionCount, RolloutPlan, next_step, resolve_fenceposts
+from harness.stack.rollout import (
+    DeploymentState,
+    RevisionCount,
+    RolloutPlan,
+    next_step,
+    resolve_fenceposts,
+)
 
-__all__ = ["RolloutDriver", "RolloutOutcome", "RolloutSample", "plan_for", "version_settings"]
+__all__ = ["ClusterRolloutDriver", "RolloutDriver", "RolloutOutcome", "RolloutSample", "plan_for",
+           "version_settings"]
 
 UNREADY_SETTING = {"ARTIFICIAL_UNREADY": "true"}  # the app's own switch for a broken version
 SETTLE_EXTRA = 5.0  # seconds past the grace period to wait for retired replicas to end
@@ -187,11 +201,7 @@ class RolloutDriver:
             round(time.time(), 3), len(fresh), sum(self.controller.is_ready(p.name) for p in fresh),
             len(stale), sum(self.controller.is_ready(p.name) for p in stale),
             self.replicas.terminating())
-        last = samples[-1] if samples else None
-        if last is None or (sample.new, sample.new_ready, sample.old, sample.old_ready,
-                            sample.terminating) != (last.new, last.new_ready, last.old,
-                                                    last.old_ready, last.terminating):
-            samples.append(sample)  # only changes: a long rollout stays a short list
+        _append_change(samples, sample)
 
     def _roll_back(self, old: int, new: int) -> None:
         """`kubectl rollout undo`: the old revision again; the new one's replicas (never
@@ -214,6 +224,93 @@ class RolloutDriver:
         fresh, stale = self._split(new)
         self._sample(samples, fresh, stale)
         return time.time()
+
+
+class ClusterRolloutDriver:
+    """Rolls `settings` through a cluster's Deployment with kubectl and watches its own rollout
+    (plan: the live Deployment's numbers, `deployment.rollout_plan()`)."""
+
+    def __init__(self, deployment: ClusterDeployment, plan: RolloutPlan, *,
+                 stop: threading.Event, period: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.deployment = deployment
+        self.plan = plan
+        self._stop = stop
+        self._period = period
+        self._clock = clock
+
+    def run(self, settings: Mapping[str, str]) -> RolloutOutcome:
+        before = self.deployment.state()
+        started = time.time()
+        self.deployment.set_env(settings)
+        samples: list[RolloutSample] = []
+        new_set: str | None = None  # the new ReplicaSet's name, once the controller made it
+        new_revision = before.revision
+        last_progress = self._clock()
+        last_state: tuple[int, int, int] | None = None
+        status = "interrupted"
+        while not self._stop.is_set():
+            state = self.deployment.state()
+            current = state.current()
+            if new_set is None and state.observed and state.revision != before.revision \
+                    and current is not None:
+                new_set, new_revision = current.name, current.revision
+            sample = _cluster_sample(state, new_set)
+            _append_change(samples, sample)
+            if new_set is not None and sample.old == 0 and sample.new == self.plan.replicas \
+                    and _available(state, new_set) >= self.plan.replicas:
+                status = "complete"
+                break
+            progress = (sample.new, _available(state, new_set), sample.old)
+            if progress != last_state:
+                last_state, last_progress = progress, self._clock()
+            if state.deadline_exceeded or \
+                    self._clock() - last_progress > self.plan.progress_deadline + SETTLE_EXTRA:
+                status = "deadline-exceeded"
+                break
+            self._stop.wait(self._period)
+        ended = time.time()
+        if status == "deadline-exceeded":
+            self.deployment.undo()
+        settled = self._settle(samples, new_set, rolled_back=status == "deadline-exceeded")
+        # The old pods gone by the end (none after an undo: the old version stays).
+        left = {pod for pod, _ in self.deployment.state().pods}
+        retired = tuple(pod for pod, owner in before.pods if owner != new_set and pod not in left)
+        return RolloutOutcome(status, started, ended, settled, before.revision, new_revision,
+                              retired, tuple(samples), status == "deadline-exceeded")
+
+    def _settle(self, samples: list[RolloutSample], new_set: str | None, *,
+                rolled_back: bool) -> float:
+        """Wait (bounded) until no pod is terminating (and after an undo, none of the new
+        ReplicaSet's is left); returns when."""
+        deadline = self._clock() + self.plan.pre_stop + self.plan.termination_grace + SETTLE_EXTRA
+        while True:
+            sample = _cluster_sample(self.deployment.state(), new_set)
+            _append_change(samples, sample)
+            left = sample.terminating or (rolled_back and sample.new)
+            if not left or self._clock() >= deadline or self._stop.wait(self._period):
+                return time.time()
+
+
+def _available(state: DeploymentState, new_set: str | None) -> int:
+    return sum(rs.available for rs in state.replica_sets if rs.name == new_set)
+
+
+def _cluster_sample(state: DeploymentState, new_set: str | None) -> RolloutSample:
+    """The API's counts as a sample: the new ReplicaSet's pods, every other one's as old."""
+    new = [rs for rs in state.replica_sets if rs.name == new_set]
+    old = [rs for rs in state.replica_sets if rs.name != new_set]
+    return RolloutSample(round(time.time(), 3), sum(rs.replicas for rs in new),
+                         sum(rs.ready for rs in new), sum(rs.replicas for rs in old),
+                         sum(rs.ready for rs in old), state.terminating)
+
+
+def _append_change(samples: list[RolloutSample], sample: RolloutSample) -> None:
+    last = samples[-1] if samples else None
+    if last is None or (sample.new, sample.new_ready, sample.old, sample.old_ready,
+                        sample.terminating) != (last.new, last.new_ready, last.old,
+                                                last.old_ready, last.terminating):
+        samples.append(sample)  # only changes: a long rollout stays a short list
 
 
 def _victims(processes: list[ManagedProcess], count: int,

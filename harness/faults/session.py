@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 
-from harness.config.faults import NEEDS_POSTGRES, NEEDS_REDIS
+from harness.config.faults import NEEDS_POSTGRES, NEEDS_REDIS, Rollout
 from harness.config.model import RunOptions, Scenario
 from harness.errors import ConfigError
 from harness.faults.injector import FaultInjector, FaultTarget
@@ -25,9 +25,15 @@ def check_supported(scenario: Scenario, options: RunOptions) -> None:
     source = str(scenario.source or f"scenario {scenario.name}")
     for index, fault in enumerate(scenario.faults):
         field = ("faults", index, "kind")
+        if options.stack == "k8s" and isinstance(fault, Rollout):
+            if fault.progress_deadline is not None:  # the cluster's controller keeps its own
+                raise ConfigError(source, ("faults", index, "progress_deadline"),
+                                  "on --stack k8s the Deployment's progressDeadlineSeconds "
+                                  "decides: set it in the overlay, not in the fault")
+            continue
         if options.stack not in ("embedded", "local"):
             raise ConfigError(source, field, f"{fault.kind} needs a stack the harness runs",
-                              "--stack embedded or --stack local")
+                              "--stack embedded or --stack local, or a rollout on --stack k8s")
         if fault.kind == "rollout" and scenario.autoscaling.enabled:
             raise ConfigError(source, ("autoscaling", "enabled"), "a rollout while the local "
                               "autoscaler writes the replica count is not emulated", "false")

@@ -2,8 +2,9 @@
 
 Backends differ: the embedded and local ones run the replica processes (scale, kill, the
 replica controller), the local one also runs PostgreSQL and Redis from this machine's binaries
-(stop, start, restart), the container services know their database's connections, compose, k8s
-and external run nothing the harness may touch. Each backend answers `capabilities()` with the
+(stop, start, restart), the container services know their database's connections, k8s hands
+out its Deployment (rolled by kubectl, the cluster's controller runs the pods), compose and
+external run nothing the harness may touch. Each backend answers `capabilities()` with the
 handles it has, None for the rest; faults, drills, collectors and checks ask for a handle and
 never reach into a backend's private state or compare stack names.
 """
@@ -19,10 +20,12 @@ from harness.stack.backend import Replica
 if TYPE_CHECKING:
     from harness.stack.controller import ReplicaController
     from harness.stack.processes import ManagedProcess
+    from harness.stack.rollout import DeploymentState, RolloutPlan
     from harness.stack.services.postgres import ConnectionCounts
 
 __all__ = [
     "Capabilities",
+    "ClusterDeployment",
     "DatabaseConnections",
     "ManagedPostgres",
     "ManagedRedis",
@@ -84,6 +87,24 @@ class ReplicaSet(Protocol):
         """Replicas retired and not ended yet."""
 
 
+class ClusterDeployment(Protocol):
+    """The app's Deployment on a cluster: its own controller rolls it (kubectl changes the pod
+    template), the harness only reads its status through the API."""
+
+    def rollout_plan(self) -> RolloutPlan:
+        """The live Deployment's replicas, strategy, minReadySeconds, progressDeadlineSeconds,
+        terminationGracePeriodSeconds and the app container's preStop sleep."""
+
+    def set_env(self, settings: Mapping[str, str]) -> None:
+        """`kubectl set env` on the app container: a new pod template, a rollout."""
+
+    def state(self) -> DeploymentState:
+        """The Deployment, its ReplicaSets and terminating pods as the API serves them now."""
+
+    def undo(self) -> None:
+        """`kubectl rollout undo`: the previous pod template again."""
+
+
 class DatabaseConnections(Protocol):
     """A PostgreSQL whose connections the harness can count (pg_stat_activity)."""
 
@@ -124,6 +145,7 @@ class Capabilities:
     """The handles one backend hands out; None where it has not got one."""
 
     replicas: ReplicaSet | None = None
+    deployment: ClusterDeployment | None = None
     database: DatabaseConnections | None = None
     postgres: ManagedPostgres | None = None
     redis: ManagedRedis | None = None

@@ -9,6 +9,9 @@ the run lasts, pods (ready, restarts) and the HPA (current and desired replicas,
 read from the Kubernetes API every few seconds; `down` saves them (`k8s.json`) and what the
 cluster's Prometheus saw (`--prometheus`), and stops the two kubectl processes. The applied
 resources stay: the harness deployed an environment, it does not delete it (`kubectl delete -k`).
+For a `rollout` fault it is the ClusterDeployment capability: `kubectl set env` and `kubectl
+rollout undo` change the Deployment's template, and the Deployment, its ReplicaSets and its pods
+being deleted are read through the API (harness.faults.rollout samples them).
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ import httpx
 import yaml
 
 from harness import paths
+from harness.config.k8s import pre_stop_sleep
 from harness.errors import ConfigError, DependencyError, StackError
 from harness.stack import processes, prometheus
 from harness.stack.backend import Endpoints, Replica
 from harness.stack.capabilities import Capabilities
 from harness.stack.engine import LOOPBACK, Runner
 from harness.stack.processes import ManagedProcess
+from harness.stack.rollout import DeploymentState, ReplicaSetCount, RolloutPlan, resolve_fenceposts
 
 __all__ = ["KubernetesStack", "Observation", "Workload", "read_workload"]
 
@@ -319,11 +324,80 @@ class KubernetesStack:
                    "overlay": self.overlay_dir.name},
         )
 
+    # -- a rollout: kubectl changes the template, the Deployment's controller rolls it ---------
+
+    def _deployment(self) -> Any:
+        from kubernetes import client
+
+        assert self.workload is not None  # noqa: S101
+        return client.AppsV1Api(self._api).read_namespaced_deployment(
+            self.workload.deployment, self.workload.namespace)
+
+    def rollout_plan(self) -> RolloutPlan:
+        spec = self._deployment().spec
+        replicas = int(spec.replicas if spec.replicas is not None else 1)
+        rolling = (spec.strategy.rolling_update if spec.strategy else None)
+        surge, unavailable = resolve_fenceposts(
+            _int_or_percent(rolling.max_surge if rolling else None),
+            _int_or_percent(rolling.max_unavailable if rolling else None), replicas)
+        pod = spec.template.spec
+        lifecycle = pod.containers[0].lifecycle if pod.containers else None
+        return RolloutPlan(
+            replicas=replicas, max_surge=surge, max_unavailable=unavailable,
+            min_ready_seconds=float(spec.min_ready_seconds or 0),
+            progress_deadline=float(spec.progress_deadline_seconds or 600),
+            termination_grace=float(pod.termination_grace_period_seconds
+                                    if pod.termination_grace_period_seconds is not None else 30),
+            pre_stop=pre_stop_sleep(self._api.sanitize_for_serialization(lifecycle) or {}),
+        )
+
+    def set_env(self, settings: Mapping[str, str]) -> None:
+        assert self.workload is not None  # noqa: S101
+        self._kubectl(["-n", self.workload.namespace, "set", "env",
+                       f"deployment/{self.workload.deployment}",
+                       *(f"{k}={v}" for k, v in sorted(settings.items()))], timeout=60)
+
+    def undo(self) -> None:
+        assert self.workload is not None  # noqa: S101
+        self._kubectl(["-n", self.workload.namespace, "rollout", "undo",
+                       f"deployment/{self.workload.deployment}"], timeout=60)
+
+    def state(self) -> DeploymentState:
+        from kubernetes import client
+
+        assert self.workload is not None  # noqa: S101
+        deployment = self._deployment()
+        apps = client.AppsV1Api(self._api)
+        listed: Any = apps.list_namespaced_replica_set(self.workload.namespace,
+                                                       label_selector=self.workload.selector)
+        owned = [rs for rs in listed.items or ()
+                 if any(o.uid == deployment.metadata.uid
+                        for o in rs.metadata.owner_references or ())]
+        pods: Any = client.CoreV1Api(self._api).list_namespaced_pod(
+            self.workload.namespace, label_selector=self.workload.selector)
+        status = deployment.status
+        return DeploymentState(
+            generation=int(deployment.metadata.generation or 0),
+            observed_generation=int(status.observed_generation or 0),
+            revision=_revision(deployment),
+            replica_sets=tuple(ReplicaSetCount(
+                str(rs.metadata.name), _revision(rs), int(rs.status.replicas or 0),
+                int(rs.status.ready_replicas or 0), int(rs.status.available_replicas or 0))
+                for rs in owned),
+            terminating=sum(p.metadata.deletion_timestamp is not None for p in pods.items or ()),
+            deadline_exceeded=any(c.type == "Progressing" and c.reason == "ProgressDeadlineExceeded"
+                                  for c in status.conditions or ()),
+            pods=tuple((str(p.metadata.name), str(owner.name)) for p in pods.items or ()
+                       if p.metadata.deletion_timestamp is None
+                       for owner in p.metadata.owner_references or ()
+                       if owner.kind == "ReplicaSet"),
+        )
+
     # -- down ---------------------------------------------------------------------------------
 
     def capabilities(self) -> Capabilities:
-        """None: the cluster runs the pods and its own HPA: observed, never driven."""
-        return Capabilities()
+        """The Deployment, rolled by kubectl; the pods and the HPA are observed, never driven."""
+        return Capabilities(deployment=self)
 
     def down(self) -> None:
         self._stop.set()
@@ -354,6 +428,18 @@ class KubernetesStack:
 def _ready(pod: Any) -> bool:
     conditions = (pod.status.conditions or ()) if pod.status else ()
     return any(c.type == "Ready" and c.status == "True" for c in conditions)
+
+
+def _int_or_percent(value: Any) -> int | str:
+    """A rolling update's maxSurge / maxUnavailable; unset is Kubernetes' 25%."""
+    if value is None:
+        return "25%"
+    return value if isinstance(value, str) else int(value)
+
+
+def _revision(resource: Any) -> int:
+    annotations = resource.metadata.annotations or {}
+    return int(annotations.get("deployment.kubernetes.io/revision", 0))
 
 
 def _env() -> dict[str, str]:

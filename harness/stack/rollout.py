@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["RevisionCount", "RolloutPlan", "Step", "next_step", "resolve_fenceposts"]
+__all__ = ["DeploymentState", "ReplicaSetCount", "RevisionCount", "RolloutPlan", "Step",
+           "next_step", "resolve_fenceposts"]
 
 
 def _scaled(value: int | str, total: int, *, round_up: bool) -> int:
@@ -102,3 +103,40 @@ def next_step(plan: RolloutPlan, new: RevisionCount, old: RevisionCount) -> Step
     available = new.available + old.available
     healthy = min(max(available - plan.min_available, 0), remaining)
     return Step(new.replicas, remaining - healthy)
+
+
+@dataclass(frozen=True)
+class ReplicaSetCount:
+    """One ReplicaSet's status as the API serves it: `replicas` not terminating, `ready` and
+    `available` (ready for minReadySeconds) of them; `revision` its
+    deployment.kubernetes.io/revision annotation."""
+
+    name: str
+    revision: int
+    replicas: int
+    ready: int
+    available: int
+
+
+@dataclass(frozen=True)
+class DeploymentState:
+    """A Deployment on a cluster at one read: its generation (and the one its controller has
+    acted on), its current revision, its ReplicaSets, pods being deleted, and whether its
+    Progressing condition says ProgressDeadlineExceeded."""
+
+    generation: int
+    observed_generation: int
+    revision: int
+    replica_sets: tuple[ReplicaSetCount, ...]
+    terminating: int
+    deadline_exceeded: bool
+    pods: tuple[tuple[str, str], ...] = ()  # (pod, its ReplicaSet) for pods not terminating
+
+    @property
+    def observed(self) -> bool:
+        """The controller has seen the latest spec (what `kubectl rollout status` waits for)."""
+        return self.observed_generation >= self.generation
+
+    def current(self) -> ReplicaSetCount | None:
+        """The ReplicaSet of the Deployment's current revision (the new one in a rollout)."""
+        return next((rs for rs in self.replica_sets if rs.revision == self.revision), None)

@@ -132,6 +132,19 @@ def test_server_faults_need_the_local_stack_with_its_own_servers(tmp_path):
         check_supported(kill, _options("external", target="http://127.0.0.1:9"))
 
 
+def test_on_k8s_only_a_rollout_runs_and_the_deployment_keeps_its_own_deadline(tmp_path):
+    k8s = _options("k8s", context="fake")
+    rollout = load_scenario(str(write(tmp_path, "  - {at: 10s, kind: rollout, bad: true}\n")))
+    check_supported(rollout, k8s)
+    deadline = load_scenario(str(write(
+        tmp_path, "  - {at: 10s, kind: rollout, progress_deadline: 30s}\n", "d.yaml")))
+    with pytest.raises(ConfigError, match=r"faults -> 0 -> progress_deadline: .*overlay"):
+        check_supported(deadline, k8s)
+    kill = load_scenario(str(write(tmp_path, "  - {at: 10s, kind: kill-replica}\n", "k.yaml")))
+    with pytest.raises(ConfigError, match="needs a stack the harness runs"):
+        check_supported(kill, k8s)
+
+
 def test_a_rollout_parses_and_needs_a_fixed_replica_count(tmp_path):
     text = ("  - {at: 10s, kind: rollout, app_settings: {CACHE_TTL_SECONDS: '60'}}\n"
             "  - {at: 40s, kind: rollout, bad: true, progress_deadline: 30s, "

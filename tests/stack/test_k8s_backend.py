@@ -4,8 +4,12 @@
   `kubectl kustomize` rendering of every bundled overlay.
 - The rest runs against a fake API server (recorded-style JSON for pods and the HPA, a pod proxy
   answering /api/metrics, a readiness probe) and a fake `kubectl` that records its arguments and
-  prints what the real one prints for `proxy` and `port-forward`. The Kubernetes Python client
-  talks HTTP to the fake through a kubeconfig, as it would to a cluster.
+  prints what the real one prints for `proxy` and `port-forward`. For a rollout, the fake server
+  also serves a Deployment whose controller (`FakeDeployment`, maxSurge 1, maxUnavailable 0, one
+  act per read of the Deployment) rolls ReplicaSets and pods when the fake `kubectl set env` or
+  `rollout undo` patches it, with the status fields, revision annotations, owner references,
+  deletion timestamps and Progressing condition a real API server serves. The Kubernetes Python
+  client talks HTTP to the fake through a kubeconfig, as it would to a cluster.
 Not proven here: a real apply, rollout, HPA or NetworkPolicy (see the README).
 """
 
@@ -27,8 +31,16 @@ import psutil
 import pytest
 import yaml
 
+from harness.config.faults import Rollout
+from harness.config.model import SloSpec
 from harness.errors import ConfigError, StackError
+from harness.faults.injector import FaultInjector, FaultTarget
+from harness.faults.records import Outcome
+from harness.load.records import LoadResult
 from harness.stack.k8s import KubernetesStack, read_workload
+from harness.stack.rollout import RolloutPlan
+from harness.verify.check import Verdict
+from harness.verify.rollout import rollout_checks
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "servicedesk-staging"
@@ -62,8 +74,144 @@ HPA = {
 }
 
 
+UNREADY = "ARTIFICIAL_UNREADY"
+
+
+class FakeDeployment:
+    """A Deployment and its controller as the API shows them: 2 replicas, maxSurge 1,
+    maxUnavailable 0, preStop `sleep 5`, 40 s of grace; a pod is ready one act after it was
+    created unless its template sets ARTIFICIAL_UNREADY=true (the app then fails readiness); a
+    deleted pod is terminating for one act. Without progress for progressDeadlineSeconds (real
+    time) the Progressing condition turns ProgressDeadlineExceeded."""
+
+    uid = "0f6c-deployment-uid"
+
+    def __init__(self, deadline: int = 1) -> None:
+        self.lock = threading.Lock()
+        self.deadline = deadline
+        self.generation = self.observed = 1
+        self.env: dict[str, str] = {}
+        self.revision = 1
+        self.sets: dict[str, dict] = {"servicedesk-app-r1": {"revision": 1, "env": {}}}
+        self.pods: list[dict] = [{"name": f"servicedesk-app-r1-{i}", "set": "servicedesk-app-r1",
+                                  "ready": True, "terminating": False} for i in range(2)]
+        self.serial = 0
+        self.progress_at = time.monotonic()
+        self.exceeded = False
+
+    def patch(self, body: dict) -> None:
+        with self.lock:
+            if "undo" in body:  # the previous revision's template, as `rollout undo` does
+                previous = max((s for s in self.sets.values() if s["revision"] < self.revision),
+                               key=lambda s: s["revision"])
+                self.env = dict(previous["env"])
+            else:
+                self.env = {**self.env, **body["env"]}
+            self.generation += 1
+
+    def _current(self) -> str:
+        name = next((n for n, s in self.sets.items() if s["env"] == self.env), None)
+        if name is None:
+            name = f"servicedesk-app-r{len(self.sets) + 1}"
+            self.sets[name] = {"revision": 0, "env": dict(self.env)}
+        if self.sets[name]["revision"] != self.revision:
+            self.revision += 1
+            self.sets[name]["revision"] = self.revision
+        return name
+
+    def act(self) -> None:
+        """One pass of the Deployment and ReplicaSet controllers and the kubelet."""
+        with self.lock:
+            before = self._shape()
+            self.pods = [p for p in self.pods if not p["terminating"]]
+            for pod in self.pods:
+                pod["ready"] = self.sets[pod["set"]]["env"].get(UNREADY) != "true"
+            if self.observed < self.generation:
+                self.observed = self.generation
+                self.exceeded = False
+                self.progress_at = time.monotonic()
+            current = self._current()
+            ours = [p for p in self.pods if p["set"] == current]
+            others = sorted((p for p in self.pods if p["set"] != current),
+                            key=lambda p: p["ready"])
+            ready = sum(p["ready"] for p in self.pods)
+            if len(ours) < 2 and len(self.pods) < 3:
+                self.serial += 1
+                self.pods.append({"name": f"{current}-{self.serial}", "set": current,
+                                  "ready": False, "terminating": False})
+            elif others and ready - others[0]["ready"] >= 2:
+                others[0]["terminating"] = True
+            if self._shape() != before:
+                self.progress_at = time.monotonic()
+            elif time.monotonic() - self.progress_at > self.deadline and others:
+                self.exceeded = True
+
+    def _shape(self) -> tuple:
+        return tuple((p["name"], p["ready"], p["terminating"]) for p in self.pods)
+
+    def deployment(self) -> dict:
+        self.act()
+        with self.lock:
+            condition = ({"type": "Progressing", "status": "False",
+                          "reason": "ProgressDeadlineExceeded"} if self.exceeded else
+                         {"type": "Progressing", "status": "True",
+                          "reason": "NewReplicaSetAvailable"})
+            return {
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "servicedesk-app", "namespace": NAMESPACE, "uid": self.uid,
+                             "generation": self.generation, "annotations": {
+                                 "deployment.kubernetes.io/revision": str(self.revision)}},
+                "spec": {"replicas": 2, "minReadySeconds": 0,
+                         "progressDeadlineSeconds": self.deadline,
+                         "selector": {"matchLabels": {"app": "servicedesk"}},
+                         "strategy": {"type": "RollingUpdate",
+                                      "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                         "template": {"metadata": {"labels": {"app": "servicedesk"}}, "spec": {
+                             "terminationGracePeriodSeconds": 40,
+                             "containers": [{"name": "app", "image": "servicedesk:latest",
+                                             "env": [{"name": k, "value": v}
+                                                     for k, v in sorted(self.env.items())],
+                                             "lifecycle": {"preStop": {"exec": {
+                                                 "command": ["sh", "-c", "sleep 5"]}}}}]}}},
+                "status": {"observedGeneration": self.observed, "conditions": [condition]},
+            }
+
+    def replica_sets(self) -> list[dict]:
+        with self.lock:
+            items = []
+            for name, rs in self.sets.items():
+                pods = [p for p in self.pods if p["set"] == name and not p["terminating"]]
+                ready = sum(p["ready"] for p in pods)
+                items.append({
+                    "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "metadata": {"name": name, "namespace": NAMESPACE, "annotations": {
+                        "deployment.kubernetes.io/revision": str(rs["revision"])},
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                                             "name": "servicedesk-app", "uid": self.uid}]},
+                    "spec": {"replicas": len(pods),
+                             "selector": {"matchLabels": {"app": "servicedesk"}}},
+                    "status": {"replicas": len(pods), "readyReplicas": ready,
+                               "availableReplicas": ready},
+                })
+            return items
+
+    def pod_list(self) -> list[dict]:
+        with self.lock:
+            items = []
+            for pod in self.pods:
+                item = _pod(pod["name"], 0, pod["ready"])
+                item["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1",
+                                                        "kind": "ReplicaSet", "name": pod["set"],
+                                                        "uid": pod["set"]}]
+                if pod["terminating"]:
+                    item["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+                items.append(item)
+            return items
+
+
 class FakeApi(BaseHTTPRequestHandler):
     requests: list[str] = []
+    deployment: FakeDeployment | None = None  # serves a Deployment when set
 
     def log_message(self, *args):  # quiet
         pass
@@ -80,9 +228,17 @@ class FakeApi(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         FakeApi.requests.append(self.path)
         pods = f"/api/v1/namespaces/{NAMESPACE}/pods"
+        apps = f"/apis/apps/v1/namespaces/{NAMESPACE}"
+        fake = FakeApi.deployment
+        if fake is not None and url.path == f"{apps}/deployments/servicedesk-app":
+            return self._send(200, json.dumps(fake.deployment()))
+        if fake is not None and url.path == f"{apps}/replicasets":
+            assert parse_qs(url.query)["labelSelector"] == ["app=servicedesk"]
+            return self._send(200, json.dumps({"apiVersion": "apps/v1", "kind": "ReplicaSetList",
+                                               "metadata": {}, "items": fake.replica_sets()}))
         if url.path == pods:
             assert parse_qs(url.query)["labelSelector"] == ["app=servicedesk"]
-            items = [_pod(PODS[0], 0), _pod(PODS[1], 1)]
+            items = fake.pod_list() if fake else [_pod(PODS[0], 0), _pod(PODS[1], 1)]
             return self._send(200, json.dumps({"apiVersion": "v1", "kind": "PodList",
                                                "metadata": {}, "items": items}))
         if url.path == (f"/apis/autoscaling/v2/namespaces/{NAMESPACE}/"
@@ -93,6 +249,13 @@ class FakeApi(BaseHTTPRequestHandler):
         if url.path == "/api/health/ready":  # the Service, through the fake port-forward
             return self._send(200, '{"status": "ready"}')
         return self._send(404, "{}")
+
+    def do_PATCH(self):  # noqa: N802 - the fake kubectl's `set env` and `rollout undo`
+        FakeApi.requests.append(f"PATCH {self.path}")
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        assert FakeApi.deployment is not None
+        FakeApi.deployment.patch(body)
+        return self._send(200, "{}")
 
 
 FAKE_KUBECTL = r'''#!{python}
@@ -110,6 +273,16 @@ if "apply" in args:
         print("error: the server could not find the requested resource", file=sys.stderr)
         sys.exit(1)
     print("deployment.apps/servicedesk-app configured")
+elif "set" in args or "undo" in args:  # the Deployment's template, patched in the fake API
+    import urllib.request
+    body = ({"undo": True} if "undo" in args else
+            {"env": dict(a.split("=", 1) for a in args if "=" in a and not a.startswith("-"))})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/apis/apps/v1/namespaces/{args[args.index('-n') + 1]}"
+        "/deployments/servicedesk-app", data=json.dumps(body).encode(), method="PATCH",
+        headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).read()
+    print("deployment.apps/servicedesk-app " + ("rolled back" if "undo" in args else "env updated"))
 elif "rollout" in args:
     if os.environ.get("FAKE_ROLLOUT_FAIL"):
         print('error: deployment "servicedesk-app" exceeded its progress deadline',
@@ -139,6 +312,7 @@ def cluster(tmp_path, monkeypatch, require_binary):
     monkeypatch.setenv("HARNESS_ROOT", str(root))
 
     FakeApi.requests = []
+    FakeApi.deployment = None
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApi)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -294,3 +468,102 @@ def test_the_cli_needs_a_context_for_k8s(tmp_path):
                           env={**os.environ, "HARNESS_STACK": ""})
     assert done.returncode == 2
     assert "--context" in done.stderr and "Traceback" not in done.stderr
+
+
+# -- a rollout: kubectl patches the Deployment, its controller rolls, the API is read ------------
+
+
+@pytest.fixture
+def deploy(cluster, tmp_path):
+    """deploy(deadline): the staging overlay up on the fake cluster, whose Deployment rolls
+    with that progressDeadlineSeconds."""
+    stacks = []
+
+    def up(deadline: int) -> KubernetesStack:
+        FakeApi.deployment = FakeDeployment(deadline=deadline)
+        stack = KubernetesStack(context="fake", overlay="staging", log_dir=tmp_path / "logs",
+                                kubectl=cluster["kubectl"], poll_interval=60)
+        stacks.append(stack)
+        stack.up()
+        return stack
+
+    yield up
+    for stack in stacks:
+        stack.down()
+
+
+def _roll(stack, fault: Rollout):
+    """The injector's way: the backend's capability, the rollout, its event."""
+    injector = FaultInjector([fault], FaultTarget.of(stack.capabilities()))
+    injector.start(time.time() - fault.at)
+    deadline = time.monotonic() + 60
+    while not injector.events and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (event,) = injector.stop(timeout=30)
+    return event
+
+
+def test_the_deployment_is_the_capability_and_its_plan_is_the_live_one(deploy):
+    deployed = deploy(1)
+    assert deployed.capabilities().deployment is deployed
+    assert deployed.capabilities().replicas is None  # the cluster runs the pods
+    assert deployed.rollout_plan() == RolloutPlan(replicas=2, max_surge=1, max_unavailable=0,
+                                                  min_ready_seconds=0, progress_deadline=1,
+                                                  termination_grace=40, pre_stop=5)
+    state = deployed.state()
+    assert (state.revision, state.observed, state.terminating) == (1, True, 0)
+    assert [(rs.name, rs.revision, rs.replicas, rs.ready) for rs in state.replica_sets] == \
+        [("servicedesk-app-r1", 1, 2, 2)]
+
+
+def test_a_rollout_is_kubectl_set_env_and_the_deployments_own_rollout(deploy, cluster):
+    deployed = deploy(60)
+    event = _roll(deployed, Rollout(kind="rollout", at=0,
+                                    app_settings={"CACHE_TTL_SECONDS": "60"}))
+    assert event.outcome == Outcome.INJECTED, event.detail
+    facts = event.facts
+    assert (facts["status"], facts["old_revision"], facts["new_revision"]) == ("complete", 1, 2)
+    assert (facts["replicas"], facts["max_surge"], facts["max_unavailable"]) == (2, 1, 0)
+    assert facts["retired"] == ["servicedesk-app-r1-0", "servicedesk-app-r1-1"]
+    assert not facts["rolled_back"]
+    samples = facts["samples"]
+    assert max(s["new"] + s["old"] for s in samples) == 3  # the surge of one
+    assert min(s["new_ready"] + s["old_ready"] for s in samples) == 2  # nothing unavailable
+    assert any(s["terminating"] for s in samples)
+    assert (samples[-1]["new"], samples[-1]["new_ready"], samples[-1]["old"]) == (2, 2, 0)
+    assert ["--context", "fake", "-n", NAMESPACE, "set", "env", "deployment/servicedesk-app",
+            "CACHE_TTL_SECONDS=60"] in _calls(cluster)
+    assert not any("undo" in call for call in _calls(cluster))
+    checks = {c.id.rsplit(".", 1)[-1]: c.verdict
+              for c in rollout_checks(event, _quiet_load(), SloSpec(), origin=event.injected_at)}
+    assert checks == {"failed-requests": Verdict.PASS, "ready-floor": Verdict.PASS,
+                      "surge-ceiling": Verdict.PASS, "p99": Verdict.SKIPPED,
+                      "completed": Verdict.PASS}
+
+
+def test_a_bad_version_stops_at_the_deployments_deadline_and_is_undone(deploy, cluster):
+    deployed = deploy(1)
+    event = _roll(deployed, Rollout(kind="rollout", at=0, bad=True))
+    facts = event.facts
+    assert (facts["status"], facts["rolled_back"], facts["bad"]) == \
+        ("deadline-exceeded", True, True)
+    assert facts["progress_deadline_seconds"] == 1  # the Deployment's, read from the API
+    calls = _calls(cluster)
+    assert ["--context", "fake", "-n", NAMESPACE, "set", "env", "deployment/servicedesk-app",
+            "ARTIFICIAL_UNREADY=true"] in calls
+    assert calls[-1] == ["--context", "fake", "-n", NAMESPACE, "rollout", "undo",
+                         "deployment/servicedesk-app"]
+    samples = facts["samples"]
+    assert all(s["new_ready"] == 0 for s in samples)  # the bad version never turned ready
+    assert (samples[-1]["old_ready"], samples[-1]["new"], samples[-1]["terminating"]) == (2, 0, 0)
+    assert facts["retired"] == []  # the old pods served throughout
+    checks = {c.id.rsplit(".", 1)[-1]: c.verdict
+              for c in rollout_checks(event, _quiet_load(), SloSpec(), origin=event.injected_at)}
+    assert checks["stopped-at-deadline"] == Verdict.PASS
+    assert checks["old-serving"] == Verdict.PASS
+    assert checks["ready-floor"] == Verdict.PASS
+
+
+def _quiet_load() -> LoadResult:
+    """No requests: the capacity and deadline checks judge the API's samples alone."""
+    return LoadResult(started_at=0.0, ended_at=600.0, intervals=(), errors=(), stages=())
