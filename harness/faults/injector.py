@@ -9,6 +9,7 @@ again, the lock released, the latency removed) and returns within `timeout`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -359,6 +360,8 @@ class FaultInjector:
         with self._rolling:  # a rollout scheduled during another starts once it ended
             if self.target.deployment is not None:  # the cluster's controller rolls it
                 plan = self.target.deployment.rollout_plan()
+                if fault.progress_deadline is not None:  # the harness gives up first
+                    plan = dataclasses.replace(plan, progress_deadline=fault.progress_deadline)
                 outcome = ClusterRolloutDriver(self.target.deployment, plan,
                                                stop=self._stop).run(version_settings(fault))
             else:

@@ -16,8 +16,10 @@ On a cluster (`ClusterRolloutDriver`) the Deployment's own controller rolls: `ku
 changes the pod template, and each round reads the Deployment, its ReplicaSets and its pods
 being deleted through the API into the same samples. It ends when `kubectl rollout status`
 would (the controller saw the change, every replica is of the new ReplicaSet and available, no
-old one left), or when the Deployment's Progressing condition says ProgressDeadlineExceeded (or
-nothing progressed for the deadline on the harness's clock): then `kubectl rollout undo`.
+old one left), or when the Deployment's Progressing condition says ProgressDeadlineExceeded or
+nothing progressed for the plan's deadline on the harness's clock (the fault's
+`progress_deadline` when it sets one: the pipeline gives up first, as `kubectl rollout status
+--timeout` does): then `kubectl rollout undo`.
 """
 
 from __future__ import annotations
@@ -265,7 +267,7 @@ class ClusterRolloutDriver:
             if progress != last_state:
                 last_state, last_progress = progress, self._clock()
             if state.deadline_exceeded or \
-                    self._clock() - last_progress > self.plan.progress_deadline + SETTLE_EXTRA:
+                    self._clock() - last_progress > self.plan.progress_deadline:
                 status = "deadline-exceeded"
                 break
             self._stop.wait(self._period)

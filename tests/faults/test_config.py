@@ -132,14 +132,11 @@ def test_server_faults_need_the_local_stack_with_its_own_servers(tmp_path):
         check_supported(kill, _options("external", target="http://127.0.0.1:9"))
 
 
-def test_on_k8s_only_a_rollout_runs_and_the_deployment_keeps_its_own_deadline(tmp_path):
+def test_on_k8s_only_a_rollout_runs(tmp_path):
     k8s = _options("k8s", context="fake")
-    rollout = load_scenario(str(write(tmp_path, "  - {at: 10s, kind: rollout, bad: true}\n")))
+    rollout = load_scenario(str(write(
+        tmp_path, "  - {at: 10s, kind: rollout, bad: true, progress_deadline: 30s}\n")))
     check_supported(rollout, k8s)
-    deadline = load_scenario(str(write(
-        tmp_path, "  - {at: 10s, kind: rollout, progress_deadline: 30s}\n", "d.yaml")))
-    with pytest.raises(ConfigError, match=r"faults -> 0 -> progress_deadline: .*overlay"):
-        check_supported(deadline, k8s)
     kill = load_scenario(str(write(tmp_path, "  - {at: 10s, kind: kill-replica}\n", "k.yaml")))
     with pytest.raises(ConfigError, match="needs a stack the harness runs"):
         check_supported(kill, k8s)

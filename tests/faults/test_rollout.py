@@ -17,9 +17,14 @@ from harness.config.k8s import load_deployment
 from harness.config.model import SeedSpec
 from harness.faults.injector import FaultInjector, FaultTarget
 from harness.faults.records import Outcome
-from harness.faults.rollout import RolloutDriver, plan_for, version_settings
+from harness.faults.rollout import (
+    ClusterRolloutDriver,
+    RolloutDriver,
+    plan_for,
+    version_settings,
+)
 from harness.stack.embedded import EmbeddedStack, ProbeSpec
-from harness.stack.rollout import RolloutPlan
+from harness.stack.rollout import DeploymentState, ReplicaSetCount, RolloutPlan
 
 
 @dataclass
@@ -182,3 +187,55 @@ def test_a_rollout_and_a_bad_one_on_a_real_stack_behind_the_readiness_service(st
     assert {stack.revision_of(p) for p in stack.processes()} == {good.facts["new_revision"]}
     assert stack.revision == good.facts["new_revision"]
     assert stack.service is not None and stack.service.failed == 0
+
+
+class StuckDeployment:
+    """A cluster's Deployment (harness.stack.capabilities.ClusterDeployment) of 3 replicas
+    whose new pod never turns ready and whose controller never reports
+    ProgressDeadlineExceeded."""
+
+    def __init__(self) -> None:
+        self.settings: dict[str, str] | None = None
+        self.undone = False
+
+    def rollout_plan(self) -> RolloutPlan:
+        return simulated_plan(3.0)
+
+    def set_env(self, settings) -> None:
+        self.settings = dict(settings)
+
+    def undo(self) -> None:
+        self.undone = True
+
+    def state(self) -> DeploymentState:
+        rolled = self.settings is not None
+        revision = 3 if self.undone else 2 if rolled else 1
+        old = ReplicaSetCount("app-old", 3 if self.undone else 1, 3, 3, 3)
+        sets = (old, ReplicaSetCount("app-new", 2, 0 if self.undone else 1, 0, 0))
+        return DeploymentState(1 + rolled + self.undone, 1 + rolled + self.undone, revision,
+                               sets if rolled else (old,), 0, False,
+                               (("app-old-a", "app-old"), ("app-old-b", "app-old")))
+
+
+def test_a_cluster_rollout_without_progress_stops_on_the_harness_clock_and_is_undone():
+    deployment = StuckDeployment()
+    tick = iter(range(1000))
+    driver = ClusterRolloutDriver(deployment, deployment.rollout_plan(), stop=threading.Event(),
+                                  period=0, clock=lambda: float(next(tick)))
+    outcome = driver.run(version_settings(Rollout(kind="rollout", at=0, bad=True)))
+    assert deployment.settings == {"ARTIFICIAL_UNREADY": "true"}
+    assert (outcome.status, outcome.rolled_back, deployment.undone) == \
+        ("deadline-exceeded", True, True)
+    assert (outcome.old_revision, outcome.new_revision, outcome.retired) == (1, 2, ())
+    first, *_, last = outcome.samples
+    assert (first.new, first.old, first.old_ready) == (1, 3, 3)
+    assert (last.new, last.old_ready) == (0, 3)
+
+
+def test_a_stopped_run_interrupts_a_cluster_rollout_without_undo():
+    deployment = StuckDeployment()
+    stop = threading.Event()
+    stop.set()
+    outcome = ClusterRolloutDriver(deployment, deployment.rollout_plan(), stop=stop).run({})
+    assert (outcome.status, outcome.rolled_back, deployment.undone) == \
+        ("interrupted", False, False)

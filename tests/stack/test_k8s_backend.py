@@ -541,13 +541,17 @@ def test_a_rollout_is_kubectl_set_env_and_the_deployments_own_rollout(deploy, cl
                       "completed": Verdict.PASS}
 
 
-def test_a_bad_version_stops_at_the_deployments_deadline_and_is_undone(deploy, cluster):
-    deployed = deploy(1)
-    event = _roll(deployed, Rollout(kind="rollout", at=0, bad=True))
+@pytest.mark.parametrize(("deployments", "faults"), [
+    (1, None),  # the Deployment's own deadline: its Progressing condition says so
+    (600, 1.0),  # the fault's, shorter: the harness gives up first (`rollout status --timeout`)
+])
+def test_a_bad_version_stops_at_the_deadline_and_is_undone(deploy, cluster, deployments, faults):
+    deployed = deploy(deployments)
+    event = _roll(deployed, Rollout(kind="rollout", at=0, bad=True, progress_deadline=faults))
     facts = event.facts
     assert (facts["status"], facts["rolled_back"], facts["bad"]) == \
         ("deadline-exceeded", True, True)
-    assert facts["progress_deadline_seconds"] == 1  # the Deployment's, read from the API
+    assert facts["progress_deadline_seconds"] == 1
     calls = _calls(cluster)
     assert ["--context", "fake", "-n", NAMESPACE, "set", "env", "deployment/servicedesk-app",
             "ARTIFICIAL_UNREADY=true"] in calls
