@@ -259,8 +259,8 @@ class ClusterRolloutDriver:
                 new_set, new_revision = current.name, current.revision
             sample = _cluster_sample(state, new_set)
             _append_change(samples, sample)
-            if new_set is not None and sample.old == 0 and sample.new == self.plan.replicas \
-                    and _available(state, new_set) >= self.plan.replicas:
+            if new_set is not None and sample.old == 0 and sample.new == state.replicas \
+                    and _available(state, new_set) >= state.replicas:
                 status = "complete"
                 break
             progress = (sample.new, _available(state, new_set), sample.old)

@@ -380,6 +380,7 @@ class KubernetesStack:
             generation=int(deployment.metadata.generation or 0),
             observed_generation=int(status.observed_generation or 0),
             revision=_revision(deployment),
+            replicas=int(deployment.spec.replicas if deployment.spec.replicas is not None else 1),
             replica_sets=tuple(ReplicaSetCount(
                 str(rs.metadata.name), _revision(rs), int(rs.status.replicas or 0),
                 int(rs.status.ready_replicas or 0), int(rs.status.available_replicas or 0))

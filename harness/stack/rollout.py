@@ -121,12 +121,13 @@ class ReplicaSetCount:
 @dataclass(frozen=True)
 class DeploymentState:
     """A Deployment on a cluster at one read: its generation (and the one its controller has
-    acted on), its current revision, its ReplicaSets, pods being deleted, and whether its
-    Progressing condition says ProgressDeadlineExceeded."""
+    acted on), its current revision, its desired replicas, its ReplicaSets, pods being deleted,
+    and whether its Progressing condition says ProgressDeadlineExceeded."""
 
     generation: int
     observed_generation: int
     revision: int
+    replicas: int  # spec.replicas now (an HPA may change it mid-rollout)
     replica_sets: tuple[ReplicaSetCount, ...]
     terminating: int
     deadline_exceeded: bool

@@ -212,7 +212,7 @@ class StuckDeployment:
         revision = 3 if self.undone else 2 if rolled else 1
         old = ReplicaSetCount("app-old", 3 if self.undone else 1, 3, 3, 3)
         sets = (old, ReplicaSetCount("app-new", 2, 0 if self.undone else 1, 0, 0))
-        return DeploymentState(1 + rolled + self.undone, 1 + rolled + self.undone, revision,
+        return DeploymentState(1 + rolled + self.undone, 1 + rolled + self.undone, revision, 3,
                                sets if rolled else (old,), 0, False,
                                (("app-old-a", "app-old"), ("app-old-b", "app-old")))
 

@@ -86,9 +86,11 @@ class FakeDeployment:
 
     uid = "0f6c-deployment-uid"
 
-    def __init__(self, deadline: int = 1) -> None:
+    def __init__(self, deadline: int = 1, scale_to: int | None = None) -> None:
         self.lock = threading.Lock()
         self.deadline = deadline
+        self.replicas = 2
+        self.scale_to = scale_to  # spec.replicas once the rollout starts (an HPA acting)
         self.generation = self.observed = 1
         self.env: dict[str, str] = {}
         self.revision = 1
@@ -107,6 +109,7 @@ class FakeDeployment:
                 self.env = dict(previous["env"])
             else:
                 self.env = {**self.env, **body["env"]}
+                self.replicas = self.scale_to or self.replicas
             self.generation += 1
 
     def _current(self) -> str:
@@ -135,11 +138,11 @@ class FakeDeployment:
             others = sorted((p for p in self.pods if p["set"] != current),
                             key=lambda p: p["ready"])
             ready = sum(p["ready"] for p in self.pods)
-            if len(ours) < 2 and len(self.pods) < 3:
+            if len(ours) < self.replicas and len(self.pods) < self.replicas + 1:
                 self.serial += 1
                 self.pods.append({"name": f"{current}-{self.serial}", "set": current,
                                   "ready": False, "terminating": False})
-            elif others and ready - others[0]["ready"] >= 2:
+            elif others and ready - others[0]["ready"] >= self.replicas:
                 others[0]["terminating"] = True
             if self._shape() != before:
                 self.progress_at = time.monotonic()
@@ -161,7 +164,7 @@ class FakeDeployment:
                 "metadata": {"name": "servicedesk-app", "namespace": NAMESPACE, "uid": self.uid,
                              "generation": self.generation, "annotations": {
                                  "deployment.kubernetes.io/revision": str(self.revision)}},
-                "spec": {"replicas": 2, "minReadySeconds": 0,
+                "spec": {"replicas": self.replicas, "minReadySeconds": 0,
                          "progressDeadlineSeconds": self.deadline,
                          "selector": {"matchLabels": {"app": "servicedesk"}},
                          "strategy": {"type": "RollingUpdate",
@@ -479,8 +482,8 @@ def deploy(cluster, tmp_path):
     with that progressDeadlineSeconds."""
     stacks = []
 
-    def up(deadline: int) -> KubernetesStack:
-        FakeApi.deployment = FakeDeployment(deadline=deadline)
+    def up(deadline: int, scale_to: int | None = None) -> KubernetesStack:
+        FakeApi.deployment = FakeDeployment(deadline=deadline, scale_to=scale_to)
         stack = KubernetesStack(context="fake", overlay="staging", log_dir=tmp_path / "logs",
                                 kubectl=cluster["kubectl"], poll_interval=60)
         stacks.append(stack)
@@ -511,7 +514,7 @@ def test_the_deployment_is_the_capability_and_its_plan_is_the_live_one(deploy):
                                                   min_ready_seconds=0, progress_deadline=1,
                                                   termination_grace=40, pre_stop=5)
     state = deployed.state()
-    assert (state.revision, state.observed, state.terminating) == (1, True, 0)
+    assert (state.revision, state.replicas, state.observed, state.terminating) == (1, 2, True, 0)
     assert [(rs.name, rs.revision, rs.replicas, rs.ready) for rs in state.replica_sets] == \
         [("servicedesk-app-r1", 1, 2, 2)]
 
@@ -539,6 +542,14 @@ def test_a_rollout_is_kubectl_set_env_and_the_deployments_own_rollout(deploy, cl
     assert checks == {"failed-requests": Verdict.PASS, "ready-floor": Verdict.PASS,
                       "surge-ceiling": Verdict.PASS, "p99": Verdict.SKIPPED,
                       "completed": Verdict.PASS}
+
+
+def test_a_rollout_completes_at_the_replica_count_an_hpa_wrote_meanwhile(deploy):
+    deployed = deploy(60, scale_to=3)
+    event = _roll(deployed, Rollout(kind="rollout", at=0, app_settings={"A": "1"}))
+    assert event.facts["status"] == "complete"
+    last = event.facts["samples"][-1]
+    assert (last["new"], last["new_ready"], last["old"]) == (3, 3, 0)
 
 
 @pytest.mark.parametrize(("deployments", "faults"), [
