@@ -540,3 +540,28 @@ def test_a_wait_quantile_is_judged_again_in_the_checks_own_unit_from_buckets_out
     tighter = rejudged_outside_faults(replace(wait, threshold=11.728), series, [(20.0, 25.0)],
                                       0.0)
     assert tighter.verdict is Verdict.FAIL
+
+
+def test_recovery_is_judged_against_the_baseline_just_before_the_fault():
+    from harness.verify.faults import Recovery
+
+    # 2 % errors before the fault (4 % in 28-30 s), every request failing 40-44 s, then 4.2 %
+    # over every 10 s (one interval in five at 5 %, the others at 4 %)
+    bad = {t: (2, 20.0) for t in range(10, 28, 2)} | {28: (4, 20.0)}
+    bad |= {t: (100, 20.0) for t in range(40, 44, 2)}
+    bad |= {t: (5 if t % 10 == 4 else 4, 20.0) for t in range(44, 120, 2)}
+    load = run(bad)
+    fault = event("stop-redis", 40.0, 44.0)
+    # an earlier fault ends at 30 s: the interval ending there is still this fault's baseline
+    found = recovery(load, fault, SloSpec(), hold=10, horizon=120, exclude=[(30.0, 40.0)])
+    assert found == Recovery(2.2, found.baseline_p95_ms, 4.4, 250.0, 44.0, 0.0, True, 120.0)
+    assert found.baseline_p95_ms == pytest.approx(20.0, abs=0.1)
+    # the whole stretch before it coloured by an earlier fault: before any fault, or nothing
+    clean = [i for i in load.intervals if i.end <= 10]
+    fallback = recovery(load, fault, SloSpec(), hold=10, horizon=120, exclude=[(0.0, 40.0)],
+                        fallback_baseline=clean)
+    assert (fallback.baseline_error_percent, fallback.error_limit, fallback.seconds) == (
+        0.0, 0.5, None)
+    none = recovery(load, fault, SloSpec(), hold=10, horizon=120, exclude=[(0.0, 40.0)])
+    assert (none.baseline_error_percent, none.baseline_p95_ms, none.error_limit) == (
+        None, None, 0.5)
