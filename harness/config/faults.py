@@ -18,7 +18,9 @@ A scenario's `faults:` is a list of entries, each with `at` (time into the load)
   terminationGracePeriodSeconds): `app_settings` are the new version's settings (ConfigMap
   keys), `bad: true` makes a version that never turns ready, which stops at the progress
   deadline (`progress_deadline`, default the Deployment's) while the old replicas serve on.
-  `failed_requests` is how many failed requests the rollout may cost (0).
+  `failed_requests` is how many failed requests the rollout may cost (0). `image` (`--stack k8s`
+  only: the harness's own replicas run this checkout) is the new version's image, as the seed's
+  pipeline's `kubectl set image`.
 
 Parsed by harness.config.load like the rest of the scenario; every error names file and field.
 """
@@ -123,6 +125,7 @@ class Rollout(_Fault):
     bad: bool = False
     progress_deadline: _Duration | None = Field(default=None, gt=0, le=3600)
     failed_requests: int = Field(default=0, ge=0, le=1_000_000)
+    image: str | None = Field(default=None, min_length=1, max_length=300, pattern=r"^\S+$")
 
     @field_validator("app_settings")
     @classmethod

@@ -362,8 +362,8 @@ class FaultInjector:
                 plan = self.target.deployment.rollout_plan()
                 if fault.progress_deadline is not None:  # the harness gives up first
                     plan = dataclasses.replace(plan, progress_deadline=fault.progress_deadline)
-                outcome = ClusterRolloutDriver(self.target.deployment, plan,
-                                               stop=self._stop).run(version_settings(fault))
+                driver = ClusterRolloutDriver(self.target.deployment, plan, stop=self._stop)
+                outcome = driver.run(version_settings(fault), fault.image)
             else:
                 plan, outcome = self._roll_replicas(name, fault)
         what = {"complete": "every replica replaced",

@@ -13,8 +13,9 @@ new revision is rolled back (`kubectl rollout undo`, what the deploy pipeline do
 old replicas that served throughout stay.
 
 On a cluster (`ClusterRolloutDriver`) the Deployment's own controller rolls: `kubectl set env`
-changes the pod template, and each round reads the Deployment, its ReplicaSets and its pods
-being deleted through the API into the same samples. It ends when `kubectl rollout status`
+(and `kubectl set image` for the fault's `image`, both between `rollout pause` and `resume`:
+one rollout) changes the pod template, and each round reads the Deployment, its ReplicaSets and
+its pods being deleted through the API into the same samples. It ends when `kubectl rollout status`
 would (the controller saw the change, every replica is of the new ReplicaSet and available, no
 old one left), or when the Deployment's Progressing condition says ProgressDeadlineExceeded or
 nothing progressed for the plan's deadline on the harness's clock (the fault's
@@ -241,10 +242,10 @@ class ClusterRolloutDriver:
         self._period = period
         self._clock = clock
 
-    def run(self, settings: Mapping[str, str]) -> RolloutOutcome:
+    def run(self, settings: Mapping[str, str], image: str | None = None) -> RolloutOutcome:
         before = self.deployment.state()
         started = time.time()
-        self.deployment.set_env(settings)
+        self.deployment.change(settings, image)
         samples: list[RolloutSample] = []
         new_set: str | None = None  # the new ReplicaSet's name, once the controller made it
         new_revision = before.revision

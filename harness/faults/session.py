@@ -27,6 +27,9 @@ def check_supported(scenario: Scenario, options: RunOptions) -> None:
         field = ("faults", index, "kind")
         if options.stack == "k8s" and isinstance(fault, Rollout):
             continue  # the cluster's Deployment rolls, kubectl starts it
+        if isinstance(fault, Rollout) and fault.image is not None:
+            raise ConfigError(source, ("faults", index, "image"), "a new image needs --stack k8s "
+                              "(the harness's own replicas run this checkout)")
         if options.stack not in ("embedded", "local"):
             raise ConfigError(source, field, f"{fault.kind} needs a stack the harness runs",
                               "--stack embedded or --stack local, or a rollout on --stack k8s")

@@ -95,8 +95,9 @@ class ClusterDeployment(Protocol):
         """The live Deployment's replicas, strategy, minReadySeconds, progressDeadlineSeconds,
         terminationGracePeriodSeconds and the app container's preStop sleep."""
 
-    def set_env(self, settings: Mapping[str, str]) -> None:
-        """`kubectl set env` on the app container: a new pod template, a rollout."""
+    def change(self, settings: Mapping[str, str], image: str | None) -> None:
+        """A new pod template, one rollout: `kubectl set env` on the app container (and `kubectl
+        set image` when `image` is given)."""
 
     def state(self) -> DeploymentState:
         """The Deployment, its ReplicaSets and terminating pods as the API serves them now."""

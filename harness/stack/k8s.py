@@ -59,6 +59,7 @@ class Workload:
     service_port: int
     hpa: str | None
     progress_deadline: float  # seconds: the Deployment's progressDeadlineSeconds (default 600)
+    container: str = "app"  # the app's container (`kubectl set image`)
 
 
 def read_workload(manifests: str) -> Workload:
@@ -93,6 +94,7 @@ def read_workload(manifests: str) -> Workload:
         service_port=int(((service.get("spec") or {}).get("ports") or [{}])[0].get("port", 80)),
         hpa=hpas[0]["metadata"]["name"] if hpas else None,
         progress_deadline=float(spec.get("progressDeadlineSeconds", 600)),
+        container=str(containers[0].get("name", "app")),
     )
 
 
@@ -351,11 +353,20 @@ class KubernetesStack:
             pre_stop=pre_stop_sleep(self._api.sanitize_for_serialization(lifecycle) or {}),
         )
 
-    def set_env(self, settings: Mapping[str, str]) -> None:
+    def change(self, settings: Mapping[str, str], image: str | None) -> None:
         assert self.workload is not None  # noqa: S101
-        self._kubectl(["-n", self.workload.namespace, "set", "env",
-                       f"deployment/{self.workload.deployment}",
-                       *(f"{k}={v}" for k, v in sorted(settings.items()))], timeout=60)
+        w = self.workload
+        target = ["-n", w.namespace]
+        edits = ([["set", "image", f"deployment/{w.deployment}", f"{w.container}={image}"]]
+                 if image else [])
+        if settings:
+            edits.append(["set", "env", f"deployment/{w.deployment}",
+                          *(f"{k}={v}" for k, v in sorted(settings.items()))])
+        if len(edits) > 1:  # both in one rollout, as `kubectl rollout pause` is meant for
+            edits = [["rollout", "pause", f"deployment/{w.deployment}"], *edits,
+                     ["rollout", "resume", f"deployment/{w.deployment}"]]
+        for edit in edits:
+            self._kubectl([*target, *edit], timeout=60)
 
     def undo(self) -> None:
         assert self.workload is not None  # noqa: S101

@@ -140,6 +140,12 @@ def test_on_k8s_only_a_rollout_runs(tmp_path):
     kill = load_scenario(str(write(tmp_path, "  - {at: 10s, kind: kill-replica}\n", "k.yaml")))
     with pytest.raises(ConfigError, match="needs a stack the harness runs"):
         check_supported(kill, k8s)
+    image = load_scenario(str(write(
+        tmp_path, "  - {at: 10s, kind: rollout, image: 'servicedesk:v2'}\n"
+        "autoscaling: {enabled: false}\n", "i.yaml")))
+    check_supported(image, k8s)
+    with pytest.raises(ConfigError, match=r"faults -> 0 -> image: .*--stack k8s"):
+        check_supported(image, _options("embedded"))
 
 
 def test_a_rollout_parses_and_needs_a_fixed_replica_count(tmp_path):

@@ -201,7 +201,7 @@ class StuckDeployment:
     def rollout_plan(self) -> RolloutPlan:
         return simulated_plan(3.0)
 
-    def set_env(self, settings) -> None:
+    def change(self, settings, image) -> None:
         self.settings = dict(settings)
 
     def undo(self) -> None:

@@ -93,8 +93,11 @@ class FakeDeployment:
         self.scale_to = scale_to  # spec.replicas once the rollout starts (an HPA acting)
         self.generation = self.observed = 1
         self.env: dict[str, str] = {}
+        self.image = "servicedesk:latest"
+        self.paused = False
         self.revision = 1
-        self.sets: dict[str, dict] = {"servicedesk-app-r1": {"revision": 1, "env": {}}}
+        self.sets: dict[str, dict] = {"servicedesk-app-r1": {"revision": 1, "env": {},
+                                                             "image": self.image}}
         self.pods: list[dict] = [{"name": f"servicedesk-app-r1-{i}", "set": "servicedesk-app-r1",
                                   "ready": True, "terminating": False} for i in range(2)]
         self.serial = 0
@@ -103,20 +106,26 @@ class FakeDeployment:
 
     def patch(self, body: dict) -> None:
         with self.lock:
+            if "paused" in body:  # the controller leaves a paused Deployment's changes
+                self.paused = body["paused"]
+                return
             if "undo" in body:  # the previous revision's template, as `rollout undo` does
                 previous = max((s for s in self.sets.values() if s["revision"] < self.revision),
                                key=lambda s: s["revision"])
-                self.env = dict(previous["env"])
+                self.env, self.image = dict(previous["env"]), previous["image"]
+            elif "image" in body:
+                self.image = body["image"]
             else:
                 self.env = {**self.env, **body["env"]}
                 self.replicas = self.scale_to or self.replicas
             self.generation += 1
 
     def _current(self) -> str:
-        name = next((n for n, s in self.sets.items() if s["env"] == self.env), None)
+        name = next((n for n, s in self.sets.items()
+                     if (s["env"], s["image"]) == (self.env, self.image)), None)
         if name is None:
             name = f"servicedesk-app-r{len(self.sets) + 1}"
-            self.sets[name] = {"revision": 0, "env": dict(self.env)}
+            self.sets[name] = {"revision": 0, "env": dict(self.env), "image": self.image}
         if self.sets[name]["revision"] != self.revision:
             self.revision += 1
             self.sets[name]["revision"] = self.revision
@@ -125,6 +134,8 @@ class FakeDeployment:
     def act(self) -> None:
         """One pass of the Deployment and ReplicaSet controllers and the kubelet."""
         with self.lock:
+            if self.paused:
+                return
             before = self._shape()
             self.pods = [p for p in self.pods if not p["terminating"]]
             for pod in self.pods:
@@ -171,7 +182,7 @@ class FakeDeployment:
                                       "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
                          "template": {"metadata": {"labels": {"app": "servicedesk"}}, "spec": {
                              "terminationGracePeriodSeconds": 40,
-                             "containers": [{"name": "app", "image": "servicedesk:latest",
+                             "containers": [{"name": "app", "image": self.image,
                                              "env": [{"name": k, "value": v}
                                                      for k, v in sorted(self.env.items())],
                                              "lifecycle": {"preStop": {"exec": {
@@ -276,10 +287,13 @@ if "apply" in args:
         print("error: the server could not find the requested resource", file=sys.stderr)
         sys.exit(1)
     print("deployment.apps/servicedesk-app configured")
-elif "set" in args or "undo" in args:  # the Deployment's template, patched in the fake API
+elif {"set", "undo", "pause", "resume"} & set(args):  # patched in the fake API
     import urllib.request
-    body = ({"undo": True} if "undo" in args else
-            {"env": dict(a.split("=", 1) for a in args if "=" in a and not a.startswith("-"))})
+    edits = [a for a in args if "=" in a and not a.startswith("-")]
+    body = ({"undo": True} if "undo" in args else {"paused": True} if "pause" in args else
+            {"paused": False} if "resume" in args else
+            {"image": edits[0].split("=", 1)[1]} if "image" in args else
+            {"env": dict(a.split("=", 1) for a in edits)})
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/apis/apps/v1/namespaces/{args[args.index('-n') + 1]}"
         "/deployments/servicedesk-app", data=json.dumps(body).encode(), method="PATCH",
@@ -542,6 +556,18 @@ def test_a_rollout_is_kubectl_set_env_and_the_deployments_own_rollout(deploy, cl
     assert checks == {"failed-requests": Verdict.PASS, "ready-floor": Verdict.PASS,
                       "surge-ceiling": Verdict.PASS, "p99": Verdict.SKIPPED,
                       "completed": Verdict.PASS}
+
+
+def test_an_image_and_settings_are_one_rollout_between_pause_and_resume(deploy, cluster):
+    deployed = deploy(60)
+    event = _roll(deployed, Rollout(kind="rollout", at=0, image="servicedesk:v2",
+                                    app_settings={"A": "1"}))
+    assert (event.facts["status"], event.facts["new_revision"]) == ("complete", 2)
+    deployment = ["deployment/servicedesk-app"]
+    assert [c[4:] for c in _calls(cluster) if c[4:5] in (["set"], ["rollout"])][-4:] == [
+        ["rollout", "pause", *deployment], ["set", "image", *deployment, "app=servicedesk:v2"],
+        ["set", "env", *deployment, "A=1"], ["rollout", "resume", *deployment]]
+    assert FakeApi.deployment.image == "servicedesk:v2"
 
 
 def test_a_rollout_completes_at_the_replica_count_an_hpa_wrote_meanwhile(deploy):
