@@ -77,11 +77,14 @@ def pooling_checks(
     if size is not None and size > settings.pool_max:  # a pool that opened past its max
         checks[-1] = replace(checks[-1], verdict=Verdict.FAIL, evidence=(
             f"{checks[-1].evidence}; the pool opened {size:g} connections, above its max"))
-    timeouts = counter_increase(series, "servicedesk_db_pool_acquire_timeouts_total")
+    # An absent counter is no evidence of zero timeouts: skipped, not passed.
+    counter = "servicedesk_db_pool_acquire_timeouts_total"
+    timeouts = None if series.metric(counter).empty else counter_increase(series, counter)
     checks.append(_check(
         "pool.acquire-timeouts", "No connection-acquire timeouts", timeouts, 0.0, "timeouts",
         window,
-        f"{timeouts:g} requests waited longer than {settings.acquire_timeout:g}s for a connection",
+        f"{timeouts:g} requests waited longer than {settings.acquire_timeout:g}s for a connection"
+        if timeouts is not None else f"the app exported no {counter}",
     ))
     # waits in ms, like every latency the reports show beside them
     wait99 = _ms(histogram_quantile(series, "servicedesk_db_pool_acquire_wait_seconds", 0.99))

@@ -15,6 +15,7 @@ CONTRACT_KEYS = {
     "ARTIFICIAL_DELAY_MS", "ARTIFICIAL_CPU_MS", "UPLOADS_DIR", "STATIC_DIR",
     "DB_POOL_RECONNECT", "CACHE_FALLBACK",  # resilience switches for the harness's fault tests
     "SHUTDOWN_DRAIN_SECONDS", "GRACEFUL_SHUTDOWN",  # SIGTERM drain; the switch for rollout tests
+    "ARTIFICIAL_UNREADY",  # a version that never turns ready (a bad rollout)
 }  # fmt: skip
 
 

@@ -166,6 +166,10 @@ def test_missing_pool_metrics_skip_with_the_reason():
     for check_id in ("pool.acquire-wait-p99", "pool.acquire-wait-p95"):
         assert checks[check_id].verdict is Verdict.SKIPPED
         assert checks[check_id].reason == "no acquire-wait histogram"
+    # no counter is no evidence of zero timeouts
+    assert checks["pool.acquire-timeouts"].verdict is Verdict.SKIPPED
+    assert checks["pool.acquire-timeouts"].reason == (
+        "the app exported no servicedesk_db_pool_acquire_timeouts_total")
 
 
 def test_the_share_of_latency_is_judged_only_with_a_positive_latency():
