@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from harness import paths
+from harness.config.k8s import manifest_documents
 from harness.errors import ConfigError
 
 __all__ = ["bundled_app_settings", "check_setting_keys"]
@@ -20,11 +19,7 @@ def bundled_app_settings(base_dir: Path | None = None) -> dict[str, str]:
     """The `data` of the ConfigMap in stack/k8s/base (an empty dict if the base has none)."""
     folder = base_dir or paths.k8s_base_dir()
     for path in sorted(folder.glob("*.yaml")):
-        try:
-            documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-        except yaml.YAMLError as exc:
-            raise ConfigError(str(path), None, f"invalid YAML: {exc}") from None
-        for document in documents:
+        for document in manifest_documents(path):
             if isinstance(document, dict) and document.get("kind") == "ConfigMap":
                 data = document.get("data") or {}
                 if not isinstance(data, dict):

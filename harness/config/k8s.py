@@ -4,6 +4,13 @@ The HPA and the Deployment are the single source of truth for replica bounds, ut
 scaling behavior, resource requests/limits and probes. The local autoscaler and the autoscaling
 checks read them through this module; nothing else copies those numbers.
 
+One reader: `manifest_documents` parses a manifest file (the HPA and Deployment here, the PDB in
+harness.stack.controller, the ConfigMap in harness.config.appsettings), and `hpa_from_manifest` /
+`deployment_from_manifest` turn one object into its record, whether it came from a file or from a
+`kubectl kustomize` rendering. The base is read file by file, so the embedded backend needs only
+Python; tests/config/test_k8s.py holds it equal to the base as kustomize renders it. Overlays are
+only ever read as kustomize renders them (harness.validate.render, harness.stack.k8s).
+
 Defaults are Kubernetes' own (autoscaling/v2 defaulting, pkg/apis/autoscaling/v2/defaults.go):
 an absent ``behavior`` leaves the controller on its legacy path (``HpaSpec.has_behavior`` False);
 a present one has every missing field filled with DEFAULT_SCALE_UP / DEFAULT_SCALE_DOWN.
@@ -37,9 +44,12 @@ __all__ = [
     "ScalingRules",
     "ScalingSpec",
     "cpu_millicores",
+    "deployment_from_manifest",
+    "hpa_from_manifest",
     "load_deployment",
     "load_hpa",
     "load_scaling",
+    "manifest_documents",
     "memory_bytes",
     "parse_quantity",
     "pre_stop_sleep",
@@ -261,8 +271,8 @@ def _non_negative(value: object) -> Decimal:
 class _Reader:
     """Walks one manifest, raising ConfigError with the file and the field path on bad input."""
 
-    def __init__(self, path: Path) -> None:
-        self.source = str(path)
+    def __init__(self, source: str) -> None:
+        self.source = source
 
     def fail(
         self, field: FieldPath | str | None, problem: str, allowed: str | None = None
@@ -318,8 +328,13 @@ def _range(low: int, high: int | None) -> str:
     return f"an integer >= {low}" if high is None else f"an integer {low}..{high}"
 
 
-def _read_manifest(path: Path) -> tuple[_Reader, Mapping[str, Any]]:
-    reader = _Reader(path)
+def manifest_documents(path: Path | str) -> list[Any]:
+    """Every YAML document of one manifest file, empty ones left out.
+
+    ConfigError names the file (and the line of a YAML error) when it cannot be read.
+    """
+    path = Path(path)
+    reader = _Reader(str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -327,15 +342,21 @@ def _read_manifest(path: Path) -> tuple[_Reader, Mapping[str, Any]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise reader.fail(None, f"cannot read: {exc}") from None
     try:
-        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
         problem = getattr(exc, "problem", None) or "syntax error"
         raise reader.fail(where, f"invalid YAML: {problem}") from None
+
+
+def _read_manifest(path: Path) -> Mapping[str, Any]:
+    """The one object of a single-object manifest file."""
+    docs = manifest_documents(path)
     if len(docs) != 1:
-        raise reader.fail(None, f"expected exactly one YAML document, found {len(docs)}")
-    return reader, reader.mapping(docs[0], ())
+        raise _Reader(str(path)).fail(
+            None, f"expected exactly one YAML document, found {len(docs)}")
+    return cast(Mapping[str, Any], docs[0])
 
 
 # --------------------------------------------------------------------------- HPA
@@ -343,7 +364,13 @@ def _read_manifest(path: Path) -> tuple[_Reader, Mapping[str, Any]]:
 
 def load_hpa(path: Path | str) -> HpaSpec:
     """Read an autoscaling/v2 HorizontalPodAutoscaler manifest."""
-    reader, doc = _read_manifest(Path(path))
+    return hpa_from_manifest(_read_manifest(Path(path)), str(path))
+
+
+def hpa_from_manifest(manifest: object, source: str) -> HpaSpec:
+    """An autoscaling/v2 HorizontalPodAutoscaler object; errors name ``source``."""
+    reader = _Reader(source)
+    doc = reader.mapping(manifest, ())
     reader.header(doc, ("autoscaling/v2",), "HorizontalPodAutoscaler")
     metadata = reader.mapping(doc.get("metadata") or {}, ("metadata",))
     spec = reader.mapping(reader.child(doc, "spec", ()), ("spec",))
@@ -471,9 +498,22 @@ def load_deployment(path: Path | str, container: str = APP_CONTAINER) -> Deploym
     return _load_deployment(Path(path), container)[0]
 
 
+def deployment_from_manifest(
+    manifest: object, source: str, container: str = APP_CONTAINER
+) -> DeploymentSpec:
+    """An apps/v1 Deployment object and its container named ``container``; errors name
+    ``source``."""
+    return _deployment(manifest, source, container)[0]
+
+
 def _load_deployment(path: Path, container: str) -> tuple[DeploymentSpec, int]:
+    return _deployment(_read_manifest(path), str(path), container)
+
+
+def _deployment(manifest: object, source: str, container: str) -> tuple[DeploymentSpec, int]:
     """The Deployment and the index of its container (for field paths in later errors)."""
-    reader, doc = _read_manifest(path)
+    reader = _Reader(source)
+    doc = reader.mapping(manifest, ())
     reader.header(doc, ("apps/v1",), "Deployment")
     metadata = reader.mapping(reader.child(doc, "metadata", ()), ("metadata",))
     spec = reader.mapping(reader.child(doc, "spec", ()), ("spec",))

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import yaml
 
+from harness.config.k8s import manifest_documents
 from harness.errors import ConfigError
 from harness.stack.processes import ManagedProcess
 
@@ -100,13 +100,9 @@ def _scaled(value: int | str, total: int) -> int:
 
 def load_pdb(path: Path) -> DisruptionBudget:
     """The bundled PodDisruptionBudget (stack/k8s/base/pdb.yaml)."""
-    try:
-        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
+    if not path.exists():
         return DisruptionBudget()  # no PDB: Kubernetes allows any eviction; keep one at a time
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(str(path), None, f"cannot read: {exc}") from None
-    for document in documents:
+    for document in manifest_documents(path):
         if isinstance(document, dict) and document.get("kind") == "PodDisruptionBudget":
             spec = document.get("spec") or {}
             if not isinstance(spec, dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -19,9 +20,12 @@ from harness.config.k8s import (
     ScalingPolicy,
     ScalingRules,
     cpu_millicores,
+    deployment_from_manifest,
+    hpa_from_manifest,
     load_deployment,
     load_hpa,
     load_scaling,
+    manifest_documents,
     memory_bytes,
     parse_quantity,
 )
@@ -436,6 +440,23 @@ def test_missing_file(tmp_path: Path) -> None:
         load_hpa(tmp_path / "nope.yaml")
 
 
+def test_manifest_documents_leaves_out_empty_ones_and_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "---\na: 1\n---\n---\nb: 2\n")
+    assert manifest_documents(path) == [{"a": 1}, {"b": 2}]
+    path.write_text("a: 1\nb: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"line 3, column 1: invalid YAML") as caught:
+        manifest_documents(path)
+    assert str(caught.value).startswith(f"{path}: ")
+
+
+def test_an_object_from_elsewhere_is_read_as_a_file_is(tmp_path: Path) -> None:
+    assert hpa_from_manifest(HPA, "rendered") == load_hpa(write(tmp_path, HPA))
+    with pytest.raises(ConfigError, match=r"^rendered: spec -> maxReplicas: required"):
+        hpa_from_manifest(mutated(HPA, lambda d: d["spec"].pop("maxReplicas")), "rendered")
+    with pytest.raises(ConfigError, match=r"^rendered: expected a mapping, got list"):
+        deployment_from_manifest([], "rendered")
+
+
 # --------------------------------------------------------------------------- Deployment
 
 
@@ -602,3 +623,40 @@ def test_bundled_manifests_hold_the_seeds_numbers() -> None:
         assert hpa.scale_up.stabilization_window_seconds == 0
         assert set(hpa.scale_up.policies) == set(DEFAULT_SCALE_UP.policies)
         assert hpa.scale_down == DEFAULT_SCALE_DOWN
+
+
+NEEDS_KUBECTL = pytest.mark.skipif(shutil.which("kubectl") is None,
+                                   reason="kubectl (with kustomize) not installed")
+
+
+@NEEDS_KUBECTL
+def test_the_base_read_file_by_file_is_the_base_kustomize_renders() -> None:
+    """The runtime reads stack/k8s/base file by file (no kubectl for the embedded backend): that
+    must be what `kubectl kustomize` makes of the base, so a patch or generator added to the
+    base's kustomization.yaml cannot leave the harness reading other numbers."""
+    from harness.config.appsettings import bundled_app_settings
+    from harness.validate.render import render_targets
+
+    (base,) = render_targets(paths.stack_dir(), targets=["base"])
+    (hpa,) = base.of_kind("HorizontalPodAutoscaler")
+    (deployment,) = base.of_kind("Deployment")
+    (configmap,) = base.of_kind("ConfigMap")
+    scaling = load_scaling()
+    assert hpa_from_manifest(hpa.body, hpa.file) == scaling.hpa
+    assert deployment_from_manifest(deployment.body, deployment.file) == scaling.deployment
+    assert {k: str(v) for k, v in configmap.body["data"].items()} == bundled_app_settings()
+
+
+@NEEDS_KUBECTL
+def test_every_overlay_as_kustomize_renders_it_reads_through_the_one_reader() -> None:
+    from harness.validate.render import render_targets
+
+    rendered = render_targets(paths.stack_dir())
+    assert {t.name for t in rendered} >= {"base", "overlays/production"}
+    for target in rendered:
+        for hpa in target.of_kind("HorizontalPodAutoscaler"):
+            spec = hpa_from_manifest(hpa.body, f"{target.name}: {hpa.file}")
+            assert spec.target_name == hpa.body["spec"]["scaleTargetRef"]["name"]
+        for deployment in target.of_kind("Deployment"):
+            spec = deployment_from_manifest(deployment.body, f"{target.name}: {deployment.file}")
+            assert spec.replicas == deployment.body["spec"].get("replicas", 1)
