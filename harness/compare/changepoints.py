@@ -68,9 +68,6 @@ class MetricHistory:
                 return start, end
         return None
 
-    def starting_at(self, run_id: str) -> ChangePoint | None:
-        return next((c for c in self.change_points if c.run_id == run_id), None)
-
 
 def rule_kind(metric: str) -> str:
     """The comparison rule a metric id falls under: latency.<group>.p95 → p95."""

@@ -109,10 +109,6 @@ class RunResult:
     # A run that scaled: its load replayed at other CPU targets (harness.plan.whatif).
     replay: ReplayTable | None = None
 
-    @property
-    def failed_checks(self) -> tuple[CheckResult, ...]:
-        return tuple(c for c in self.checks if c.verdict is Verdict.FAIL)
-
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         if self.calibration is not None:

@@ -269,12 +269,6 @@ class ContainerServices:
         stopped or restarted by faults."""
         return Capabilities(replicas=self.local.app, database=self.postgres)
 
-    def connection_counts(self) -> ConnectionCounts | None:
-        """Server-side client connections of the app's database (pg_stat_activity)."""
-        if self._admin is None:
-            return None
-        return count_connections(self._admin)
-
     # -- down ---------------------------------------------------------------------------------
 
     def down(self) -> None:

@@ -16,7 +16,7 @@ from harness.redact import redact_url
 from harness.stack.backend import Endpoints
 from harness.stack.capabilities import Capabilities
 from harness.stack.embedded import EmbeddedStack, ProbeSpec
-from harness.stack.services.postgres import ConnectionCounts, PostgresServer
+from harness.stack.services.postgres import PostgresServer
 from harness.stack.services.redis import RedisServer
 
 __all__ = ["LocalStack"]
@@ -84,10 +84,6 @@ class LocalStack:
         server elsewhere)."""
         return Capabilities(replicas=self.app, database=self.postgres, postgres=self.postgres,
                             redis=self.redis)
-
-    def connection_counts(self) -> ConnectionCounts | None:
-        """Server-side connections, when the harness runs the server (pg_stat_activity)."""
-        return self.postgres.connection_counts() if self.postgres is not None else None
 
     def down(self) -> None:
         with contextlib.suppress(Exception):

@@ -1,6 +1,7 @@
 """How long write_report takes for a long run: one hour at 2 s intervals, 10 replicas.
 
-A benchmark, not a timed test (DESIGN.md): it records the time and asserts only on the output.
+A benchmark, not a timed test (speed goals live in benchmarks/): it records the time and asserts
+only on the output.
 Measured here (2 cores): about 0.7 s per report.
 """
 

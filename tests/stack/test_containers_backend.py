@@ -63,8 +63,10 @@ def test_postgres_and_redis_start_as_containers_and_the_app_runs_on_them(service
     finally:
         client.close()
 
-    counts = services.connection_counts()
-    assert counts is not None and counts.total >= 1  # the replica's pool, seen server-side
+    database = services.capabilities().database
+    assert database is not None
+    counts = database.connection_counts()
+    assert counts.total >= 1  # the replica's pool, seen server-side
     assert services.postgres.max_connections == 100
 
     ours = labelled(f"{RUN_LABEL}={services.run}")
