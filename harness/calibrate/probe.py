@@ -47,10 +47,6 @@ class ProbeRun:
     replicas: int
     cpu_seconds: float
 
-    @property
-    def cpu_per_request(self) -> float | None:
-        return self.cpu_seconds / self.requests if self.requests > 0 else None
-
     @classmethod
     def of(cls, rate: float, warmup: float, use: CpuUse, failures: int) -> ProbeRun:
         return cls(round(rate, 3), warmup, round(use.seconds, 3), use.requests, failures,
