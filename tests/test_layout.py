@@ -65,3 +65,11 @@ def test_the_allowed_imports_have_no_cycle() -> None:
     except CycleError as exc:
         raise AssertionError(f"packages import each other in a circle: {exc.args[1]}") from None
     assert order[0] == "config" or not graph[order[0]]
+
+
+def test_the_readme_layout_names_every_package_and_base_module() -> None:
+    readme = (HARNESS.parent / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    named = set(re.findall(r"\b(\w+)(?:/|\.py)", layout))
+    modules = {p.stem for p in HARNESS.glob("*.py")} - {"__init__", "__main__"}
+    assert set(_packages()) | modules <= named
