@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -638,6 +638,20 @@ def test_without_behavior_scale_up_is_max_of_double_and_4(current: int, applied:
     assert (decision.applied, decision.reason) == (applied, Reason.LIMITED_BY_POLICY)
 
 
+@pytest.mark.parametrize(
+    ("max_replicas", "reason"),
+    [
+        pytest.param(6, Reason.CLAMPED_MAX, id="max-equal-to-the-limit-is-the-bound"),
+        pytest.param(7, Reason.LIMITED_BY_POLICY, id="max-above-the-limit"),
+    ],
+)
+def test_without_behavior_the_reason_at_the_limit_is_the_max(max_replicas: int,
+                                                             reason: Reason) -> None:
+    hpa = make_hpa(min_replicas=1, max_replicas=max_replicas, has_behavior=False)
+    decision = Autoscaler(hpa, REQUESTS).decide(0.0, 3, pods(3, 700))  # wants 30; limit 2 x 3
+    assert (decision.applied, decision.reason) == (6, reason)
+
+
 def test_legacy_path_limits_every_sync_not_every_period() -> None:
     hpa = make_hpa(min_replicas=1, max_replicas=100, has_behavior=False)
     decisions = run(Autoscaler(hpa, REQUESTS), 2, [(0, 1400), (5, 1400), (10, 1400)])
@@ -666,6 +680,17 @@ def test_decisions_are_recorded_and_serializable() -> None:
     assert data["per_metric"][0]["utilization_percent"] == 140
     assert data["per_metric"][1]["reason"] == "scale-down"
     assert {"time", "current", "recommended", "desired", "applied"} <= data.keys()
+
+
+def test_decision_record_has_its_fields_with_reasons_as_plain_strings() -> None:
+    decision = Autoscaler(make_hpa(metrics=(CPU70, MEMORY80)), REQUESTS).decide(
+        0.0, 2, pods(2, 140, 40))
+    data = decision.as_dict()
+    assert data.keys() == {f.name for f in fields(Decision)}
+    assert type(data["reason"]) is str
+    per_metric_fields = {f.name for f in fields(decision.per_metric[0])}
+    assert [m.keys() for m in data["per_metric"]] == [per_metric_fields] * 2
+    assert [type(m["reason"]) for m in data["per_metric"]] == [str, str]
 
 
 def test_autoscalers_share_no_state() -> None:
@@ -751,40 +776,46 @@ def pod_lists(draw: st.DrawFn, size: int) -> list[PodSample]:
     ]
 
 
-@settings(max_examples=200, deadline=None)
-@given(hpa=hpa_specs(), data=st.data())
-def test_applied_always_within_min_and_max(hpa: HpaSpec, data: st.DataObject) -> None:
-    autoscaler = Autoscaler(hpa, REQUESTS)
-    now = 0.0
-    for _ in range(data.draw(st.integers(1, 12))):
-        now += data.draw(st.floats(0, 40))
-        current = data.draw(st.integers(1, 20))
-        decision = autoscaler.decide(now, current, data.draw(pod_lists(min(current, 12))))
-        assert hpa.min_replicas <= decision.applied <= hpa.max_replicas
+def test_applied_always_within_min_and_max(property_settings: Callable[[int], settings]) -> None:
+    @property_settings(200)
+    @given(hpa=hpa_specs(), data=st.data())
+    def check(hpa: HpaSpec, data: st.DataObject) -> None:
+        autoscaler = Autoscaler(hpa, REQUESTS)
+        now = 0.0
+        for _ in range(data.draw(st.integers(1, 12))):
+            now += data.draw(st.floats(0, 40))
+            current = data.draw(st.integers(1, 20))
+            decision = autoscaler.decide(now, current, data.draw(pod_lists(min(current, 12))))
+            assert hpa.min_replicas <= decision.applied <= hpa.max_replicas
+
+    check()
 
 
-@settings(max_examples=200, deadline=None)
-@given(hpa=hpa_specs(), data=st.data())
 def test_no_scale_down_within_window_after_higher_recommendation(
-    hpa: HpaSpec, data: st.DataObject
+    property_settings: Callable[[int], settings],
 ) -> None:
-    window = hpa.scale_down.stabilization_window_seconds
-    autoscaler = Autoscaler(hpa, REQUESTS)
-    current = data.draw(st.integers(hpa.min_replicas, hpa.max_replicas))
-    history = []  # (time, recommendation): the first sync's count, then every recommendation
-    now = 0.0
-    for step in range(data.draw(st.integers(1, 15))):
-        now += data.draw(st.sampled_from([1.0, 5.0, 15.0, 30.0]))
-        cpu = data.draw(st.floats(0, 2000, allow_nan=False))
-        samples = [PodSample(f"p{i}", True, cpu, 1e8) for i in range(current)]
-        decision = autoscaler.decide(now, current, samples)
-        if step == 0:
-            history.append((now, current))
-        if decision.applied < current:
-            recent = [r for at, r in history if at > now - window] + [decision.recommended]
-            assert max(recent) <= decision.applied
-        history.append((now, decision.recommended))
-        current = decision.applied
+    @property_settings(200)
+    @given(hpa=hpa_specs(), data=st.data())
+    def check(hpa: HpaSpec, data: st.DataObject) -> None:
+        window = hpa.scale_down.stabilization_window_seconds
+        autoscaler = Autoscaler(hpa, REQUESTS)
+        current = data.draw(st.integers(hpa.min_replicas, hpa.max_replicas))
+        history = []  # (time, recommendation): the first sync's count, then every recommendation
+        now = 0.0
+        for step in range(data.draw(st.integers(1, 15))):
+            now += data.draw(st.sampled_from([1.0, 5.0, 15.0, 30.0]))
+            cpu = data.draw(st.floats(0, 2000, allow_nan=False))
+            samples = [PodSample(f"p{i}", True, cpu, 1e8) for i in range(current)]
+            decision = autoscaler.decide(now, current, samples)
+            if step == 0:
+                history.append((now, current))
+            if decision.applied < current:
+                recent = [r for at, r in history if at > now - window] + [decision.recommended]
+                assert max(recent) <= decision.applied
+            history.append((now, decision.recommended))
+            current = decision.applied
+
+    check()
 
 
 # --------------------------------------------------------------------------- the loop
@@ -840,6 +871,39 @@ def test_loop_sync_period_is_a_parameter() -> None:
         wait=clock.wait,
     )
     assert loop.run(10.5) == 10
+
+
+def test_loop_hands_every_decision_to_on_decision() -> None:
+    clock = FakeClock()
+    seen: list[Decision] = []
+    autoscaler = Autoscaler(make_hpa(), REQUESTS)
+    loop = AutoscalerLoop(autoscaler, sample=lambda: (2, pods(2, 140)), scale=lambda n: None,
+                          clock=clock, wait=clock.wait, on_decision=seen.append)
+    assert loop.run(31.0) == 2
+    assert seen == list(autoscaler.decisions)
+    assert [d.applied for d in seen] == [4, 4]
+
+
+def test_loop_runs_for_less_than_a_second() -> None:
+    clock = FakeClock()
+    loop = AutoscalerLoop(Autoscaler(make_hpa(), REQUESTS), sample=lambda: (2, pods(2, 70)),
+                          scale=lambda n: None, clock=clock, wait=clock.wait)
+    assert loop.run(0.5) == 0  # shorter than a period: no sync, and not an error
+    assert clock.waits == [0.5]
+
+
+def test_loop_stopped_while_waiting_returns_its_sync_count() -> None:
+    clock = FakeClock()
+    waits: list[float] = []
+
+    def stop_on_second_wait(seconds: float) -> bool:
+        waits.append(seconds)
+        clock.now += seconds
+        return len(waits) == 2
+
+    loop = AutoscalerLoop(Autoscaler(make_hpa(), REQUESTS), sample=lambda: (2, pods(2, 70)),
+                          scale=lambda n: None, clock=clock, wait=stop_on_second_wait)
+    assert loop.run(600.0) == 1
 
 
 def test_loop_is_bounded_by_count() -> None:
