@@ -23,6 +23,7 @@ __all__ = [
     "format_number",
     "format_observed",
     "format_seconds",
+    "format_span",
     "format_threshold",
     "format_timestamp",
     "format_window",
@@ -117,10 +118,15 @@ def format_timestamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def format_span(start: float, end: float) -> str:
+    """A stretch of the run in seconds since the load started: "60–300 s"."""
+    return f"{format_seconds(start)}–{format_seconds(end)} s"
+
+
 def format_window(window: Window | None) -> str:
     if window is None:
         return MISSING
-    return f"{window.label} {format_seconds(window.start)}–{format_seconds(window.end)} s"
+    return f"{window.label} {format_span(window.start, window.end)}"
 
 
 def format_observed(check: CheckResult) -> str:

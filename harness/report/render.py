@@ -32,7 +32,7 @@ from harness.report.formatting import (
     format_duration,
     format_number,
     format_observed,
-    format_seconds,
+    format_span,
     format_threshold,
     format_timestamp,
     format_window,
@@ -413,7 +413,7 @@ def html_context(result: RunResult) -> dict[str, Any]:
             {
                 "index": s.index,
                 "name": s.name,
-                "window": f"{format_seconds(s.start)}–{format_seconds(s.end)} s",
+                "window": format_span(s.start, s.end),
                 "users": s.users,
                 "rate": format_number(s.rate, "req/s") if s.rate else "",
                 "steady": s.steady,

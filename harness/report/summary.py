@@ -18,7 +18,7 @@ from harness.report.formatting import (
     format_duration,
     format_number,
     format_observed,
-    format_seconds,
+    format_span,
     format_threshold,
     format_timestamp,
     format_window,
@@ -204,7 +204,7 @@ def _stages(result: RunResult) -> list[str]:
         (
             stage.index,
             stage.name,
-            f"{format_seconds(stage.start)}–{format_seconds(stage.end)} s",
+            format_span(stage.start, stage.end),
             stage.users,
             *((format_number(stage.rate, "req/s") if stage.rate else MISSING,) if rated else ()),
             "yes" if stage.steady else "",
