@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from plotly.offline import get_plotlyjs
 
-__all__ = ["ChartSpec", "Kpi", "Page", "Row", "Section", "Table", "render_page", "write_text"]
+__all__ = ["ChartSpec", "Kpi", "Page", "Row", "Section", "Table", "render_page"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_TEMPLATES = Path(__file__).resolve().parents[1] / "report" / "templates"
@@ -125,12 +125,3 @@ def render_page(page: Page, charts: Sequence[ChartSpec] | None = None) -> str:
     return environment.get_template("page.html.j2").render(
         page=page, chart_specs=_json_for_script(specs), plotly_js=plotly_js,
     )
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write atomically (a reader never sees half a report)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-    return path

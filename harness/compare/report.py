@@ -7,7 +7,6 @@ regression being a failure that names the metric, so CI test views show what got
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from harness.atomic import write_json, write_text
 from harness.compare.changepoints import HistoryView
 from harness.compare.metrics import PERCENTILES
 from harness.compare.page import (
@@ -26,7 +26,6 @@ from harness.compare.page import (
     Table,
     base_layout,
     render_page,
-    write_text,
 )
 from harness.compare.runs import RunData
 from harness.compare.verdict import Comparison, MetricComparison, Outcome
@@ -314,7 +313,7 @@ def write_comparison(folder: Path, cmp: Comparison, candidate: RunData,
     document = to_json(cmp, description)
     if history is not None:  # the key metrics' change points in the results store
         document["history"] = history.to_json()
-    write_text(files.json, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    write_json(files.json, document)
     check_written("compare", document, str(files.json))
     write_text(files.junit, render_junit(cmp))
     write_text(files.markdown, render_markdown(cmp, description))

@@ -23,7 +23,6 @@ along with it; given tags (`--tag env=staging`), only runs carrying all of them.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from harness.atomic import write_json
 from harness.compare.runs import RESULTS_FILE, RunData
 from harness.compare.samples import SAMPLES_FILE
 from harness.config.tags import matches
@@ -131,10 +131,7 @@ class ResultsStore:
     # ------------------------------------------------------------------ writing
 
     def _save(self, data: dict[str, Any]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        temporary = self.index_path.with_suffix(f".tmp{os.getpid()}")
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        temporary.replace(self.index_path)
+        write_json(self.index_path, data)
 
     def add(self, run: RunData, *, verdict: str | None,
             metrics: Mapping[str, float | None]) -> StoredRun:

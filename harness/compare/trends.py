@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_text
 from harness.compare.changepoints import ChangePoint, MetricHistory, history_change_points
 from harness.compare.page import ChartSpec, Page, Row, Section, Table, base_layout, render_page
-from harness.compare.page import write_text as _write_text
 from harness.compare.report import format_value
 from harness.compare.store import ResultsStore, StoredRun
 
@@ -231,6 +231,6 @@ def write_trends(store: ResultsStore, folder: Path | None = None,
                  ) -> TrendFiles:
     target = folder or store.root
     return TrendFiles(
-        _write_text(target / "trends.html", render_trends_html(store, scenario, tags)),
-        _write_text(target / "trends.md", render_trends_markdown(store, scenario, tags)),
+        write_text(target / "trends.html", render_trends_html(store, scenario, tags)),
+        write_text(target / "trends.md", render_trends_markdown(store, scenario, tags)),
     )

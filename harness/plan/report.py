@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_json, write_text
 from harness.compare.page import (
     ChartSpec,
     Kpi,
@@ -17,7 +17,6 @@ from harness.compare.page import (
     Table,
     base_layout,
     render_page,
-    write_text,
 )
 from harness.plan.capacity import (
     GENERATOR_SATURATED,
@@ -397,7 +396,7 @@ def plan_json(plan: CapacityPlan) -> dict[str, Any]:
 
 def write_plan(folder: Path, plan: CapacityPlan) -> PlanFiles:
     files = PlanFiles(folder / "capacity.md", folder / "capacity.html", folder / "capacity.json")
-    write_text(files.json, json.dumps(plan_json(plan), indent=2, sort_keys=True) + "\n")
+    write_json(files.json, plan_json(plan))
     write_text(files.markdown, render_plan_markdown(plan))
     write_text(files.html, render_plan_html(plan))
     return files

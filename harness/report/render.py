@@ -11,7 +11,6 @@ import base64
 import functools
 import gzip
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -21,6 +20,7 @@ from typing import Any
 import jinja2
 from plotly.offline import get_plotlyjs
 
+from harness.atomic import write_text
 from harness.load.health import limits_text
 from harness.redact import redact
 from harness.report.calibration import calibration_section
@@ -463,13 +463,6 @@ def plotly_version() -> str:
 # --- the folder ----------------------------------------------------------------------------
 
 
-def _write(path: Path, text: str) -> None:
-    """Write through a temporary file, so a second Ctrl-C never leaves half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_report(
     result: RunResult, folder: Path, *, secrets: Iterable[str] | None = None
 ) -> ReportFiles:
@@ -489,12 +482,12 @@ def write_report(
     )
     # most important first: if the process is killed mid-way, results.json is already there
     text = clean.to_json()
-    _write(files.results_json, text + "\n")
+    write_text(files.results_json, text + "\n")
     check_written("results", text, str(files.results_json))
-    _write(files.junit_xml, render_junit(clean))
-    _write(files.summary_md, render_summary(clean))
+    write_text(files.junit_xml, render_junit(clean))
+    write_text(files.summary_md, render_summary(clean))
     if clean.totals.requests or clean.timeline:
-        _write(files.report_html, render_html(clean))
+        write_text(files.report_html, render_html(clean))
     # else: no load ran (the run failed before it), so there is nothing to chart; a page of
     # empty charts would still carry megabytes of chart library
     return files
