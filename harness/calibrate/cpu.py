@@ -17,7 +17,6 @@ __all__ = [
     "CPU_COUNTER",
     "REQUEST_COUNTER",
     "CpuUse",
-    "marginal_cpu_per_request",
     "measure_cpu",
 ]
 
@@ -100,13 +99,3 @@ def measure_cpu(scrapes: Iterable[Scrape], start: float, end: float) -> CpuUse:
         for values in series.values():
             requests += _increase(values if len(values) == len(seen) else [0.0, *values])
     return CpuUse(start, end, replicas, cpu, requests, covered)
-
-
-def marginal_cpu_per_request(busy: CpuUse, idle: CpuUse | None) -> float | None:
-    """CPU-seconds one more request costs: the busy window's CPU less what the replicas burn
-    idle (probes, scrapes, timers) over the same replica-seconds, per request. Utilization at a
-    rate R is then idle + R x this, the line the HPA sees."""
-    if busy.requests <= 0:
-        return None
-    baseline = idle.cores_per_replica * busy.replica_seconds if idle is not None else 0.0
-    return max(busy.cpu_seconds - baseline, 0.0) / busy.requests

@@ -211,10 +211,6 @@ class DeploymentSpec:
     def startup_failure_threshold(self) -> int | None:
         return self.startup_probe.failure_threshold if self.startup_probe else None
 
-    @property
-    def startup_period_seconds(self) -> int | None:
-        return self.startup_probe.period_seconds if self.startup_probe else None
-
 
 @dataclass(frozen=True)
 class ScalingSpec:

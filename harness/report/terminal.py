@@ -38,7 +38,6 @@ __all__ = [
     "headroom_line",
     "joined_ids",
     "print_verdict",
-    "status_line",
 ]
 
 VERDICT_STYLES = {Verdict.PASS: "bold green", Verdict.FAIL: "bold red", Verdict.SKIPPED: "yellow",
@@ -53,18 +52,6 @@ STATUS_STYLES = {
     RunStatus.UNTRUSTED: "bold magenta",
 }
 SEPARATOR = " · "
-
-
-def status_line(result: RunResult, report: Path | None = None) -> Text:
-    """'FAILED: at least one check failed (exit 1). Report: reports/…/report.html'."""
-    line = Text(
-        f"{STATUS_HEADLINES[result.status]} (exit {result.exit_status})",
-        style=STATUS_STYLES[result.status],
-    )
-    if report is not None:
-        line.append(". Report: ")
-        line.append(str(report), style="underline")
-    return line
 
 
 def _wrapped(text: str, width: int, indent: str = "") -> list[str]:

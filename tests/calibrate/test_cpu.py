@@ -1,6 +1,6 @@
 import pytest
 
-from harness.calibrate.cpu import marginal_cpu_per_request, measure_cpu
+from harness.calibrate.cpu import measure_cpu
 from harness.collect.scrape import MetricSample, Scrape
 
 
@@ -69,15 +69,3 @@ def test_a_replica_seen_once_or_failing_is_left_out():
     assert (use.replicas, use.cpu_seconds, use.requests) == (1, 1.0, 100.0)
     empty = measure_cpu(scrapes, 20, 30)
     assert (empty.replicas, empty.per_request, empty.cores_per_replica) == (0, None, 0.0)
-
-
-def test_marginal_cost_takes_the_idle_burn_off():
-    idle = measure_cpu([scrape(0, "r1", cpu(0.0), requests(0)),
-                        scrape(10, "r1", cpu(0.1), requests(0))], 0, 10)
-    busy = measure_cpu([scrape(20, "r1", cpu(1.0), requests(0)),
-                        scrape(40, "r1", cpu(3.2), requests(1000))], 20, 40)
-    assert idle.cores_per_replica == pytest.approx(0.01)
-    # 2.2 CPU-s over 20 s, of which 0.2 the idle burn: 2.0 s for 1000 requests
-    assert marginal_cpu_per_request(busy, idle) == pytest.approx(0.002)
-    assert marginal_cpu_per_request(busy, None) == pytest.approx(0.0022)
-    assert marginal_cpu_per_request(idle, None) is None

@@ -471,8 +471,8 @@ def test_load_deployment_reads_app_container(tmp_path: Path) -> None:
     assert deployment.limits.memory_bytes == Gi
     assert deployment.container_port == 3000
     assert deployment.startup_failure_threshold == 30
-    assert deployment.startup_period_seconds == 5
     assert deployment.startup_probe is not None
+    assert deployment.startup_probe.period_seconds == 5
     assert deployment.startup_probe.port == 3000  # the named port "http", resolved
     # Kubernetes' probe defaults where the manifest sets nothing.
     assert deployment.readiness_probe is not None

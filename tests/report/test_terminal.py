@@ -16,7 +16,6 @@ from harness.report.terminal import (
     headroom_line,
     joined_ids,
     print_verdict,
-    status_line,
 )
 from harness.verify.check import CheckResult, Verdict, Window
 
@@ -159,9 +158,3 @@ def test_headroom_line_from_the_record(result_factory):
     assert lines[-2].startswith("headroom from 120 req/s: HPA on CPU at 770 req/s")
     assert lines[-1].startswith("Report:")
     assert not any(line.startswith("headroom") for line in _printed(result_factory("passed"), 200))
-
-
-def test_status_line_is_coloured_by_status(result_factory):
-    assert status_line(result_factory("passed")).style == "bold green"
-    assert status_line(result_factory("failed")).style == "bold red"
-    assert status_line(result_factory("interrupted")).style == "bold yellow"
