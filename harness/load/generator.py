@@ -23,6 +23,7 @@ from gevent import GreenletExit, getcurrent
 
 from harness.load.latency import new_histogram
 from harness.load.pacing import Pacer
+from harness.load.priority import current_nice
 from harness.load.recorder import Recorder
 
 __all__ = ["Generator", "error_text", "freeze_heap", "task_name"]
@@ -151,6 +152,7 @@ class _Health:
             "lag_p99": round(lag.get_value_at_percentile(99) / 1000.0, 2) if count else 0.0,
             "lag_max": round(lag.get_max_value() / 1000.0, 2) if count else 0.0,
             "rss": round(self._process.memory_info().rss / 1_048_576, 1),
+            "nice": current_nice(),
         }
 
 

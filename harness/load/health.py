@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.load.priority import GENERATOR_NICE
 from harness.load.records import GeneratorSample, Interval
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "GeneratorRow",
     "GeneratorSummary",
     "limits_text",
+    "priority_text",
     "saturated",
     "saturated_intervals",
     "saturation_evidence",
@@ -48,6 +50,17 @@ def limits_text() -> str:
     """The saturation limits in words, for reports."""
     return (f"CPU ≥ {CPU_LIMIT_PERCENT:g} % of a core, or event-loop lag median "
             f"≥ {LOOP_LAG_LIMIT_MS:g} ms")
+
+
+def priority_text(rows: Sequence[GeneratorRow]) -> str:
+    """Whether the generators ran ahead of the stack for CPU (harness.load.priority)."""
+    behind = [r for r in rows if r.nice > GENERATOR_NICE]
+    if not behind:
+        return (f"ran at nice {GENERATOR_NICE}, ahead of the stack for CPU (time a generator "
+                f"waits for a core is added to the latencies it records)")
+    names = ", ".join(f"{r.generator} at nice {r.nice}" for r in behind)
+    return (f"not prioritised over the stack ({names}; the generator's log says why): time it "
+            f"waited for a core is in its latencies")
 
 
 def _reasons(sample: GeneratorSample) -> list[str]:
@@ -124,6 +137,7 @@ class GeneratorRow:
     loop_lag_max_ms: float
     peak_rss_mb: float
     saturated_intervals: int
+    nice: int = 0  # the least priority it ran at (harness.load.priority)
 
 
 @dataclass(frozen=True)
@@ -164,6 +178,7 @@ def summarize_generators(
             loop_lag_max_ms=round(max(s.loop_lag_max_ms for s in samples), 2),
             peak_rss_mb=round(max(s.rss_mb for s in samples), 1),
             saturated_intervals=sum(1 for s in samples if _reasons(s)),
+            nice=max(s.nice for s in samples),
         )
         for name, samples in sorted(rows.items())
     )

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.load.priority import GENERATOR_NICE, prioritise
+
 __all__ = ["LoadPlan", "main"]
 
 # A master waits this long, within an interval, for every worker's report before it writes the
@@ -48,6 +50,7 @@ class LoadPlan:
     master_host: str = "127.0.0.1"
     master_port: int = 5557
     worker_wait: float = 60.0
+    nice: int = 0  # the generators' scheduling priority (harness.load.priority)
 
     @classmethod
     def read(cls, path: Path) -> LoadPlan:
@@ -62,7 +65,16 @@ class LoadPlan:
             master_host=str(data.get("master_host", "127.0.0.1")),
             master_port=int(data.get("master_port", 5557)),
             worker_wait=float(data.get("worker_wait", 60.0)),
+            nice=int(data.get("nice", 0)),
         )
+
+
+def _prioritise(nice: int) -> None:
+    """Before anything starts a thread (threads inherit it); the log says when it could not,
+    and every interval reports the nice value the generator actually had."""
+    why_not = prioritise(nice)
+    if why_not:
+        sys.stderr.write(f"load generator not prioritised: {why_not}\n")
 
 
 def _emit(record: dict[str, Any]) -> None:
@@ -328,8 +340,10 @@ def _worker(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="locust_process worker")
     parser.add_argument("--master-host", default="127.0.0.1")
     parser.add_argument("--master-port", type=int, default=5557)
+    parser.add_argument("--nice", type=int, default=GENERATOR_NICE)
     parser.add_argument("locustfiles", nargs="+")
     args = parser.parse_args(argv)
+    _prioritise(args.nice)
 
     user_classes = _user_classes(args.locustfiles)
     if not user_classes:
@@ -367,6 +381,7 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] == "worker":
         return _worker(argv[1:])
     plan = LoadPlan.read(Path(argv[0]))
+    _prioritise(plan.nice)
 
     from harness.load.shapes import StagePlan
 

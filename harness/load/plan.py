@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from harness.load.priority import GENERATOR_NICE
 from harness.load.shapes import StagePlan
 
 __all__ = ["DEFAULT_MASTER_PORT", "main", "plan_document"]
@@ -35,6 +36,7 @@ def plan_document(
     master_host: str = "127.0.0.1",
     master_port: int = DEFAULT_MASTER_PORT,
     worker_wait: float = 60.0,
+    nice: int = GENERATOR_NICE,
 ) -> dict[str, Any]:
     """The plan harness.load.locust_process reads (see LoadPlan there)."""
     return {
@@ -47,6 +49,7 @@ def plan_document(
         "master_host": master_host,
         "master_port": master_port,
         "worker_wait": worker_wait,
+        "nice": nice,
     }
 
 

@@ -146,7 +146,7 @@ def _merge_health(healths: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             continue
         for key in ("intended", "sent", "gc_ms"):
             known[key] = known.get(key, 0) + health.get(key, 0)
-        for key in ("cpu", "lag_p50", "lag_p99", "lag_max", "rss", "users", "gc_max"):
+        for key in ("cpu", "lag_p50", "lag_p99", "lag_max", "rss", "users", "gc_max", "nice"):
             known[key] = max(known.get(key, 0), health.get(key, 0))
     return [merged[name] for name in sorted(merged)]
 

@@ -49,6 +49,7 @@ class GeneratorSample:
     rss_mb: float = 0.0
     gc_pause_max_ms: float = 0.0  # the longest garbage collection in the interval
     gc_pause_ms: float = 0.0  # all of them together
+    nice: int = 0  # its scheduling priority in the interval (harness.load.priority)
 
 
 @dataclass(frozen=True)

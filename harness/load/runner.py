@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from harness.errors import DependencyError, Interrupted
 from harness.load.plan import plan_document
+from harness.load.priority import GENERATOR_NICE
 from harness.load.records import ErrorCount, GeneratorSample, Interval, LoadResult, NameInterval
 from harness.load.shapes import StagePlan
 
@@ -39,6 +40,8 @@ class LoadRunner:
         env: extra environment for the generator process (tokens file, …).
         workers: 0 runs one local generator process; N runs a Locust master and N worker
             processes here, each recording its own histograms, merged exactly by the master.
+        nice: the scheduling priority the generator processes ask for (harness.load.priority);
+            one already ahead of it keeps its own.
     """
 
     def __init__(
@@ -52,6 +55,7 @@ class LoadRunner:
         env: Mapping[str, str] | None = None,
         stop_timeout: float = 5.0,
         workers: int = 0,
+        nice: int = GENERATOR_NICE,
     ) -> None:
         self.stages = tuple(stages)
         self.locustfiles = tuple(locustfiles)
@@ -61,6 +65,7 @@ class LoadRunner:
         self.env = dict(env or {})
         self.stop_timeout = stop_timeout
         self.workers = workers
+        self.nice = nice
         self._process: subprocess.Popen[str] | None = None
         self._workers: list[subprocess.Popen[bytes]] = []
         self._stopped_workers: set[int] = set()  # stopped by us, or already reported dead
@@ -81,6 +86,7 @@ class LoadRunner:
             stop_timeout=self.stop_timeout,
             workers=self.workers,
             master_port=master_port,
+            nice=self.nice,
         )
         path = self.work_dir / "load-plan.json"
         path.write_text(json.dumps(plan, indent=2), encoding="utf-8")
@@ -135,6 +141,7 @@ class LoadRunner:
                     subprocess.Popen(
                         [sys.executable, "-m", "harness.load.locust_process", "worker",
                          "--master-host", "127.0.0.1", "--master-port", str(port),
+                         "--nice", str(self.nice),
                          *[str(p) for p in self.locustfiles]],
                         stdout=log,
                         stderr=subprocess.STDOUT,
@@ -273,6 +280,7 @@ def _interval(record: dict[str, Any]) -> Interval:
             rss_mb=float(g.get("rss", 0.0)),
             gc_pause_max_ms=float(g.get("gc_max", 0.0)),
             gc_pause_ms=float(g.get("gc_ms", 0.0)),
+            nice=int(g.get("nice", 0)),
         )
         for g in record.get("generators", ())
     )

@@ -21,7 +21,7 @@ import jinja2
 from plotly.offline import get_plotlyjs
 
 from harness.atomic import write_text
-from harness.load.health import limits_text
+from harness.load.health import limits_text, priority_text
 from harness.redact import redact
 from harness.report.calibration import calibration_section
 from harness.report.charts import COLORS, build_charts, figure_json, missing_charts
@@ -217,6 +217,7 @@ def generator_section(result: RunResult) -> dict[str, Any]:
         "workers": health.workers or "none (one load process)",
         "saturated intervals": f"{health.saturated_intervals} of {health.intervals}",
         "limits": limits_text(),
+        "priority": priority_text(health.generators),
     }
     if health.intended_rps is not None:
         summary["arrival rate"] = (f"{format_number(health.achieved_rps, 'req/s')} sent of "
@@ -229,6 +230,7 @@ def generator_section(result: RunResult) -> dict[str, Any]:
          "loop lag median (worst)": format_number(g.loop_lag_p50_ms, "ms"),
          "loop lag p99 (worst)": format_number(g.loop_lag_p99_ms, "ms"),
          "peak RSS": format_number(g.peak_rss_mb, "MB"),
+         "nice": g.nice,
          "saturated intervals": g.saturated_intervals}
         for g in health.generators
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from harness.load.health import limits_text
+from harness.load.health import limits_text, priority_text
 from harness.report.calibration import calibration_rows, calibration_sentence
 from harness.report.formatting import (
     MISSING,
@@ -176,7 +176,7 @@ def _generator(result: RunResult) -> list[str]:
            else "One load process")
     lines = ["", "## Load generator", "",
              f"{how}; saturated in {health.saturated_intervals} of {health.intervals} intervals "
-             f"({limits_text()})."]
+             f"({limits_text()}); {priority_text(health.generators)}."]
     if health.intended_rps is not None:
         lines[-1] += (f" Arrival rate: {format_number(health.achieved_rps, 'req/s')} sent of "
                       f"{format_number(health.intended_rps, 'req/s')} due.")
@@ -186,12 +186,12 @@ def _generator(result: RunResult) -> list[str]:
         (g.generator, format_number(g.peak_cpu_percent, "%"),
          format_number(g.mean_cpu_percent, "%"), format_number(g.loop_lag_p50_ms, "ms"),
          format_number(g.loop_lag_p99_ms, "ms"), format_number(g.peak_rss_mb, "MB"),
-         g.saturated_intervals)
+         g.nice, g.saturated_intervals)
         for g in health.generators
     ]
     header = ("Generator", "Peak CPU", "Mean CPU", "Loop lag median (worst)",
-              "Loop lag p99 (worst)", "Peak RSS", "Saturated intervals")
-    return lines + [""] + _table(header, rows, right=set(range(1, 7)))
+              "Loop lag p99 (worst)", "Peak RSS", "Nice", "Saturated intervals")
+    return lines + [""] + _table(header, rows, right=set(range(1, 8)))
 
 
 def _stages(result: RunResult) -> list[str]:

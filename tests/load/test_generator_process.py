@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from harness.config.model import SloSpec, Stage
 from harness.load.aggregate import aggregate, in_window, per_name
 from harness.load.health import saturated_intervals, summarize_generators
+from harness.load.priority import GENERATOR_NICE
 from harness.load.runner import LoadRunner
 from harness.load.shapes import plan_stages
 from harness.verify.check import Verdict, exit_status_for
@@ -43,10 +47,18 @@ class Busy(FastHttpUser):
 """
 
 
-def run(tmp_path: Path, locustfile: Path, url: str, stages, workers: int = 0):
+def run(tmp_path: Path, locustfile: Path, url: str, stages, workers: int = 0,
+        nice: int = GENERATOR_NICE):
     runner = LoadRunner(stages=stages, locustfiles=[locustfile], host=url,
-                        work_dir=tmp_path / "logs", interval=2.0, workers=workers)
+                        work_dir=tmp_path / "logs", interval=2.0, workers=workers, nice=nice)
     return runner.run()
+
+
+def may_raise_priority() -> bool:
+    """Whether a process here may lower its nice value (root or CAP_SYS_NICE)."""
+    probe = f"import os; os.setpriority(os.PRIO_PROCESS, 0, {GENERATOR_NICE})"
+    return subprocess.run([sys.executable, "-c", probe], check=False,
+                          capture_output=True).returncode == 0
 
 
 def test_an_open_model_stage_keeps_its_rate_within_2_percent(tmp_path, target, locustfile):
@@ -60,6 +72,11 @@ def test_an_open_model_stage_keeps_its_rate_within_2_percent(tmp_path, target, l
     # every send was paced: intended and achieved agree, and latency has both forms
     assert sum(i.sent for i in stage) == pytest.approx(sum(i.intended for i in stage), rel=0.02)
     assert stats.corrected is not None and stats.corrected.count == stats.requests
+    # It ran ahead of everything else for CPU where the OS let it, and says which it had.
+    expected = GENERATOR_NICE if may_raise_priority() else os.getpriority(os.PRIO_PROCESS, 0)
+    assert {g.nice for i in load.intervals for g in i.generators} == {expected}
+    log = (tmp_path / "logs" / "load-generator.log").read_text(encoding="utf-8")
+    assert ("not prioritised" in log) == (expected != GENERATOR_NICE)
 
 
 def test_a_stalling_target_shows_in_the_corrected_percentiles(tmp_path, target, locustfile):
@@ -96,6 +113,9 @@ def test_workers_histograms_merge_to_exactly_what_the_target_served(tmp_path, ta
     names = {g.generator for i in load.intervals for g in i.generators}
     assert names == {"worker-0", "worker-1"}
     assert load.workers == 2
+    # Workers are prioritised like a local generator, each saying which it had.
+    expected = GENERATOR_NICE if may_raise_priority() else os.getpriority(os.PRIO_PROCESS, 0)
+    assert {g.nice for i in load.intervals for g in i.generators} == {expected}
 
 
 def test_a_saturated_generator_is_detected_and_its_latency_untrusted(tmp_path, target, locustfile):

@@ -1,10 +1,14 @@
+from dataclasses import replace
+
 from harness.load.health import (
+    priority_text,
     saturated,
     saturated_intervals,
     saturation_evidence,
     suggested_workers,
     summarize_generators,
 )
+from harness.load.priority import GENERATOR_NICE
 from harness.load.records import GeneratorSample, Interval
 
 
@@ -64,3 +68,15 @@ def test_summary_advises_more_workers_or_explains_a_rate_shortfall():
 
     fine = summarize_generators([interval(0, sample(intended=200, sent=199))], workers=0)
     assert fine.advice is None and fine.intended_rps == 100.0
+
+
+def test_the_summary_keeps_the_least_priority_a_generator_had_and_says_so():
+    ahead = replace(sample(), nice=GENERATOR_NICE)
+    behind = replace(ahead, nice=0)
+    summary = summarize_generators([interval(0, ahead), interval(2, behind)], 0)
+    assert [g.nice for g in summary.generators] == [0]
+    assert priority_text(summary.generators).startswith(
+        "not prioritised over the stack (local at nice 0;")
+    prioritised = summarize_generators([interval(0, ahead), interval(2, ahead)], 0)
+    assert priority_text(prioritised.generators).startswith(
+        f"ran at nice {GENERATOR_NICE}, ahead of the stack for CPU")
