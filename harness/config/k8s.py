@@ -4,8 +4,8 @@ The HPA and the Deployment are the single source of truth for replica bounds, ut
 scaling behavior, resource requests/limits and probes. The local autoscaler and the autoscaling
 checks read them through this module; nothing else copies those numbers.
 
-One reader: `manifest_documents` parses a manifest file (the HPA and Deployment here, the PDB in
-harness.stack.controller, the ConfigMap in harness.config.appsettings), and `hpa_from_manifest` /
+One reader: `manifest_documents` parses a manifest file (the HPA, the Deployment and the PDB here,
+the ConfigMap in harness.config.appsettings), and `hpa_from_manifest` /
 `deployment_from_manifest` turn one object into its record, whether it came from a file or from a
 `kubectl kustomize` rendering. The base is read file by file, so the embedded backend needs only
 Python; tests/config/test_k8s.py holds it equal to the base as kustomize renders it. Overlays are
@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_SCALE_DOWN",
     "DEFAULT_SCALE_UP",
     "DeploymentSpec",
+    "DisruptionBudget",
     "HpaMetricTarget",
     "HpaSpec",
     "Probe",
@@ -48,11 +49,13 @@ __all__ = [
     "hpa_from_manifest",
     "load_deployment",
     "load_hpa",
+    "load_pdb",
     "load_scaling",
     "manifest_documents",
     "memory_bytes",
     "parse_quantity",
     "pre_stop_sleep",
+    "scaled_value",
 ]
 
 ResourceName = Literal["cpu", "memory"]
@@ -213,6 +216,28 @@ class DeploymentSpec:
 
 
 @dataclass(frozen=True)
+class DisruptionBudget:
+    """A PodDisruptionBudget's numbers: one of max_unavailable or min_available (int or "N%")."""
+
+    max_unavailable: int | str | None = 1
+    min_available: int | str | None = None
+
+    def allowed(self, expected: int, healthy: int) -> int:
+        """Disruptions allowed now: the disruption controller's arithmetic (updatePdbStatus in
+        pkg/controller/disruption), percentages of the expected count rounded up."""
+        if self.min_available is not None:
+            need = scaled_value(self.min_available, expected, round_up=True)
+        else:
+            need = expected - scaled_value(self.max_unavailable or 0, expected, round_up=True)
+        return max(0, healthy - need)
+
+    def describe(self) -> str:
+        if self.min_available is not None:
+            return f"minAvailable {self.min_available}"
+        return f"maxUnavailable {self.max_unavailable}"
+
+
+@dataclass(frozen=True)
 class ScalingSpec:
     """The HPA and the Deployment it scales, checked against each other."""
 
@@ -242,6 +267,18 @@ def parse_quantity(value: object) -> Decimal:
     if not quantity.is_finite():
         raise ValueError(f"not a quantity: {value!r}")
     return quantity
+
+
+def scaled_value(value: int | str, total: int, *, round_up: bool) -> int:
+    """An int-or-percent field (2, "25%") as a count of ``total``: Kubernetes'
+    intstr.GetScaledValueFromIntOrPercent, a percentage rounded up or down as ``round_up`` says.
+    Raises ValueError for a string that is no percentage."""
+    if isinstance(value, str):
+        if not value.endswith("%"):
+            raise ValueError(f"{value!r} is not a percentage")
+        exact = float(value[:-1]) * total / 100
+        return math.ceil(exact) if round_up else math.floor(exact)
+    return int(value)
 
 
 def cpu_millicores(value: object) -> int:
@@ -657,6 +694,36 @@ def _int_or_percent(reader: _Reader, value: object, field: FieldPath) -> int | s
     if isinstance(value, str) and re.fullmatch(r"\d+%", value):
         return value
     return reader.integer(value, field, 0)
+
+
+# --------------------------------------------------------------------------- PDB
+
+
+def load_pdb(path: Path) -> DisruptionBudget:
+    """The PodDisruptionBudget in ``path`` (stack/k8s/base/pdb.yaml); without the file, the
+    default DisruptionBudget."""
+    if not path.exists():
+        return DisruptionBudget()  # no PDB: Kubernetes allows any eviction; keep one at a time
+    for document in manifest_documents(path):
+        if isinstance(document, dict) and document.get("kind") == "PodDisruptionBudget":
+            spec = document.get("spec") or {}
+            if not isinstance(spec, dict):
+                raise ConfigError(str(path), ("spec",), "expected a mapping",
+                                  "maxUnavailable or minAvailable, and a selector")
+            for key in ("maxUnavailable", "minAvailable"):
+                value = spec.get(key)
+                if value is None:
+                    continue
+                whole = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+                if not whole and not (
+                    isinstance(value, str) and value.endswith("%") and value[:-1].isdigit()
+                ):
+                    raise ConfigError(str(path), ("spec", key), f"{value!r} is not a count",
+                                      "a whole number or a percentage such as 25%")
+                if key == "maxUnavailable":
+                    return DisruptionBudget(max_unavailable=value)
+                return DisruptionBudget(max_unavailable=None, min_available=value)
+    return DisruptionBudget()
 
 
 # --------------------------------------------------------------------------- both

@@ -68,7 +68,7 @@ class FaultSession:
         check_supported(scenario, options)
         if options.stack in ("embedded", "local"):  # the controller's PDB, read before up()
             from harness import paths
-            from harness.stack.controller import load_pdb
+            from harness.config.k8s import load_pdb
 
             load_pdb(paths.k8s_base_dir() / "pdb.yaml")
         session = cls(scenario, backend)

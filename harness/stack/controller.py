@@ -12,20 +12,17 @@ records every exit, start and readiness change it sees.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
-from harness.config.k8s import manifest_documents
-from harness.errors import ConfigError
+from harness.config.k8s import DisruptionBudget
 from harness.stack.processes import ManagedProcess
 
-__all__ = ["DisruptionBudget", "ProbeRecord", "ReplicaController", "ReplicaEvent", "load_pdb"]
+__all__ = ["ProbeRecord", "ReplicaController", "ReplicaEvent"]
 
 BACKOFF_INITIAL = 10.0  # the kubelet's crash-loop back-off
 BACKOFF_MAX = 300.0
@@ -68,60 +65,6 @@ class ProbeRecord:
     t: float
     replica: str
     status: str
-
-
-@dataclass(frozen=True)
-class DisruptionBudget:
-    """A PodDisruptionBudget's numbers: one of max_unavailable or min_available (int or "N%")."""
-
-    max_unavailable: int | str | None = 1
-    min_available: int | str | None = None
-
-    def allowed(self, expected: int, healthy: int) -> int:
-        """Disruptions allowed now (the disruption controller's arithmetic; percentages of the
-        expected count rounded up)."""
-        if self.min_available is not None:
-            need = _scaled(self.min_available, expected)
-        else:
-            need = expected - _scaled(self.max_unavailable or 0, expected)
-        return max(0, healthy - need)
-
-    def describe(self) -> str:
-        if self.min_available is not None:
-            return f"minAvailable {self.min_available}"
-        return f"maxUnavailable {self.max_unavailable}"
-
-
-def _scaled(value: int | str, total: int) -> int:
-    if isinstance(value, str):
-        return math.ceil(float(value.rstrip("%")) * total / 100.0)
-    return int(value)
-
-
-def load_pdb(path: Path) -> DisruptionBudget:
-    """The bundled PodDisruptionBudget (stack/k8s/base/pdb.yaml)."""
-    if not path.exists():
-        return DisruptionBudget()  # no PDB: Kubernetes allows any eviction; keep one at a time
-    for document in manifest_documents(path):
-        if isinstance(document, dict) and document.get("kind") == "PodDisruptionBudget":
-            spec = document.get("spec") or {}
-            if not isinstance(spec, dict):
-                raise ConfigError(str(path), ("spec",), "expected a mapping",
-                                  "maxUnavailable or minAvailable, and a selector")
-            for key in ("maxUnavailable", "minAvailable"):
-                value = spec.get(key)
-                if value is None:
-                    continue
-                whole = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-                if not whole and not (
-                    isinstance(value, str) and value.endswith("%") and value[:-1].isdigit()
-                ):
-                    raise ConfigError(str(path), ("spec", key), f"{value!r} is not a count",
-                                      "a whole number or a percentage such as 25%")
-                if key == "maxUnavailable":
-                    return DisruptionBudget(max_unavailable=value)
-                return DisruptionBudget(max_unavailable=None, min_available=value)
-    return DisruptionBudget()
 
 
 class ReplicaController:

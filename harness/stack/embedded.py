@@ -29,14 +29,14 @@ from typing import Literal
 
 from harness import paths
 from harness.config.appsettings import bundled_app_settings
-from harness.config.k8s import DeploymentSpec
+from harness.config.k8s import DeploymentSpec, load_pdb
 from harness.config.model import SeedSpec
 from harness.errors import StackError
 from harness.redact import redact_url
 from harness.stack import processes
 from harness.stack.backend import Endpoints, Replica
 from harness.stack.capabilities import Capabilities
-from harness.stack.controller import ReplicaController, load_pdb
+from harness.stack.controller import ReplicaController
 from harness.stack.processes import ManagedProcess
 from harness.stack.service import ENDPOINTS_LAG, ReadinessService
 from harness.testhook import pause_at

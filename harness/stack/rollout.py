@@ -21,26 +21,19 @@ pods) and the clock are the caller's.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from harness.config.k8s import scaled_value
 
 __all__ = ["DeploymentState", "ReplicaSetCount", "RevisionCount", "RolloutPlan", "Step",
            "next_step", "resolve_fenceposts"]
 
 
-def _scaled(value: int | str, total: int, *, round_up: bool) -> int:
-    """intstr.GetScaledValueFromIntOrPercent."""
-    if isinstance(value, str):
-        exact = float(value.rstrip("%")) * total / 100.0
-        return math.ceil(exact) if round_up else math.floor(exact)
-    return int(value)
-
-
 def resolve_fenceposts(max_surge: int | str, max_unavailable: int | str,
                        replicas: int) -> tuple[int, int]:
     """(surge, unavailable) in replicas for `replicas` desired."""
-    surge = _scaled(max_surge, replicas, round_up=True)
-    unavailable = _scaled(max_unavailable, replicas, round_up=False)
+    surge = scaled_value(max_surge, replicas, round_up=True)
+    unavailable = scaled_value(max_unavailable, replicas, round_up=False)
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, unavailable

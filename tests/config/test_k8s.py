@@ -16,6 +16,7 @@ from harness import paths
 from harness.config.k8s import (
     DEFAULT_SCALE_DOWN,
     DEFAULT_SCALE_UP,
+    DisruptionBudget,
     HpaMetricTarget,
     ScalingPolicy,
     ScalingRules,
@@ -24,10 +25,12 @@ from harness.config.k8s import (
     hpa_from_manifest,
     load_deployment,
     load_hpa,
+    load_pdb,
     load_scaling,
     manifest_documents,
     memory_bytes,
     parse_quantity,
+    scaled_value,
 )
 from harness.errors import ConfigError
 from harness.status import ExitStatus
@@ -660,3 +663,48 @@ def test_every_overlay_as_kustomize_renders_it_reads_through_the_one_reader() ->
         for deployment in target.of_kind("Deployment"):
             spec = deployment_from_manifest(deployment.body, f"{target.name}: {deployment.file}")
             assert spec.replicas == deployment.body["spec"].get("replicas", 1)
+
+
+# --------------------------------------------------------------------------- PDB and int-or-percent
+
+
+@pytest.mark.parametrize(("value", "total", "round_up", "count"), [
+    (2, 10, True, 2),
+    ("25%", 10, True, 3),  # 2.5 rounds up (maxSurge, a PDB's numbers)
+    ("25%", 10, False, 2),  # or down (a rollout's maxUnavailable)
+    ("25%", 2, False, 0),
+    ("0%", 5, True, 0),
+])
+def test_scaled_value_is_kubernetes_int_or_percent(value, total, round_up, count) -> None:
+    assert scaled_value(value, total, round_up=round_up) == count
+
+
+def test_a_string_that_is_no_percentage_is_refused() -> None:
+    with pytest.raises(ValueError, match="'2' is not a percentage"):
+        scaled_value("2", 10, round_up=True)
+
+
+@pytest.mark.parametrize(("budget", "expected", "healthy", "allowed"), [
+    (DisruptionBudget(max_unavailable=1), 3, 3, 1),
+    (DisruptionBudget(max_unavailable=1), 3, 2, 0),  # one is already down: wait
+    (DisruptionBudget(max_unavailable=1), 2, 2, 1),  # the HPA's minimum still drains
+    (DisruptionBudget(max_unavailable=None, min_available=2), 2, 2, 0),  # the seed's PDB blocks
+    (DisruptionBudget(max_unavailable=None, min_available=2), 3, 3, 1),
+    (DisruptionBudget(max_unavailable="25%"), 10, 10, 3),  # 2.5 rounds up
+    (DisruptionBudget(max_unavailable=None, min_available="50%"), 5, 5, 2),
+])
+def test_disruptions_allowed_follow_the_disruption_controller(budget, expected, healthy, allowed):
+    assert budget.allowed(expected, healthy) == allowed
+
+
+def test_the_bundled_pdb_allows_one_at_a_time():
+    budget = load_pdb(paths.k8s_base_dir() / "pdb.yaml")
+    assert budget == DisruptionBudget(max_unavailable=1)
+    assert budget.describe() == "maxUnavailable 1"
+
+
+def test_a_malformed_pdb_names_its_field(tmp_path):
+    path = tmp_path / "pdb.yaml"
+    path.write_text("kind: PodDisruptionBudget\nspec: {maxUnavailable: lots}\n")
+    with pytest.raises(ConfigError, match=r"pdb.yaml: spec -> maxUnavailable"):
+        load_pdb(path)

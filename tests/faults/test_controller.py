@@ -1,5 +1,5 @@
-"""The replica controller: PodDisruptionBudget arithmetic, and a killed replica replaced, gated
-by its probes, on a real embedded stack."""
+"""The replica controller: a killed replica replaced, gated by its probes, on a real embedded
+stack (the PodDisruptionBudget arithmetic is tested in tests/config/test_k8s.py)."""
 
 from __future__ import annotations
 
@@ -10,37 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import paths
 from harness.config.model import SeedSpec
-from harness.errors import ConfigError
-from harness.stack.controller import DisruptionBudget, load_pdb
 from harness.stack.embedded import EmbeddedStack, ProbeSpec
-
-
-@pytest.mark.parametrize(("budget", "expected", "healthy", "allowed"), [
-    (DisruptionBudget(max_unavailable=1), 3, 3, 1),
-    (DisruptionBudget(max_unavailable=1), 3, 2, 0),  # one is already down: wait
-    (DisruptionBudget(max_unavailable=1), 2, 2, 1),  # the HPA's minimum still drains
-    (DisruptionBudget(max_unavailable=None, min_available=2), 2, 2, 0),  # the seed's PDB blocks
-    (DisruptionBudget(max_unavailable=None, min_available=2), 3, 3, 1),
-    (DisruptionBudget(max_unavailable="25%"), 10, 10, 3),  # 2.5 rounds up
-    (DisruptionBudget(max_unavailable=None, min_available="50%"), 5, 5, 2),
-])
-def test_disruptions_allowed_follow_the_disruption_controller(budget, expected, healthy, allowed):
-    assert budget.allowed(expected, healthy) == allowed
-
-
-def test_the_bundled_pdb_allows_one_at_a_time():
-    budget = load_pdb(paths.k8s_base_dir() / "pdb.yaml")
-    assert budget == DisruptionBudget(max_unavailable=1)
-    assert budget.describe() == "maxUnavailable 1"
-
-
-def test_a_malformed_pdb_names_its_field(tmp_path):
-    path = tmp_path / "pdb.yaml"
-    path.write_text("kind: PodDisruptionBudget\nspec: {maxUnavailable: lots}\n")
-    with pytest.raises(ConfigError, match=r"pdb.yaml: spec -> maxUnavailable"):
-        load_pdb(path)
 
 
 @pytest.fixture

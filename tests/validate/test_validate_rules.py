@@ -603,3 +603,16 @@ def test_a_pool_minimum_above_its_maximum_is_said_instead_of_the_idle_budget(
     idle = [f.message for f in validate_stack(stack_copy).findings
             if f.rule_id == "connections.db-idle"]
     assert idle and all(m == "DB_POOL_MIN 8 > DB_POOL_MAX 7" for m in idle), idle
+
+
+def test_a_percentage_budget_rounds_up_as_the_disruption_controller_does(
+    stack_copy: Path,
+) -> None:
+    """maxUnavailable 25 % of the HPA's 2 pods is 0.5 pod, which Kubernetes rounds up to 1: a
+    drain may go ahead at the minimum, so the budget blocks nothing."""
+    replace(PDB, "maxUnavailable: 1", 'maxUnavailable: "25%"')(stack_copy)
+    report = validate_stack(stack_copy)
+    assert [f.message for f in report.findings if f.rule_id == "pdb.blocks-disruption"] == []
+    replace(PDB, 'maxUnavailable: "25%"', 'maxUnavailable: "0%"')(stack_copy)
+    report = validate_stack(stack_copy)
+    assert [f.rule_id for f in report.findings if f.rule_id == "pdb.blocks-disruption"]

@@ -4,9 +4,10 @@ at least one voluntary disruption at the smallest size the HPA allows."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
+from harness.config.k8s import DisruptionBudget
 from harness.validate.model import Finding, Rule, Severity, Stack
 from harness.validate.rules.k8s import pdb_for, pod_labels, replica_range, selector_matches
 
@@ -48,14 +49,11 @@ RULES = (HPA_TARGET, HPA_REPLICAS, PDB_BLOCKS, PDB_SELECTOR, PDB_MISSING)
 _SCALABLE = ("Deployment", "StatefulSet")
 
 
-def _allowed_disruptions(spec: dict, pods: int) -> int:  # type: ignore[type-arg]
-    """Pods a drain may evict when `pods` are healthy (the disruption controller's arithmetic)."""
+def _budget(spec: Mapping[str, Any]) -> DisruptionBudget:
+    """The PDB's numbers, for the disruption controller's arithmetic (DisruptionBudget.allowed)."""
     if "minAvailable" in spec:
-        value = spec["minAvailable"]
-        need = math.ceil(float(value[:-1]) * pods / 100) if isinstance(value, str) else int(value)
-        return max(0, pods - need)
-    value = spec.get("maxUnavailable", 0)
-    return math.floor(float(value[:-1]) * pods / 100) if isinstance(value, str) else int(value)
+        return DisruptionBudget(max_unavailable=None, min_available=spec["minAvailable"])
+    return DisruptionBudget(max_unavailable=spec.get("maxUnavailable", 0))
 
 
 def check(stack: Stack) -> Iterator[Finding]:
@@ -103,7 +101,7 @@ def check(stack: Stack) -> Iterator[Finding]:
                     message=f"always {low}+ pods but no PodDisruptionBudget",
                 )
             for pdb in pdbs:
-                allowed = _allowed_disruptions(dict(pdb.spec), low)
+                allowed = _budget(pdb.spec).allowed(low, low)
                 if allowed < 1:
                     budget = {
                         k: pdb.spec[k] for k in ("minAvailable", "maxUnavailable") if k in pdb.spec

@@ -3,11 +3,11 @@ label selectors, rolling-update surge, and the settings the app container receiv
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.config.k8s import scaled_value
 from harness.validate.model import K8sObject, RenderedTarget
 
 __all__ = [
@@ -125,20 +125,13 @@ def replica_range(target: RenderedTarget, obj: K8sObject) -> tuple[int, int]:
     return replicas, replicas
 
 
-def _int_or_percent(value: Any, total: int, round_up: bool) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        share = float(value[:-1]) * total / 100
-        return math.ceil(share) if round_up else math.floor(share)
-    return int(value)
-
-
 def surge(obj: K8sObject, pods: int) -> int:
     """Extra pods a rolling update adds on top of `pods` (maxSurge rounds up, default 25 %)."""
     strategy = obj.spec.get("strategy") or {}
     if obj.kind != "Deployment" or strategy.get("type") == "Recreate":
         return 0
     rolling = strategy.get("rollingUpdate") or {}
-    return _int_or_percent(rolling.get("maxSurge", "25%"), pods, round_up=True)
+    return scaled_value(rolling.get("maxSurge", "25%"), pods, round_up=True)
 
 
 @dataclass(frozen=True, slots=True)
