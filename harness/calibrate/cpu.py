@@ -8,9 +8,10 @@ requests of the load and are left out of the count; their CPU stays in, as it do
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from harness.collect.counters import increase
 from harness.collect.scrape import Scrape
 
 __all__ = [
@@ -61,14 +62,6 @@ class CpuUse:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
 
 
-def _increase(values: Sequence[float]) -> float:
-    """A counter's increase over consecutive samples; a drop is a restart counting from 0."""
-    total = 0.0
-    for previous, current in zip(values[:-1], values[1:], strict=False):
-        total += current - previous if current >= previous else current
-    return total
-
-
 def _is_load(labels: Iterable[tuple[str, str]]) -> bool:
     route = dict(labels).get("route", "")
     return not route.startswith(_OWN_ROUTES)
@@ -88,7 +81,7 @@ def measure_cpu(scrapes: Iterable[Scrape], start: float, end: float) -> CpuUse:
         if len(seen) < 2 or len(cpu_values) != len(seen):
             continue  # one look is no rate; a scrape without CPU cannot be placed
         replicas += 1
-        cpu += _increase(cpu_values)
+        cpu += increase(cpu_values)
         covered += seen[-1].t - seen[0].t
         series: dict[tuple[tuple[str, str], ...], list[float]] = {}
         for scrape in seen:
@@ -97,5 +90,5 @@ def measure_cpu(scrapes: Iterable[Scrape], start: float, end: float) -> CpuUse:
                     series.setdefault(sample.labels, []).append(sample.value)
         # A label set first seen mid-window started from zero (its first request came then).
         for values in series.values():
-            requests += _increase(values if len(values) == len(seen) else [0.0, *values])
+            requests += increase(values if len(values) == len(seen) else [0.0, *values])
     return CpuUse(start, end, replicas, cpu, requests, covered)

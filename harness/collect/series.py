@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from harness.collect.counters import increase
 from harness.collect.scrape import Scrape
 
 __all__ = [
@@ -84,11 +85,7 @@ def counter_increase(
         return 0.0
     total = 0.0
     for _, group in frame.sort_values("t").groupby(["replica", "labels"]):
-        values = group["value"].to_numpy()
-        increase = 0.0
-        for previous, current in zip(values[:-1], values[1:], strict=False):
-            increase += current - previous if current >= previous else current  # a reset
-        total += increase
+        total += increase(group["value"].to_numpy())
     return total
 
 
@@ -103,8 +100,8 @@ def histogram_quantile(
     for (_, labels), group in frame.sort_values("t").groupby(["replica", "labels"]):
         le = _le(labels)
         values = group["value"].to_numpy()
-        increase = float(values[-1] - values[0]) if len(values) > 1 else 0.0
-        buckets[le] = buckets.get(le, 0.0) + max(increase, 0.0)
+        grown = float(values[-1] - values[0]) if len(values) > 1 else 0.0
+        buckets[le] = buckets.get(le, 0.0) + max(grown, 0.0)
     return _quantile(q, sorted(buckets.items()))
 
 

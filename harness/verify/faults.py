@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from harness.collect.counters import increase
 from harness.collect.series import ServerSeries
 from harness.config.model import SloSpec
 from harness.faults.records import FaultEvent
@@ -246,9 +247,7 @@ def _counter_inside(series: ServerSeries, name: str, start: float,
         values = inside["value"].to_numpy()
         if len(values) < 2:
             continue
-        total = 0.0
-        for previous, current in zip(values[:-1], values[1:], strict=False):
-            total += current - previous if current >= previous else current
+        total = increase(values)
         times = inside["t"].to_numpy()
         before = found.get(str(replica), (0.0, float(times[0]), float(times[-1])))
         found[str(replica)] = (before[0] + total, before[1], before[2])

@@ -37,6 +37,7 @@ import numpy as np
 import statsmodels.api as sm
 
 from harness.calibrate.cpu import REQUEST_COUNTER, measure_cpu
+from harness.collect.counters import increase
 from harness.collect.scrape import Scrape
 from harness.config.k8s import ScalingSpec
 from harness.verify.check import CheckResult
@@ -172,13 +173,6 @@ def _load_requests(scrape: Scrape) -> float:
                and not dict(m.labels).get("route", "").startswith(("/api/health/", "/api/metrics")))
 
 
-def _increase(values: Sequence[float]) -> float:
-    total = 0.0
-    for previous, current in zip(values[:-1], values[1:], strict=False):
-        total += current - previous if current >= previous else current
-    return total
-
-
 def _memory_trend(by_replica: dict[str, list[Scrape]]) -> MemoryTrend | None:
     rates: list[float] = []
     times: list[float] = []
@@ -220,7 +214,7 @@ def measure_steady_state(scrapes: Sequence[Scrape], *, origin: float, start: flo
     by_replica = _by_replica(scrapes, a, b)
     memory = [v for seen in by_replica.values() for s in seen
               if (v := _value(s, MEMORY_GAUGE)) is not None]
-    holds = [_increase([v for s in seen if (v := _value(s, HOLD_SUM)) is not None])
+    holds = [increase([v for s in seen if (v := _value(s, HOLD_SUM)) is not None])
              for seen in by_replica.values()]
     in_use = [v for seen in by_replica.values() for s in seen
               if (v := _value(s, IN_USE_GAUGE)) is not None]
