@@ -5,22 +5,32 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_json", "write_text"]
+__all__ = ["replacing", "write_json", "write_text"]
 
 
-def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` (its folder created if missing) and return ``path``."""
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; it replaces ``path`` when the block ends
+    without an error, and is removed either way. ``path``'s folder is created if missing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # the process id keeps two writers of the same file off each other's temporary file
     temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        temporary.write_text(text, encoding="utf-8")
+        yield temporary
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` (its folder created if missing) and return ``path``."""
+    with replacing(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
     return path
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 
 import pandas as pd
+
+from harness.atomic import replacing
 
 __all__ = ["ExportFormat", "default_name", "write_frame"]
 
@@ -22,14 +23,9 @@ def default_name(fmt: ExportFormat) -> str:
 
 def write_frame(frame: pd.DataFrame, fmt: ExportFormat, path: Path) -> Path:
     """Write atomically (a reader never sees half a file); returns `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with replacing(path) as temporary:
         if fmt is ExportFormat.CSV:
             frame.to_csv(temporary, index=False)
         else:
             frame.to_parquet(temporary, engine="pyarrow", index=False)
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
     return path

@@ -31,6 +31,7 @@ __all__ = [
     "figure_json",
     "missing_charts",
     "replica_colors",
+    "themed",
 ]
 
 COLORS = {
@@ -96,6 +97,14 @@ def _template() -> dict[str, Any]:
     """plotly_white, expanded: plotly.js knows templates only as objects, not by name."""
     template = pio.templates[TEMPLATE].to_plotly_json()
     return json.loads(json.dumps(template, cls=PlotlyJSONEncoder))
+
+
+def themed(charts: list[Chart]) -> list[Chart]:
+    """The charts with the template in their layout (expanded once for them all)."""
+    if not charts:
+        return charts
+    template = _template()
+    return [replace(c, layout={**c.layout, "template": template}) for c in charts]
 
 
 def _finite(value: float | None) -> float | None:
@@ -526,10 +535,7 @@ def build_charts(result: RunResult) -> list[Chart]:
     charts = [with_wall_clock(c, result.load_started_at) for c in charts]
     if result.latency_curves:
         charts.append(distribution_chart(result))
-    if charts:
-        template = _template()
-        charts = [replace(c, layout={**c.layout, "template": template}) for c in charts]
-    return charts
+    return themed(charts)
 
 
 def with_wall_clock(chart: Chart, origin: float | None) -> Chart:

@@ -7,7 +7,6 @@ replica colours as the charts of harness.report.charts, so they line up with the
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Any
 
 from harness.report.charts import (
@@ -20,9 +19,9 @@ from harness.report.charts import (
     _finish,
     _finite,
     _scatter,
-    _template,
     _x_end,
     replica_colors,
+    themed,
 )
 from harness.report.formatting import format_number
 from harness.report.results import RunResult
@@ -290,7 +289,4 @@ def build_capacity_charts(result: RunResult, capacity: Capacity | None = None) -
         charts.append(_connections_chart(result, capacity.connections, x_end))
     if capacity.pools is not None:
         charts.append(_pools_chart(result, capacity.pools, x_end))
-    if charts:
-        template = _template()
-        charts = [replace(c, layout={**c.layout, "template": template}) for c in charts]
-    return charts
+    return themed(charts)
