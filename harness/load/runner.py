@@ -70,6 +70,8 @@ class LoadRunner:
         self._workers: list[subprocess.Popen[bytes]] = []
         self._stopped_workers: set[int] = set()  # stopped by us, or already reported dead
         self._notes: list[str] = []
+        self._started_at: float | None = None  # epoch seconds, once run() started the load
+        self._errors: list[ErrorCount] = []
         self.intervals: list[Interval] = []
 
     @property
@@ -121,7 +123,7 @@ class LoadRunner:
             )
             reader.start()
             self._started_at = started_at
-            self._errors: list[ErrorCount] = []
+            self._errors = []
             interrupted = False
             try:
                 interrupted = self._consume(lines, on_interval)
@@ -220,7 +222,7 @@ class LoadRunner:
                 _terminate(worker, 10)
 
     def partial(self) -> LoadResult:
-        started = getattr(self, "_started_at", time.time())
+        started = self._started_at if self._started_at is not None else time.time()
         return self._result(started, time.time(), True)
 
     def _result(self, started_at: float, ended_at: float, interrupted: bool) -> LoadResult:
@@ -228,7 +230,7 @@ class LoadRunner:
             started_at=started_at,
             ended_at=ended_at,
             intervals=tuple(self.intervals),
-            errors=tuple(getattr(self, "_errors", ())),
+            errors=tuple(self._errors),
             stages=self.stages,
             interrupted=interrupted,
             generator_notes=tuple(self._notes),

@@ -95,6 +95,7 @@ class EmbeddedStack:
         self.cache_url = cache_url  # None: the in-memory LRU
         self.work_dir: Path | None = None
         self.service_port: int | None = None
+        self.tokens_file: Path | None = None  # written by the seeding in up()
         self._replicas: list[ManagedProcess] = []
         self._ports: dict[str, int] = {}
         self._started_at: dict[str, float] = {}  # monotonic
@@ -402,7 +403,7 @@ class EmbeddedStack:
             replicas=replicas,
             database=redact_url(self.database_url) if self.database_url else "sqlite (embedded)",
             cache=self.cache_url or "in-memory LRU",
-            tokens_file=str(self.tokens_file) if getattr(self, "tokens_file", None) else None,
+            tokens_file=str(self.tokens_file) if self.tokens_file is not None else None,
         )
 
     def replica_count(self) -> int:
