@@ -1,12 +1,15 @@
 """Rates in the HPA's units: the requests/s at which replicas run at X times the CPU target.
 
-    rate = X x target x request_cpu x replicas / cpu_per_request
+A replica's CPU is a line in its request rate: what it burns with less load (timers, probes,
+scrapes) plus CPU-seconds per request at the margin. So
 
-e.g. 1.4 x 70 % x 0.5 core x 2 replicas / 0.0012 CPU-s = 817 requests/s. `replicas` is the count
-the stage starts with: for the first stage the replicas the calibration measured; for a later one
-the count the HPA formula leaves after the stage before it (ceil(replicas x utilization ratio)
-beyond the tolerance, clamped to [min, max]; a scale-down only when that stage outlasts the
-scale-down stabilization window). The prediction is recorded beside the count the run saw.
+    rate = replicas x (X x target x request_cpu - idle_cores) / cpu_per_request
+
+e.g. 2 replicas x (1.4 x 70 % x 0.5 core - 0.02) / 0.0012 CPU-s = 783 requests/s. `replicas` is
+the count the stage starts with: for the first stage the replicas the calibration measured; for a
+later one the count the HPA formula leaves after the stage before it (ceil(replicas x utilization
+ratio) beyond the tolerance, clamped to [min, max]; a scale-down only when that stage outlasts
+the scale-down stabilization window). The prediction is recorded beside the count the run saw.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 from harness.config.model import Stage
 
-__all__ = ["CpuTarget", "StageRate", "rate_for", "stage_rates"]
+__all__ = ["CpuTarget", "StageRate", "rate_for", "ratio_at", "stage_rates"]
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,19 @@ class StageRate:
     expected_ratio: float | None = None  # utilization / target this load gives those replicas
 
 
-def rate_for(multiple: float, replicas: int, cpu_per_request: float, target: CpuTarget) -> float:
+def rate_for(multiple: float, replicas: int, cpu_per_request: float, target: CpuTarget,
+             idle_cores: float = 0.0) -> float:
+    """Requests/s at which `replicas` run at `multiple` x the target; 0 where their idle burn
+    alone is there already."""
     if cpu_per_request <= 0:
         raise ValueError("cpu_per_request must be > 0")
-    return multiple * target.target_cores * replicas / cpu_per_request
+    return replicas * max(multiple * target.target_cores - idle_cores, 0.0) / cpu_per_request
+
+
+def ratio_at(rate: float, replicas: int, cpu_per_request: float, target: CpuTarget,
+             idle_cores: float = 0.0) -> float:
+    """Utilization / target that `rate` gives `replicas` (the inverse of rate_for)."""
+    return (idle_cores + rate * cpu_per_request / replicas) / target.target_cores
 
 
 def _next_replicas(replicas: int, ratio: float | None, duration: float,
@@ -70,7 +82,7 @@ def _next_replicas(replicas: int, ratio: float | None, duration: float,
 
 
 def stage_rates(stages: Sequence[Stage], *, replicas: int, cpu_per_request: float,
-                target: CpuTarget) -> tuple[StageRate, ...]:
+                target: CpuTarget, idle_cores: float = 0.0) -> tuple[StageRate, ...]:
     """Every stage's rate and the replicas it was sized for, from the first stage's count."""
     result = []
     current = replicas
@@ -79,8 +91,8 @@ def stage_rates(stages: Sequence[Stage], *, replicas: int, cpu_per_request: floa
         multiple = stage.utilization_of_target
         rate = stage.rate
         if multiple is not None:
-            rate = rate_for(multiple, current, cpu_per_request, target)
-        ratio = (rate * cpu_per_request / (target.target_cores * current)
+            rate = rate_for(multiple, current, cpu_per_request, target, idle_cores)
+        ratio = (ratio_at(rate, current, cpu_per_request, target, idle_cores)
                  if rate is not None else None)
         result.append(StageRate(index, name, multiple, current,
                                 round(rate, 3) if rate is not None else None,

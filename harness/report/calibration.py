@@ -13,13 +13,14 @@ __all__ = ["calibration_rows", "calibration_section", "calibration_sentence"]
 def calibration_sentence(calibration: Calibration) -> str:
     probe, target = calibration.probe, calibration.target
     return (
-        f"CPU per request {calibration.cpu_per_request * 1000:.3f} ms (replica CPU-seconds per "
-        f"request, process_cpu_seconds_total of every replica), measured by an open-model probe "
-        f"of {probe.rate:.0f} req/s for {probe.seconds:.0f} s on {probe.replicas} replicas "
-        f"({probe.requests:.0f} requests, {probe.failures} failed; {probe.warmup:g} s of warm-up "
-        f"left out; it ran at {calibration.probe_level:.2f}x the target), the last of "
-        f"{calibration.probes} probes from a light one at {calibration.sizing.rate:.0f} req/s. "
-        "Utilization "
+        f"CPU per request {calibration.cpu_per_request * 1000:.3f} ms at the margin, over "
+        f"{calibration.idle_cores:.3f} core a replica burns idle: a line through "
+        f"{calibration.probes} open-model probes' CPU (process_cpu_seconds_total of every "
+        f"replica) against their request rates, from a light one at "
+        f"{calibration.sizing.rate:.0f} req/s to the last at {probe.rate:.0f} req/s for "
+        f"{probe.seconds:.0f} s on {probe.replicas} replicas ({probe.requests:.0f} requests, "
+        f"{probe.failures} failed; {probe.warmup:g} s of warm-up left out; it ran at "
+        f"{calibration.probe_level:.2f}x the target). Utilization "
         f"is CPU against the {target.request_cores * 1000:.0f}m request; the HPA's target is "
         f"{target.target_percent} %, i.e. {target.target_cores:.3f} core per replica."
     )
