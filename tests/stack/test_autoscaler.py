@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import fields, replace
+from dataclasses import astuple, fields, replace
 from pathlib import Path
 
 import pytest
@@ -959,3 +959,284 @@ def test_loop_needs_a_finite_duration(duration: float) -> None:
     loop = AutoscalerLoop(Autoscaler(make_hpa(), REQUESTS), sample=lambda: (2, []), scale=print)
     with pytest.raises(ValueError, match="duration"):
         loop.run(duration)
+
+
+# --------------------------------------------------------------------------- whole records
+# Each record pinned field by field: utilization, ratio, the pod counts and the recomputed ratio
+# in the note are the evidence a reader of the scaling trace checks the decision against.
+
+
+def cpu_pod(name: str, millicores: float | None, *, ready: bool = True,
+            **extra: object) -> PodSample:
+    return PodSample(name, ready, millicores, None, **extra)  # type: ignore[arg-type]
+
+
+def recomputed(missing: int, unready: int, ratio: str) -> str:
+    return f"recomputed with {missing} missing and {unready} unready pods: {ratio}"
+
+
+@pytest.mark.parametrize(
+    ("target", "samples", "current", "expected"),
+    [
+        pytest.param(
+            CPU50,
+            [cpu_pod("t", 0, terminating=True), cpu_pod("p", 900, pending=True),
+             cpu_pod("m", None), cpu_pod("u", 900, ready=False), cpu_pod("a", 500),
+             cpu_pod("b", 500)],
+            5,
+            # 200 % on a and b; m at 0 % (scale-up), p and u at 0 %: 1000 / 5 pods = 40 %
+            ("cpu", 100, 50, 2.0, 5, Reason.WITHIN_TOLERANCE, 2, 2, 1, recomputed(1, 2, "0.80")),
+            id="set-aside-pods-first-then-ready-ones-flip",
+        ),
+        pytest.param(
+            CPU50, [cpu_pod("a", 250), cpu_pod("b", None)], 2,
+            # at exactly ratio 1 a missing pod is neither 100 % nor 0 %
+            ("cpu", 50, 50, 1.0, 2, Reason.WITHIN_TOLERANCE, 1, 0, 1, recomputed(1, 0, "1.00")),
+            id="missing-at-ratio-exactly-1",
+        ),
+        pytest.param(
+            CPU50, [cpu_pod("a", 250), cpu_pod("b", 250), cpu_pod("u", 900, ready=False)], 3,
+            # at exactly ratio 1 an unready pod does not make it a scale-up
+            ("cpu", 50, 50, 1.0, 3, Reason.WITHIN_TOLERANCE, 2, 1, 0,
+             "ratio 1.000 within tolerance [0.90, 1.10]"),
+            id="unready-at-ratio-exactly-1",
+        ),
+        pytest.param(
+            CPU50, [cpu_pod("a", 375), cpu_pod("b", 375), cpu_pod("m", None)], 3,
+            # 150 %: m at 0 %: 750 / 3 = 50 % -> ratio 1.00
+            ("cpu", 75, 50, 1.5, 3, Reason.WITHIN_TOLERANCE, 2, 0, 1, recomputed(1, 0, "1.00")),
+            id="missing-at-0-below-double",
+        ),
+        pytest.param(
+            CPU50, [cpu_pod("a", 200), cpu_pod("m", None)], 2,
+            # 80 %: m at 100 %: 700 / 2 = 70 % -> 1.40, the other side of 1: keep 2
+            ("cpu", 40, 50, 0.8, 2, Reason.WITHIN_TOLERANCE, 1, 0, 1, recomputed(1, 0, "1.40")),
+            id="flip-up-from-below-1",
+        ),
+        pytest.param(
+            HpaMetricTarget("cpu", 100), [cpu_pod("a", 200), cpu_pod("m", None)], 1,
+            # 0.40; m at 100 %: 70 % -> ceil(0.7 x 2) = 2 would scale up on a down signal
+            ("cpu", 40, 100, 0.4, 1, Reason.WITHIN_TOLERANCE, 1, 0, 1, recomputed(1, 0, "0.70")),
+            id="down-signal-never-scales-up",
+        ),
+        pytest.param(
+            HpaMetricTarget("cpu", 100), [cpu_pod("a", 196), cpu_pod("m", None)], 1,
+            # m at exactly 100 % of 500 m: (196 + 500) / 1000 = 69 %
+            ("cpu", 39, 100, 0.39, 1, Reason.WITHIN_TOLERANCE, 1, 0, 1,
+             recomputed(1, 0, "0.69")),
+            id="missing-filled-at-exactly-100",
+        ),
+        pytest.param(
+            CPU50, [cpu_pod("a", 500), cpu_pod("b", 500), cpu_pod("u", 900, ready=False)], 5,
+            # u at 0 %: 66 % -> 1.32 -> ceil(3.96) = 4 would scale down on an up signal
+            ("cpu", 100, 50, 2.0, 5, Reason.WITHIN_TOLERANCE, 2, 1, 0, recomputed(0, 1, "1.32")),
+            id="up-signal-never-scales-down",
+        ),
+        pytest.param(
+            CPU50, [cpu_pod("a", 1009), cpu_pod("m", None)], 2,
+            # m at exactly 0: 1009 / 1000 = 100 % (truncated) -> 2.00 -> 4
+            ("cpu", 201, 50, 4.02, 4, Reason.SCALE_UP, 1, 0, 1, recomputed(1, 0, "2.00")),
+            id="missing-filled-at-exactly-0",
+        ),
+        pytest.param(
+            CPU50, [cpu_pod("a", 1009), cpu_pod("u", 9, ready=False)], 2,
+            ("cpu", 201, 50, 4.02, 4, Reason.SCALE_UP, 1, 1, 0, recomputed(0, 1, "2.00")),
+            id="unready-filled-at-exactly-0",
+        ),
+        pytest.param(
+            CPU50, [cpu_pod("a", 500), cpu_pod("b", 500)], 2,
+            ("cpu", 100, 50, 2.0, 4, Reason.SCALE_UP, 2, 0, 0, "ceil(2.000 x 2 ready pods)"),
+            id="plain-scale-up",
+        ),
+        pytest.param(
+            CPU50, [cpu_pod("m", None)], 1,
+            ("cpu", None, 50, None, None, Reason.NO_METRICS, 0, 0, 1,
+             "no metrics for any ready pod"),
+            id="no-metrics",
+        ),
+    ],
+)
+def test_metric_recommendation_record(
+    target: HpaMetricTarget, samples: list[PodSample], current: int, expected: tuple[object, ...]
+) -> None:
+    recommendation = metric_recommendation(target, CPU_REQUEST, samples, current, 0.0)
+    assert astuple(recommendation) == expected
+
+
+def test_missing_pod_filled_at_the_target_above_100_percent_rounds_down() -> None:
+    # 333 m x 150 // 100 = 499 m (integer millicores, as upstream): (100 + 499) / 666 = 89 %
+    samples = [cpu_pod("a", 100), cpu_pod("m", None)]
+    recommendation = metric_recommendation(HpaMetricTarget("cpu", 150), 333, samples, 2, 0.0)
+    assert recommendation.message == recomputed(1, 0, "0.59")
+
+
+def test_missing_pod_at_100_percent_fills_the_whole_request() -> None:
+    # (200 + 500) / 1000 = 70 %: a missing pod counts its whole 500 m request, not 505 or 495
+    samples = [cpu_pod("a", 200), cpu_pod("m", None)]
+    recommendation = metric_recommendation(HpaMetricTarget("cpu", 100), 500, samples, 1, 0.0)
+    assert recommendation.message == recomputed(1, 0, "0.70")
+
+
+def test_a_request_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="the cpu request must be > 0, got 0"):
+        metric_recommendation(CPU50, 0, [cpu_pod("a", 1)], 1, 0.0)
+    one_millicore = metric_recommendation(HpaMetricTarget("cpu", 100), 1, [cpu_pod("a", 1)], 1, 0.0)
+    assert (one_millicore.utilization_percent, one_millicore.replicas) == (100, 1)
+
+
+def test_one_tolerance_before_kubernetes_1_33() -> None:
+    with pytest.raises(ValueError, match=r"Kubernetes 1\.32 has one tolerance for both directions"):
+        metric_recommendation(CPU50, CPU_REQUEST, [cpu_pod("a", 250)], 1, 0.0,
+                              tolerance=(0.1, 0.2), kubernetes_version=(1, 32))
+
+
+def test_before_1_33_a_ratio_exactly_at_the_tolerance_is_within() -> None:
+    samples = [cpu_pod("a", 375), cpu_pod("b", 375)]  # 75 % of a 50 % target: |1 - 1.5| = 0.5
+    recommendation = metric_recommendation(CPU50, CPU_REQUEST, samples, 2, 0.0, tolerance=0.5,
+                                           kubernetes_version=(1, 32))
+    assert (recommendation.replicas, recommendation.reason) == (2, Reason.WITHIN_TOLERANCE)
+    assert recommendation.message == "ratio 1.500 within tolerance |1 - ratio| <= 0.50"
+
+
+@pytest.mark.parametrize(
+    ("sample", "now", "ready_pods"),
+    [
+        pytest.param(dict(ready=False, started_at=0.0), 400.0, 1,
+                     id="unready-with-no-transition-time-is-set-aside"),
+        pytest.param(dict(started_at=0.0, ready_changed_at=50.0, cpu_window_start=40.0), 300.0, 2,
+                     id="at-exactly-the-end-of-initialization-the-sample-counts"),
+        pytest.param(dict(ready=False, started_at=0.0, ready_changed_at=30.0), 400.0, 2,
+                     id="ready-exactly-at-the-readiness-delay-counts"),
+    ],
+)
+def test_cpu_initialization_boundaries(sample: dict[str, object], now: float,
+                                       ready_pods: int) -> None:
+    samples = [cpu_pod("a", 250), cpu_pod("b", 250, **sample)]
+    assert metric_recommendation(CPU50, CPU_REQUEST, samples, 2, now).ready_pods == ready_pods
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        pytest.param(dict(sync_period_seconds=0), "sync_period_seconds > 0", id="period-0"),
+        pytest.param(dict(tolerance=-0.1), "tolerance must be >= 0", id="negative-tolerance"),
+    ],
+)
+def test_autoscaler_options_are_checked(options: dict[str, float], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        Autoscaler(make_hpa(), REQUESTS, **options)  # type: ignore[arg-type]
+
+
+def test_a_metric_without_its_request_is_refused() -> None:
+    with pytest.raises(ValueError, match="scales on cpu but its request is unset"):
+        Autoscaler(make_hpa(), Resources(0, MEMORY_REQUEST))
+
+
+def test_per_direction_tolerance_names_the_version() -> None:
+    hpa = make_hpa(scale_up=replace(DEFAULT_SCALE_UP, tolerance=0.2))
+    with pytest.raises(ValueError, match=r"needs Kubernetes 1\.33 or newer, not 1\.31"):
+        Autoscaler(hpa, REQUESTS, kubernetes_version=(1, 31))
+
+
+def test_pod_names_must_be_unique() -> None:
+    with pytest.raises(ValueError, match="^pod names must be unique$"):
+        Autoscaler(make_hpa(), REQUESTS).decide(0.0, 2, [pod("a", 70), pod("a", 70)])
+
+
+@pytest.mark.parametrize(
+    ("hpa", "current", "samples", "expected"),
+    [
+        pytest.param(make_hpa(min_replicas=1), 0, [], (0, 0, 0, Reason.SCALING_DISABLED,
+                     "0 replicas: autoscaling is disabled"), id="zero-replicas-min-1"),
+        pytest.param(make_hpa(), 12, pods(12, 70), (12, 10, 10, Reason.CLAMPED_MAX, "above max"),
+                     id="above-max"),
+        pytest.param(make_hpa(), 1, pods(1, 70), (1, 2, 2, Reason.CLAMPED_MIN, "below min"),
+                     id="below-min"),
+        pytest.param(make_hpa(), 3, pods(3), (3, 3, 3, Reason.NO_METRICS,
+                     "not every metric is available"), id="no-metrics"),
+        pytest.param(make_hpa(metrics=(CPU70, MEMORY80)), 4, pods(4, None, 80),
+                     (4, 4, 4, Reason.WITHIN_TOLERANCE, "recommended 4, stabilized 4, applied 4"),
+                     id="one-metric-missing-other-at-current-is-not-no-metrics"),
+        pytest.param(make_hpa(), 2, pods(2, 140), (4, 4, 4, Reason.SCALE_UP,
+                     "recommended 4, stabilized 4, applied 4"), id="scale-up"),
+    ],
+)
+def test_decision_record(hpa: HpaSpec, current: int, samples: list[PodSample],
+                         expected: tuple[object, ...]) -> None:
+    decision = Autoscaler(hpa, REQUESTS).decide(0.0, current, samples)
+    assert (decision.recommended, decision.desired, decision.applied, decision.reason,
+            decision.message) == expected
+
+
+def test_the_controller_passes_its_time_and_cpu_periods_to_each_metric() -> None:
+    # b became unready at 50 s (ready since 20 s): after a 60 s initialization period it counts;
+    # with a 60 s readiness delay, it is one that never became ready and is set aside.
+    samples = [pod("a", 70, started_at=0.0, ready_changed_at=10.0),
+               pod("b", 70, ready=False, started_at=0.0, ready_changed_at=50.0)]
+
+    def ready_pods(**periods: float) -> int:
+        autoscaler = Autoscaler(make_hpa(), REQUESTS, **periods)  # type: ignore[arg-type]
+        return autoscaler.decide(100.0, 2, samples).per_metric[0].ready_pods
+
+    assert ready_pods() == 1  # the default 300 s: still initializing, b set aside
+    assert ready_pods(cpu_initialization_period_seconds=60) == 2
+    assert ready_pods(cpu_initialization_period_seconds=60, initial_readiness_delay_seconds=60) == 1
+
+
+def test_scale_down_tolerance_of_its_own() -> None:
+    hpa = make_hpa(scale_down=replace(NO_DOWN_WINDOW, tolerance=0.3))
+    decision = Autoscaler(hpa, REQUESTS).decide(0.0, 4, pods(4, 56))  # ratio 0.8
+    assert (decision.applied, decision.reason) == (4, Reason.WITHIN_TOLERANCE)
+
+
+def test_stabilization_window_holds_at_any_clock_origin() -> None:
+    # Times near 1000 s: the recommendation of 6 at 1000 s still holds the count at 1030 s.
+    hpa = make_hpa(scale_down=replace(DEFAULT_SCALE_DOWN, stabilization_window_seconds=60))
+    decisions = run(Autoscaler(hpa, REQUESTS), 6, [(1000, 420), (1015, 140), (1030, 140)])
+    assert [d.applied for d in decisions] == [6, 6, 6]
+
+
+def test_scale_down_to_the_min_names_the_min_not_the_policy() -> None:
+    rules = ScalingRules(0, "Max", (ScalingPolicy("Percent", 50, 60),))
+    decision = Autoscaler(make_hpa(scale_down=rules), REQUESTS).decide(0.0, 4, pods(4, 10))
+    assert (decision.desired, decision.applied, decision.reason) == (1, 2, Reason.CLAMPED_MIN)
+
+
+@pytest.mark.parametrize(
+    ("current", "demand", "rules", "applied"),
+    [
+        pytest.param(101, 101 * 200, ScalingRules(0, "Max", (ScalingPolicy("Percent", 1, 60),)),
+                     103, id="up-1-percent-of-101-rounds-1.01-up-to-2"),
+        pytest.param(101, 101 * 10, ScalingRules(0, "Max", (ScalingPolicy("Percent", 1, 60),)),
+                     99, id="down-1-percent-of-101-truncates-99.99-to-99"),
+        pytest.param(4, 40, ScalingRules(0, "Max", (ScalingPolicy("Percent", 50, 60),)),
+                     2, id="down-50-percent"),
+        pytest.param(4, 40, ScalingRules(0, "Max", (ScalingPolicy("Pods", 1, 60),
+                                                     ScalingPolicy("Percent", 50, 60))),
+                     2, id="down-max-selects-the-largest-change"),
+        pytest.param(4, 40, ScalingRules(0, "Min", (ScalingPolicy("Pods", 1, 60),
+                                                     ScalingPolicy("Percent", 50, 60))),
+                     3, id="down-min-selects-the-smallest-change"),
+    ],
+)
+def test_policy_arithmetic(current: int, demand: float, rules: ScalingRules,
+                           applied: int) -> None:
+    hpa = make_hpa(min_replicas=1, max_replicas=200, scale_up=rules, scale_down=rules)
+    decision = Autoscaler(hpa, REQUESTS).decide(0.0, current, pods(current, demand / current))
+    assert decision.applied == applied
+
+
+def test_scale_events_count_within_their_period_at_any_clock_origin() -> None:
+    # 4 pods per 60 s: +2 at 1000 s and +2 at 1015 s use the period up; at 1030 s it stays 6.
+    rules = ScalingRules(0, "Max", (ScalingPolicy("Pods", 4, 60),))
+    hpa = make_hpa(scale_up=rules)
+    decisions = run(Autoscaler(hpa, REQUESTS), 2, [(1000, 280), (1015, 420), (1030, 700)])
+    assert [d.applied for d in decisions] == [4, 6, 6]
+
+
+def test_scale_down_events_count_within_their_period_at_any_clock_origin() -> None:
+    # 1 pod per 60 s down: -1 at 1000 s; at 1015 s the period allows no more.
+    rules = ScalingRules(0, "Max", (ScalingPolicy("Pods", 1, 60),))
+    hpa = make_hpa(min_replicas=1, scale_down=rules)
+    decisions = run(Autoscaler(hpa, REQUESTS), 6, [(1000, 70), (1015, 70)])
+    assert [d.applied for d in decisions] == [5, 5]
