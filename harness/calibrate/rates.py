@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.config.model import Stage
+from harness.stack.autoscaler import DEFAULT_TOLERANCE
 
 __all__ = ["CpuTarget", "StageRate", "rate_for", "ratio_at", "stage_rates"]
 
@@ -31,8 +32,8 @@ class CpuTarget:
     request_cores: float  # the container's CPU request, e.g. 0.5
     min_replicas: int
     max_replicas: int
-    tolerance_up: float = 0.1
-    tolerance_down: float = 0.1
+    tolerance_up: float = DEFAULT_TOLERANCE
+    tolerance_down: float = DEFAULT_TOLERANCE
     scale_down_window: float = 300.0
 
     @property

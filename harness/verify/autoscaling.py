@@ -25,7 +25,7 @@ from harness.config.model import SloSpec
 from harness.load.aggregate import aggregate, in_window
 from harness.load.health import saturation_evidence
 from harness.load.records import LoadResult
-from harness.stack.autoscaler import Decision
+from harness.stack.autoscaler import DEFAULT_SYNC_PERIOD_SECONDS, DEFAULT_TOLERANCE, Decision
 from harness.stack.scaling import ReplicaCount
 from harness.verify.check import CheckResult, Verdict, Window, skipped
 
@@ -70,7 +70,7 @@ def autoscaling_checks(
     duration: float,
     sync_period: float,
     startup_budget: float,
-    tolerance: float = 0.1,
+    tolerance: float = DEFAULT_TOLERANCE,
     load: LoadResult | None = None,
     slo: SloSpec | None = None,
     planned: LoadPlanned | None = None,
@@ -291,7 +291,8 @@ def _no_scale_down(decisions: Sequence[Decision], origin: float, window: float, 
 
 
 def _stabilization(decisions: Sequence[Decision], origin: float, window: float,
-                   whole: Window, tolerance: float = 0.1, sync_period: float = 15.0,
+                   whole: Window, tolerance: float = DEFAULT_TOLERANCE,
+                   sync_period: float = DEFAULT_SYNC_PERIOD_SECONDS,
                    min_replicas: int = 1) -> CheckResult:
     title = "Scale-down only after the stabilization window"
     downs = [d for d in decisions if d.applied < d.current]

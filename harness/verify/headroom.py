@@ -40,9 +40,8 @@ from harness.calibrate.cpu import REQUEST_COUNTER, measure_cpu
 from harness.collect.counters import increase
 from harness.collect.scrape import Scrape
 from harness.config.k8s import ScalingSpec
+from harness.stack.autoscaler import DEFAULT_TOLERANCE
 from harness.verify.check import CheckResult
-
-DEFAULT_TOLERANCE = 0.1  # kube-controller-manager --horizontal-pod-autoscaler-tolerance
 
 __all__ = [
     "HOLD_SUM",
