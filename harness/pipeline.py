@@ -71,7 +71,7 @@ def make_backend(plan: RunPlan, log_dir: Path) -> StackBackend:
         if not options.target:
             raise UsageError("--stack external needs --target URL")
         return ExternalStack(options.target)
-    if options.stack in ("embedded", "local"):
+    if options.stack.runs_replicas:
         from harness.config.k8s import load_deployment
         from harness.stack.embedded import EmbeddedStack, ProbeSpec
         from harness.stack.local import LocalStack
@@ -133,7 +133,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
     # Bad configuration stops the run here, before anything starts and without a report.
     backend: StackBackend = make_backend(plan, log_dir)
     faults = FaultSession.prepare(plan.scenario, plan.options, backend)
-    if plan.options.stack in ("embedded", "local"):  # values the replicas would refuse
+    if plan.options.stack.runs_replicas:  # values the replicas would refuse
         from harness.config.appcheck import check_app_settings
 
         check_app_settings(plan.scenario.app_settings,

@@ -290,6 +290,12 @@ class StackName(StrEnum):
     k8s = "k8s"
     external = "external"
 
+    @property
+    def runs_replicas(self) -> bool:
+        """The harness runs the app's replicas itself, with its own replica controller, PDB and
+        autoscaler (what a fault other than a cluster's rollout needs)."""
+        return self in (StackName.embedded, StackName.local)
+
 
 class RunOptions(_Frozen):
     """The run's options after CLI > HARNESS_* env > file > default precedence is resolved."""

@@ -30,7 +30,7 @@ def check_supported(scenario: Scenario, options: RunOptions) -> None:
         if isinstance(fault, Rollout) and fault.image is not None:
             raise ConfigError(source, ("faults", index, "image"), "a new image needs --stack k8s "
                               "(the harness's own replicas run this checkout)")
-        if options.stack not in ("embedded", "local"):
+        if not options.stack.runs_replicas:
             raise ConfigError(source, field, f"{fault.kind} needs a stack the harness runs",
                               "--stack embedded or --stack local, or a rollout on --stack k8s")
         if fault.kind == "rollout" and scenario.autoscaling.enabled:
@@ -66,7 +66,7 @@ class FaultSession:
     def prepare(cls, scenario: Scenario, options: RunOptions,
                 backend: StackBackend) -> FaultSession:
         check_supported(scenario, options)
-        if options.stack in ("embedded", "local"):  # the controller's PDB, read before up()
+        if options.stack.runs_replicas:  # the controller's PDB, read before up()
             from harness import paths
             from harness.config.k8s import load_pdb
 

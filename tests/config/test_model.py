@@ -1,6 +1,16 @@
+from pathlib import Path
+
 import pytest
 
-from harness.config.model import GroupObjective, LatencyObjective, Scenario, SloOverrides, SloSpec
+from harness.config.model import (
+    GroupObjective,
+    LatencyObjective,
+    RunOptions,
+    Scenario,
+    SloOverrides,
+    SloSpec,
+    StackName,
+)
 
 
 def scenario(**changes):
@@ -65,3 +75,8 @@ def test_the_kubernetes_version_the_autoscaler_emulates(value, release):
             scenario(autoscaling=autoscaling)
     else:
         assert scenario(autoscaling=autoscaling).autoscaling.kubernetes_release == release
+
+
+def test_only_the_stacks_whose_replicas_the_harness_runs_say_so() -> None:
+    assert {s for s in StackName if s.runs_replicas} == {StackName.embedded, StackName.local}
+    assert RunOptions(stack="local", report_dir=Path("/tmp"), run_id="x").stack.runs_replicas
