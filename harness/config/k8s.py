@@ -33,8 +33,10 @@ from harness import paths
 from harness.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_PROGRESS_DEADLINE_SECONDS",
     "DEFAULT_SCALE_DOWN",
     "DEFAULT_SCALE_UP",
+    "DEFAULT_TERMINATION_GRACE_SECONDS",
     "DeploymentSpec",
     "DisruptionBudget",
     "HpaMetricTarget",
@@ -67,6 +69,10 @@ RESOURCES: tuple[ResourceName, ...] = ("cpu", "memory")
 POLICY_TYPES: tuple[PolicyType, ...] = ("Pods", "Percent")
 SELECT_POLICIES: tuple[SelectPolicy, ...] = ("Max", "Min", "Disabled")
 APP_CONTAINER = "app"
+
+# Kubernetes' defaults for Deployment fields a manifest leaves out (apps/v1 defaulting).
+DEFAULT_TERMINATION_GRACE_SECONDS = 30
+DEFAULT_PROGRESS_DEADLINE_SECONDS = 600
 
 # Kubernetes API validation limits (pkg/apis/autoscaling/validation).
 MAX_PERIOD_SECONDS = 1800
@@ -200,13 +206,13 @@ class DeploymentSpec:
     startup_probe: Probe | None = None
     readiness_probe: Probe | None = None
     liveness_probe: Probe | None = None
-    termination_grace_period_seconds: int = 30
+    termination_grace_period_seconds: int = DEFAULT_TERMINATION_GRACE_SECONDS
     max_surge: int | str = "25%"
     max_unavailable: int | str = "25%"
     # A new pod counts as available this long after it turned ready (spec.minReadySeconds).
     min_ready_seconds: int = 0
     # A rollout without progress this long is failed (spec.progressDeadlineSeconds).
-    progress_deadline_seconds: int = 600
+    progress_deadline_seconds: int = DEFAULT_PROGRESS_DEADLINE_SECONDS
     # The app container's preStop sleep (lifecycle.preStop: `sleep` or an exec `sleep N`).
     pre_stop_seconds: float = 0.0
 
@@ -580,7 +586,7 @@ def _deployment(manifest: object, source: str, container: str) -> tuple[Deployme
         ),
         liveness_probe=_probe(reader, entry.get("livenessProbe"), (*field, "livenessProbe"), ports),
         termination_grace_period_seconds=reader.integer(
-            pod.get("terminationGracePeriodSeconds", 30),
+            pod.get("terminationGracePeriodSeconds", DEFAULT_TERMINATION_GRACE_SECONDS),
             (*pod_field, "terminationGracePeriodSeconds"),
             0,
         ),
@@ -596,8 +602,9 @@ def _deployment(manifest: object, source: str, container: str) -> tuple[Deployme
         ),
         min_ready_seconds=reader.integer(spec.get("minReadySeconds", 0),
                                          ("spec", "minReadySeconds"), 0),
-        progress_deadline_seconds=reader.integer(spec.get("progressDeadlineSeconds", 600),
-                                                 ("spec", "progressDeadlineSeconds"), 1),
+        progress_deadline_seconds=reader.integer(
+            spec.get("progressDeadlineSeconds", DEFAULT_PROGRESS_DEADLINE_SECONDS),
+            ("spec", "progressDeadlineSeconds"), 1),
         pre_stop_seconds=_pre_stop(reader, entry.get("lifecycle"), (*field, "lifecycle")),
     )
     return deployment, index

@@ -26,6 +26,10 @@ __all__ = ["LoadRunner"]
 
 # A generator that says nothing for this long (beyond its interval) is treated as dead.
 SILENCE_LIMIT = 30.0
+# A generator still running this long after its planned end and stop timeout is stopped as hung
+# (it may keep reporting, so SILENCE_LIMIT would not catch it); the slack is for its start-up
+# and its final reports.
+OVERRUN_LIMIT = 120.0
 
 
 class LoadRunner:
@@ -160,7 +164,7 @@ class LoadRunner:
     ) -> bool:
         wait = 60.0 if self.workers else 0.0  # workers connecting before the master starts
         limit = deadline or (
-            time.monotonic() + self.planned_duration + self.stop_timeout + 120 + wait
+            time.monotonic() + self.planned_duration + self.stop_timeout + OVERRUN_LIMIT + wait
         )
         last_heard = time.monotonic()
         while True:

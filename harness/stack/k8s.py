@@ -32,7 +32,11 @@ import httpx
 import yaml
 
 from harness import paths
-from harness.config.k8s import pre_stop_sleep
+from harness.config.k8s import (
+    DEFAULT_PROGRESS_DEADLINE_SECONDS,
+    DEFAULT_TERMINATION_GRACE_SECONDS,
+    pre_stop_sleep,
+)
 from harness.errors import ConfigError, DependencyError, StackError
 from harness.stack import processes, prometheus
 from harness.stack.backend import Endpoints, Replica
@@ -93,7 +97,8 @@ def read_workload(manifests: str) -> Workload:
         service=service["metadata"]["name"],
         service_port=int(((service.get("spec") or {}).get("ports") or [{}])[0].get("port", 80)),
         hpa=hpas[0]["metadata"]["name"] if hpas else None,
-        progress_deadline=float(spec.get("progressDeadlineSeconds", 600)),
+        progress_deadline=float(spec.get("progressDeadlineSeconds",
+                                         DEFAULT_PROGRESS_DEADLINE_SECONDS)),
         container=str(containers[0].get("name", "app")),
     )
 
@@ -347,9 +352,11 @@ class KubernetesStack:
         return RolloutPlan(
             replicas=replicas, max_surge=surge, max_unavailable=unavailable,
             min_ready_seconds=float(spec.min_ready_seconds or 0),
-            progress_deadline=float(spec.progress_deadline_seconds or 600),
+            progress_deadline=float(spec.progress_deadline_seconds
+                                    or DEFAULT_PROGRESS_DEADLINE_SECONDS),
             termination_grace=float(pod.termination_grace_period_seconds
-                                    if pod.termination_grace_period_seconds is not None else 30),
+                                    if pod.termination_grace_period_seconds is not None
+                                    else DEFAULT_TERMINATION_GRACE_SECONDS),
             pre_stop=pre_stop_sleep(self._api.sanitize_for_serialization(lifecycle) or {}),
         )
 

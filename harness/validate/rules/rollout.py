@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from harness.config.k8s import pre_stop_sleep
+from harness.config.k8s import DEFAULT_TERMINATION_GRACE_SECONDS, pre_stop_sleep
 from harness.validate.compose import service_environment
 from harness.validate.model import Finding, K8sObject, RenderedTarget, Rule, Severity, Stack
 from harness.validate.rules.k8s import (
@@ -26,8 +26,7 @@ __all__ = ["APP_DRAIN_DEFAULT_SECONDS", "RULES", "check"]
 # The app's own default for SHUTDOWN_DRAIN_SECONDS (stack/app/servicedesk/settings.py; a test
 # keeps the two equal), used when a rendering does not set the key.
 APP_DRAIN_DEFAULT_SECONDS = 5.0
-# Kubernetes' and Docker's defaults when the manifest says nothing.
-K8S_GRACE_DEFAULT_SECONDS = 30.0
+# Docker's default when the compose file says nothing (Kubernetes': harness.config.k8s).
 COMPOSE_GRACE_DEFAULT_SECONDS = 10.0
 _FALSE = ("0", "false", "no", "off")
 
@@ -102,7 +101,8 @@ def _check_grace(target: RenderedTarget, obj: K8sObject) -> Iterator[Finding]:
         return
     values = {k: s.value for k, s in container_settings(target, container, obj.file).items()}
     drain, prestop = drain_seconds(values), prestop_seconds(container)
-    grace = float(pod_spec(obj).get("terminationGracePeriodSeconds", K8S_GRACE_DEFAULT_SECONDS))
+    grace = float(pod_spec(obj).get("terminationGracePeriodSeconds",
+                                    DEFAULT_TERMINATION_GRACE_SECONDS))
     if drain is None:
         yield GRACE.finding(target.where(obj), message=_unreadable(values))
     elif grace <= prestop + drain:
