@@ -114,6 +114,17 @@ class StagePlan:
 
 
 @dataclass(frozen=True)
+class WorkerExit:
+    """A load worker that exited on its own during the run (the harness did not stop it)."""
+
+    worker: int  # 1-based, as the logs name it (load-worker-N.log)
+    status: int
+
+    def __str__(self) -> str:
+        return f"load worker {self.worker} exited with status {self.status} during the run"
+
+
+@dataclass(frozen=True)
 class LoadResult:
     started_at: float  # epoch seconds
     ended_at: float
@@ -121,9 +132,18 @@ class LoadResult:
     errors: tuple[ErrorCount, ...]
     stages: tuple[StagePlan, ...]
     interrupted: bool = False
-    generator_notes: tuple[str, ...] = ()
     workers: int = 0  # 0: one local generator process; N: a Locust master and N workers
+    worker_exits: tuple[WorkerExit, ...] = ()
+    # Workers whose final report never reached the master: their last requests are not counted.
+    late_reports: int = 0
 
     @property
     def duration(self) -> float:
         return max(self.ended_at - self.started_at, 0.0)
+
+    @property
+    def generator_notes(self) -> tuple[str, ...]:
+        """What went wrong with the generators, in words, for the run's notes."""
+        late = (f"{self.late_reports} load worker(s) did not send their final report: the "
+                "requests they made after their last report are not counted",)
+        return (*map(str, self.worker_exits), *(late if self.late_reports else ()))

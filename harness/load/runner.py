@@ -19,7 +19,14 @@ from typing import IO, Any
 from harness.errors import DependencyError, Interrupted
 from harness.load.plan import plan_document
 from harness.load.priority import GENERATOR_NICE
-from harness.load.records import ErrorCount, GeneratorSample, Interval, LoadResult, NameInterval
+from harness.load.records import (
+    ErrorCount,
+    GeneratorSample,
+    Interval,
+    LoadResult,
+    NameInterval,
+    WorkerExit,
+)
 from harness.load.shapes import StagePlan
 
 __all__ = ["LoadRunner"]
@@ -73,7 +80,8 @@ class LoadRunner:
         self._process: subprocess.Popen[str] | None = None
         self._workers: list[subprocess.Popen[bytes]] = []
         self._stopped_workers: set[int] = set()  # stopped by us, or already reported dead
-        self._notes: list[str] = []
+        self._exits: list[WorkerExit] = []
+        self._late_reports = 0
         self._started_at: float | None = None  # epoch seconds, once run() started the load
         self._errors: list[ErrorCount] = []
         self.intervals: list[Interval] = []
@@ -200,12 +208,7 @@ class LoadRunner:
             elif kind == "fatal":
                 raise DependencyError(str(record.get("message", "the load generator failed")))
             elif kind == "done":
-                late = int(record.get("late_reports", 0))
-                if late:
-                    self._notes.append(
-                        f"{late} load worker(s) did not send their final report; the last "
-                        "interval may miss some of their requests."
-                    )
+                self._late_reports = int(record.get("late_reports", 0))
                 return bool(record.get("interrupted"))
 
     def stop(self) -> None:
@@ -214,9 +217,8 @@ class LoadRunner:
         process = self._process
         for index, worker in enumerate(self._workers):
             code = worker.poll()  # before we stop anything: did a worker die on its own?
-            if code not in (None, 0) and index not in self._stopped_workers:
-                self._notes.append(f"load worker {index + 1} exited with status {code} "
-                                   "during the run")
+            if code is not None and code != 0 and index not in self._stopped_workers:
+                self._exits.append(WorkerExit(index + 1, code))
                 self._stopped_workers.add(index)
         if process is not None and process.poll() is None:
             _terminate(process, self.stop_timeout + 10)
@@ -237,7 +239,8 @@ class LoadRunner:
             errors=tuple(self._errors),
             stages=self.stages,
             interrupted=interrupted,
-            generator_notes=tuple(self._notes),
+            worker_exits=tuple(self._exits),
+            late_reports=self._late_reports,
             workers=self.workers,
         )
 

@@ -51,8 +51,10 @@ def metrics_reachable_check(scrapes: Sequence[Scrape], origin: float, end: float
 
 def generators_check(load: LoadResult) -> CheckResult | None:
     """With distributed load (--workers N), every worker reported to the end. A worker that
-    died took its users with it: what was measured is not the planned load, so the run proves
-    nothing either way (untrusted, exit 3), and the evidence says which worker and when."""
+    died took its users with it, and one whose final report never arrived took its last
+    requests' counts (failures among them): either way what was measured is not all of the
+    planned load, so the run proves nothing either way (untrusted, exit 3), and the evidence
+    says which worker and when."""
     if load.workers <= 0 or not load.intervals:
         return None
     window = Window(0.0, round(load.duration, 3), "whole run")
@@ -63,18 +65,18 @@ def generators_check(load: LoadResult) -> CheckResult | None:
     end = load.intervals[-1].end
     step = max((i.end - i.start for i in load.intervals), default=2.0)
     gone = {name: t for name, t in last.items() if t < end - 2 * step}
-    died = [n for n in load.generator_notes if "exited" in n or "did not send" in n]
     title = "Every load generator ran to the end"
-    if not gone and not any("exited" in n for n in died):
+    if not gone and not load.worker_exits and not load.late_reports:
         return CheckResult("load.generators", title, Verdict.PASS, 0.0, 0.0, "workers", "<=",
                            window, f"{len(last)} generators reported until the end")
     parts = [f"{name} stopped reporting at {t:.0f}s of {end:.0f}s"
              for name, t in sorted(gone.items())]
-    evidence = "; ".join(parts + died) + (
+    evidence = "; ".join(parts + list(load.generator_notes)) + (
         "; the load after that was not the scenario's, so latency and errors there prove "
         "nothing either way")
-    return CheckResult("load.generators", title, Verdict.UNTRUSTED, float(max(len(gone), 1)),
-                       0.0, "workers", "<=", window, evidence[:900])
+    failed = max(len(gone), len(load.worker_exits), load.late_reports)
+    return CheckResult("load.generators", title, Verdict.UNTRUSTED, float(failed), 0.0,
+                       "workers", "<=", window, evidence[:900])
 
 
 def replica_exit_check(replica_events: Sequence[ReplicaEvent], origin: float,

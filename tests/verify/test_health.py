@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from harness.collect.scrape import Scrape
-from harness.load.records import GeneratorSample, Interval, LoadResult
+from harness.load.records import GeneratorSample, Interval, LoadResult, WorkerExit
 from harness.stack.controller import ReplicaEvent
 from harness.verify.check import CheckResult, Verdict, Window
 from harness.verify.health import generators_check, metrics_reachable_check, replica_exit_check
@@ -51,7 +51,7 @@ def test_a_load_worker_that_died_leaves_the_run_untrusted():
     both = ("worker-0", "worker-1")
     rows = [at(t, both if t < 20 else both[:1]) for t in range(0, 40, 2)]
     load = LoadResult(T0, T0 + 40, tuple(rows), (), (), workers=2,
-                      generator_notes=("load worker 2 exited with status -9 during the run",))
+                      worker_exits=(WorkerExit(2, -9),))
     check = generators_check(load)
     assert check is not None and check.verdict is Verdict.UNTRUSTED
     assert "worker-1 stopped reporting at 20s of 40s" in check.evidence
@@ -105,12 +105,12 @@ def test_metrics_reachable_passes_with_its_counts_and_skips_when_nothing_was_scr
 
 
 def _generators(last_seen: dict[str, float], *, workers: int = 2,
-                notes: tuple[str, ...] = ()) -> LoadResult:
+                exits: tuple[WorkerExit, ...] = (), late: int = 0) -> LoadResult:
     rows = [Interval(t, t + 2, 10, (), tuple(GeneratorSample(n, 5.0, 1.0, 2.0)
                                              for n, until in last_seen.items() if t + 2 <= until))
             for t in range(0, 40, 2)]
     return LoadResult(T0, T0 + 40.25, tuple(rows), (), (), workers=workers,
-                      generator_notes=notes)
+                      worker_exits=exits, late_reports=late)
 
 
 def test_a_generator_is_gone_only_when_silent_for_more_than_two_intervals():
@@ -126,20 +126,19 @@ def test_a_generator_is_gone_only_when_silent_for_more_than_two_intervals():
     assert "worker-1 stopped reporting at 34s of 40s" in gone.evidence
 
 
-def test_a_generator_note_counts_only_when_it_says_a_worker_exited():
-    notes = ("load worker 2 exited with status -9", "load worker 3 did not send a report",
-             "load worker 1 joined late")
-    check = generators_check(_generators({"worker-0": 40, "worker-1": 40}, notes=notes))
-    assert check is not None
-    assert _record(check) == CheckResult(
+def test_a_worker_that_exited_or_whose_last_report_was_lost_leaves_the_run_untrusted():
+    exited = generators_check(_generators({"worker-0": 40, "worker-1": 40},
+                                          exits=(WorkerExit(2, -9),)))
+    assert exited is not None
+    assert _record(exited) == CheckResult(
         "load.generators", "Every load generator ran to the end", Verdict.UNTRUSTED, 1.0, 0.0,
         "workers", "<=", Window(0.0, 40.25, "whole run"), "")
-    assert check.evidence.startswith(f"{notes[0]}; {notes[1]}; ")
-    assert notes[2] not in check.evidence
-    silent_only = generators_check(_generators({"worker-0": 40}, notes=notes[1:]))
-    assert silent_only is not None and silent_only.verdict is Verdict.PASS
-
-
+    assert exited.evidence.startswith("load worker 2 exited with status -9 during the run; ")
+    # Its final report never arrived: its last requests (failures among them) are uncounted.
+    lost = generators_check(_generators({"worker-0": 40, "worker-1": 40}, late=1))
+    assert lost is not None and lost.verdict is Verdict.UNTRUSTED and lost.observed == 1.0
+    assert lost.evidence.startswith("1 load worker(s) did not send their final report: the "
+                                    "requests they made after their last report are not counted")
 def test_one_worker_is_judged_and_no_workers_is_not():
     assert generators_check(_generators({"worker-0": 40}, workers=1)) is not None
     assert generators_check(_generators({"worker-0": 40}, workers=0)) is None
