@@ -217,20 +217,24 @@ def recovery(load: LoadResult, event: FaultEvent, slo: SloSpec, *, hold: float,
 
 def _counter_delta(series: ServerSeries, name: str, start: float, end: float) -> float:
     """Growth of a counter summed over replicas between two moments (seconds since the load
-    started), from the scrapes nearest outside the stretch."""
+    started), from the scrapes nearest outside the stretch (the last one a replica gave, if it
+    stopped answering before the end), a restart inside counted as growth from zero."""
     frame = series.metric(name)
     if frame.empty:
         return 0.0
     total = 0.0
     for _, group in frame.sort_values("t").groupby(["replica", "labels"]):
-        before = group[group["t"] <= start]
-        after = group[group["t"] >= end]
-        first = float(before["value"].iloc[-1]) if not before.empty else 0.0
-        if after.empty:
-            after = group[group["t"] > start]
-        if after.empty:
+        times, values = group["t"].tolist(), group["value"].tolist()
+        before = [i for i, t in enumerate(times) if t <= start]
+        after = [i for i, t in enumerate(times) if t >= end]
+        inside = [i for i, t in enumerate(times) if t > start]
+        if not inside:
             continue
-        total += max(float(after["value"].iloc[0]) - first, 0.0)
+        last = after[0] if after else inside[-1]
+        if before:
+            total += increase(values[before[-1]:last + 1])
+        else:  # first seen inside: it counted from zero
+            total += increase([0.0, *values[inside[0]:last + 1]])
     return total
 
 

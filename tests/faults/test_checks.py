@@ -314,6 +314,25 @@ def test_an_exhausted_pool_passes_with_its_timeouts_counted_until_five_seconds_a
     assert FAIL_FAST not in by_id(fault_checks(run(), [exhaust], SloSpec()))
 
 
+def test_timeouts_are_counted_through_a_replica_restart_and_until_its_last_scrape():
+    exhaust = FaultEvent("exhaust-pool-1", "exhaust-pool", 40.0, Outcome.INJECTED, T0 + 40,
+                         T0 + 50, "20 connections held", {})
+    found = []
+    for t in range(0, 121, 2):
+        # replica-1: 4 timeouts at 42 s, restarts at 48 s (its counter begins again), 3 more
+        # by 50 s; replica-2: 2 timeouts at 44 s, then it stops answering after 46 s.
+        one = 0.0 if t < 42 else 4.0 if t < 48 else 0.0 if t < 50 else 3.0
+        found.append(Scrape(T0 + t, "replica-1", True, (
+            MetricSample("servicedesk_db_pool_acquire_timeouts_total", (), one),)))
+        if t <= 46:
+            found.append(Scrape(T0 + t, "replica-2", True, (
+                MetricSample("servicedesk_db_pool_acquire_timeouts_total", (),
+                             0.0 if t < 44 else 2.0),)))
+    series = ServerSeries(found, T0)
+    check = by_id(fault_checks(run(), [exhaust], SloSpec(), series=series))[FAIL_FAST]
+    assert check.observed == 9.0  # 4 + 3 + 2 (before: 3 + 2, the restart read as no growth)
+
+
 def test_the_steady_state_is_the_run_without_each_faults_window():
     events = [event("kill-replica", 40.0),
               FaultEvent("rollout-1", "rollout", 90.0, Outcome.INJECTED, T0 + 90, T0 + 100, "",
