@@ -92,16 +92,16 @@ def counter_increase(
 def histogram_quantile(
     series: ServerSeries, base: str, q: float, where: Mapping[str, str] | None = None
 ) -> float | None:
-    """Prometheus' histogram_quantile over the whole run's bucket increases (seconds)."""
+    """Prometheus' histogram_quantile over the whole run's bucket increases (seconds); a
+    replica restarted under the same name (a crash, a kill) counts from zero again, as
+    Prometheus' increase() reads a counter reset."""
     frame = series.metric(f"{base}_bucket", where)
     if frame.empty:
         return None
     buckets: dict[float, float] = {}
     for (_, labels), group in frame.sort_values("t").groupby(["replica", "labels"]):
         le = _le(labels)
-        values = group["value"].to_numpy()
-        grown = float(values[-1] - values[0]) if len(values) > 1 else 0.0
-        buckets[le] = buckets.get(le, 0.0) + max(grown, 0.0)
+        buckets[le] = buckets.get(le, 0.0) + increase(group["value"].tolist())
     return _quantile(q, sorted(buckets.items()))
 
 

@@ -59,6 +59,21 @@ def test_histogram_quantile_interpolates_like_prometheus():
     assert histogram_quantile(series, "servicedesk_d_seconds", 0.75) == pytest.approx(0.3)
 
 
+def test_histogram_quantile_counts_a_restarted_replicas_buckets_from_zero():
+    # 100 fast requests, a restart (the counters begin again), then 60 slow ones: before, the
+    # last-minus-first read -40 for the fast bucket and dropped everything.
+    scrapes = [
+        scrape(0, "r1", bucket("0.1", 0), bucket("1", 0), bucket("+Inf", 0)),
+        scrape(10, "r1", bucket("0.1", 100), bucket("1", 100), bucket("+Inf", 100)),
+        scrape(20, "r1", bucket("0.1", 0), bucket("1", 60), bucket("+Inf", 60)),
+    ]
+    series = ServerSeries(scrapes, 0)
+    # 160 requests: 100 at or under 0.1 s, 60 between 0.1 and 1 s
+    assert histogram_quantile(series, "servicedesk_d_seconds", 0.5) == pytest.approx(0.08)
+    assert histogram_quantile(series, "servicedesk_d_seconds", 0.95) == pytest.approx(
+        0.1 + 0.9 * (152 - 100) / 60)
+
+
 def test_replica_resources_from_process_metrics():
     scrapes = [
         scrape(0, "r1", sample("process_cpu_seconds_total", 1.0),
