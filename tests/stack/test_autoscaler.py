@@ -906,6 +906,14 @@ def test_loop_stopped_while_waiting_returns_its_sync_count() -> None:
     assert loop.run(600.0) == 1
 
 
+def test_loop_with_a_sub_second_period_syncs_every_period() -> None:
+    clock = FakeClock()
+    autoscaler = Autoscaler(make_hpa(), REQUESTS, sync_period_seconds=0.5)
+    loop = AutoscalerLoop(autoscaler, sample=lambda: (2, pods(2, 70)), scale=lambda n: None,
+                          clock=clock, wait=clock.wait)
+    assert loop.run(3.0) == 5  # at 0.5, 1.0, ... 2.5 s; the run ends at 3.0 s
+
+
 def test_loop_is_bounded_by_count() -> None:
     clock = FakeClock()
     loop = AutoscalerLoop(
