@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
-from harness.compare.metrics import Measurement, MetricSpec
+from harness.compare.metrics import Measurement, MetricSpec, measure
 from harness.compare.runs import RunData
-from harness.compare.verdict import Outcome, Rule, Thresholds, compare_runs, judge
+from harness.compare.stats import holm_adjust
+from harness.compare.verdict import (
+    Outcome,
+    Rule,
+    Thresholds,
+    compare_runs,
+    judge,
+    raw_p_values,
+)
 from harness.errors import UsageError
 
 P95 = MetricSpec("latency.read.p95", "read p95", "ms", "p95")
@@ -195,3 +204,43 @@ def test_noise_runs_already_compared_count_once(baseline_run: RunData, same_run:
     cmp = compare_runs(same_run, [baseline_run], noise=[baseline_run, same_run, slow_run])
     assert cmp.notes[-1] == ("run-to-run spread also from 1 other stored run(s) of the "
                              "scenario")
+
+
+def test_no_baseline_message(same_run: RunData) -> None:
+    with pytest.raises(UsageError) as error:
+        compare_runs(same_run, [])
+    assert str(error.value) == "compare: no baseline run to compare with"
+
+
+def test_one_window_length_from_the_shortest_steady_state_of_either_side(
+        baseline_run: RunData, make_run: Callable[..., RunData]) -> None:
+    short = make_run("short-steady", seed=31, steady=60.0)  # 60 s / 12 windows = 5 s
+    assert compare_runs(short, [baseline_run]).window_seconds == 5.0
+    assert compare_runs(baseline_run, [short]).window_seconds == 5.0
+    assert compare_runs(baseline_run, [baseline_run]).window_seconds == 10.0  # 240 s: at most 10
+
+
+def test_another_stack_is_noted_and_the_same_stack_is_not(baseline_run: RunData,
+                                                          same_run: RunData) -> None:
+    assert compare_runs(same_run, [baseline_run]).notes == ()
+    local = replace(same_run, result=replace(same_run.result, stack="local"))
+    assert compare_runs(local, [baseline_run]).notes == (
+        f"baseline {baseline_run.run_id} ran on the embedded stack, this run on local",)
+
+
+def test_p_values_are_holm_adjusted_over_every_metric_tested(baseline_run: RunData,
+                                                             slow_run: RunData) -> None:
+    cmp = compare_runs(slow_run, [baseline_run])
+    base, cand = (measure(r.samples, cmp.window_seconds, sorted(slow_run.samples.groups))
+                  for r in (baseline_run, slow_run))
+    raw = {}
+    for m in cmp.metrics:
+        found = raw_p_values(m.metric, [base[m.metric.id]], cand[m.metric.id], cmp.thresholds)
+        if found is not None:
+            raw[m.metric.id] = found
+    assert len(raw) > 10
+    worse = holm_adjust({k: v[0] for k, v in raw.items()})
+    p95 = next(m for m in cmp.metrics if m.metric.id == "latency.all.p95")
+    assert p95.outcome is Outcome.REGRESSION
+    assert p95.p_value == worse["latency.all.p95"]
+    assert f"(Holm, {len(raw)} metrics)" in p95.reason
