@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from harness.compare.metrics import Measurement, MetricSpec, measure
+from harness.compare.metrics import Direction, Measurement, MetricSpec, measure
 from harness.compare.runs import RunData
 from harness.compare.stats import holm_adjust
 from harness.compare.verdict import (
@@ -244,3 +244,27 @@ def test_p_values_are_holm_adjusted_over_every_metric_tested(baseline_run: RunDa
     assert p95.outcome is Outcome.REGRESSION
     assert p95.p_value == worse["latency.all.p95"]
     assert f"(Holm, {len(raw)} metrics)" in p95.reason
+
+
+THROUGHPUT = MetricSpec("throughput", "throughput", "req/s", "throughput", Direction.LOWER_IS_WORSE)
+
+
+def test_lower_throughput_is_worse() -> None:
+    result = judge(THROUGHPUT, [Measurement(100.0, _windows(100.0))],
+                   Measurement(80.0, _windows(80.0)), Thresholds(), p_values=(1e-6, 1.0))
+    assert result.outcome is Outcome.REGRESSION
+    assert result.reason.startswith("worse by 20 req/s (20.0%)")
+
+
+def test_error_rate_baseline_pools_the_runs_counts() -> None:
+    # 1 of 100 and 30 of 1,000 failed: 31 / 1,100 = 2.82 %, not the median of 1 % and 3 %
+    base = [Measurement(1.0, (), 100, 1), Measurement(3.0, (), 1000, 30)]
+    result = judge(ERRORS, base, Measurement(2.0, (), 1000, 20), Thresholds())
+    assert result.baseline == pytest.approx(100 * 31 / 1100)
+
+
+def test_error_rate_without_requests_is_no_data() -> None:
+    empty = Measurement(None, (), 0, 0)
+    result = judge(ERRORS, [empty], Measurement(1.0, (), 100, 1), Thresholds())
+    assert (result.outcome, result.reason) == (Outcome.NO_DATA, "no data in the baseline")
+    assert raw_p_values(ERRORS, [Measurement(1.0, (), 100, 1)], empty, Thresholds()) is None

@@ -3,8 +3,10 @@ significant), and a change must exceed both minimum effects (equal to one is wit
 
 from __future__ import annotations
 
+import pytest
+
 from harness.compare.metrics import Measurement, MetricSpec
-from harness.compare.verdict import Outcome, Thresholds, judge
+from harness.compare.verdict import Outcome, Thresholds, judge, raw_p_values
 
 P95 = MetricSpec("latency.read.p95", "read p95", "ms", "p95")
 
@@ -45,3 +47,31 @@ def test_a_change_equal_to_the_absolute_minimum_is_within_it():
 def test_no_change_at_all_is_unchanged_with_p_one():
     m = _judge(100.0, p_worse=0.0)
     assert m.outcome is Outcome.UNCHANGED and m.p_value == 1.0
+
+
+def test_exactly_min_windows_a_side_is_testable() -> None:
+    five = Measurement(100.0, (99.0, 100.0, 100.0, 100.0, 101.0))
+    four = Measurement(100.0, (99.0, 100.0, 100.0, 101.0))
+    assert raw_p_values(P95, [five], five, Thresholds(min_windows=5)) is not None
+    assert raw_p_values(P95, [five], four, Thresholds(min_windows=5)) is None
+
+
+def test_two_runs_are_enough_for_a_spread() -> None:
+    # 100 and 120 ms: sd 14.14, mean 110 -> CV 0.129; x 2 = 25.7 % and 28.3 ms
+    result = judge(P95, [Measurement(100.0, _windows(100.0))], Measurement(100.0, _windows(100.0)),
+                   Thresholds(), noise=[Measurement(120.0, ())])
+    assert result.tolerance_relative == pytest.approx(2 * 14.142 / 110, rel=1e-3)
+    assert result.tolerance_absolute == pytest.approx(2 * 14.142, rel=1e-3)
+
+
+def test_a_spread_of_values_below_one_is_relative_to_their_mean() -> None:
+    # 0.4 and 0.6 ms: sd 0.1414, mean 0.5 -> CV 0.283; x 2 = 56.6 %
+    result = judge(P95, [Measurement(0.4, _windows(0.4))], Measurement(0.4, _windows(0.4)),
+                   Thresholds(), noise=[Measurement(0.6, ())])
+    assert result.tolerance_relative == pytest.approx(2 * 0.14142 / 0.5, rel=1e-3)
+
+
+def test_a_spread_of_zeros_adds_nothing() -> None:
+    result = judge(P95, [Measurement(0.0, _windows(0.0))], Measurement(0.0, _windows(0.0)),
+                   Thresholds(), noise=[Measurement(0.0, ())])
+    assert (result.tolerance_relative, result.tolerance_absolute) == (0.075, 1.0)  # p95's rule
