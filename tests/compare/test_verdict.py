@@ -268,3 +268,13 @@ def test_error_rate_without_requests_is_no_data() -> None:
     result = judge(ERRORS, [empty], Measurement(1.0, (), 100, 1), Thresholds())
     assert (result.outcome, result.reason) == (Outcome.NO_DATA, "no data in the baseline")
     assert raw_p_values(ERRORS, [Measurement(1.0, (), 100, 1)], empty, Thresholds()) is None
+
+
+def test_no_data_on_either_side_says_which() -> None:
+    data = Measurement(100.0, _windows(100.0))
+    none = Measurement(None, ())
+    for base, cand, reason in ((none, data, "no data in the baseline"),
+                               (data, none, "no data in this run")):
+        result = judge(P95, [base], cand, Thresholds())
+        assert (result.outcome, result.reason, result.p_value) == (Outcome.NO_DATA, reason, None)
+        assert (result.tolerance_relative, result.tolerance_absolute) == (0.075, 1.0)

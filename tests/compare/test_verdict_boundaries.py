@@ -75,3 +75,8 @@ def test_a_spread_of_zeros_adds_nothing() -> None:
     result = judge(P95, [Measurement(0.0, _windows(0.0))], Measurement(0.0, _windows(0.0)),
                    Thresholds(), noise=[Measurement(0.0, ())])
     assert (result.tolerance_relative, result.tolerance_absolute) == (0.075, 1.0)  # p95's rule
+
+
+def test_a_metric_judged_alone_names_no_family() -> None:
+    assert _judge(120.0, p_worse=0.0099).reason == (
+        "worse by 20 ms (20.0%), beyond 7.5% and 1 ms; p = 0.0099 < 0.01")
