@@ -37,6 +37,7 @@ from harness.faults.records import FaultEvent, Outcome
 from harness.stack.capabilities import (
     Capabilities,
     ClusterDeployment,
+    ComposeApp,
     ManagedPostgres,
     ManagedRedis,
     ReplicaSet,
@@ -44,6 +45,7 @@ from harness.stack.capabilities import (
 from harness.stack.processes import ManagedProcess
 
 if TYPE_CHECKING:
+    from harness.config.k8s import DeploymentSpec
     from harness.faults.rollout import RolloutOutcome
     from harness.stack.rollout import RolloutPlan
 
@@ -56,19 +58,20 @@ _Handle = TypeVar("_Handle")
 @dataclass(frozen=True)
 class FaultTarget:
     """What faults act on: the backend's handles. Any may be missing (the embedded stack has no
-    servers; k8s has only its Deployment, rolled by kubectl; compose and external have nothing
-    the harness may act on)."""
+    servers; k8s has only its Deployment, rolled by kubectl; compose only its app containers, for
+    a rollout; external has nothing the harness may act on)."""
 
     replicas: ReplicaSet | None = None
     postgres: ManagedPostgres | None = None
     redis: ManagedRedis | None = None
     proxy: LatencyProxy | None = None  # in front of PostgreSQL, for slow-database
     deployment: ClusterDeployment | None = None
+    containers: ComposeApp | None = None
 
     @classmethod
     def of(cls, capabilities: Capabilities, proxy: LatencyProxy | None = None) -> FaultTarget:
         return cls(capabilities.replicas, capabilities.postgres, capabilities.redis, proxy,
-                   capabilities.deployment)
+                   capabilities.deployment, capabilities.containers)
 
     def replica_processes(self) -> list[ManagedProcess]:
         return self.replicas.processes() if self.replicas is not None else []
@@ -364,6 +367,8 @@ class FaultInjector:
                     plan = dataclasses.replace(plan, progress_deadline=fault.progress_deadline)
                 driver = ClusterRolloutDriver(self.target.deployment, plan, stop=self._stop)
                 outcome = driver.run(version_settings(fault), fault.image)
+            elif self.target.containers is not None:  # compose: one container at a time
+                plan, outcome = self._roll_containers(self.target.containers, fault)
             else:
                 plan, outcome = self._roll_replicas(name, fault)
         what = {"complete": "every replica replaced",
@@ -378,16 +383,31 @@ class FaultInjector:
                           outcome.started_at, outcome.settled_at, detail,
                           outcome.facts(plan, fault))
 
+    def _roll_containers(self, app: ComposeApp,
+                         fault: Rollout) -> tuple[RolloutPlan, RolloutOutcome]:
+        """The harness rolls the compose app service's containers (the bundled Deployment's
+        strategy for as many as run now)."""
+        from harness.faults.rollout import ContainerRolloutDriver, plan_for, version_settings
+
+        plan = plan_for(_bundled_deployment(), len(app.containers()), fault)
+        driver = ContainerRolloutDriver(app, plan, stop=self._stop)
+        return plan, driver.run(version_settings(fault))
+
     def _roll_replicas(self, name: str, fault: Rollout) -> tuple[RolloutPlan, RolloutOutcome]:
         """The replica controller rolls the harness's own replicas (embedded, local)."""
-        from harness import paths
-        from harness.config.k8s import load_deployment
         from harness.faults.rollout import RolloutDriver, plan_for, version_settings
 
         replicas = self.target.need_replicas(fault.kind)
-        deployment = load_deployment(paths.k8s_base_dir() / "deployment.yaml")
+        deployment = _bundled_deployment()
         controller = replicas.controller
         desired = controller.desired if controller is not None else len(replicas.processes())
         plan = plan_for(deployment, desired, fault)
         driver = RolloutDriver(replicas, plan, stop=self._stop, name=name)
         return plan, driver.run(version_settings(fault))
+
+
+def _bundled_deployment() -> DeploymentSpec:
+    from harness import paths
+    from harness.config.k8s import load_deployment
+
+    return load_deployment(paths.k8s_base_dir() / "deployment.yaml")

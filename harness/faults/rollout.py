@@ -21,6 +21,13 @@ old one left), or when the Deployment's Progressing condition says ProgressDeadl
 nothing progressed for the plan's deadline on the harness's clock (the fault's
 `progress_deadline` when it sets one: the pipeline gives up first, as `kubectl rollout status
 --timeout` does): then `kubectl rollout undo`.
+
+On compose (`ContainerRolloutDriver`, through the backend's `ComposeApp` capability) the harness
+is the controller: the same rounds and `next_step` over the app service's containers, a new one
+started from the new revision's settings (`compose up --scale`), an old one stopped with the
+manifest's grace (`docker stop -t`); available is healthy (the compose healthcheck) for
+minReadySeconds. Compose has no preStop hook and nginx does not read the healthcheck (README:
+what compose does).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from typing import Any
 from harness.config.faults import Rollout
 from harness.config.k8s import DeploymentSpec
 from harness.errors import StackError
-from harness.stack.capabilities import ClusterDeployment, ReplicaSet
+from harness.stack.capabilities import AppContainer, ClusterDeployment, ComposeApp, ReplicaSet
 from harness.stack.controller import ReplicaController
 from harness.stack.processes import ManagedProcess
 from harness.stack.rollout import (
@@ -45,7 +52,7 @@ from harness.stack.rollout import (
     resolve_fenceposts,
 )
 
-__all__ = ["ClusterRolloutDriver", "RolloutDriver", "RolloutOutcome", "RolloutSample", "plan_for",
+__all__ = ["ClusterRolloutDriver", "ContainerRolloutDriver", "RolloutDriver", "RolloutOutcome", "RolloutSample", "plan_for",
            "version_settings"]
 
 UNREADY_SETTING = {"ARTIFICIAL_UNREADY": "true"}  # the app's own switch for a broken version
@@ -289,6 +296,91 @@ class ClusterRolloutDriver:
         deadline = self._clock() + self.plan.pre_stop + self.plan.termination_grace + SETTLE_EXTRA
         while True:
             sample = _cluster_sample(self.deployment.state(), new_set)
+            _append_change(samples, sample)
+            left = sample.terminating or (rolled_back and sample.new)
+            if not left or self._clock() >= deadline or self._stop.wait(self._period):
+                return time.time()
+
+
+class ContainerRolloutDriver:
+    """Rolls `settings` through the compose app service's containers following `plan`, one
+    container at a time (Compose has no rolling update of its own); `stop` ends it early."""
+
+    def __init__(self, app: ComposeApp, plan: RolloutPlan, *, stop: threading.Event,
+                 period: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.plan = plan
+        self._stop = stop
+        self._period = period
+        self._clock = clock
+        self._healthy_since: dict[str, float] = {}
+
+    def run(self, settings: Mapping[str, str]) -> RolloutOutcome:
+        old = self.app.revision
+        new = self.app.revise(settings)
+        started = time.time()
+        samples: list[RolloutSample] = []
+        retired: list[str] = []
+        last_progress = self._clock()
+        last_state: tuple[int, int, int] | None = None
+        status = "interrupted"
+        while not self._stop.is_set():
+            fresh, stale = self._split(new)
+            new_count, old_count = self._count(fresh), self._count(stale)
+            _append_change(samples, self._sample(fresh, stale))
+            if old_count.replicas == 0 and new_count.available >= self.plan.replicas:
+                status = "complete"
+                break
+            state = (new_count.replicas, new_count.available, old_count.replicas)
+            if state != last_state:  # a new container, one more available, an old one gone
+                last_state, last_progress = state, self._clock()
+            if self._clock() - last_progress > self.plan.progress_deadline:
+                status = "deadline-exceeded"
+                break
+            step = next_step(self.plan, new_count, old_count)
+            if step.old < old_count.replicas:
+                ranked = sorted(enumerate(stale), key=lambda item: (item[1].healthy, -item[0]))
+                for _, victim in ranked[:old_count.replicas - step.old]:
+                    self.app.stop(victim.id, grace=self.plan.termination_grace)
+                    retired.append(victim.name)
+            for _ in range(step.new - new_count.replicas):
+                self.app.start()
+            self._stop.wait(self._period)
+        ended = time.time()
+        if status == "deadline-exceeded":  # the new containers (never available) go at once
+            self.app.restore(old)
+            for container in self._split(new)[0]:
+                self.app.stop(container.id, grace=self.plan.termination_grace)
+        settled = self._settle(samples, new, rolled_back=status == "deadline-exceeded")
+        return RolloutOutcome(status, started, ended, settled, old, new, tuple(retired),
+                              tuple(samples), status == "deadline-exceeded")
+
+    def _split(self, new: int) -> tuple[list[AppContainer], list[AppContainer]]:
+        running = self.app.containers()
+        now = self._clock()
+        self._healthy_since = {c.id: self._healthy_since.get(c.id, now)
+                               for c in running if c.healthy}
+        return ([c for c in running if c.revision == new],
+                [c for c in running if c.revision != new])
+
+    def _count(self, containers: list[AppContainer]) -> RevisionCount:
+        now = self._clock()
+        available = sum(c.id in self._healthy_since
+                        and now - self._healthy_since[c.id] >= self.plan.min_ready_seconds
+                        for c in containers)
+        return RevisionCount(len(containers), available)
+
+    def _sample(self, fresh: list[AppContainer], stale: list[AppContainer]) -> RolloutSample:
+        return RolloutSample(round(time.time(), 3), len(fresh), sum(c.healthy for c in fresh),
+                             len(stale), sum(c.healthy for c in stale), self.app.terminating())
+
+    def _settle(self, samples: list[RolloutSample], new: int, *, rolled_back: bool) -> float:
+        """Wait (bounded) until no container is being stopped (and after a rollback none of
+        the new revision is left); returns when."""
+        deadline = self._clock() + self.plan.termination_grace + SETTLE_EXTRA
+        while True:
+            fresh, stale = self._split(new)
+            sample = self._sample(fresh, stale)
             _append_change(samples, sample)
             left = sample.terminating or (rolled_back and sample.new)
             if not left or self._clock() >= deadline or self._stop.wait(self._period):

@@ -29,13 +29,17 @@ def check_supported(scenario: Scenario, options: RunOptions) -> None:
             continue  # the cluster's Deployment rolls, kubectl starts it
         if isinstance(fault, Rollout) and fault.image is not None:
             raise ConfigError(source, ("faults", index, "image"), "a new image needs --stack k8s "
-                              "(the harness's own replicas run this checkout)")
-        if not options.stack.runs_replicas:
-            raise ConfigError(source, field, f"{fault.kind} needs a stack the harness runs",
-                              "--stack embedded or --stack local, or a rollout on --stack k8s")
+                              "(the harness's own replicas and compose's build run this "
+                              "checkout)")
         if fault.kind == "rollout" and scenario.autoscaling.enabled:
             raise ConfigError(source, ("autoscaling", "enabled"), "a rollout while the local "
                               "autoscaler writes the replica count is not emulated", "false")
+        if options.stack == "compose" and isinstance(fault, Rollout):
+            continue  # the harness starts and stops the app containers one at a time
+        if not options.stack.runs_replicas:
+            raise ConfigError(source, field, f"{fault.kind} needs a stack the harness runs",
+                              "--stack embedded or --stack local, or a rollout on --stack k8s "
+                              "or compose")
         containers = options.services == "containers"
         if fault.kind in NEEDS_POSTGRES and (options.stack != "local" or options.database_url
                                              or containers):

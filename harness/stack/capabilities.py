@@ -3,8 +3,9 @@
 Backends differ: the embedded and local ones run the replica processes (scale, kill, the
 replica controller), the local one also runs PostgreSQL and Redis from this machine's binaries
 (stop, start, restart), the container services know their database's connections, k8s hands
-out its Deployment (rolled by kubectl, the cluster's controller runs the pods), compose and
-external run nothing the harness may touch. Each backend answers `capabilities()` with the
+out its Deployment (rolled by kubectl, the cluster's controller runs the pods), compose hands
+out its app service's containers (a rollout starts and stops them one at a time: Compose has no
+rolling update), external runs nothing the harness may touch. Each backend answers `capabilities()` with the
 handles it has, None for the rest; faults, drills, collectors and checks ask for a handle and
 never reach into a backend's private state or compare stack names.
 """
@@ -24,8 +25,10 @@ if TYPE_CHECKING:
     from harness.stack.services.postgres import ConnectionCounts
 
 __all__ = [
+    "AppContainer",
     "Capabilities",
     "ClusterDeployment",
+    "ComposeApp",
     "DatabaseConnections",
     "ManagedPostgres",
     "ManagedRedis",
@@ -106,6 +109,46 @@ class ClusterDeployment(Protocol):
         """`kubectl rollout undo`: the previous pod template again."""
 
 
+@dataclass(frozen=True)
+class AppContainer:
+    """One running container of the compose app service: the revision (settings) it was started
+    from and whether its compose healthcheck passes now."""
+
+    id: str
+    name: str
+    revision: int
+    healthy: bool
+
+
+class ComposeApp(Protocol):
+    """The app service of a compose project. Compose has no rolling update: a rollout starts one
+    more container at a time from new settings and stops old ones (`docker stop -t`)."""
+
+    @property
+    def revision(self) -> int:
+        """The revision (settings) new containers start from; the stack's own is 1."""
+
+    def revise(self, settings: Mapping[str, str]) -> int:
+        """A new revision with `settings` on top of the stack's; returns its number."""
+
+    def restore(self, revision: int) -> None:
+        """Start containers from an earlier revision again (a rollback)."""
+
+    def containers(self) -> list[AppContainer]:
+        """The app containers that run and are not being stopped, oldest first."""
+
+    def start(self) -> str:
+        """One more app container of the current revision, started now (not waited for);
+        returns its id."""
+
+    def stop(self, container_id: str, *, grace: float) -> None:
+        """Stop one container in the background: SIGTERM, SIGKILL after `grace`, then remove
+        it."""
+
+    def terminating(self) -> int:
+        """Containers being stopped and not removed yet."""
+
+
 class DatabaseConnections(Protocol):
     """A PostgreSQL whose connections the harness can count (pg_stat_activity)."""
 
@@ -147,6 +190,7 @@ class Capabilities:
 
     replicas: ReplicaSet | None = None
     deployment: ClusterDeployment | None = None
+    containers: ComposeApp | None = None
     database: DatabaseConnections | None = None
     postgres: ManagedPostgres | None = None
     redis: ManagedRedis | None = None

@@ -35,6 +35,7 @@ from harness.stack import prometheus
 from harness.stack.backend import Endpoints, Replica
 from harness.stack.capabilities import Capabilities
 from harness.stack.certs import self_signed
+from harness.stack.composeapp import ComposeAppService
 from harness.stack.composefile import APP_SERVICE, PROMETHEUS_SERVICE, PROXY_SERVICE, ComposeFile
 from harness.stack.engine import (
     LOOPBACK,
@@ -102,6 +103,7 @@ class ComposeStack:
         self.environ = dict(os.environ if environ is None else environ)
         self.run = run
         self.project: _Project | None = None
+        self.app: ComposeAppService | None = None  # once up: what a rollout starts and stops
         self.work_dir: Path | None = None
         self.tokens_file: Path | None = None
         self.leftovers: dict[str, list[str]] = {}
@@ -137,6 +139,8 @@ class ComposeStack:
         self.project.started = True
         self.project.containers = self._up(budget)
         self.timings["up"] = time.monotonic() - started
+        self.app = ComposeAppService(self.project.name, self.work_dir, self._scale_app,
+                                     run=self.run)
         started = time.monotonic()
         self._seed()
         self.timings["seed"] = time.monotonic() - started
@@ -383,10 +387,18 @@ class ComposeStack:
     # -- down ---------------------------------------------------------------------------------
 
     def capabilities(self) -> Capabilities:
-        """None: the compose stack's containers are Compose's to run, not the faults'."""
-        return Capabilities()
+        """The app service's containers (a rollout); nothing else is the faults' to touch."""
+        return Capabilities(containers=self.app)
+
+    def _scale_app(self, replicas: int, override: Path | None) -> None:
+        """`compose up` of the app service alone at `replicas`, the running containers kept as
+        they are; `override`: one more file (a rollout's revision)."""
+        self._compose(["up", "-d", "--no-deps", "--no-recreate", "--no-build", "--scale",
+                       f"{APP_SERVICE}={replicas}", APP_SERVICE], timeout=120,
+                      log="compose-rollout.log", extra=(override,) if override else ())
 
     def down(self) -> None:
+        self.app = None
         project, self.project = self.project, None
         if project is not None and project.started:
             self.project = project  # for _compose during the teardown
@@ -426,20 +438,21 @@ class ComposeStack:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _argv(self, args: Sequence[str]) -> list[str]:
+    def _argv(self, args: Sequence[str], extra: Sequence[Path] = ()) -> list[str]:
         project = self.project
         assert project is not None  # noqa: S101
         argv = [*project.tool.argv, "-p", project.name]
-        for path in project.files:
+        for path in (*project.files, *extra):
             argv += ["-f", str(path)]
         for profile in project.profiles:
             argv += ["--profile", profile]
         return argv + list(args)
 
-    def _compose(self, args: Sequence[str], *, timeout: float, log: str) -> None:
+    def _compose(self, args: Sequence[str], *, timeout: float, log: str,
+                 extra: Sequence[Path] = ()) -> None:
         project = self.project
         assert project is not None  # noqa: S101
-        argv = self._argv(args)
+        argv = self._argv(args, extra)
         try:
             done = self.run(argv, capture_output=True, text=True, timeout=timeout, env=project.env,
                             cwd=str(self.compose_file.parent))

@@ -164,5 +164,8 @@ def test_a_rollout_parses_and_needs_a_fixed_replica_count(tmp_path):
     fixed = scenario.model_copy(update={"autoscaling": scenario.autoscaling.model_copy(
         update={"enabled": False})})
     check_supported(fixed, _options("local"))
+    check_supported(fixed, _options("compose"))  # the harness starts and stops its containers
+    with pytest.raises(ConfigError, match=r"autoscaling -> enabled: .*not emulated"):
+        check_supported(scenario, _options("compose"))
     with pytest.raises(ConfigError, match="needs a stack the harness runs"):
-        check_supported(fixed, _options("compose"))
+        check_supported(fixed, _options("external"))

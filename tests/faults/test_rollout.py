@@ -18,11 +18,13 @@ from harness.config.model import SeedSpec
 from harness.faults.injector import FaultInjector, FaultTarget
 from harness.faults.records import Outcome
 from harness.faults.rollout import (
+    ContainerRolloutDriver,
     ClusterRolloutDriver,
     RolloutDriver,
     plan_for,
     version_settings,
 )
+from harness.stack.capabilities import AppContainer
 from harness.stack.embedded import EmbeddedStack, ProbeSpec
 from harness.stack.rollout import DeploymentState, ReplicaSetCount, RolloutPlan
 
@@ -239,3 +241,92 @@ def test_a_stopped_run_interrupts_a_cluster_rollout_without_undo():
     outcome = ClusterRolloutDriver(deployment, deployment.rollout_plan(), stop=stop).run({})
     assert (outcome.status, outcome.rolled_back, deployment.undone) == \
         ("interrupted", False, False)
+
+
+class ComposeService:
+    """The compose app service (harness.stack.capabilities.ComposeApp) of 3 containers: a new
+    one turns healthy two reads after it started unless its revision is `unready`; a stopped
+    one is still terminating for one read."""
+
+    def __init__(self, unready: set[int] | None = None) -> None:
+        self.clock = [0.0]
+        self.unready = unready or set()
+        self.revision = 1
+        self.serial = 0
+        self.running: list[tuple[str, int, float]] = []  # (id, revision, started)
+        self.ending: dict[str, int] = {}
+        self.stopped: list[tuple[str, float]] = []
+        self.settings: dict[int, dict[str, str]] = {1: {}}
+        for _ in range(3):
+            self.start()
+        self.running = [(cid, rev, -100.0) for cid, rev, _ in self.running]
+
+    def revise(self, settings) -> int:
+        self.revision = max(self.settings) + 1
+        self.settings[self.revision] = dict(settings)
+        return self.revision
+
+    def restore(self, revision: int) -> None:
+        self.revision = revision
+
+    def containers(self) -> list[AppContainer]:
+        self.clock[0] += 1.0
+        self.ending = {cid: left - 1 for cid, left in self.ending.items() if left > 0}
+        return [AppContainer(cid, f"app-{cid}", rev,
+                             rev not in self.unready and self.clock[0] - started >= 2.0)
+                for cid, rev, started in self.running]
+
+    def start(self) -> str:
+        self.serial += 1
+        cid = f"c{self.serial}"
+        self.running.append((cid, self.revision, self.clock[0]))
+        return cid
+
+    def stop(self, container_id: str, *, grace: float) -> None:
+        self.running = [c for c in self.running if c[0] != container_id]
+        self.ending[container_id] = 1
+        self.stopped.append((container_id, grace))
+
+    def terminating(self) -> int:
+        return len(self.ending)
+
+
+def test_compose_containers_are_replaced_one_surge_at_a_time():
+    app = ComposeService()
+    driver = ContainerRolloutDriver(app, simulated_plan(), stop=threading.Event(), period=0.0,  # type: ignore[arg-type]
+                                    clock=lambda: app.clock[0])
+    outcome = driver.run({"CACHE_TTL_SECONDS": "60"})
+    assert (outcome.status, outcome.old_revision, outcome.new_revision) == ("complete", 1, 2)
+    assert app.settings[2] == {"CACHE_TTL_SECONDS": "60"}
+    assert sorted(outcome.retired) == ["app-c1", "app-c2", "app-c3"]
+    assert [rev for _, rev, _ in app.running] == [2, 2, 2]
+    assert all(grace == 30.0 for _, grace in app.stopped)  # the manifest's grace, docker stop -t
+    assert max(s.total for s in outcome.samples) == 4  # replicas + maxSurge
+    assert min(s.ready for s in outcome.samples) == 3  # replicas - maxUnavailable
+    assert max(s.terminating for s in outcome.samples) == 1
+    assert outcome.samples[-1].terminating == 0  # settled: every stopped container removed
+    assert not outcome.rolled_back
+
+
+def test_a_compose_version_that_never_turns_healthy_is_rolled_back_at_the_deadline():
+    app = ComposeService(unready={2})
+    driver = ContainerRolloutDriver(app, simulated_plan(deadline=10.0), stop=threading.Event(),  # type: ignore[arg-type]
+                                    period=0.0, clock=lambda: app.clock[0])
+    outcome = driver.run({})
+    assert (outcome.status, outcome.rolled_back, outcome.retired) == (
+        "deadline-exceeded", True, ())
+    assert [(cid, rev) for cid, rev, _ in app.running] == [("c1", 1), ("c2", 1), ("c3", 1)]
+    assert [cid for cid, _ in app.stopped] == ["c4"]  # the one new container, removed
+    assert app.revision == 1
+    assert min(s.old_ready for s in outcome.samples) == 3
+    last = outcome.samples[-1]
+    assert (last.new, last.old_ready, last.terminating) == (0, 3, 0)
+
+
+def test_stopping_the_run_interrupts_a_compose_rollout():
+    app = ComposeService()
+    stop = threading.Event()
+    stop.set()
+    outcome = ContainerRolloutDriver(app, simulated_plan(), stop=stop, period=0.0,  # type: ignore[arg-type]
+                                     clock=lambda: app.clock[0]).run({})
+    assert (outcome.status, app.stopped, app.serial) == ("interrupted", [], 3)

@@ -521,11 +521,14 @@ BREAKS = [
         "short max-age",
         replace(
             NGINX,
-            'location /static/ {\n            proxy_pass http://servicedesk_app;\n            proxy_hide_header Cache-Control;\n            add_header Cache-Control "public, max-age=31536000, immutable";',
-            'location /static/ {\n            proxy_pass http://servicedesk_app;\n            add_header Cache-Control "public, max-age=60";',
+            'location /static/ {\n            proxy_pass http://$app_upstream;\n            proxy_hide_header Cache-Control;\n            add_header Cache-Control "public, max-age=31536000, immutable";',
+            'location /static/ {\n            proxy_pass http://$app_upstream;\n            add_header Cache-Control "public, max-age=60";',
         ),
     ),
-    Break("nginx.proxy", "wrong upstream", replace(NGINX, "server app:3000;", "server web:8000;")),
+    Break(
+        "nginx.proxy", "wrong upstream", replace(NGINX, "set $app_upstream app:3000;",
+                                                 "set $app_upstream web:8000;")
+    ),
     Break("nginx.proxy", "no compression", replace(NGINX, "gzip on;", "gzip off;")),
     Break(
         "prometheus.scrape",

@@ -50,7 +50,8 @@ NGINX_PROXY = Rule(
     "nginx.proxy",
     Severity.ERROR,
     "NGINX proxies / to the app (app:3000) and compresses responses",
-    "location / { proxy_pass http://<upstream with server app:3000>; } and gzip on",
+    "location / { proxy_pass http://<upstream with server app:3000, or a variable set to "
+    "app:3000>; } and gzip on",
 )
 PROMETHEUS_SCRAPE = Rule(
     "prometheus.scrape",
@@ -128,6 +129,11 @@ def _check_nginx(stack: Stack) -> Iterator[Finding]:
         root = locations.get("/")
         proxy = _args(root.block or (), "proxy_pass") if root else None
         target = (proxy or ("",))[0].removeprefix("http://").rstrip("/")
+        if target.startswith("$"):  # `set $var app:3000;` in the location or the server
+            assigned = [d.args for d in (*(server.block or ()), *((root.block or ()) if root
+                                                                   else ()))
+                        if d.name == "set" and len(d.args) == 2 and d.args[0] == target]
+            target = assigned[-1][1] if assigned else target
         servers_of = {
             a
             for d in (upstreams[target].find("server") if target in upstreams else ())

@@ -1,0 +1,119 @@
+"""The compose app service as a rollout's handle (harness.stack.capabilities.ComposeApp).
+
+Compose has no rolling update. The closest it can do, one container at a time: `compose up -d
+--no-deps --no-recreate --no-build --scale app=N+1 app` with one more file whose `environment`
+is the new revision's settings starts one new container and leaves the others as they are
+(their configuration differs now; --no-recreate keeps them); `docker stop -t <grace>` ends an old
+one (SIGTERM, SIGKILL after the grace) and `docker rm` removes it, so the next `--scale` counts
+only what runs. Each container's revision is remembered by its id (the stack's own containers
+are revision 1); its health is the engine's, from the compose healthcheck.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import subprocess
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import yaml
+
+from harness.errors import StackError
+from harness.stack.capabilities import AppContainer
+from harness.stack.composefile import APP_SERVICE
+from harness.stack.engine import ContainerState, Runner, docker, project_containers
+
+__all__ = ["ComposeAppService"]
+
+STOP_SLACK = 30.0  # seconds past the grace for `docker stop` itself to return
+
+
+class ComposeAppService:
+    """The app containers of compose project `project`; `scale(replicas, override)` runs
+    `compose up` of the app service at that scale with `override` (None: the stack's settings)
+    as one more file; revision files are written to `work_dir`."""
+
+    def __init__(self, project: str, work_dir: Path,
+                 scale: Callable[[int, Path | None], None], *,
+                 run: Runner = subprocess.run) -> None:
+        self.project = project
+        self.work_dir = work_dir
+        self._scale = scale
+        self._run = run
+        self._settings: dict[int, dict[str, str]] = {1: {}}
+        self._current = 1
+        self._revisions: dict[str, int] = {}  # container id -> revision, for those started here
+        self._stopping: set[str] = set()
+        # A start counts the containers while no stop removes one (else --scale miscounts).
+        self._lock = threading.Lock()
+
+    @property
+    def revision(self) -> int:
+        return self._current
+
+    def revise(self, settings: Mapping[str, str]) -> int:
+        number = max(self._settings) + 1
+        self._settings[number] = dict(settings)
+        self._current = number
+        return number
+
+    def restore(self, revision: int) -> None:
+        if revision not in self._settings:
+            raise ValueError(f"no revision {revision} (have {sorted(self._settings)})")
+        self._current = revision
+
+    def containers(self) -> list[AppContainer]:
+        with self._lock:
+            stopping = set(self._stopping)
+        running = [s for s in self._states() if s.state == "running" and s.id not in stopping]
+        return [AppContainer(s.id, s.name, self._revisions.get(s.id, 1),
+                             s.healthy and s.health is not None)
+                for s in sorted(running, key=lambda s: s.number)]
+
+    def start(self) -> str:
+        with self._lock:
+            before = {s.id for s in self._states()}
+            self._scale(len(before) + 1, self._override(self._current))
+            created = [s.id for s in self._states() if s.id not in before]
+        if len(created) != 1:
+            raise StackError(f"`compose up --scale {APP_SERVICE}={len(before) + 1}` started "
+                             f"{len(created)} app containers instead of one")
+        self._revisions[created[0]] = self._current
+        return created[0]
+
+    def stop(self, container_id: str, *, grace: float) -> None:
+        with self._lock:
+            self._stopping.add(container_id)
+        threading.Thread(target=self._end, args=(container_id, grace), daemon=True,
+                         name=f"compose-stop-{container_id}").start()
+
+    def terminating(self) -> int:
+        with self._lock:
+            return len(self._stopping)
+
+    def _end(self, container_id: str, grace: float) -> None:
+        try:
+            with contextlib.suppress(StackError):
+                docker(["stop", "-t", str(math.ceil(grace)), container_id],
+                       timeout=grace + STOP_SLACK, run=self._run, check=False)
+            with self._lock, contextlib.suppress(StackError):
+                docker(["rm", "-f", container_id], run=self._run, check=False)
+        finally:
+            with self._lock:
+                self._stopping.discard(container_id)
+                self._revisions.pop(container_id, None)
+
+    def _states(self) -> list[ContainerState]:
+        return [s for s in project_containers(self.project, run=self._run)
+                if s.service == APP_SERVICE]
+
+    def _override(self, revision: int) -> Path | None:
+        settings = self._settings[revision]
+        if not settings:
+            return None
+        path = self.work_dir / f"compose.revision-{revision}.yml"
+        path.write_text(yaml.safe_dump({"services": {APP_SERVICE: {"environment": settings}}},
+                                       sort_keys=True), encoding="utf-8")
+        return path
