@@ -57,6 +57,10 @@ __all__ = ["ClusterRolloutDriver", "ContainerRolloutDriver", "RolloutDriver", "R
 
 UNREADY_SETTING = {"ARTIFICIAL_UNREADY": "true"}  # the app's own switch for a broken version
 SETTLE_EXTRA = 5.0  # seconds past the grace period to wait for retired replicas to end
+COMPOSE_READY = ("ready is healthy by the compose healthcheck, which nginx does not read: "
+                 "Docker's DNS lists a container from its start to its exit, so nginx sent to "
+                 "each new one before it was healthy (refused until it listened, then sent to "
+                 "the next address) and to each old one until it exited")
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,11 @@ class RolloutOutcome:
     retired: tuple[str, ...]
     samples: tuple[RolloutSample, ...]
     rolled_back: bool
+    ready_means: str = ""  # what "ready" was where it is not what the load balancer follows
 
     def facts(self, plan: RolloutPlan, fault: Rollout) -> dict[str, Any]:
         return {
+            **({"ready_means": self.ready_means} if self.ready_means else {}),
             "status": self.status,
             "bad": fault.bad,
             "failed_requests_budget": fault.failed_requests,
@@ -353,7 +359,7 @@ class ContainerRolloutDriver:
                 self.app.stop(container.id, grace=self.plan.termination_grace)
         settled = self._settle(samples, new, rolled_back=status == "deadline-exceeded")
         return RolloutOutcome(status, started, ended, settled, old, new, tuple(retired),
-                              tuple(samples), status == "deadline-exceeded")
+                              tuple(samples), status == "deadline-exceeded", COMPOSE_READY)
 
     def _split(self, new: int) -> tuple[list[AppContainer], list[AppContainer]]:
         running = self.app.containers()

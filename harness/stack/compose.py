@@ -140,7 +140,7 @@ class ComposeStack:
         self.project.containers = self._up(budget)
         self.timings["up"] = time.monotonic() - started
         self.app = ComposeAppService(self.project.name, self.work_dir, self._scale_app,
-                                     run=self.run)
+                                     save_log=self._save_log, run=self.run)
         started = time.monotonic()
         self._seed()
         self.timings["seed"] = time.monotonic() - started
@@ -348,9 +348,11 @@ class ComposeStack:
         if self.project is None or not self.project.containers:
             return Endpoints(backend=self.name, service_url="", replicas=())
         app_port = self.file.app_port()
+        # The containers that serve now: a rollout starts and stops them.
+        apps = self.app.serving() if self.app is not None else self._app_containers()
         replicas = tuple(
             Replica(name=f"{APP_SERVICE}-{c.number}", url=f"http://{LOOPBACK}:{c.ports[app_port]}")
-            for c in self._app_containers() if app_port in c.ports
+            for c in apps if app_port in c.ports
         )
         https = next((v for v in self.ports if "HTTPS" in v), None)
         proxy = self._published(https) if https else None
@@ -423,8 +425,11 @@ class ComposeStack:
             for container in project_containers(project, run=self.run):
                 done = docker(["logs", "--timestamps", container.id], timeout=30, run=self.run,
                                check=False)
-                (self.log_dir / f"{container.service}-{container.number}.log").write_text(
-                    self._redact(done.stdout + done.stderr), encoding="utf-8")
+                self._save_log(container, done.stdout + done.stderr)
+
+    def _save_log(self, container: ContainerState, text: str) -> None:
+        (self.log_dir / f"{container.service}-{container.number}.log").write_text(
+            self._redact(text), encoding="utf-8")
 
     def _sweep(self, project: str) -> dict[str, list[str]]:
         """Remove whatever `down` left (e.g. after an interrupted `up`); report what remains."""

@@ -4,8 +4,8 @@ Compose has no rolling update. The closest it can do, one container at a time: `
 --no-deps --no-recreate --no-build --scale app=N+1 app` with one more file whose `environment`
 is the new revision's settings starts one new container and leaves the others as they are
 (their configuration differs now; --no-recreate keeps them); `docker stop -t <grace>` ends an old
-one (SIGTERM, SIGKILL after the grace) and `docker rm` removes it, so the next `--scale` counts
-only what runs. Each container's revision is remembered by its id (the stack's own containers
+one (SIGTERM, SIGKILL after the grace) and `docker rm` removes it (its log saved first), so the
+next `--scale` counts only what runs. Each container's revision is remembered by its id (the stack's own containers
 are revision 1); its health is the engine's, from the compose healthcheck.
 """
 
@@ -33,13 +33,16 @@ STOP_SLACK = 30.0  # seconds past the grace for `docker stop` itself to return
 class ComposeAppService:
     """The app containers of compose project `project`; `scale(replicas, override)` runs
     `compose up` of the app service at that scale with `override` (None: the stack's settings)
-    as one more file; revision files are written to `work_dir`."""
+    as one more file; revision files are written to `work_dir`, a removed container's log as
+    `save_log(state, text)` says."""
 
     def __init__(self, project: str, work_dir: Path,
                  scale: Callable[[int, Path | None], None], *,
+                 save_log: Callable[[ContainerState, str], None] | None = None,
                  run: Runner = subprocess.run) -> None:
         self.project = project
         self.work_dir = work_dir
+        self._save_log = save_log
         self._scale = scale
         self._run = run
         self._settings: dict[int, dict[str, str]] = {1: {}}
@@ -65,12 +68,15 @@ class ComposeAppService:
         self._current = revision
 
     def containers(self) -> list[AppContainer]:
+        return [AppContainer(s.id, s.name, self._revisions.get(s.id, 1),
+                             s.healthy and s.health is not None) for s in self.serving()]
+
+    def serving(self) -> list[ContainerState]:
+        """The app containers that run and are not being stopped, oldest first."""
         with self._lock:
             stopping = set(self._stopping)
         running = [s for s in self._states() if s.state == "running" and s.id not in stopping]
-        return [AppContainer(s.id, s.name, self._revisions.get(s.id, 1),
-                             s.healthy and s.health is not None)
-                for s in sorted(running, key=lambda s: s.number)]
+        return sorted(running, key=lambda s: s.number)
 
     def start(self) -> str:
         with self._lock:
@@ -98,6 +104,12 @@ class ComposeAppService:
             with contextlib.suppress(StackError):
                 docker(["stop", "-t", str(math.ceil(grace)), container_id],
                        timeout=grace + STOP_SLACK, run=self._run, check=False)
+            state = next((s for s in self._states() if s.id == container_id), None)
+            if state is not None and self._save_log is not None:
+                with contextlib.suppress(StackError):
+                    done = docker(["logs", "--timestamps", container_id], timeout=30,
+                                  run=self._run, check=False)
+                    self._save_log(state, done.stdout + done.stderr)
             with self._lock, contextlib.suppress(StackError):
                 docker(["rm", "-f", container_id], run=self._run, check=False)
         finally:

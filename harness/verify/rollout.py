@@ -83,7 +83,8 @@ def rollout_checks(event: FaultEvent, load: LoadResult, slo: SloSpec, *, origin:
             ready, floor, "replicas", window,
             f"fewest ready {ready} ({lowest['old_ready']} old, {lowest['new_ready']} new) at "
             f"{lowest['t'] - origin:.1f}s over {len(samples)} changes; floor {replicas} - "
-            f"{facts['max_unavailable']}", at_most=False))
+            f"{facts['max_unavailable']}"
+            + (f"; {facts['ready_means']}" if facts.get("ready_means") else ""), at_most=False))
     highest = max(samples, key=lambda s: s["new"] + s["old"], default=None)
     terminating = max((s["terminating"] for s in samples), default=0)
     if highest is not None:

@@ -1,5 +1,6 @@
 """Deploys under load, end to end: a rollout drops nothing with the app's drain, and the
-rollout checks fail the run when the app stops at once on SIGTERM (GRACEFUL_SHUTDOWN false)."""
+rollout checks fail the run when the app stops at once on SIGTERM (GRACEFUL_SHUTDOWN false);
+on compose, the harness's container-at-a-time rollout behind nginx drops nothing either."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import harness, results
+from tests.stack.engine_support import local_images, with_images  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -52,3 +54,22 @@ def test_without_the_drain_the_rollout_checks_fail_the_run(report_root, tmp_path
     assert done.returncode == 1, done.stderr[-2000:]
     assert failed & {"faults.deploy.failed-requests", "faults.again.failed-requests"}, \
         data["checks"]
+
+
+@pytest.mark.integration
+def test_a_rollout_on_compose_drops_nothing_behind_nginx(report_root, local_images):  # noqa: F811
+    done = harness("run", "--stack", "compose", "--scenario", str(DATA / "deploy_compose.yaml"),
+                   "--no-progress", "--report-dir", str(report_root), "--run-id", "compose",
+                   env=with_images(local_images), timeout=400)
+    data = results(report_root / "compose")
+    checks = {c["id"]: c for c in data["checks"]}
+    rollout = {k: v for k, v in checks.items() if k.startswith("faults.")}
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    [row] = data["extra"]["rollouts"]
+    assert (row["outcome"], row["failed_requests"], row["most_replicas"], row["fewest_ready"]) \
+        == ("complete", 0, 3, 2), rollout
+    for name in ("failed-requests", "ready-floor", "surge-ceiling", "completed"):
+        assert checks[f"faults.deploy.{name}"]["verdict"] == "pass", rollout
+    assert "nginx does not read" in checks["faults.deploy.ready-floor"]["evidence"]
+    # The containers that served replaced the ones the rollout stopped, in the scrapes too.
+    assert checks["collect.metrics-reachable"]["verdict"] == "pass", checks["collect.metrics-reachable"]

@@ -306,6 +306,8 @@ def test_compose_containers_are_replaced_one_surge_at_a_time():
     assert max(s.terminating for s in outcome.samples) == 1
     assert outcome.samples[-1].terminating == 0  # settled: every stopped container removed
     assert not outcome.rolled_back
+    assert "nginx does not read" in outcome.facts(simulated_plan(), Rollout(
+        at=0, kind="rollout"))["ready_means"]
 
 
 def test_a_compose_version_that_never_turns_healthy_is_rolled_back_at_the_deadline():

@@ -65,6 +65,15 @@ def test_a_clean_rollout_passes_every_check():
     assert found["faults.deploy-1.ready-floor"].observed == 3
     assert found["faults.deploy-1.surge-ceiling"].observed == 4
     assert found["faults.deploy-1.completed"].observed == pytest.approx(9.0)
+    assert "healthcheck" not in found["faults.deploy-1.ready-floor"].evidence
+
+
+def test_the_ready_floor_says_what_ready_was_where_the_balancer_does_not_follow_it():
+    event = rollout()
+    event.facts["ready_means"] = "ready is healthy by the compose healthcheck, which nginx ..."
+    floor = by_id(rollout_checks(event, run(), SloSpec(), origin=T0))["faults.deploy-1.ready-floor"]
+    assert floor.verdict is Verdict.PASS
+    assert floor.evidence.endswith("; ready is healthy by the compose healthcheck, which nginx ...")
 
 
 def test_one_failed_request_fails_the_default_budget_and_a_budget_allows_it():
