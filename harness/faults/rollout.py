@@ -26,8 +26,8 @@ On compose (`ContainerRolloutDriver`, through the backend's `ComposeApp` capabil
 is the controller: the same rounds and `next_step` over the app service's containers, a new one
 started from the new revision's settings (`compose up --scale`), an old one stopped with the
 manifest's grace (`docker stop -t`); available is healthy (the compose healthcheck) for
-minReadySeconds. Compose has no preStop hook and nginx does not read the healthcheck (README:
-what compose does).
+minReadySeconds, and a new container is admitted to nginx's network once healthy (nginx does not
+read the healthcheck). Compose has no preStop hook (README: what compose does).
 """
 
 from __future__ import annotations
@@ -52,15 +52,14 @@ from harness.stack.rollout import (
     resolve_fenceposts,
 )
 
-__all__ = ["ClusterRolloutDriver", "ContainerRolloutDriver", "RolloutDriver", "RolloutOutcome", "RolloutSample", "plan_for",
-           "version_settings"]
+__all__ = ["ClusterRolloutDriver", "ContainerRolloutDriver", "RolloutDriver", "RolloutOutcome",
+           "RolloutSample", "plan_for", "version_settings"]
 
 UNREADY_SETTING = {"ARTIFICIAL_UNREADY": "true"}  # the app's own switch for a broken version
 SETTLE_EXTRA = 5.0  # seconds past the grace period to wait for retired replicas to end
-COMPOSE_READY = ("ready is healthy by the compose healthcheck, which nginx does not read: "
-                 "Docker's DNS lists a container from its start to its exit, so nginx sent to "
-                 "each new one before it was healthy (refused until it listened, then sent to "
-                 "the next address) and to each old one until it exited")
+COMPOSE_READY = ("ready is healthy by the compose healthcheck, which nginx does not read: a new "
+                 "container joined nginx's network (Docker's DNS name app) only once healthy, "
+                 "but an old one stayed in it until it exited, draining")
 
 
 @dataclass(frozen=True)
@@ -363,6 +362,9 @@ class ContainerRolloutDriver:
 
     def _split(self, new: int) -> tuple[list[AppContainer], list[AppContainer]]:
         running = self.app.containers()
+        for container in running:  # health-gated: nginx sends to it from now on
+            if container.healthy and not container.admitted:
+                self.app.admit(container.id)
         now = self._clock()
         self._healthy_since = {c.id: self._healthy_since.get(c.id, now)
                                for c in running if c.healthy}

@@ -1,12 +1,12 @@
 """What a stack backend can do beyond up/ready/endpoints/down, as small typed handles.
 
-Backends differ: the embedded and local ones run the replica processes (scale, kill, the
-replica controller), the local one also runs PostgreSQL and Redis from this machine's binaries
-(stop, start, restart), the container services know their database's connections, k8s hands
-out its Deployment (rolled by kubectl, the cluster's controller runs the pods), compose hands
-out its app service's containers (a rollout starts and stops them one at a time: Compose has no
-rolling update), external runs nothing the harness may touch. Each backend answers `capabilities()` with the
-handles it has, None for the rest; faults, drills, collectors and checks ask for a handle and
+Backends differ: the embedded and local ones run the replica processes (scale, kill, the replica
+controller), the local one also runs PostgreSQL and Redis from this machine's binaries (stop,
+start, restart), the container services know their database's connections, k8s hands out its
+Deployment (rolled by kubectl, the cluster's controller runs the pods), compose hands out its app
+service's containers (a rollout starts and stops them one at a time: Compose has no rolling
+update), external runs nothing the harness may touch. Each backend answers `capabilities()` with
+the handles it has, None for the rest; faults, drills, collectors and checks ask for a handle and
 never reach into a backend's private state or compare stack names.
 """
 
@@ -112,12 +112,14 @@ class ClusterDeployment(Protocol):
 @dataclass(frozen=True)
 class AppContainer:
     """One running container of the compose app service: the revision (settings) it was started
-    from and whether its compose healthcheck passes now."""
+    from, whether its compose healthcheck passes now, and whether nginx can send to it
+    (`admitted`: on nginx's network under the service's name)."""
 
     id: str
     name: str
     revision: int
     healthy: bool
+    admitted: bool = True
 
 
 class ComposeApp(Protocol):
@@ -138,8 +140,11 @@ class ComposeApp(Protocol):
         """The app containers that run and are not being stopped, oldest first."""
 
     def start(self) -> str:
-        """One more app container of the current revision, started now (not waited for);
-        returns its id."""
+        """One more app container of the current revision, started now (not waited for) and
+        not admitted: nginx does not send to it; returns its id."""
+
+    def admit(self, container_id: str) -> None:
+        """Let nginx send to a started container (the rollout calls it once it is healthy)."""
 
     def stop(self, container_id: str, *, grace: float) -> None:
         """Stop one container in the background: SIGTERM, SIGKILL after `grace`, then remove

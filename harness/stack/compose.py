@@ -140,6 +140,7 @@ class ComposeStack:
         self.project.containers = self._up(budget)
         self.timings["up"] = time.monotonic() - started
         self.app = ComposeAppService(self.project.name, self.work_dir, self._scale_app,
+                                     proxy_network=self.file.proxy_network(self.project.name),
                                      save_log=self._save_log, run=self.run)
         started = time.monotonic()
         self._seed()
@@ -393,9 +394,10 @@ class ComposeStack:
         return Capabilities(containers=self.app)
 
     def _scale_app(self, replicas: int, override: Path | None) -> None:
-        """`compose up` of the app service alone at `replicas`, the running containers kept as
-        they are; `override`: one more file (a rollout's revision)."""
-        self._compose(["up", "-d", "--no-deps", "--no-recreate", "--no-build", "--scale",
+        """`compose up --no-start` of the app service alone at `replicas`: the new container
+        created, the running ones kept as they are; `override`: one more file (a rollout's
+        revision)."""
+        self._compose(["up", "--no-start", "--no-deps", "--no-recreate", "--no-build", "--scale",
                        f"{APP_SERVICE}={replicas}", APP_SERVICE], timeout=120,
                       log="compose-rollout.log", extra=(override,) if override else ())
 

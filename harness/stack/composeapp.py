@@ -1,12 +1,17 @@
 """The compose app service as a rollout's handle (harness.stack.capabilities.ComposeApp).
 
-Compose has no rolling update. The closest it can do, one container at a time: `compose up -d
---no-deps --no-recreate --no-build --scale app=N+1 app` with one more file whose `environment`
-is the new revision's settings starts one new container and leaves the others as they are
-(their configuration differs now; --no-recreate keeps them); `docker stop -t <grace>` ends an old
-one (SIGTERM, SIGKILL after the grace) and `docker rm` removes it (its log saved first), so the
-next `--scale` counts only what runs. Each container's revision is remembered by its id (the stack's own containers
-are revision 1); its health is the engine's, from the compose healthcheck.
+Compose has no rolling update. The closest it can do, one container at a time: `compose up --no-
+start --no-deps --no-recreate --no-build --scale app=N+1 app` with one more file whose
+`environment` is the new revision's settings creates one new container and leaves the others as
+they are (their configuration differs now; --no-recreate keeps them). Before it starts it is
+connected again to the network nginx reaches the app on without the service's name, and once its
+healthcheck passes again with it (`admit`): nginx, which resolves `app` through Docker's DNS and
+does not read health, sends to it only from then on. (Taken off that network instead, it lost its
+gateway: Docker's DNS then failed its lookups and its healthcheck stalled.) `docker stop -t
+<grace>` ends an old one (SIGTERM, SIGKILL after the grace) and `docker rm` removes it (its log
+saved first), so the next `--scale` counts only what runs. Each container's revision is remembered
+by its id (the stack's own containers are revision 1); its health is the engine's, from the compose
+healthcheck.
 """
 
 from __future__ import annotations
@@ -37,11 +42,12 @@ class ComposeAppService:
     `save_log(state, text)` says."""
 
     def __init__(self, project: str, work_dir: Path,
-                 scale: Callable[[int, Path | None], None], *,
+                 scale: Callable[[int, Path | None], None], *, proxy_network: str,
                  save_log: Callable[[ContainerState, str], None] | None = None,
                  run: Runner = subprocess.run) -> None:
         self.project = project
         self.work_dir = work_dir
+        self.proxy_network = proxy_network
         self._save_log = save_log
         self._scale = scale
         self._run = run
@@ -49,6 +55,7 @@ class ComposeAppService:
         self._current = 1
         self._revisions: dict[str, int] = {}  # container id -> revision, for those started here
         self._stopping: set[str] = set()
+        self._pending: set[str] = set()  # started off nginx's network, not admitted yet
         # A start counts the containers while no stop removes one (else --scale miscounts).
         self._lock = threading.Lock()
 
@@ -68,11 +75,20 @@ class ComposeAppService:
         self._current = revision
 
     def containers(self) -> list[AppContainer]:
+        with self._lock:
+            pending = set(self._pending)
         return [AppContainer(s.id, s.name, self._revisions.get(s.id, 1),
-                             s.healthy and s.health is not None) for s in self.serving()]
+                             s.healthy and s.health is not None, s.id not in pending)
+                for s in self._running()]
 
     def serving(self) -> list[ContainerState]:
-        """The app containers that run and are not being stopped, oldest first."""
+        """The app containers nginx sends to: running, admitted, not being stopped; oldest
+        first."""
+        with self._lock:
+            pending = set(self._pending)
+        return [s for s in self._running() if s.id not in pending]
+
+    def _running(self) -> list[ContainerState]:
         with self._lock:
             stopping = set(self._stopping)
         running = [s for s in self._states() if s.state == "running" and s.id not in stopping]
@@ -83,11 +99,27 @@ class ComposeAppService:
             before = {s.id for s in self._states()}
             self._scale(len(before) + 1, self._override(self._current))
             created = [s.id for s in self._states() if s.id not in before]
-        if len(created) != 1:
-            raise StackError(f"`compose up --scale {APP_SERVICE}={len(before) + 1}` started "
-                             f"{len(created)} app containers instead of one")
-        self._revisions[created[0]] = self._current
-        return created[0]
+            if len(created) != 1:
+                raise StackError(f"`compose up --scale {APP_SERVICE}={len(before) + 1}` made "
+                                 f"{len(created)} app containers instead of one")
+            container = created[0]
+            self._revisions[container] = self._current
+            self._pending.add(container)
+        self._join(container, alias=False)  # on the network (its gateway), not under `app`
+        docker(["start", container], run=self._run)
+        return container
+
+    def admit(self, container_id: str) -> None:
+        self._join(container_id, alias=True)
+        with self._lock:
+            self._pending.discard(container_id)
+
+    def _join(self, container_id: str, *, alias: bool) -> None:
+        """Connect the container to nginx's network again, under the service's name or not
+        (Docker cannot add or drop a name of a connection)."""
+        docker(["network", "disconnect", self.proxy_network, container_id], run=self._run)
+        docker(["network", "connect", *(["--alias", APP_SERVICE] if alias else []),
+                self.proxy_network, container_id], run=self._run)
 
     def stop(self, container_id: str, *, grace: float) -> None:
         with self._lock:
@@ -115,6 +147,7 @@ class ComposeAppService:
         finally:
             with self._lock:
                 self._stopping.discard(container_id)
+                self._pending.discard(container_id)
                 self._revisions.pop(container_id, None)
 
     def _states(self) -> list[ContainerState]:

@@ -65,6 +65,21 @@ class ComposeFile:
             or wanted & set(spec.get("profiles") or ())
         )
 
+    def proxy_network(self, project: str) -> str:
+        """The engine's name of the network nginx reaches the app on (the first both list;
+        Compose names it <project>_<key> unless the file names it)."""
+        def keys(service: str) -> list[str]:
+            listed = (self.services.get(service) or {}).get("networks") or ["default"]
+            return [str(k) for k in listed]
+
+        shared = [k for k in keys(APP_SERVICE) if k in keys(PROXY_SERVICE)]
+        if not shared:
+            raise ConfigError(str(self.path), ("services", PROXY_SERVICE, "networks"),
+                              f"no network shared with {APP_SERVICE}")
+        data = yaml.safe_load(self.text) or {}
+        named = ((data.get("networks") or {}).get(shared[0]) or {}).get("name")
+        return str(named) if named else f"{project}_{shared[0]}"
+
     def image(self, service: str, env: Mapping[str, str]) -> str:
         """The service's image as Compose would resolve `${NAME:-default}` with `env`."""
         image = str((self.services.get(service) or {}).get("image", ""))

@@ -18,8 +18,8 @@ from harness.config.model import SeedSpec
 from harness.faults.injector import FaultInjector, FaultTarget
 from harness.faults.records import Outcome
 from harness.faults.rollout import (
-    ContainerRolloutDriver,
     ClusterRolloutDriver,
+    ContainerRolloutDriver,
     RolloutDriver,
     plan_for,
     version_settings,
@@ -257,9 +257,12 @@ class ComposeService:
         self.ending: dict[str, int] = {}
         self.stopped: list[tuple[str, float]] = []
         self.settings: dict[int, dict[str, str]] = {1: {}}
+        self.pending: set[str] = set()
+        self.admitted: list[tuple[str, bool]] = []  # (id, healthy when admitted)
         for _ in range(3):
             self.start()
         self.running = [(cid, rev, -100.0) for cid, rev, _ in self.running]
+        self.pending.clear()
 
     def revise(self, settings) -> int:
         self.revision = max(self.settings) + 1
@@ -272,15 +275,24 @@ class ComposeService:
     def containers(self) -> list[AppContainer]:
         self.clock[0] += 1.0
         self.ending = {cid: left - 1 for cid, left in self.ending.items() if left > 0}
-        return [AppContainer(cid, f"app-{cid}", rev,
-                             rev not in self.unready and self.clock[0] - started >= 2.0)
+        return [AppContainer(cid, f"app-{cid}", rev, self._healthy(rev, started),
+                             cid not in self.pending)
                 for cid, rev, started in self.running]
+
+    def _healthy(self, revision: int, started: float) -> bool:
+        return revision not in self.unready and self.clock[0] - started >= 2.0
 
     def start(self) -> str:
         self.serial += 1
         cid = f"c{self.serial}"
         self.running.append((cid, self.revision, self.clock[0]))
+        self.pending.add(cid)
         return cid
+
+    def admit(self, container_id: str) -> None:
+        _, rev, started = next(c for c in self.running if c[0] == container_id)
+        self.admitted.append((container_id, self._healthy(rev, started)))
+        self.pending.discard(container_id)
 
     def stop(self, container_id: str, *, grace: float) -> None:
         self.running = [c for c in self.running if c[0] != container_id]
@@ -301,12 +313,13 @@ def test_compose_containers_are_replaced_one_surge_at_a_time():
     assert sorted(outcome.retired) == ["app-c1", "app-c2", "app-c3"]
     assert [rev for _, rev, _ in app.running] == [2, 2, 2]
     assert all(grace == 30.0 for _, grace in app.stopped)  # the manifest's grace, docker stop -t
+    assert app.admitted == [("c4", True), ("c5", True), ("c6", True)]  # nginx: once healthy
     assert max(s.total for s in outcome.samples) == 4  # replicas + maxSurge
     assert min(s.ready for s in outcome.samples) == 3  # replicas - maxUnavailable
     assert max(s.terminating for s in outcome.samples) == 1
     assert outcome.samples[-1].terminating == 0  # settled: every stopped container removed
     assert not outcome.rolled_back
-    assert "nginx does not read" in outcome.facts(simulated_plan(), Rollout(
+    assert "only once healthy" in outcome.facts(simulated_plan(), Rollout(
         at=0, kind="rollout"))["ready_means"]
 
 
@@ -319,6 +332,7 @@ def test_a_compose_version_that_never_turns_healthy_is_rolled_back_at_the_deadli
         "deadline-exceeded", True, ())
     assert [(cid, rev) for cid, rev, _ in app.running] == [("c1", 1), ("c2", 1), ("c3", 1)]
     assert [cid for cid, _ in app.stopped] == ["c4"]  # the one new container, removed
+    assert app.admitted == []  # never healthy: nginx never sent to it
     assert app.revision == 1
     assert min(s.old_ready for s in outcome.samples) == 3
     last = outcome.samples[-1]

@@ -192,3 +192,18 @@ def test_restarts_unhealthy_and_exited_containers_are_failures_and_wide_ports_ig
     wide = {**INSPECTED, "NetworkSettings": {"Ports": {
         "3000/tcp": [{"HostIp": "0.0.0.0", "HostPort": "3000"}]}}}
     assert _state(wide).ports == {}
+
+
+def test_the_proxy_network_is_the_one_nginx_shares_with_the_app(bundled, tmp_path):
+    assert bundled.proxy_network("servicedesk-abc") == "servicedesk-abc_frontend"
+    named = tmp_path / "named.yml"
+    named.write_text(yaml.safe_dump({
+        "services": {"app": {"image": "a"}, "nginx": {"image": "n"}},
+        "networks": {"default": {"name": "edge"}}}))
+    assert ComposeFile.load(named).proxy_network("p") == "edge"
+    apart = tmp_path / "apart.yml"
+    apart.write_text(yaml.safe_dump({"services": {
+        "app": {"image": "a", "networks": ["backend"]},
+        "nginx": {"image": "n", "networks": ["frontend"]}}}))
+    with pytest.raises(ConfigError, match=r"services -> nginx -> networks: no network shared"):
+        ComposeFile.load(apart).proxy_network("p")
