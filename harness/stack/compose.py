@@ -7,6 +7,7 @@ port and each replica's own port, all published on 127.0.0.1 only. `down` saves 
 log, runs `down -v`, and removes whatever still carries the project's label. Compose v2
 (`docker compose` or a `docker-compose` 2.x binary) and v1 (`docker-compose` 1.x) both work: the
 harness uses only commands they share and reads state from the engine through the labels both set.
+A `rollout` fault starts and stops the app containers one at a time (harness.stack.composeapp).
 """
 
 from __future__ import annotations
