@@ -28,7 +28,13 @@ import yaml
 from harness.errors import StackError
 from harness.stack.capabilities import AppContainer
 from harness.stack.composefile import APP_SERVICE
-from harness.stack.engine import ContainerState, Runner, docker, project_containers
+from harness.stack.engine import (
+    ContainerState,
+    Runner,
+    docker,
+    last_line,
+    project_containers,
+)
 
 __all__ = ["ComposeAppService"]
 
@@ -117,7 +123,11 @@ class ComposeAppService:
     def _join(self, container_id: str, *, alias: bool) -> None:
         """Connect the container to nginx's network again, under the service's name or not
         (Docker cannot add or drop a name of a connection)."""
-        docker(["network", "disconnect", self.proxy_network, container_id], run=self._run)
+        done = docker(["network", "disconnect", self.proxy_network, container_id],
+                      run=self._run, check=False)
+        # Compose v1 creates a container on its first network only (the rest join at its start).
+        if done.returncode != 0 and "is not connected" not in done.stderr:
+            raise StackError(f"`docker network disconnect` failed: {last_line(done.stderr)}")
         docker(["network", "connect", *(["--alias", APP_SERVICE] if alias else []),
                 self.proxy_network, container_id], run=self._run)
 

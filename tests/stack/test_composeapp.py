@@ -23,6 +23,8 @@ class Engine:
     def __init__(self) -> None:
         self.containers: dict[str, dict] = {}
         self.calls: list[list[str]] = []
+        self.unconnected: set[str] = set()  # created off the network (Compose v1)
+        self.refused: set[str] = set()
         for _ in range(2):
             self.create(healthy=True)
 
@@ -44,6 +46,13 @@ class Engine:
             out = "\n".join(self.containers)
         elif args[0] == "inspect":
             out = json.dumps([self.containers[c] for c in args[1:]])
+        elif args[:2] == ["network", "disconnect"] and args[-1] in self.unconnected:
+            self.unconnected.discard(args[-1])
+            return subprocess.CompletedProcess(argv, 1, "", f"Error response from daemon: "
+                                               f"container {args[-1]} is not connected to the "
+                                               f"network {args[-2]}")
+        elif args[:2] == ["network", "disconnect"] and args[-1] in self.refused:
+            return subprocess.CompletedProcess(argv, 1, "", "Error response from daemon: no")
         elif args[0] == "start":
             self.containers[args[1]]["State"]["Status"] = "running"
         elif args[0] == "stop":
@@ -115,3 +124,15 @@ def test_compose_making_more_than_one_container_is_an_error(engine, tmp_path):
         app.start()
     with pytest.raises(ValueError, match="no revision 5"):
         app.restore(5)
+
+
+def test_a_container_compose_v1_created_off_nginx_network_is_connected_without_the_name(
+        engine, tmp_path):
+    scaled: list = []
+    app = service(engine, tmp_path, scaled)
+    engine.unconnected.add("c00000000003")  # the one the next start creates
+    new = app.start()
+    assert engine.calls[-2:] == [["network", "connect", "p_frontend", new], ["start", new]]
+    engine.refused.add(new)
+    with pytest.raises(StackError, match="`docker network disconnect` failed: .*no"):
+        app.admit(new)
