@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.compare.metrics import Measurement, MetricSpec
-from harness.compare.verdict import Outcome, Thresholds, judge, raw_p_values
+from harness.compare.verdict import Outcome, Rule, Thresholds, judge, raw_p_values
 
 P95 = MetricSpec("latency.read.p95", "read p95", "ms", "p95")
 
@@ -47,6 +47,7 @@ def test_a_change_equal_to_the_absolute_minimum_is_within_it():
 def test_no_change_at_all_is_unchanged_with_p_one():
     m = _judge(100.0, p_worse=0.0)
     assert m.outcome is Outcome.UNCHANGED and m.p_value == 1.0
+    assert m.reason == "no change"
 
 
 def test_exactly_min_windows_a_side_is_testable() -> None:
@@ -78,5 +79,35 @@ def test_a_spread_of_zeros_adds_nothing() -> None:
 
 
 def test_a_metric_judged_alone_names_no_family() -> None:
-    assert _judge(120.0, p_worse=0.0099).reason == (
-        "worse by 20 ms (20.0%), beyond 7.5% and 1 ms; p = 0.0099 < 0.01")
+    regression = _judge(120.0, p_worse=0.0099)
+    assert (regression.p_value, regression.reason) == (
+        0.0099, "worse by 20 ms (20.0%), beyond 7.5% and 1 ms; p = 0.0099 < 0.01")
+
+
+def test_a_family_of_two_is_named() -> None:
+    result = judge(P95, [Measurement(100.0, _windows(100.0))], Measurement(120.0, _windows(120.0)),
+                   Thresholds(), p_values=(0.001, 1.0), family=2)
+    assert result.reason.endswith("; p = 0.001 (Holm, 2 metrics) < 0.01")
+
+
+def test_an_improvement_says_better() -> None:
+    result = judge(P95, [Measurement(100.0, _windows(100.0))], Measurement(80.0, _windows(80.0)),
+                   Thresholds(), p_values=(1.0, 0.001))
+    assert (result.outcome, result.p_value, result.reason) == (
+        Outcome.IMPROVEMENT, 0.001,
+        "better by 20 ms (20.0%), beyond 7.5% and 1 ms; p = 0.001 < 0.01")
+
+
+def test_the_error_rate_is_judged_in_points_only() -> None:
+    errors = MetricSpec("error-rate", "error rate", "%", "error-rate")
+    result = judge(errors, [Measurement(1.0, (), 1000, 10)], Measurement(2.0, (), 1000, 20),
+                   Thresholds(), p_values=(1e-6, 1.0))
+    assert result.reason == "worse by 1 pp, beyond 0.5 pp; p = 1e-06 < 0.01"
+
+
+def test_a_baseline_below_one_is_still_relative() -> None:
+    # 0.8 -> 1.0 ms is 25 %: within a 50 % minimum however tiny the absolute one
+    result = judge(P95, [Measurement(0.8, _windows(0.8))], Measurement(1.0, _windows(1.0)),
+                   Thresholds(rules={"p95": Rule(0.5, 0.01)}), p_values=(1e-6, 1.0))
+    assert (result.outcome, result.reason) == (
+        Outcome.UNCHANGED, "worse by 0.2 ms (25.0%), within 50.0% and 0.01 ms")
