@@ -1124,14 +1124,14 @@ def test_cpu_initialization_boundaries(sample: dict[str, object], now: float,
 
 
 @pytest.mark.parametrize(
-    ("options", "problem"),
+    "options",
     [
-        pytest.param(dict(sync_period_seconds=0), "sync_period_seconds > 0", id="period-0"),
-        pytest.param(dict(tolerance=-0.1), "tolerance must be >= 0", id="negative-tolerance"),
+        pytest.param(dict(sync_period_seconds=0), id="period-0"),
+        pytest.param(dict(tolerance=-0.1), id="negative-tolerance"),
     ],
 )
-def test_autoscaler_options_are_checked(options: dict[str, float], problem: str) -> None:
-    with pytest.raises(ValueError, match=problem):
+def test_autoscaler_options_are_checked(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="^tolerance must be >= 0 and sync_period_seconds > 0$"):
         Autoscaler(make_hpa(), REQUESTS, **options)  # type: ignore[arg-type]
 
 
@@ -1193,7 +1193,7 @@ def test_the_controller_passes_its_time_and_cpu_periods_to_each_metric() -> None
 
 def test_scale_down_tolerance_of_its_own() -> None:
     hpa = make_hpa(scale_down=replace(NO_DOWN_WINDOW, tolerance=0.3))
-    decision = Autoscaler(hpa, REQUESTS).decide(0.0, 4, pods(4, 56))  # ratio 0.8
+    decision = Autoscaler(hpa, REQUESTS).decide(0.0, 4, pods(4, 52))  # 0.74: 3 at 0.1
     assert (decision.applied, decision.reason) == (4, Reason.WITHIN_TOLERANCE)
 
 
@@ -1248,3 +1248,18 @@ def test_scale_down_events_count_within_their_period_at_any_clock_origin() -> No
     hpa = make_hpa(min_replicas=1, scale_down=rules)
     decisions = run(Autoscaler(hpa, REQUESTS), 6, [(1000, 70), (1015, 70)])
     assert [d.applied for d in decisions] == [5, 5]
+
+
+def test_a_scale_up_keeps_the_earlier_scale_down_in_its_period() -> None:
+    # 1 pod per 60 s down: -1 at 1000 s, +1 at 1015 s; at 1030 s the down period still holds
+    # the -1 (6 - 1 up + 1 down = 6 at its start), so the count goes to 5, not 4.
+    rules = ScalingRules(0, "Max", (ScalingPolicy("Pods", 1, 60),))
+    hpa = make_hpa(min_replicas=1, scale_down=rules)
+    decisions = run(Autoscaler(hpa, REQUESTS), 6, [(1000, 70), (1015, 420), (1030, 70)])
+    assert [d.applied for d in decisions] == [5, 6, 5]
+
+
+@pytest.mark.parametrize("usage", [float("inf"), float("nan"), -1.0])
+def test_pod_usage_must_be_finite_and_not_negative(usage: float) -> None:
+    with pytest.raises(ValueError, match=r"^pod a: usage must be finite and >= 0, got "):
+        PodSample("a", True, usage, None)
