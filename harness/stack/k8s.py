@@ -366,8 +366,8 @@ class KubernetesStack:
         target = ["-n", w.namespace]
         edits = ([["set", "image", f"deployment/{w.deployment}", f"{w.container}={image}"]]
                  if image else [])
-        if settings:
-            edits.append(["set", "env", f"deployment/{w.deployment}",
+        if settings:  # the app's container only, not a sidecar beside it
+            edits.append(["set", "env", f"deployment/{w.deployment}", f"--containers={w.container}",
                           *(f"{k}={v}" for k, v in sorted(settings.items()))])
         if len(edits) > 1:  # both in one rollout, as `kubectl rollout pause` is meant for
             edits = [["rollout", "pause", f"deployment/{w.deployment}"], *edits,

@@ -549,7 +549,7 @@ def test_a_rollout_is_kubectl_set_env_and_the_deployments_own_rollout(deploy, cl
     assert any(s["terminating"] for s in samples)
     assert (samples[-1]["new"], samples[-1]["new_ready"], samples[-1]["old"]) == (2, 2, 0)
     assert ["--context", "fake", "-n", NAMESPACE, "set", "env", "deployment/servicedesk-app",
-            "CACHE_TTL_SECONDS=60"] in _calls(cluster)
+            "--containers=app", "CACHE_TTL_SECONDS=60"] in _calls(cluster)
     assert not any("undo" in call for call in _calls(cluster))
     checks = {c.id.rsplit(".", 1)[-1]: c.verdict
               for c in rollout_checks(event, _quiet_load(), SloSpec(), origin=event.injected_at)}
@@ -566,7 +566,8 @@ def test_an_image_and_settings_are_one_rollout_between_pause_and_resume(deploy, 
     deployment = ["deployment/servicedesk-app"]
     assert [c[4:] for c in _calls(cluster) if c[4:5] in (["set"], ["rollout"])][-4:] == [
         ["rollout", "pause", *deployment], ["set", "image", *deployment, "app=servicedesk:v2"],
-        ["set", "env", *deployment, "A=1"], ["rollout", "resume", *deployment]]
+        ["set", "env", *deployment, "--containers=app", "A=1"],
+        ["rollout", "resume", *deployment]]
     assert FakeApi.deployment.image == "servicedesk:v2"
 
 
@@ -591,7 +592,7 @@ def test_a_bad_version_stops_at_the_deadline_and_is_undone(deploy, cluster, depl
     assert facts["progress_deadline_seconds"] == 1
     calls = _calls(cluster)
     assert ["--context", "fake", "-n", NAMESPACE, "set", "env", "deployment/servicedesk-app",
-            "ARTIFICIAL_UNREADY=true"] in calls
+            "--containers=app", "ARTIFICIAL_UNREADY=true"] in calls
     assert calls[-1] == ["--context", "fake", "-n", NAMESPACE, "rollout", "undo",
                          "deployment/servicedesk-app"]
     samples = facts["samples"]
