@@ -87,6 +87,35 @@ def test_sigterm_drains_then_finishes_requests_in_flight_and_exits_0(start_repli
         httpx.get(f"{url}/api/health/live", timeout=2)
 
 
+def test_requests_queued_when_the_drain_ends_are_answered_not_reset(start_replica) -> None:  # noqa: ANN001
+    # A request that holds the replica's event loop for 2 s (the app's CPU burn runs on it);
+    # SIGTERM meanwhile, so the drain ends while the loop is still busy; and requests on new
+    # connections, which the kernel queues as the replica cannot accept them. A proxy that
+    # sent them has no answer it may retry for a POST: each must be answered, not reset.
+    proc, url = start_replica(SHUTDOWN_DRAIN_SECONDS="0.5", ARTIFICIAL_CPU_MS="2000")
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    results: list[object] = []
+
+    def get(path: str) -> None:
+        try:
+            results.append(httpx.get(f"{url}{path}", headers=headers, timeout=20).status_code)
+        except httpx.HTTPError as exc:
+            results.append(repr(exc))
+
+    blocker = threading.Thread(target=get, args=("/api/users/me",))
+    blocker.start()
+    time.sleep(0.4)  # the burn has begun
+    proc.send_signal(signal.SIGTERM)  # handled between the burn's bytecodes: the drain starts
+    time.sleep(0.3)
+    queued = [threading.Thread(target=get, args=("/api/health/live",)) for _ in range(8)]
+    for thread in queued:
+        thread.start()
+    for thread in [blocker, *queued]:
+        thread.join(timeout=30)
+    assert results == [200] * 9
+    assert proc.wait(timeout=EXIT_BUDGET_SECONDS) == 0
+
+
 def _in_flight(url: str) -> float:
     """Requests being handled, this scrape included."""
     for line in httpx.get(f"{url}/api/metrics", timeout=5).text.splitlines():
