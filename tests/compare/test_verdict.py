@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -11,6 +12,8 @@ from harness.compare.metrics import Direction, Measurement, MetricSpec, measure
 from harness.compare.runs import RunData
 from harness.compare.stats import holm_adjust
 from harness.compare.verdict import (
+    Comparison,
+    MetricComparison,
     Outcome,
     Rule,
     Thresholds,
@@ -214,9 +217,9 @@ def test_no_baseline_message(same_run: RunData) -> None:
 
 def test_one_window_length_from_the_shortest_steady_state_of_either_side(
         baseline_run: RunData, make_run: Callable[..., RunData]) -> None:
-    short = make_run("short-steady", seed=31, steady=60.0)  # 60 s / 12 windows = 5 s
-    assert compare_runs(short, [baseline_run]).window_seconds == 5.0
-    assert compare_runs(baseline_run, [short]).window_seconds == 5.0
+    short = make_run("short-steady", seed=31, steady=50.0)  # 50 s / 12 windows = 4.1667 s
+    assert compare_runs(short, [baseline_run]).window_seconds == 4.167  # to the millisecond
+    assert compare_runs(baseline_run, [short]).window_seconds == 4.167
     assert compare_runs(baseline_run, [baseline_run]).window_seconds == 10.0  # 240 s: at most 10
 
 
@@ -278,3 +281,32 @@ def test_no_data_on_either_side_says_which() -> None:
         result = judge(P95, [base], cand, Thresholds())
         assert (result.outcome, result.reason, result.p_value) == (Outcome.NO_DATA, reason, None)
         assert (result.tolerance_relative, result.tolerance_absolute) == (0.075, 1.0)
+
+
+def test_the_comparison_names_the_candidate_and_its_scenario(baseline_run: RunData,
+                                                            same_run: RunData) -> None:
+    cmp = compare_runs(same_run, [baseline_run])
+    assert (cmp.candidate, cmp.scenario) == (same_run.run_id, "nightly")
+
+
+def test_noise_runs_widen_each_metrics_minimum_effect(baseline_run: RunData, same_run: RunData,
+                                                      slow_run: RunData) -> None:
+    def p95(cmp: Comparison) -> MetricComparison:
+        return next(m for m in cmp.metrics if m.metric.id == "latency.all.p95")
+
+    alone = p95(compare_runs(same_run, [baseline_run]))
+    noisy = p95(compare_runs(same_run, [baseline_run], noise=[slow_run]))
+    slow = p95(compare_runs(slow_run, [baseline_run])).candidate
+    assert alone.tolerance_relative == 0.075  # p95's rule: one baseline has no spread
+    values = [noisy.baseline, slow]  # ~10 % apart: CV ~0.067, x 2
+    assert noisy.tolerance_relative == pytest.approx(
+        2 * statistics.stdev(values) / statistics.fmean(values))
+
+
+def test_metrics_not_testable_are_no_data_while_the_rest_are_judged(baseline_run: RunData,
+                                                                    same_run: RunData) -> None:
+    cmp = compare_runs(same_run, [baseline_run], thresholds=Thresholds(min_windows=1000))
+    by_id = {m.metric.id: m for m in cmp.metrics}
+    assert by_id["latency.all.p95"].outcome is Outcome.NO_DATA
+    assert by_id["latency.all.p95"].reason.startswith("too few windows to test")
+    assert by_id["error-rate"].outcome is not Outcome.NO_DATA  # counts, not windows
