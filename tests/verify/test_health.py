@@ -124,6 +124,7 @@ def test_a_generator_is_gone_only_when_silent_for_more_than_two_intervals():
     gone = generators_check(_generators({"worker-0": 40, "worker-1": 34}))
     assert gone is not None and gone.verdict is Verdict.UNTRUSTED
     assert "worker-1 stopped reporting at 34s of 40s" in gone.evidence
+    assert gone.observed == 1.0  # one worker gone, none exited, no late report
 
 
 def test_a_worker_that_exited_or_whose_last_report_was_lost_leaves_the_run_untrusted():
