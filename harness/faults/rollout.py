@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.config.faults import Rollout
 from harness.config.k8s import DeploymentSpec
@@ -48,6 +48,7 @@ from harness.stack.rollout import (
     DeploymentState,
     RevisionCount,
     RolloutPlan,
+    Step,
     next_step,
     resolve_fenceposts,
 )
@@ -161,24 +162,14 @@ class RolloutDriver:
         started = time.time()
         samples: list[RolloutSample] = []
         retired: list[str] = []
-        last_progress = self._clock()
-        last_state: tuple[int, int, int] | None = None
-        status = "interrupted"
-        while not self._stop.is_set():
+
+        def observe() -> tuple[RevisionCount, RevisionCount, list[ManagedProcess]]:
             fresh, stale = self._split(new)
-            new_count = self._count(fresh)
-            old_count = self._count(stale)
             self._sample(samples, fresh, stale)
-            if old_count.replicas == 0 and new_count.available >= self.plan.replicas:
-                status = "complete"
-                break
-            step = next_step(self.plan, new_count, old_count)
-            state = (new_count.replicas, new_count.available, old_count.replicas)
-            if state != last_state:  # a new replica, one more available, an old one gone
-                last_state, last_progress = state, self._clock()
-            if self._clock() - last_progress > self.plan.progress_deadline:
-                status = "deadline-exceeded"
-                break
+            return self._count(fresh), self._count(stale), stale
+
+        def act(step: Step, new_count: RevisionCount, old_count: RevisionCount,
+                stale: list[ManagedProcess]) -> None:
             if step.old < old_count.replicas:
                 # The count first, so the controller never replaces a replica leaving here.
                 self.controller.desired = step.new + step.old
@@ -190,7 +181,8 @@ class RolloutDriver:
                     retired.append(victim.name)
             elif step.new > new_count.replicas:
                 self.controller.desired = step.new + old_count.replicas
-            self._stop.wait(self._period)
+
+        status = _roll(self.plan, self._stop, self._clock, self._period, observe, act)
         ended = time.time()
         rolled_back = False
         if status == "deadline-exceeded":
@@ -326,23 +318,14 @@ class ContainerRolloutDriver:
         started = time.time()
         samples: list[RolloutSample] = []
         retired: list[str] = []
-        last_progress = self._clock()
-        last_state: tuple[int, int, int] | None = None
-        status = "interrupted"
-        while not self._stop.is_set():
+
+        def observe() -> tuple[RevisionCount, RevisionCount, list[AppContainer]]:
             fresh, stale = self._split(new)
-            new_count, old_count = self._count(fresh), self._count(stale)
             _append_change(samples, self._sample(fresh, stale))
-            if old_count.replicas == 0 and new_count.available >= self.plan.replicas:
-                status = "complete"
-                break
-            state = (new_count.replicas, new_count.available, old_count.replicas)
-            if state != last_state:  # a new container, one more available, an old one gone
-                last_state, last_progress = state, self._clock()
-            if self._clock() - last_progress > self.plan.progress_deadline:
-                status = "deadline-exceeded"
-                break
-            step = next_step(self.plan, new_count, old_count)
+            return self._count(fresh), self._count(stale), stale
+
+        def act(step: Step, new_count: RevisionCount, old_count: RevisionCount,
+                stale: list[AppContainer]) -> None:
             if step.old < old_count.replicas:
                 ranked = sorted(enumerate(stale), key=lambda item: (item[1].healthy, -item[0]))
                 for _, victim in ranked[:old_count.replicas - step.old]:
@@ -350,7 +333,8 @@ class ContainerRolloutDriver:
                     retired.append(victim.name)
             for _ in range(step.new - new_count.replicas):
                 self.app.start()
-            self._stop.wait(self._period)
+
+        status = _roll(self.plan, self._stop, self._clock, self._period, observe, act)
         ended = time.time()
         if status == "deadline-exceeded":  # the new containers (never available) go at once
             self.app.restore(old)
@@ -393,6 +377,32 @@ class ContainerRolloutDriver:
             left = sample.terminating or (rolled_back and sample.new)
             if not left or self._clock() >= deadline or self._stop.wait(self._period):
                 return time.time()
+
+
+_Item = TypeVar("_Item")
+
+
+def _roll(plan: RolloutPlan, stop: threading.Event, clock: Callable[[], float], period: float,
+          observe: Callable[[], tuple[RevisionCount, RevisionCount, list[_Item]]],
+          act: Callable[[Step, RevisionCount, RevisionCount, list[_Item]], None]) -> str:
+    """The rolling loop the replica and container drivers share, as the Deployment controller
+    runs it: look (new and old counts, the old replicas), stop when every replica is new and
+    available, give up when nothing changed for the progress deadline, else take the next
+    step (rolling.go's) and look again a period later. Returns how it ended."""
+    last_progress = clock()
+    last_state: tuple[int, int, int] | None = None
+    while not stop.is_set():
+        new_count, old_count, stale = observe()
+        if old_count.replicas == 0 and new_count.available >= plan.replicas:
+            return "complete"
+        state = (new_count.replicas, new_count.available, old_count.replicas)
+        if state != last_state:  # a new replica, one more available, an old one gone
+            last_state, last_progress = state, clock()
+        if clock() - last_progress > plan.progress_deadline:
+            return "deadline-exceeded"
+        act(next_step(plan, new_count, old_count), new_count, old_count, stale)
+        stop.wait(period)
+    return "interrupted"
 
 
 def _available(state: DeploymentState, new_set: str | None) -> int:
