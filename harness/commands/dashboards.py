@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from harness.commands.generated import CheckOption, SloOption, generator_group, out_of_date
+from harness.commands.generated import (
+    CheckOption,
+    SloOption,
+    generator_group,
+    out_of_date,
+    out_option,
+)
 from harness.errors import UsageError
 from harness.status import ExitStatus
 
@@ -29,12 +35,9 @@ def register(app: typer.Typer) -> None:
 
     @group.command("build")
     def build(
-        out: Annotated[
-            Path | None,
-            typer.Option("--out", file_okay=False,
-                         help="Folder for the JSON (default: dashboards/, which the compose "
-                         "stack's Grafana provisions)."),
-        ] = None,
+        out: Annotated[Path | None, out_option(
+            "Folder for the JSON (default: dashboards/, which the compose stack's Grafana "
+            "provisions).", folder=True)] = None,
         check: CheckOption = False,
         slo_file: SloOption = None,
     ) -> int:

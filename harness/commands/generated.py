@@ -11,7 +11,15 @@ import typer
 
 from harness.status import ExitStatus
 
-__all__ = ["CheckOption", "SloOption", "emit", "generator_group", "out_of_date", "write_file"]
+__all__ = [
+    "CheckOption",
+    "SloOption",
+    "emit",
+    "generator_group",
+    "out_of_date",
+    "out_option",
+    "write_file",
+]
 
 SloOption = Annotated[
     Path | None,
@@ -22,6 +30,11 @@ CheckOption = Annotated[
     typer.Option("--check", help="Write nothing; exit 1 when what is written differs from what "
                  "the sources produce."),
 ]
+
+
+def out_option(help_text: str, *, folder: bool = False) -> typer.models.OptionInfo:
+    """`build`'s --out: a folder (``folder``) or one file; its default is the command's own."""
+    return typer.Option("--out", help=help_text, file_okay=not folder, dir_okay=folder)
 
 
 def generator_group(description: str) -> typer.Typer:

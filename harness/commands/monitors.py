@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from harness.commands.generated import SloOption, emit, generator_group
+from harness.commands.generated import SloOption, emit, generator_group, out_option
 from harness.errors import UsageError
 from harness.status import ExitStatus
 
@@ -29,12 +29,9 @@ def register(app: typer.Typer) -> None:
 
     @group.command("build")
     def build(
-        out: Annotated[
-            Path | None,
-            typer.Option("--out", dir_okay=False,
-                         help="Write the monitors (a JSON list of API payloads) to this file "
-                         "instead of printing them."),
-        ] = None,
+        out: Annotated[Path | None, out_option(
+            "Write the monitors (a JSON list of API payloads) to this file instead of printing "
+            "them.")] = None,
         slo_file: SloOption = None,
     ) -> int:
         """Latency, error-budget burn, DB pool saturation and acquire timeouts, HPA at max

@@ -14,6 +14,7 @@ from harness.commands.generated import (
     emit,
     generator_group,
     out_of_date,
+    out_option,
     write_file,
 )
 from harness.status import ExitStatus
@@ -31,13 +32,9 @@ def register(app: typer.Typer) -> None:
 
     @group.command("build")
     def build(
-        out: Annotated[
-            Path | None,
-            typer.Option("--out", dir_okay=False,
-                         help="The rules file (default: stack/prometheus/rules/"
-                         "servicedesk.rules.yml, which the compose stack's Prometheus loads); "
-                         "`-` prints it."),
-        ] = None,
+        out: Annotated[Path | None, out_option(
+            "The rules file (default: stack/prometheus/rules/servicedesk.rules.yml, which the "
+            "compose stack's Prometheus loads); `-` prints it.")] = None,
         check: CheckOption = False,
         slo_file: SloOption = None,
     ) -> int:
