@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from harness.report.results import RunResult, RunStatus
 from harness.verify.check import CheckResult, Verdict, Window
@@ -18,10 +19,12 @@ __all__ = [
     "MISSING",
     "STATUS_EXPLANATIONS",
     "STATUS_HEADLINES",
+    "ReportedCheck",
     "checks_in_report_order",
     "format_duration",
     "format_number",
     "format_observed",
+    "format_run_times",
     "format_seconds",
     "format_span",
     "format_threshold",
@@ -29,6 +32,7 @@ __all__ = [
     "format_window",
     "is_partial",
     "partial_notice",
+    "reported_checks",
     "scrub_text",
     "verdict_counts",
 ]
@@ -118,6 +122,12 @@ def format_timestamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def format_run_times(result: RunResult) -> tuple[str, str]:
+    """When the run started (UTC) and how long it lasted, as the report's header says them."""
+    return (format_timestamp(result.started_at),
+            format_duration(result.ended_at - result.started_at))
+
+
 def format_span(start: float, end: float) -> str:
     """A stretch of the run in seconds since the load started: "60–300 s"."""
     return f"{format_seconds(start)}–{format_seconds(end)} s"
@@ -138,6 +148,23 @@ def format_threshold(check: CheckResult) -> str:
         return MISSING
     symbol = _COMPARISONS.get(check.comparison, check.comparison)
     return f"{symbol} {format_number(check.threshold, check.unit)}"
+
+
+class ReportedCheck(NamedTuple):
+    """One row of a report's check table: the check and its figures as every format says them."""
+
+    check: CheckResult
+    observed: str  # "812 ms"
+    threshold: str  # "≤ 500 ms"
+    window: str  # "steady state 60–300 s"
+
+
+def reported_checks(checks: Iterable[CheckResult]) -> list[ReportedCheck]:
+    """The check table's rows in report order (failures first), figures formatted."""
+    return [
+        ReportedCheck(c, format_observed(c), format_threshold(c), format_window(c.window))
+        for c in checks_in_report_order(checks)
+    ]
 
 
 def checks_in_report_order(checks: Iterable[CheckResult]) -> list[CheckResult]:

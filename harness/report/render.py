@@ -28,15 +28,11 @@ from harness.report.charts import COLORS, build_charts, figure_json, missing_cha
 from harness.report.formatting import (
     MISSING,
     STATUS_EXPLANATIONS,
-    checks_in_report_order,
-    format_duration,
     format_number,
-    format_observed,
+    format_run_times,
     format_span,
-    format_threshold,
-    format_timestamp,
-    format_window,
     partial_notice,
+    reported_checks,
     scrub_text,
     verdict_counts,
 )
@@ -378,24 +374,25 @@ def html_context(result: RunResult) -> dict[str, Any]:
             "verdict": check.verdict.value,
             "id": check.id,
             "title": check.title,
-            "observed": format_observed(check),
-            "threshold": format_threshold(check),
-            "window": format_window(check.window),
+            "observed": observed,
+            "threshold": threshold,
+            "window": window,
             # a skipped check's reason is often (part of) its evidence too: say it once
             "evidence": "" if check.evidence == check.reason else check.evidence,
             "reason": "" if check.reason and check.evidence != check.reason
             and check.reason in check.evidence else check.reason or "",
         }
-        for check in checks_in_report_order(result.checks)
+        for check, observed, threshold, window in reported_checks(result.checks)
     ]
+    started, duration = format_run_times(result)
     return {
         "result": result,
         "headroom": _headroom_rows(result),
         "status": result.status.value,
         "headline": STATUS_EXPLANATIONS[result.status],
         "partial_notice": partial_notice(result),
-        "started": format_timestamp(result.started_at),
-        "duration": format_duration(result.ended_at - result.started_at),
+        "started": started,
+        "duration": duration,
         "kpis": _kpis(result),
         "checks": checks,
         "charts": [{"id": c.id, "title": c.title, "caption": c.caption} for c in charts],

@@ -14,15 +14,11 @@ from harness.report.calibration import calibration_rows, calibration_sentence
 from harness.report.formatting import (
     MISSING,
     STATUS_HEADLINES,
-    checks_in_report_order,
-    format_duration,
     format_number,
-    format_observed,
+    format_run_times,
     format_span,
-    format_threshold,
-    format_timestamp,
-    format_window,
     partial_notice,
+    reported_checks,
     verdict_counts,
 )
 from harness.report.replay import replay_markdown
@@ -69,6 +65,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]], right: set[i
 
 def _headline(result: RunResult) -> list[str]:
     counts = verdict_counts(result.checks)
+    started, duration = format_run_times(result)
     lines = [f"# {STATUS_HEADLINES[result.status]}", ""]
     notice = partial_notice(result)
     if notice:
@@ -80,8 +77,7 @@ def _headline(result: RunResult) -> list[str]:
         f"- Stack: `{result.stack}`",
         *(["- Tags: " + ", ".join(f"`{k}={v}`" for k, v in sorted(result.tags.items()))]
           if result.tags else []),
-        f"- Started: {format_timestamp(result.started_at)}, "
-        f"duration {format_duration(result.ended_at - result.started_at)}",
+        f"- Started: {started}, duration {duration}",
         f"- Exit status: {result.exit_status}",
         f"- Checks: {counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, "
         f"{counts[Verdict.SKIPPED]} skipped"
@@ -106,7 +102,7 @@ def _checks(result: RunResult) -> list[str]:
         lines.append("No checks were evaluated.")
         return lines
     rows = []
-    for check in checks_in_report_order(result.checks):
+    for check, observed, threshold, window in reported_checks(result.checks):
         evidence = check.evidence
         if check.verdict is Verdict.SKIPPED and check.reason:
             evidence = f"skipped: {check.reason}" + (f". {evidence}" if evidence else "")
@@ -115,9 +111,9 @@ def _checks(result: RunResult) -> list[str]:
                 _VERDICT_LABELS[check.verdict],
                 Code(check.id),
                 check.title,
-                format_observed(check),
-                format_threshold(check),
-                format_window(check.window),
+                observed,
+                threshold,
+                window,
                 evidence,
             )
         )

@@ -8,9 +8,11 @@ from harness.report.formatting import (
     checks_in_report_order,
     format_duration,
     format_number,
+    format_run_times,
     format_threshold,
     format_window,
     partial_notice,
+    reported_checks,
     scrub_text,
 )
 from harness.verify.check import Verdict, Window
@@ -68,6 +70,23 @@ def test_failures_come_first_then_passes_then_skipped(result_factory):
     ]
     # stable within a verdict
     assert [c.id for c in ordered[:2]] == ["slo.latency.p99", "slo.error-rate"]
+
+
+def test_reported_checks_are_in_report_order_with_their_figures(result_factory):
+    checks = result_factory("failed").checks
+    rows = reported_checks(checks)
+    assert [row.check for row in rows] == checks_in_report_order(checks)
+    latency = rows[0]
+    assert latency.check.id == "slo.latency.p99"
+    assert (latency.threshold, latency.window) == ("≤ 300 ms", "sliding 60s 210–300 s")
+    assert latency.observed == format_number(latency.check.observed, latency.check.unit)
+
+
+def test_run_times_are_the_start_in_utc_and_the_length(result_factory):
+    result = result_factory("failed")
+    started, duration = format_run_times(result)
+    assert started.endswith(" UTC")
+    assert duration == format_duration(result.ended_at - result.started_at)
 
 
 @pytest.mark.parametrize(
