@@ -15,18 +15,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 from harness.atomic import write_json, write_text
+from harness.compare import page
 from harness.compare.changepoints import HistoryView
 from harness.compare.metrics import PERCENTILES
-from harness.compare.page import (
-    ChartSpec,
-    Kpi,
-    Page,
-    Row,
-    Section,
-    Table,
-    base_layout,
-    render_page,
-)
 from harness.compare.runs import RunData
 from harness.compare.verdict import Comparison, MetricComparison, Outcome
 from harness.report.schema import check_written
@@ -178,7 +169,7 @@ def render_junit(cmp: Comparison) -> str:
 # --------------------------------------------------------------------------- html
 
 
-def _change_chart(cmp: Comparison) -> ChartSpec:
+def _change_chart(cmp: Comparison) -> page.ChartSpec:
     shown = [m for m in cmp.metrics if m.change is not None or m.metric.kind == "error-rate"]
     ids, values, colors, texts, tolerances = [], [], [], [], []
     for m in reversed(shown):
@@ -204,16 +195,17 @@ def _change_chart(cmp: Comparison) -> ChartSpec:
          "name": "minimum effect", "marker": {"symbol": "line-ns-open", "size": 14,
                                                "color": "#111827"}},
     )
-    layout = base_layout("change against the baseline (%; error rate: percentage points)", "",
-                         height=max(320, 24 * len(ids) + 80))
+    layout = page.base_layout(
+        "change against the baseline (%; error rate: percentage points)", "",
+        height=max(320, 24 * len(ids) + 80))
     layout["margin"]["l"] = 190
     layout["yaxis"] = {"automargin": True}
-    return ChartSpec("chart-change", "Change by metric", data, layout,
-                     "Bars: this run against the baseline (red: regression, blue: improvement). "
-                     "Ticks: the minimum effect a regression must exceed.")
+    return page.ChartSpec("chart-change", "Change by metric", data, layout,
+                          "Bars: this run against the baseline (red: regression, blue: "
+                          "improvement). Ticks: the minimum effect a regression must exceed.")
 
 
-def _box_chart(cmp: Comparison, kind: str, chart_id: str, title: str) -> ChartSpec:
+def _box_chart(cmp: Comparison, kind: str, chart_id: str, title: str) -> page.ChartSpec:
     data: list[dict[str, Any]] = []
     for label, attr, color in (("baseline", "baseline_windows", "#94a3b8"),
                                ("this run", "candidate_windows", "#d97706")):
@@ -225,13 +217,13 @@ def _box_chart(cmp: Comparison, kind: str, chart_id: str, title: str) -> ChartSp
                 ys += [round(v, 3) for v in values]
         data.append({"type": "box", "name": label, "x": xs, "y": ys,
                      "marker": {"color": color}, "boxpoints": "outliers"})
-    layout = base_layout("endpoint group", f"{kind} per window (ms)", boxmode="group")
-    return ChartSpec(chart_id, title, tuple(data), layout,
-                     f"Each point is one {cmp.window_seconds:g} s window of steady state: the "
-                     "samples the significance test compares.")
+    layout = page.base_layout("endpoint group", f"{kind} per window (ms)", boxmode="group")
+    return page.ChartSpec(chart_id, title, tuple(data), layout,
+                          f"Each point is one {cmp.window_seconds:g} s window of steady state: the "
+                          "samples the significance test compares.")
 
 
-def _timeline_chart(candidate: RunData, baselines: Sequence[RunData]) -> ChartSpec:
+def _timeline_chart(candidate: RunData, baselines: Sequence[RunData]) -> page.ChartSpec:
     data = []
     for run, color, width in [*((b, "#94a3b8", 1) for b in baselines),
                               (candidate, "#d97706", 2)]:
@@ -241,11 +233,12 @@ def _timeline_chart(candidate: RunData, baselines: Sequence[RunData]) -> ChartSp
             "x": [p.t for p in points], "y": [p.p95_ms for p in points],
             "line": {"color": color, "width": width},
         })
-    return ChartSpec("chart-timeline", "p95 over the run, baseline(s) and this run", tuple(data),
-                     base_layout("seconds since the load started", "p95 (ms), all requests"))
+    return page.ChartSpec(
+        "chart-timeline", "p95 over the run, baseline(s) and this run", tuple(data),
+        page.base_layout("seconds since the load started", "p95 (ms), all requests"))
 
 
-def _scalar_chart(cmp: Comparison, metric_id: str, chart_id: str) -> ChartSpec | None:
+def _scalar_chart(cmp: Comparison, metric_id: str, chart_id: str) -> page.ChartSpec | None:
     m = next((m for m in cmp.metrics if m.metric.id == metric_id), None)
     if m is None or not (m.baseline_windows or m.candidate_windows):
         return None
@@ -256,20 +249,20 @@ def _scalar_chart(cmp: Comparison, metric_id: str, chart_id: str) -> ChartSpec |
                                      ("this run", m.candidate_windows, "#d97706"))
     )
     title = f"{m.metric.title} per window ({m.metric.unit})"
-    return ChartSpec(chart_id, title, data, base_layout("", m.metric.unit, height=260))
+    return page.ChartSpec(chart_id, title, data, page.base_layout("", m.metric.unit, height=260))
 
 
 def render_html(cmp: Comparison, candidate: RunData, baselines: Sequence[RunData],
                 description: str = "") -> str:
     rows = tuple(
-        Row((m.outcome.value, m.metric.id, format_value(m.baseline, m.metric.unit),
-             format_value(m.candidate, m.metric.unit), format_change(m), _p(m), m.reason),
-            css=m.outcome.value.replace(" ", "-"))
+        page.Row((m.outcome.value, m.metric.id, format_value(m.baseline, m.metric.unit),
+                  format_value(m.candidate, m.metric.unit), format_change(m), _p(m), m.reason),
+                 css=m.outcome.value.replace(" ", "-"))
         for m in cmp.metrics
     )
-    table = Table("metrics", ("verdict", "metric", "baseline", "this run", "change", "p (Holm)",
-                              "why"),
-                  rows, numeric=frozenset({2, 3, 4, 5}), badge_column=0)
+    table = page.Table("metrics", ("verdict", "metric", "baseline", "this run", "change",
+                                   "p (Holm)", "why"),
+                       rows, numeric=frozenset({2, 3, 4, 5}), badge_column=0)
     charts = [_change_chart(cmp)]
     charts += [_box_chart(cmp, f"p{p}", f"chart-p{p}", f"p{p} per window, by group")
                for p in PERCENTILES]
@@ -282,11 +275,11 @@ def render_html(cmp: Comparison, candidate: RunData, baselines: Sequence[RunData
                       "cpu-per-request"):
         m = by_id.get(metric_id)
         if m is not None:
-            kpis.append(Kpi(metric_id, format_value(m.candidate, m.metric.unit),
-                            f"baseline {format_value(m.baseline, m.metric.unit)} · "
-                            f"{format_change(m)}", alert=m.outcome is Outcome.REGRESSION))
+            kpis.append(page.Kpi(metric_id, format_value(m.candidate, m.metric.unit),
+                                 f"baseline {format_value(m.baseline, m.metric.unit)} · "
+                                 f"{format_change(m)}", alert=m.outcome is Outcome.REGRESSION))
     t = cmp.thresholds
-    page = Page(
+    return page.render_page(page.Page(
         title=f"Comparison {cmp.candidate}",
         status=cmp.verdict,
         headline=_headline(cmp),
@@ -294,15 +287,14 @@ def render_html(cmp: Comparison, candidate: RunData, baselines: Sequence[RunData
               ("Window", f"{cmp.window_seconds:g} s"), ("alpha", f"{t.alpha:g}")),
         kpis=tuple(kpis),
         sections=(
-            Section("verdicts", "Metrics", (
+            page.Section("verdicts", "Metrics", (
                 "A metric regressed when it got worse by more than its minimum effect "
                 "(relative and absolute) and the one-sided Mann-Whitney U test of the per-window "
                 "values (error rate: a two-proportion z-test on request counts) gives "
                 f"p < {t.alpha:g}.", *cmp.notes), tables=(table,)),
-            Section("charts", "Charts", charts=tuple(charts)),
+            page.Section("charts", "Charts", charts=tuple(charts)),
         ),
-    )
-    return render_page(page)
+    ))
 
 
 def write_comparison(folder: Path, cmp: Comparison, candidate: RunData,

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import write_text
+from harness.compare import page
 from harness.compare.changepoints import ChangePoint, MetricHistory, history_change_points
-from harness.compare.page import ChartSpec, Page, Row, Section, Table, base_layout, render_page
 from harness.compare.report import format_value
 from harness.compare.store import ResultsStore, StoredRun
 
@@ -88,7 +88,7 @@ def _segment_trace(history: MetricHistory, when: Mapping[str, str], scenario: st
 
 
 def _chart(metric: str, title: str, unit: str, runs: Sequence[StoredRun],
-           baselines: dict[str, str], histories: Histories) -> ChartSpec:
+           baselines: dict[str, str], histories: Histories) -> page.ChartSpec:
     data = []
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
@@ -129,9 +129,9 @@ def _chart(metric: str, title: str, unit: str, runs: Sequence[StoredRun],
                                 "font": {"color": color, "size": 11},
                                 "hovertext": change_point_text(point)})
     safe = metric.replace(".", "-")
-    return ChartSpec(f"chart-{safe}", f"{title} ({unit})", tuple(data),
-                     base_layout("run (UTC)", f"{title} ({unit})", height=280, shapes=shapes,
-                                 annotations=annotations))
+    return page.ChartSpec(f"chart-{safe}", f"{title} ({unit})", tuple(data),
+                          page.base_layout("run (UTC)", f"{title} ({unit})", height=280,
+                                           shapes=shapes, annotations=annotations))
 
 
 def _change_rows(runs: Sequence[StoredRun], histories: Histories) -> list[tuple[str, ...]]:
@@ -161,20 +161,20 @@ def render_trends_html(store: ResultsStore, scenario: str | None = None,
                    for m, title, unit in KEY_METRICS)
     regressions = sum(1 for r in runs if r.verdict == "regression")
     changes = _change_rows(runs, histories)
-    change_table = Table(
+    change_table = page.Table(
         "change-points", ("metric", "scenario", "new segment from", "when (UTC)", "direction",
                           "step"),
-        tuple(Row(row, css="regression" if row[4] == "worse" else "") for row in changes))
-    table = Table(
+        tuple(page.Row(row, css="regression" if row[4] == "worse" else "") for row in changes))
+    table = page.Table(
         "runs", ("run", "scenario", "when (UTC)", "verdict", "p95", "throughput", "error rate"),
-        tuple(Row((r.run_id, r.scenario, _when(r), r.verdict or "—",
-                   format_value(r.metrics.get("latency.all.p95"), "ms"),
-                   format_value(r.metrics.get("throughput"), "req/s"),
-                   format_value(r.metrics.get("error-rate"), "%")),
-                  css=r.verdict or "") for r in reversed(runs)),
+        tuple(page.Row((r.run_id, r.scenario, _when(r), r.verdict or "—",
+                        format_value(r.metrics.get("latency.all.p95"), "ms"),
+                        format_value(r.metrics.get("throughput"), "req/s"),
+                        format_value(r.metrics.get("error-rate"), "%")),
+                       css=r.verdict or "") for r in reversed(runs)),
         numeric=frozenset({4, 5, 6}),
     )
-    page = Page(
+    return page.render_page(page.Page(
         title=_title(scenario, tags),
         status="regression" if runs and runs[-1].verdict == "regression" else "pass",
         headline=f"{len(runs)} stored run(s), {regressions} judged a regression, "
@@ -182,20 +182,19 @@ def render_trends_html(store: ResultsStore, scenario: str | None = None,
         meta=(("Store", str(store.root)),
               ("Baselines", ", ".join(f"{k}: {v}" for k, v in sorted(baselines.items())) or "—")),
         sections=(
-            Section("trends", "Key metrics across stored runs", (
+            page.Section("trends", "Key metrics across stored runs", (
                 "Whole-run values over each run's steady state. Red points: runs judged a "
                 "regression; stars: the promoted baseline. Dashed lines: change points (E-Divisive "
                 "means, p < 0.001 and at least the metric's minimum effect; red: worse), dotted "
                 "when only the newest run says so; the dotted green line: each segment's mean.",),
                 charts=charts),
-            Section("change-points", "Change points", (
+            page.Section("change-points", "Change points", (
                 "Where a metric stepped to a new level and stayed there, per scenario."
                 if changes else "No change point: every metric stayed within its minimum effect "
                 "or its noise.",), tables=(change_table,) if changes else ()),
-            Section("runs", "Stored runs", tables=(table,)),
+            page.Section("runs", "Stored runs", tables=(table,)),
         ),
-    )
-    return render_page(page)
+    ))
 
 
 def render_trends_markdown(store: ResultsStore, scenario: str | None = None,

@@ -8,16 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import write_json, write_text
-from harness.compare.page import (
-    ChartSpec,
-    Kpi,
-    Page,
-    Row,
-    Section,
-    Table,
-    base_layout,
-    render_page,
-)
+from harness.compare import page
 from harness.plan.capacity import (
     GENERATOR_SATURATED,
     TICKET_ENTRY_BYTES,
@@ -214,7 +205,7 @@ def _knee_annotation(plan: CapacityPlan) -> list[dict[str, Any]]:
              "font": {"color": "#c62828"}}]
 
 
-def _latency_chart(plan: CapacityPlan) -> ChartSpec:
+def _latency_chart(plan: CapacityPlan) -> page.ChartSpec:
     users = [s.users for s in plan.stages]
     data: list[dict[str, Any]] = [
         {"type": "scatter", "mode": "lines+markers", "name": name, "x": users,
@@ -224,15 +215,15 @@ def _latency_chart(plan: CapacityPlan) -> ChartSpec:
     data.append({"type": "scatter", "mode": "lines", "name": "SLO p95",
                  "x": [min(users), max(users)], "y": [plan.inputs.slo_p95_ms] * 2,
                  "line": {"color": "#111827", "dash": "dot"}})
-    layout = base_layout("offered load (users)", "latency (ms)", shapes=_knee_shapes(plan),
-                         annotations=_knee_annotation(plan))
+    layout = page.base_layout("offered load (users)", "latency (ms)", shapes=_knee_shapes(plan),
+                              annotations=_knee_annotation(plan))
     layout["yaxis"]["type"] = "log"
     layout["yaxis"].pop("rangemode", None)
-    return ChartSpec("chart-latency", "Latency against offered load", tuple(data), layout,
-                     "Per stage, over its settled part; the dashed line marks the knee.")
+    return page.ChartSpec("chart-latency", "Latency against offered load", tuple(data), layout,
+                          "Per stage, over its settled part; the dashed line marks the knee.")
 
 
-def _throughput_chart(plan: CapacityPlan) -> ChartSpec:
+def _throughput_chart(plan: CapacityPlan) -> page.ChartSpec:
     data = (
         {"type": "scatter", "mode": "lines+markers", "name": "req/s",
          "x": [s.users for s in plan.stages], "y": [s.rps for s in plan.stages],
@@ -241,14 +232,14 @@ def _throughput_chart(plan: CapacityPlan) -> ChartSpec:
          "x": [s.users for s in plan.stages], "y": [s.error_percent for s in plan.stages],
          "line": {"color": "#dc2626", "dash": "dot"}},
     )
-    layout = base_layout("offered load (users)", "throughput (req/s)", shapes=_knee_shapes(plan),
-                         annotations=_knee_annotation(plan))
+    layout = page.base_layout("offered load (users)", "throughput (req/s)",
+                              shapes=_knee_shapes(plan), annotations=_knee_annotation(plan))
     layout["yaxis2"] = {"title": {"text": "errors (%)"}, "overlaying": "y", "side": "right",
                         "rangemode": "tozero"}
-    return ChartSpec("chart-throughput", "Throughput against offered load", data, layout)
+    return page.ChartSpec("chart-throughput", "Throughput against offered load", data, layout)
 
 
-def _cpu_chart(plan: CapacityPlan) -> ChartSpec:
+def _cpu_chart(plan: CapacityPlan) -> page.ChartSpec:
     cpu = plan.cpu
     fitted = [s for s in plan.stages if s.index in cpu.stages]
     others = [s for s in plan.stages if s.index not in cpu.stages and s.replicas > 0]
@@ -272,12 +263,13 @@ def _cpu_chart(plan: CapacityPlan) -> ChartSpec:
         data.append({"type": "scatter", "mode": "markers", "name": "req/s at target",
                      "x": [cpu.rps_at_target], "y": [cpu.target_percent],
                      "marker": {"symbol": "diamond", "size": 12, "color": "#d97706"}})
-    return ChartSpec("chart-cpu", "Per-replica CPU against per-replica throughput", tuple(data),
-                     base_layout("req/s per replica", "CPU per replica (% of one core)"),
-                     "Labels: the stage's users.")
+    return page.ChartSpec(
+        "chart-cpu", "Per-replica CPU against per-replica throughput", tuple(data),
+        page.base_layout("req/s per replica", "CPU per replica (% of one core)"),
+        "Labels: the stage's users.")
 
 
-def _replicas_chart(plan: CapacityPlan) -> ChartSpec:
+def _replicas_chart(plan: CapacityPlan) -> page.ChartSpec:
     per = plan.cpu.rps_at_target or 0.0
     data: list[dict[str, Any]] = []
     if per > 0:
@@ -297,43 +289,44 @@ def _replicas_chart(plan: CapacityPlan) -> ChartSpec:
                          "x": [plan.projected_rps],
                          "y": [replicas_for(plan.projected_rps, per, plan.inputs.headroom)],
                          "marker": {"symbol": "star", "size": 14, "color": "#d97706"}})
-    return ChartSpec("chart-replicas", "Replicas against projected load", tuple(data),
-                     base_layout("projected load (req/s)", "replicas"),
-                     f"With {plan.inputs.headroom:.0%} headroom over the projected load.")
+    return page.ChartSpec("chart-replicas", "Replicas against projected load", tuple(data),
+                          page.base_layout("projected load (req/s)", "replicas"),
+                          f"With {plan.inputs.headroom:.0%} headroom over the projected load.")
 
 
 def render_plan_html(plan: CapacityPlan) -> str:
-    stage_table = Table("stages", STAGE_HEADER, tuple(
-        Row(r, css={"knee": "fail", "out": "skipped"}.get(r[0], "")) for r in _stage_rows(plan)),
+    stage_table = page.Table("stages", STAGE_HEADER, tuple(
+        page.Row(r, css={"knee": "fail", "out": "skipped"}.get(r[0], ""))
+        for r in _stage_rows(plan)),
         numeric=frozenset(range(2, 13)))
-    env_table = Table("environments", ENV_HEADER, tuple(
-        Row(r, css="fail" if "does NOT fit" in r else "") for r in _env_rows(plan)),
+    env_table = page.Table("environments", ENV_HEADER, tuple(
+        page.Row(r, css="fail" if "does NOT fit" in r else "") for r in _env_rows(plan)),
         numeric=frozenset({2, 10}))
-    cost_table = Table("costs", ("environment", "item", f"{plan.prices.currency} / month"),
-                       tuple(Row((e.target, c.item, f"{c.monthly:,.2f}"))
-                             for e in plan.environments for c in e.costs),
-                       numeric=frozenset({2}))
+    cost_table = page.Table("costs", ("environment", "item", f"{plan.prices.currency} / month"),
+                            tuple(page.Row((e.target, c.item, f"{c.monthly:,.2f}"))
+                                  for e in plan.environments for c in e.costs),
+                            numeric=frozenset({2}))
     production = next((e for e in plan.environments if e.target == "overlays/production"), None)
     kpis = [
-        Kpi("knee", f"{plan.knee.stage.users} users" if plan.knee.found and plan.knee.stage
-            else "none", plan.knee.cause or "within the SLO throughout",
-            alert=plan.knee.stage is not None),
-        Kpi("capacity within SLO", _n(plan.knee.capacity_rps, 0, "req/s"), "last good stage"),
-        Kpi("per replica at target", _n(plan.cpu.rps_at_target, 0, "req/s"),
-            f"{plan.cpu.target_percent:g} % of a core"),
-        Kpi("projected", _n(plan.projected_rps, 0, "req/s"),
-            f"{_n(plan.replicas_exact, 2)} replicas' worth"),
+        page.Kpi("knee", f"{plan.knee.stage.users} users" if plan.knee.found and plan.knee.stage
+                 else "none", plan.knee.cause or "within the SLO throughout",
+                 alert=plan.knee.stage is not None),
+        page.Kpi("capacity within SLO", _n(plan.knee.capacity_rps, 0, "req/s"), "last good stage"),
+        page.Kpi("per replica at target", _n(plan.cpu.rps_at_target, 0, "req/s"),
+                 f"{plan.cpu.target_percent:g} % of a core"),
+        page.Kpi("projected", _n(plan.projected_rps, 0, "req/s"),
+                 f"{_n(plan.replicas_exact, 2)} replicas' worth"),
     ]
     if production is not None:
-        kpis.append(Kpi("production", f"{production.replicas_needed} replicas",
-                        f"max {production.max_replicas}: {_yes(production.fits)}",
-                        alert=production.fits is False))
+        kpis.append(page.Kpi("production", f"{production.replicas_needed} replicas",
+                             f"max {production.max_replicas}: {_yes(production.fits)}",
+                             alert=production.fits is False))
     method = _method(plan)
 
     def about(*keys: str) -> tuple[str, ...]:
         return tuple(method[k] for k in keys if k in method)
 
-    page = Page(
+    return page.render_page(page.Page(
         title=f"Capacity plan · {plan.run_id}",
         status=_status(plan),
         headline=headline(plan),
@@ -341,17 +334,16 @@ def render_plan_html(plan: CapacityPlan) -> str:
               ("Prices", f"{plan.prices.region}, as of {plan.prices.as_of}")),
         kpis=tuple(kpis),
         sections=(
-            Section("saturation", "Saturation", about("knee"),
-                    tables=(stage_table,),
-                    charts=(_latency_chart(plan), _throughput_chart(plan))),
-            Section("replicas", "Replicas", about("cpu", "projected"),
-                    charts=(_cpu_chart(plan), _replicas_chart(plan))),
-            Section("environments", "Environments", about("db", "redis", "prices"),
-                    tables=(env_table, cost_table)),
-            Section("notes", "Notes", plan.notes or ("none",)),
+            page.Section("saturation", "Saturation", about("knee"),
+                         tables=(stage_table,),
+                         charts=(_latency_chart(plan), _throughput_chart(plan))),
+            page.Section("replicas", "Replicas", about("cpu", "projected"),
+                         charts=(_cpu_chart(plan), _replicas_chart(plan))),
+            page.Section("environments", "Environments", about("db", "redis", "prices"),
+                         tables=(env_table, cost_table)),
+            page.Section("notes", "Notes", plan.notes or ("none",)),
         ),
-    )
-    return render_page(page)
+    ))
 
 
 def _env_json(e: EnvironmentPlan) -> dict[str, Any]:
