@@ -22,7 +22,7 @@ import httpx
 from harness.config.k8s import DisruptionBudget
 from harness.stack.processes import ManagedProcess
 
-__all__ = ["ProbeRecord", "ReplicaController", "ReplicaEvent"]
+__all__ = ["ProbeRecord", "ProbeTiming", "ReplicaController", "ReplicaEvent"]
 
 BACKOFF_INITIAL = 10.0  # the kubelet's crash-loop back-off
 BACKOFF_MAX = 300.0
@@ -49,6 +49,18 @@ class ReplicaState:
     ready_changed_at: float | None
 
 
+@dataclass(frozen=True)
+class ProbeTiming:
+    """How often the controller looks and probes, in seconds; the probe fields of a pod spec."""
+
+    period: float = 0.5  # between rounds (exits, starts, probes of replicas not yet ready)
+    readiness_period: float = 5.0  # between readiness probes of a ready replica
+    readiness_failures: int = 3  # failures in a row that make a ready replica unready
+    timeout: float = 3.0  # of one probe request
+    startup_attempts: int = 30  # startup probes before a replica counts as not started
+    startup_period: float = 1.0  # between startup probes
+
+
 @dataclass
 class _Startup:
     """A replica whose startup probe has not passed yet."""
@@ -72,7 +84,7 @@ class ReplicaController:
 
     The set is reached through callables so the controller can be tested without processes:
     `running()` the current processes, `remove(p)` forgets one, `start()` starts one,
-    `startup_url(p)` its startup probe (tried `startup_attempts` times, `startup_period` apart,
+    `startup_url(p)` its startup probe (tried as often and as far apart as `timing` says,
     without blocking the loop), `ready_url(p)` its readiness probe.
 
     Attributes:
@@ -91,12 +103,7 @@ class ReplicaController:
         startup_url: Callable[[ManagedProcess], str],
         ready_url: Callable[[ManagedProcess], str],
         budget: DisruptionBudget | None = None,
-        period: float = 0.5,
-        readiness_failures: int = 3,
-        readiness_period: float = 5.0,
-        probe_timeout: float = 3.0,
-        startup_attempts: int = 30,
-        startup_period: float = 1.0,
+        timing: ProbeTiming = ProbeTiming(),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.desired = desired
@@ -106,19 +113,14 @@ class ReplicaController:
         self._remove = remove
         self._start = start
         self._startup_url = startup_url
-        self._startup_attempts = startup_attempts
-        self._startup_period = startup_period
+        self._timing = timing
         self._starting: dict[str, _Startup] = {}
         self._started_at: dict[str, float] = {}
         self._ready_changed_at: dict[str, float] = {}
         self._clock = clock
         self._ready_url = ready_url
-        self._period = period
-        self._readiness_failures = readiness_failures
-        self._readiness_period = readiness_period
         self._last_probe: dict[str, float] = {}
         self.probes: list[ProbeRecord] = []
-        self._probe_timeout = probe_timeout
         self._ready: dict[str, bool] = {}
         self._misses: dict[str, int] = {}
         self._expected_exits: dict[int, str] = {}
@@ -191,10 +193,10 @@ class ReplicaController:
 
         def run() -> None:
             try:
-                with httpx.Client(timeout=self._probe_timeout) as client:
+                with httpx.Client(timeout=self._timing.timeout) as client:
                     while not self._stop.is_set() and time.monotonic() < self._deadline:
                         self.tick(client)
-                        self._stop.wait(self._period)
+                        self._stop.wait(self._timing.period)
             except BaseException as exc:  # noqa: BLE001 - reported by the run, not lost
                 self.error = exc
 
@@ -251,7 +253,7 @@ class ReplicaController:
             if startup is None or not process.alive() or now < startup.next_probe:
                 continue
             startup.attempts += 1
-            startup.next_probe = now + self._startup_period
+            startup.next_probe = now + self._timing.startup_period
             try:
                 ok = client.get(self._startup_url(process)).status_code == 200
             except httpx.HTTPError:
@@ -260,11 +262,11 @@ class ReplicaController:
                 del self._starting[process.name]
                 self._ready[process.name] = False  # traffic only once readiness passes
                 self._misses[process.name] = 0
-            elif startup.attempts >= self._startup_attempts:
+            elif startup.attempts >= self._timing.startup_attempts:
                 del self._starting[process.name]
                 self.record(process.name, "not-started",
                             f"startup probe failed {startup.attempts} times "
-                            f"({self._startup_period:g}s apart)")
+                            f"({self._timing.startup_period:g}s apart)")
                 self._ready[process.name] = False
 
     def _probe(self, client: httpx.Client) -> None:
@@ -275,7 +277,7 @@ class ReplicaController:
             if not process.alive() or process.name not in self._ready:
                 continue
             if self._ready[process.name] and \
-                    now - self._last_probe.get(process.name, 0.0) < self._readiness_period:
+                    now - self._last_probe.get(process.name, 0.0) < self._timing.readiness_period:
                 continue
             self._last_probe[process.name] = now
             try:
@@ -294,7 +296,7 @@ class ReplicaController:
             else:
                 self._misses[process.name] = self._misses.get(process.name, 0) + 1
                 misses = self._misses[process.name]
-                if self._ready[process.name] and misses >= self._readiness_failures:
+                if self._ready[process.name] and misses >= self._timing.readiness_failures:
                     self._set_ready(process.name, False)
                     self.record(process.name, "unready",
                                 f"{self._misses[process.name]} readiness probes failed")

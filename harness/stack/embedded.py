@@ -36,7 +36,7 @@ from harness.redact import redact_url
 from harness.stack import processes
 from harness.stack.backend import Endpoints, Replica
 from harness.stack.capabilities import Capabilities
-from harness.stack.controller import ReplicaController
+from harness.stack.controller import ProbeTiming, ReplicaController
 from harness.stack.processes import ManagedProcess
 from harness.stack.service import ENDPOINTS_LAG, ReadinessService
 from harness.testhook import pause_at
@@ -296,10 +296,10 @@ class EmbeddedStack:
             startup_url=lambda p: f"http://{HOST}:{self._ports[p.name]}/api/health/startup",
             ready_url=lambda p: f"http://{HOST}:{self._ports[p.name]}/api/health/ready",
             budget=load_pdb(paths.k8s_base_dir() / "pdb.yaml"),
-            period=min(self.probe.period, 0.5),
-            readiness_period=_readiness_period(),
-            startup_attempts=self.probe.attempts,
-            startup_period=self.probe.period,
+            timing=ProbeTiming(period=min(self.probe.period, 0.5),
+                               readiness_period=_readiness_period(),
+                               startup_attempts=self.probe.attempts,
+                               startup_period=self.probe.period),
         )
         for replica in self._replicas:
             self.controller.mark_ready(replica.name, self._started_at.get(replica.name))
