@@ -50,7 +50,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import KW_ONLY, asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -333,47 +333,40 @@ def _cpu_unready(pod: PodSample, now: float, init_period: float, readiness_delay
 # --------------------------------------------------------------------------- the controller
 
 
+@dataclass(eq=False)
 class Autoscaler:
     """The HPA controller for one scale target; keeps its own recommendation and event history.
 
-    Attributes: ``hpa``, ``requests``, ``tolerance``, ``sync_period_seconds``,
-    ``cpu_initialization_period_seconds``, ``initial_readiness_delay_seconds`` (all
-    Kubernetes' defaults), ``kubernetes_version`` (the controller emulated, as ``(1, 33)``), and
-    ``decisions``: every decision so far, oldest first.
+    The settings after ``requests`` are Kubernetes' defaults unless given (keyword only);
+    ``decisions`` is every decision so far, oldest first.
     """
 
-    def __init__(
-        self,
-        hpa: HpaSpec,
-        requests: Resources,
-        *,
-        tolerance: float = DEFAULT_TOLERANCE,
-        sync_period_seconds: float = DEFAULT_SYNC_PERIOD_SECONDS,
-        cpu_initialization_period_seconds: float = DEFAULT_CPU_INITIALIZATION_PERIOD_SECONDS,
-        initial_readiness_delay_seconds: float = DEFAULT_INITIAL_READINESS_DELAY_SECONDS,
-        kubernetes_version: tuple[int, int] = NEWEST_KUBERNETES,
-    ) -> None:
+    hpa: HpaSpec
+    requests: Resources
+    _: KW_ONLY
+    tolerance: float = DEFAULT_TOLERANCE
+    sync_period_seconds: float = DEFAULT_SYNC_PERIOD_SECONDS
+    cpu_initialization_period_seconds: float = DEFAULT_CPU_INITIALIZATION_PERIOD_SECONDS
+    initial_readiness_delay_seconds: float = DEFAULT_INITIAL_READINESS_DELAY_SECONDS
+    kubernetes_version: tuple[int, int] = NEWEST_KUBERNETES  # the controller emulated
+    # The controller's memory: recommendations and scale events (behavior), what it decided.
+    _recommendations: list[tuple[float, int]] = field(default_factory=list, init=False)
+    _scale_up_events: list[tuple[float, int]] = field(default_factory=list, init=False)
+    _scale_down_events: list[tuple[float, int]] = field(default_factory=list, init=False)
+    _decisions: list[Decision] = field(default_factory=list, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        hpa, version = self.hpa, self.kubernetes_version
         for metric in hpa.metrics:
-            if not requests.get(metric.resource):
+            if not self.requests.get(metric.resource):
                 raise ValueError(f"the HPA scales on {metric.resource} but its request is unset")
-        if tolerance < 0 or sync_period_seconds <= 0:
+        if self.tolerance < 0 or self.sync_period_seconds <= 0:
             raise ValueError("tolerance must be >= 0 and sync_period_seconds > 0")
         per_direction = hpa.scale_up.tolerance is not None or hpa.scale_down.tolerance is not None
-        if kubernetes_version < BAND_TOLERANCE_SINCE and hpa.has_behavior and per_direction:
+        if version < BAND_TOLERANCE_SINCE and hpa.has_behavior and per_direction:
             raise ValueError("behavior.scaleUp/scaleDown.tolerance needs Kubernetes 1.33 or "
-                             f"newer, not {kubernetes_version[0]}.{kubernetes_version[1]}")
-        self.kubernetes_version = kubernetes_version
-        self.hpa = hpa
-        self.requests = requests
-        self.tolerance = tolerance
-        self.sync_period_seconds = sync_period_seconds
-        self.cpu_initialization_period_seconds = cpu_initialization_period_seconds
-        self.initial_readiness_delay_seconds = initial_readiness_delay_seconds
-        self._recommendations: list[tuple[float, int]] = []
-        self._scale_up_events: list[tuple[float, int]] = []
-        self._scale_down_events: list[tuple[float, int]] = []
-        self._decisions: list[Decision] = []
-        self._lock = threading.Lock()
+                             f"newer, not {version[0]}.{version[1]}")
 
     @property
     def decisions(self) -> tuple[Decision, ...]:
