@@ -64,6 +64,24 @@ COMPOSE_READY = ("ready is healthy by the compose healthcheck, which nginx does 
 
 
 @dataclass(frozen=True)
+class _Pace:
+    """How a driver paces its rounds: `stop` ends it early, `period` seconds between looks,
+    `clock` the monotonic time its deadlines are measured on."""
+
+    stop: threading.Event
+    period: float
+    clock: Callable[[], float] = time.monotonic
+
+    def after(self, seconds: float) -> float:
+        """The clock's time ``seconds`` from now: a deadline."""
+        return self.clock() + seconds
+
+    def wait(self) -> bool:
+        """One period (less when stopped); whether the driver was told to stop."""
+        return self.stop.wait(self.period)
+
+
+@dataclass(frozen=True)
 class RolloutSample:
     """The replica counts at one instant (epoch `t`); `terminating` are retired, not ended."""
 
@@ -152,9 +170,7 @@ class RolloutDriver:
         self.controller: ReplicaController = controller
         self.plan = plan
         self.name = name
-        self._stop = stop
-        self._period = period
-        self._clock = clock
+        self._pace = _Pace(stop, period, clock)
 
     def run(self, settings: Mapping[str, str]) -> RolloutOutcome:
         old = self.replicas.revision
@@ -182,7 +198,7 @@ class RolloutDriver:
             elif step.new > new_count.replicas:
                 self.controller.desired = step.new + old_count.replicas
 
-        status = _roll(self.plan, self._stop, self._clock, self._period, observe, act)
+        status = _roll(self.plan, self._pace, observe, act)
         ended = time.time()
         rolled_back = False
         if status == "deadline-exceeded":
@@ -223,9 +239,9 @@ class RolloutDriver:
 
     def _settle(self, samples: list[RolloutSample], new: int) -> float:
         """Wait (bounded) until no retired replica is left ending; returns when."""
-        deadline = self._clock() + self.plan.pre_stop + self.plan.termination_grace + SETTLE_EXTRA
-        while self.replicas.terminating() and self._clock() < deadline \
-                and not self._stop.wait(self._period):
+        deadline = self._pace.after(self.plan.pre_stop + self.plan.termination_grace + SETTLE_EXTRA)
+        while self.replicas.terminating() and self._pace.clock() < deadline \
+                and not self._pace.wait():
             fresh, stale = self._split(new)
             self._sample(samples, fresh, stale)
         fresh, stale = self._split(new)
@@ -242,9 +258,7 @@ class ClusterRolloutDriver:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.deployment = deployment
         self.plan = plan
-        self._stop = stop
-        self._period = period
-        self._clock = clock
+        self._pace = _Pace(stop, period, clock)
 
     def run(self, settings: Mapping[str, str], image: str | None = None) -> RolloutOutcome:
         before = self.deployment.state()
@@ -253,10 +267,10 @@ class ClusterRolloutDriver:
         samples: list[RolloutSample] = []
         new_set: str | None = None  # the new ReplicaSet's name, once the controller made it
         new_revision = before.revision
-        last_progress = self._clock()
+        last_progress = self._pace.clock()
         last_state: tuple[int, int, int] | None = None
         status = "interrupted"
-        while not self._stop.is_set():
+        while not self._pace.stop.is_set():
             state = self.deployment.state()
             current = state.current()
             if new_set is None and state.observed and state.revision != before.revision \
@@ -270,12 +284,12 @@ class ClusterRolloutDriver:
                 break
             progress = (sample.new, _available(state, new_set), sample.old)
             if progress != last_state:
-                last_state, last_progress = progress, self._clock()
+                last_state, last_progress = progress, self._pace.clock()
             if state.deadline_exceeded or \
-                    self._clock() - last_progress > self.plan.progress_deadline:
+                    self._pace.clock() - last_progress > self.plan.progress_deadline:
                 status = "deadline-exceeded"
                 break
-            self._stop.wait(self._period)
+            self._pace.wait()
         ended = time.time()
         if status == "deadline-exceeded":
             self.deployment.undo()
@@ -290,12 +304,12 @@ class ClusterRolloutDriver:
                 rolled_back: bool) -> float:
         """Wait (bounded) until no pod is terminating (and after an undo, none of the new
         ReplicaSet's is left); returns when."""
-        deadline = self._clock() + self.plan.pre_stop + self.plan.termination_grace + SETTLE_EXTRA
+        deadline = self._pace.after(self.plan.pre_stop + self.plan.termination_grace + SETTLE_EXTRA)
         while True:
             sample = _cluster_sample(self.deployment.state(), new_set)
             _append_change(samples, sample)
             left = sample.terminating or (rolled_back and sample.new)
-            if not left or self._clock() >= deadline or self._stop.wait(self._period):
+            if not left or self._pace.clock() >= deadline or self._pace.wait():
                 return time.time()
 
 
@@ -307,9 +321,7 @@ class ContainerRolloutDriver:
                  period: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.plan = plan
-        self._stop = stop
-        self._period = period
-        self._clock = clock
+        self._pace = _Pace(stop, period, clock)
         self._healthy_since: dict[str, float] = {}
 
     def run(self, settings: Mapping[str, str]) -> RolloutOutcome:
@@ -334,7 +346,7 @@ class ContainerRolloutDriver:
             for _ in range(step.new - new_count.replicas):
                 self.app.start()
 
-        status = _roll(self.plan, self._stop, self._clock, self._period, observe, act)
+        status = _roll(self.plan, self._pace, observe, act)
         ended = time.time()
         if status == "deadline-exceeded":  # the new containers (never available) go at once
             self.app.restore(old)
@@ -349,14 +361,14 @@ class ContainerRolloutDriver:
         for container in running:  # health-gated: nginx sends to it from now on
             if container.healthy and not container.admitted:
                 self.app.admit(container.id)
-        now = self._clock()
+        now = self._pace.clock()
         self._healthy_since = {c.id: self._healthy_since.get(c.id, now)
                                for c in running if c.healthy}
         return ([c for c in running if c.revision == new],
                 [c for c in running if c.revision != new])
 
     def _count(self, containers: list[AppContainer]) -> RevisionCount:
-        now = self._clock()
+        now = self._pace.clock()
         available = sum(c.id in self._healthy_since
                         and now - self._healthy_since[c.id] >= self.plan.min_ready_seconds
                         for c in containers)
@@ -369,39 +381,39 @@ class ContainerRolloutDriver:
     def _settle(self, samples: list[RolloutSample], new: int, *, rolled_back: bool) -> float:
         """Wait (bounded) until no container is being stopped (and after a rollback none of
         the new revision is left); returns when."""
-        deadline = self._clock() + self.plan.termination_grace + SETTLE_EXTRA
+        deadline = self._pace.after(self.plan.termination_grace + SETTLE_EXTRA)
         while True:
             fresh, stale = self._split(new)
             sample = self._sample(fresh, stale)
             _append_change(samples, sample)
             left = sample.terminating or (rolled_back and sample.new)
-            if not left or self._clock() >= deadline or self._stop.wait(self._period):
+            if not left or self._pace.clock() >= deadline or self._pace.wait():
                 return time.time()
 
 
 _Item = TypeVar("_Item")
 
 
-def _roll(plan: RolloutPlan, stop: threading.Event, clock: Callable[[], float], period: float,
+def _roll(plan: RolloutPlan, pace: _Pace,
           observe: Callable[[], tuple[RevisionCount, RevisionCount, list[_Item]]],
           act: Callable[[Step, RevisionCount, RevisionCount, list[_Item]], None]) -> str:
     """The rolling loop the replica and container drivers share, as the Deployment controller
     runs it: look (new and old counts, the old replicas), stop when every replica is new and
     available, give up when nothing changed for the progress deadline, else take the next
     step (rolling.go's) and look again a period later. Returns how it ended."""
-    last_progress = clock()
+    last_progress = pace.clock()
     last_state: tuple[int, int, int] | None = None
-    while not stop.is_set():
+    while not pace.stop.is_set():
         new_count, old_count, stale = observe()
         if old_count.replicas == 0 and new_count.available >= plan.replicas:
             return "complete"
         state = (new_count.replicas, new_count.available, old_count.replicas)
         if state != last_state:  # a new replica, one more available, an old one gone
-            last_state, last_progress = state, clock()
-        if clock() - last_progress > plan.progress_deadline:
+            last_state, last_progress = state, pace.clock()
+        if pace.clock() - last_progress > plan.progress_deadline:
             return "deadline-exceeded"
         act(next_step(plan, new_count, old_count), new_count, old_count, stale)
-        stop.wait(period)
+        pace.wait()
     return "interrupted"
 
 
