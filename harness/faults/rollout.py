@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from harness.config.faults import Rollout
 from harness.config.k8s import DeploymentSpec
@@ -157,7 +158,80 @@ def plan_for(deployment: DeploymentSpec, replicas: int, fault: Rollout) -> Rollo
     )
 
 
-class RolloutDriver:
+_Item = TypeVar("_Item")
+
+
+class _Revisions(Protocol):
+    """What a rollout the harness controls rolls through: numbered revisions of the settings."""
+
+    @property
+    def revision(self) -> int: ...
+
+    def revise(self, settings: Mapping[str, str]) -> int: ...
+
+
+class _ControlledRollout(ABC, Generic[_Item]):
+    """A rollout where the harness is the Deployment controller (replica processes, compose
+    containers): a new revision, the rolling loop, the rollback when nothing progressed for the
+    deadline, then the wait for what is leaving. Each driver says how it looks and acts."""
+
+    plan: RolloutPlan
+    _pace: _Pace
+    _note = ""  # how the outcome's readiness was judged, where it differs from Kubernetes'
+
+    def run(self, settings: Mapping[str, str]) -> RolloutOutcome:
+        old = self._revisions.revision
+        new = self._revisions.revise(settings)
+        started = time.time()
+        samples: list[RolloutSample] = []
+        retired: list[str] = []
+
+        def observe() -> tuple[RevisionCount, RevisionCount, list[_Item]]:
+            fresh, stale = self._split(new)
+            _append_change(samples, self._sample(fresh, stale))
+            return self._count(fresh), self._count(stale), stale
+
+        def act(step: Step, new_count: RevisionCount, old_count: RevisionCount,
+                stale: list[_Item]) -> None:
+            retired.extend(self._act(step, new_count, old_count, stale, old))
+
+        status = _roll(self.plan, self._pace, observe, act)
+        ended = time.time()
+        rolled_back = status == "deadline-exceeded"
+        if rolled_back:
+            self._roll_back(old, new)
+        settled = self._settle(samples, new, rolled_back=rolled_back)
+        return RolloutOutcome(status, started, ended, settled, old, new, tuple(retired),
+                              tuple(samples), rolled_back, self._note)
+
+    @property
+    @abstractmethod
+    def _revisions(self) -> _Revisions: ...
+
+    @abstractmethod
+    def _split(self, new: int) -> tuple[list[_Item], list[_Item]]:
+        """The running ones of revision `new`, and the others."""
+
+    @abstractmethod
+    def _count(self, items: list[_Item]) -> RevisionCount: ...
+
+    @abstractmethod
+    def _sample(self, fresh: list[_Item], stale: list[_Item]) -> RolloutSample: ...
+
+    @abstractmethod
+    def _act(self, step: Step, new_count: RevisionCount, old_count: RevisionCount,
+             stale: list[_Item], old: int) -> list[str]:
+        """Take `step`; returns the names of the old ones retired."""
+
+    @abstractmethod
+    def _roll_back(self, old: int, new: int) -> None: ...
+
+    @abstractmethod
+    def _settle(self, samples: list[RolloutSample], new: int, *, rolled_back: bool) -> float:
+        """Wait (bounded) for what is leaving, sampling; returns when."""
+
+
+class RolloutDriver(_ControlledRollout[ManagedProcess]):
     """Rolls `settings` through `replicas` following `plan`; `stop` ends it early."""
 
     def __init__(self, replicas: ReplicaSet, plan: RolloutPlan, *, stop: threading.Event,
@@ -172,41 +246,24 @@ class RolloutDriver:
         self.name = name
         self._pace = _Pace(stop, period, clock)
 
-    def run(self, settings: Mapping[str, str]) -> RolloutOutcome:
-        old = self.replicas.revision
-        new = self.replicas.revise(settings)
-        started = time.time()
-        samples: list[RolloutSample] = []
-        retired: list[str] = []
+    @property
+    def _revisions(self) -> ReplicaSet:
+        return self.replicas
 
-        def observe() -> tuple[RevisionCount, RevisionCount, list[ManagedProcess]]:
-            fresh, stale = self._split(new)
-            self._sample(samples, fresh, stale)
-            return self._count(fresh), self._count(stale), stale
-
-        def act(step: Step, new_count: RevisionCount, old_count: RevisionCount,
-                stale: list[ManagedProcess]) -> None:
-            if step.old < old_count.replicas:
-                # The count first, so the controller never replaces a replica leaving here.
-                self.controller.desired = step.new + step.old
-                for victim in _victims(stale, old_count.replicas - step.old, self.controller):
-                    self.replicas.retire(victim, pre_stop=self.plan.pre_stop,
-                                         grace=self.plan.termination_grace,
-                                         reason=f"rollout {self.name}: revision {old} scaled "
-                                                f"down")
-                    retired.append(victim.name)
-            elif step.new > new_count.replicas:
-                self.controller.desired = step.new + old_count.replicas
-
-        status = _roll(self.plan, self._pace, observe, act)
-        ended = time.time()
-        rolled_back = False
-        if status == "deadline-exceeded":
-            rolled_back = True
-            self._roll_back(old, new)
-        settled = self._settle(samples, new)
-        return RolloutOutcome(status, started, ended, settled, old, new, tuple(retired),
-                              tuple(samples), rolled_back)
+    def _act(self, step: Step, new_count: RevisionCount, old_count: RevisionCount,
+             stale: list[ManagedProcess], old: int) -> list[str]:
+        if step.old < old_count.replicas:
+            # The count first, so the controller never replaces a replica leaving here.
+            self.controller.desired = step.new + step.old
+            victims = _victims(stale, old_count.replicas - step.old, self.controller)
+            for victim in victims:
+                self.replicas.retire(victim, pre_stop=self.plan.pre_stop,
+                                     grace=self.plan.termination_grace,
+                                     reason=f"rollout {self.name}: revision {old} scaled down")
+            return [victim.name for victim in victims]
+        if step.new > new_count.replicas:
+            self.controller.desired = step.new + old_count.replicas
+        return []
 
     def _split(self, new: int) -> tuple[list[ManagedProcess], list[ManagedProcess]]:
         alive = [p for p in self.replicas.processes() if p.alive()]
@@ -218,13 +275,11 @@ class RolloutDriver:
                         for p in processes)
         return RevisionCount(len(processes), available)
 
-    def _sample(self, samples: list[RolloutSample], fresh: list[ManagedProcess],
-                stale: list[ManagedProcess]) -> None:
-        sample = RolloutSample(
+    def _sample(self, fresh: list[ManagedProcess], stale: list[ManagedProcess]) -> RolloutSample:
+        return RolloutSample(
             round(time.time(), 3), len(fresh), sum(self.controller.is_ready(p.name) for p in fresh),
             len(stale), sum(self.controller.is_ready(p.name) for p in stale),
             self.replicas.terminating())
-        _append_change(samples, sample)
 
     def _roll_back(self, old: int, new: int) -> None:
         """`kubectl rollout undo`: the old revision again; the new one's replicas (never
@@ -237,15 +292,13 @@ class RolloutDriver:
                                  grace=self.plan.termination_grace,
                                  reason=f"rollout {self.name}: deadline exceeded, rolled back")
 
-    def _settle(self, samples: list[RolloutSample], new: int) -> float:
-        """Wait (bounded) until no retired replica is left ending; returns when."""
+    def _settle(self, samples: list[RolloutSample], new: int, *, rolled_back: bool) -> float:
+        """Until no retired replica is left ending (the rolled-back ones are retired too)."""
         deadline = self._pace.after(self.plan.pre_stop + self.plan.termination_grace + SETTLE_EXTRA)
         while self.replicas.terminating() and self._pace.clock() < deadline \
                 and not self._pace.wait():
-            fresh, stale = self._split(new)
-            self._sample(samples, fresh, stale)
-        fresh, stale = self._split(new)
-        self._sample(samples, fresh, stale)
+            _append_change(samples, self._sample(*self._split(new)))
+        _append_change(samples, self._sample(*self._split(new)))
         return time.time()
 
 
@@ -313,7 +366,7 @@ class ClusterRolloutDriver:
                 return time.time()
 
 
-class ContainerRolloutDriver:
+class ContainerRolloutDriver(_ControlledRollout[AppContainer]):
     """Rolls `settings` through the compose app service's containers following `plan`, one
     container at a time (Compose has no rolling update of its own); `stop` ends it early."""
 
@@ -324,37 +377,29 @@ class ContainerRolloutDriver:
         self._pace = _Pace(stop, period, clock)
         self._healthy_since: dict[str, float] = {}
 
-    def run(self, settings: Mapping[str, str]) -> RolloutOutcome:
-        old = self.app.revision
-        new = self.app.revise(settings)
-        started = time.time()
-        samples: list[RolloutSample] = []
+    _note = COMPOSE_READY
+
+    @property
+    def _revisions(self) -> ComposeApp:
+        return self.app
+
+    def _act(self, step: Step, new_count: RevisionCount, old_count: RevisionCount,
+             stale: list[AppContainer], old: int) -> list[str]:
         retired: list[str] = []
+        if step.old < old_count.replicas:
+            ranked = sorted(enumerate(stale), key=lambda item: (item[1].healthy, -item[0]))
+            for _, victim in ranked[:old_count.replicas - step.old]:
+                self.app.stop(victim.id, grace=self.plan.termination_grace)
+                retired.append(victim.name)
+        for _ in range(step.new - new_count.replicas):
+            self.app.start()
+        return retired
 
-        def observe() -> tuple[RevisionCount, RevisionCount, list[AppContainer]]:
-            fresh, stale = self._split(new)
-            _append_change(samples, self._sample(fresh, stale))
-            return self._count(fresh), self._count(stale), stale
-
-        def act(step: Step, new_count: RevisionCount, old_count: RevisionCount,
-                stale: list[AppContainer]) -> None:
-            if step.old < old_count.replicas:
-                ranked = sorted(enumerate(stale), key=lambda item: (item[1].healthy, -item[0]))
-                for _, victim in ranked[:old_count.replicas - step.old]:
-                    self.app.stop(victim.id, grace=self.plan.termination_grace)
-                    retired.append(victim.name)
-            for _ in range(step.new - new_count.replicas):
-                self.app.start()
-
-        status = _roll(self.plan, self._pace, observe, act)
-        ended = time.time()
-        if status == "deadline-exceeded":  # the new containers (never available) go at once
-            self.app.restore(old)
-            for container in self._split(new)[0]:
-                self.app.stop(container.id, grace=self.plan.termination_grace)
-        settled = self._settle(samples, new, rolled_back=status == "deadline-exceeded")
-        return RolloutOutcome(status, started, ended, settled, old, new, tuple(retired),
-                              tuple(samples), status == "deadline-exceeded", COMPOSE_READY)
+    def _roll_back(self, old: int, new: int) -> None:
+        """The old revision again; the new containers (never available) go at once."""
+        self.app.restore(old)
+        for container in self._split(new)[0]:
+            self.app.stop(container.id, grace=self.plan.termination_grace)
 
     def _split(self, new: int) -> tuple[list[AppContainer], list[AppContainer]]:
         running = self.app.containers()
@@ -389,9 +434,6 @@ class ContainerRolloutDriver:
             left = sample.terminating or (rolled_back and sample.new)
             if not left or self._pace.clock() >= deadline or self._pace.wait():
                 return time.time()
-
-
-_Item = TypeVar("_Item")
 
 
 def _roll(plan: RolloutPlan, pace: _Pace,
