@@ -362,7 +362,6 @@ def _checks(plan: RunPlan, load: LoadResult, evidence: Evidence, backend: StackB
         fault_events=faults.stop(),
         fault_origin=faults.origin,
         replica_events=faults.replica_events() if controller is not None else None,
-        readiness_probes=tuple(controller.probes) if controller is not None else (),
         bundled_settings=bundled_app_settings(),
         headroom=headroom,
         planned=_planned(load, calibration),

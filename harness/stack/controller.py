@@ -22,7 +22,7 @@ import httpx
 from harness.config.k8s import DisruptionBudget
 from harness.stack.processes import ManagedProcess
 
-__all__ = ["ProbeRecord", "ProbeTiming", "ReplicaController", "ReplicaEvent"]
+__all__ = ["ProbeTiming", "ReplicaController", "ReplicaEvent"]
 
 BACKOFF_INITIAL = 10.0  # the kubelet's crash-loop back-off
 BACKOFF_MAX = 300.0
@@ -69,16 +69,6 @@ class _Startup:
     next_probe: float = 0.0
 
 
-@dataclass(frozen=True)
-class ProbeRecord:
-    """One readiness probe the controller sent: `status` is the app's answer ("ready",
-    "degraded": the cache did not answer, "unavailable") or the HTTP failure."""
-
-    t: float
-    replica: str
-    status: str
-
-
 class ReplicaController:
     """Keeps `desired` replicas of a replica set running.
 
@@ -120,7 +110,6 @@ class ReplicaController:
         self._clock = clock
         self._ready_url = ready_url
         self._last_probe: dict[str, float] = {}
-        self.probes: list[ProbeRecord] = []
         self._ready: dict[str, bool] = {}
         self._misses: dict[str, int] = {}
         self._expected_exits: dict[int, str] = {}
@@ -286,8 +275,6 @@ class ReplicaController:
                 status = _status_of(response)
             except httpx.HTTPError as exc:
                 ok, status = False, type(exc).__name__
-            with self._events_lock:
-                self.probes.append(ProbeRecord(time.time(), process.name, status))
             if ok:
                 self._misses[process.name] = 0
                 if not self._ready[process.name]:
@@ -299,7 +286,7 @@ class ReplicaController:
                 if self._ready[process.name] and misses >= self._timing.readiness_failures:
                     self._set_ready(process.name, False)
                     self.record(process.name, "unready",
-                                f"{self._misses[process.name]} readiness probes failed")
+                                f"{misses} readiness probes failed (the last: {status})")
 
     def _replace(self) -> None:
         """Start every missing replica at once, as a ReplicaSet creates its pods; their probes

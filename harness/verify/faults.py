@@ -17,7 +17,7 @@ from harness.config.model import SloSpec
 from harness.faults.records import FaultEvent
 from harness.load.aggregate import aggregate
 from harness.load.records import Interval, LoadResult
-from harness.stack.controller import ProbeRecord, ReplicaEvent
+from harness.stack.controller import ReplicaEvent
 from harness.verify.check import CheckResult, Verdict, Window, judged, skipped
 from harness.verify.check import fault_check_id as check_id
 from harness.verify.rollout import AFTER as ROLLOUT_AFTER
@@ -281,7 +281,6 @@ def fault_checks(
     bundled_settings: Mapping[str, str] | None = None,
     startup_budget: float = 30.0,
     origin: float | None = None,
-    readiness_probes: Sequence[ProbeRecord] = (),
 ) -> tuple[CheckResult, ...]:
     """`origin`: when the load generator's clock began (epoch), which the intervals count
     from; the scrapes count from the load's start, `shift` seconds earlier."""
@@ -339,7 +338,7 @@ def fault_checks(
             checks.append(_reconnect(fault, event, objectives.recovery_for(event.kind), window))
         elif event.kind == "stop-redis":
             checks += _redis(fault, event, load, series, app_settings or {},
-                             bundled_settings or {}, budget, origin, shift, readiness_probes)
+                             bundled_settings or {}, budget, origin, shift)
         elif event.kind == "exhaust-pool" and series is not None:
             checks.append(_pool_exhausted(fault, event, series, window, origin, shift))
     return tuple(checks)
@@ -440,7 +439,7 @@ def _reconnect(fault: str, event: FaultEvent, bound: float, window: Window) -> C
 
 def _redis(fault: str, event: FaultEvent, load: LoadResult, series: ServerSeries | None,
            settings: Mapping[str, str], bundled: Mapping[str, str], budget: float,
-           origin: float, shift: float, probes: Sequence[ProbeRecord]) -> list[CheckResult]:
+           origin: float, shift: float) -> list[CheckResult]:
     start = _rel(event.injected_at, origin) or 0.0
     stop = _rel(event.cleared_at, origin) or start
     reads = aggregate(overlapping(load.intervals, start, stop), lambda n: n.startswith("GET "))
@@ -472,15 +471,8 @@ def _redis(fault: str, event: FaultEvent, load: LoadResult, series: ServerSeries
     by_replica = _counter_inside(series, "servicedesk_cache_retries_total", *core)
     errors_by_replica = _counter_inside(series, "servicedesk_cache_errors_total", *core)
     retries = sum(v[0] for v in by_replica.values())
-    lookups = sum(v[0] for v in errors_by_replica.values())
-    # Readiness pings Redis too, and a failed ping is retried but not counted as a cache error:
-    # add the pings the harness's own readiness probes saw fail ("degraded") in the same spans.
-    pings = sum(
-        1 for p in probes
-        if p.status == "degraded" and p.replica in by_replica
-        and by_replica[p.replica][1] <= p.t - load.started_at <= by_replica[p.replica][2]
-    )
-    failed = lookups + pings
+    # The app counts every command that failed after its retries, readiness pings included.
+    failed = sum(v[0] for v in errors_by_replica.values())
     base = float(settings.get("REDIS_RETRY_BACKOFF_BASE_SECONDS", "0") or 0)
     cap = float(settings.get("REDIS_RETRY_BACKOFF_CAP_SECONDS", "0") or 0)
     if failed == 0:
@@ -496,9 +488,8 @@ def _redis(fault: str, event: FaultEvent, load: LoadResult, series: ServerSeries
     # number only by the few commands in flight at the window's edges (whose retries and
     # failure fall on different sides of a scrape), so it is read to the nearest whole number.
     evidence = (f"{retries:g} retries for {failed:g} Redis commands that still failed between "
-                f"{core[0] - shift:.0f}s and {core[1] - shift:.0f}s ({lookups:g} cache "
-                f"operations, {pings} readiness pings): {per_command:.2f} per command, so "
-                f"{round(per_command)} (the seed: at most {limit}); {backoff}")
+                f"{core[0] - shift:.0f}s and {core[1] - shift:.0f}s: {per_command:.2f} per "
+                f"command, so {round(per_command)} (the seed: at most {limit}); {backoff}")
     checks.append(_check(check_id(fault, "redis-retries"), retries_title, float(round(per_command)),
                          float(limit),
                          "retries", outage, evidence,

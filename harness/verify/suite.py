@@ -13,7 +13,7 @@ from harness.config.model import SloSpec
 from harness.faults.records import FaultEvent
 from harness.load.aggregate import aggregate, in_window
 from harness.load.records import LoadResult
-from harness.stack.controller import ProbeRecord, ReplicaEvent
+from harness.stack.controller import ReplicaEvent
 from harness.verify.autoscaling import LoadPlanned, autoscaling_checks
 from harness.verify.check import CheckResult
 from harness.verify.drift import drift_check
@@ -53,7 +53,6 @@ def run_checks(
     fault_events: Sequence[FaultEvent] = (),
     fault_origin: float | None = None,
     replica_events: Sequence[ReplicaEvent] | None = None,
-    readiness_probes: Sequence[ProbeRecord] = (),
     bundled_settings: Mapping[str, str] | None = None,
     headroom: Headroom | None = None,
     planned: LoadPlanned | None = None,
@@ -105,8 +104,7 @@ def run_checks(
 
         checks += fault_checks(load, fault_events, slo, series=series, origin=fault_origin,
                                replica_events=replica_events or (), app_settings=app_settings,
-                               bundled_settings=bundled_settings, startup_budget=startup_budget,
-                               readiness_probes=readiness_probes)
+                               bundled_settings=bundled_settings, startup_budget=startup_budget)
     from harness.verify.health import generators_check, metrics_reachable_check, replica_exit_check
 
     generators = generators_check(load)

@@ -13,7 +13,7 @@ from harness.config.faults import FaultObjectives
 from harness.config.model import SloSpec
 from harness.faults.records import FaultEvent, Outcome
 from harness.load.records import LoadResult
-from harness.stack.controller import ProbeRecord, ReplicaEvent
+from harness.stack.controller import ReplicaEvent
 from harness.verify.check import CheckResult, Verdict, Window
 from harness.verify.faults import fault_checks, fault_spans, recovery, without_fault_windows
 from tests.load.helpers import interval
@@ -149,15 +149,17 @@ def test_retries_per_failed_command_are_held_to_the_seeds_three(retries_per_erro
     assert found["faults.stop-redis-1.cache-fallback"].verdict is Verdict.PASS
 
 
-def test_failed_readiness_pings_count_as_failed_commands():
-    # 3 retries per lookup error plus pings that also retried 3 times: still 3 per command.
-    series = scrapes({"replica-1": (4.5, 1.0)}, 30, 80)  # 1 lookup + 0.5 ping per second
-    probes = [ProbeRecord(T0 + t, "replica-1", "degraded") for t in range(42, 58, 2)]
+def test_retries_per_command_come_from_the_apps_counters_alone():
+    # The app counts its failed readiness pings as failed commands: 1 lookup and 0.5 ping a
+    # second, each retried 3 times. Whatever the harness's own probes saw (one timed out at
+    # the harness, the app's ping still failed) does not change the count.
+    series = scrapes({"replica-1": (4.5, 1.5)}, 30, 80)
     settings = {"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0.05"}
     found = by_id(fault_checks(run(), [event("stop-redis", 40.0, 60.0)], SloSpec(),
-                               series=series, app_settings=settings, readiness_probes=probes))
+                               series=series, app_settings=settings))
     check = found["faults.stop-redis-1.redis-retries"]
-    assert check.observed == pytest.approx(3.0, abs=0.2), check.evidence
+    assert check.verdict is Verdict.PASS and check.observed == 3.0, check.evidence
+    assert "4.5" not in check.evidence and "3.00 per command" in check.evidence
 
 
 def test_retries_without_backoff_fail():
@@ -378,12 +380,8 @@ def _redis_checks(load: LoadResult, series: ServerSeries | None, **options) -> d
 
 
 def test_redis_checks_record_reads_only_and_count_on_the_scrapes_clock():
-    probes = [ProbeRecord(T0 + t, replica, status) for t, replica, status in (
-        (46, "replica-1", "degraded"), (60, "replica-1", "degraded"),  # first, last scrape
-        (44, "replica-1", "degraded"), (50, "replica-1", "ok"), (50, "replica-9", "degraded"))]
     found = _redis_checks(_outage_load(), scrapes({"replica-1": (3.0, 1.0)}, 30, 90),
-                          readiness_probes=probes, app_settings=BACKOFF,
-                          bundled_settings={"REDIS_MAX_RETRIES": "5"})
+                          app_settings=BACKOFF, bundled_settings={"REDIS_MAX_RETRIES": "5"})
     fallback, retries = found["cache-fallback"], found["redis-retries"]
     assert _record(fallback) == ("With Redis down the app serves from the database",
                                  Verdict.PASS, 100.0, 99.5, "%", ">=", OUTAGE)
@@ -393,8 +391,8 @@ def test_redis_checks_record_reads_only_and_count_on_the_scrapes_clock():
                                 Verdict.PASS, 3.0, 5.0, "retries", "<=", OUTAGE)
     # core of the outage: 44.6-61.6 s on the scrapes' clock, its scrapes 46-60 s
     assert retries.evidence.startswith(
-        "42 retries for 16 Redis commands that still failed between 42s and 59s "
-        "(14 cache operations, 2 readiness pings): 2.62 per command, so 3 (the seed: at most 5)")
+        "42 retries for 14 Redis commands that still failed between 42s and 59s: "
+        "3.00 per command, so 3 (the seed: at most 5)")
     assert retries.evidence.endswith("exponential backoff base 0.05s, cap 1s")
 
 

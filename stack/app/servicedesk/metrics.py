@@ -127,7 +127,8 @@ class Metrics:
         )
         self.cache_errors = Counter(
             "servicedesk_cache_errors_total",
-            "Cache commands that failed after all retries (the app fell back to the DB).",
+            "Cache commands that failed after all retries (readiness pings included; lookups "
+            "fell back to the DB).",
             registry=r,
         )
         self.build_info = Info("servicedesk_build", "Build of the running app.", registry=r)

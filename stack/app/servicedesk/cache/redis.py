@@ -145,6 +145,10 @@ class RedisCache:
         try:
             await self.client.ping()
         except RedisError as exc:
+            # Counted like any command that failed after its retries, so retries per failed
+            # command can be read from the app's own counters; no breaker: readiness must see
+            # Redis as it is.
+            self._metrics.cache_errors.inc()
             raise CacheError(f"redis ping failed: {exc}") from exc
 
     async def get(self, key: str) -> bytes | None:
