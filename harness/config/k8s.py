@@ -33,6 +33,7 @@ from harness import paths
 from harness.errors import ConfigError
 
 __all__ = [
+    "APP_PORT",
     "DEFAULT_PROGRESS_DEADLINE_SECONDS",
     "DEFAULT_SCALE_DOWN",
     "DEFAULT_SCALE_UP",
@@ -69,6 +70,7 @@ RESOURCES: tuple[ResourceName, ...] = ("cpu", "memory")
 POLICY_TYPES: tuple[PolicyType, ...] = ("Pods", "Percent")
 SELECT_POLICIES: tuple[SelectPolicy, ...] = ("Max", "Min", "Disabled")
 APP_CONTAINER = "app"
+APP_PORT = 3000  # the app container's port (its PORT setting, containerPort `http`)
 
 # Kubernetes' defaults for Deployment fields a manifest leaves out (apps/v1 defaulting).
 DEFAULT_TERMINATION_GRACE_SECONDS = 30

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from harness.config.durations import parse_duration
+from harness.config.k8s import APP_PORT
 from harness.errors import ConfigError
 
 __all__ = ["APP_SERVICE", "PROMETHEUS_SERVICE", "PROXY_SERVICE", "ComposeFile"]
@@ -143,7 +144,7 @@ class ComposeFile:
         env = app.get("environment") or {}
         port = env.get("PORT") if isinstance(env, dict) else None
         expose = app.get("expose") or ()
-        return int(port or (str(expose[0]).split("/")[0] if expose else 3000))
+        return int(port or (str(expose[0]).split("/")[0] if expose else APP_PORT))
 
     def build_args(self) -> tuple[str, ...]:
         """The ARGs of the app's Dockerfile (e.g. PYTHON_IMAGE, the base to build FROM)."""

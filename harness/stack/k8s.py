@@ -33,6 +33,7 @@ import yaml
 
 from harness import paths
 from harness.config.k8s import (
+    APP_PORT,
     DEFAULT_PROGRESS_DEADLINE_SECONDS,
     DEFAULT_TERMINATION_GRACE_SECONDS,
     pre_stop_sleep,
@@ -81,7 +82,7 @@ def read_workload(manifests: str) -> Workload:
     labels = ((spec.get("selector") or {}).get("matchLabels")) or {}
     containers = (((spec.get("template") or {}).get("spec") or {}).get("containers")) or [{}]
     ports = containers[0].get("ports") or [{}]
-    container_port = int(ports[0].get("containerPort", 3000))
+    container_port = int(ports[0].get("containerPort", APP_PORT))
     namespace = (deployment.get("metadata") or {}).get("namespace") or "default"
     service = next((s for s in by_kind.get("Service") or []
                     if _selector(s).items() <= labels.items() and _selector(s)), None)

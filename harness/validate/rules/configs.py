@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from harness.config.k8s import APP_PORT
 from harness.validate.compose import service_environment
 from harness.validate.confs import NginxDirective, parse_nginx
 from harness.validate.model import Finding, Rule, Severity, Stack
@@ -20,7 +21,7 @@ NGINX_CONF = "nginx/nginx.conf"
 PROMETHEUS_YML = "prometheus/prometheus.yml"
 GRAFANA_DASHBOARDS_DIR = "grafana/provisioning/dashboards/"
 DATADOG_OPENMETRICS = "datadog/conf.d/openmetrics.d/conf.yaml"
-APP_UPSTREAM = "app:3000"
+APP_UPSTREAM = f"app:{APP_PORT}"
 METRICS_PATH = "/api/metrics"
 SEED_TLS = {
     "ssl_protocols": ("TLSv1.3",),
@@ -166,11 +167,11 @@ def _scrapes_app(job: Mapping[str, Any]) -> bool:
     if job.get("metrics_path") != METRICS_PATH:
         return False
     for sd in job.get("dns_sd_configs") or []:
-        if "app" in (sd.get("names") or []) and int(sd.get("port", 0)) == 3000:
+        if "app" in (sd.get("names") or []) and int(sd.get("port", 0)) == APP_PORT:
             return True
     for sc in job.get("static_configs") or []:
         if any(
-            str(t).startswith(APP_UPSTREAM) or str(t).endswith(":3000")
+            str(t).startswith(APP_UPSTREAM) or str(t).endswith(f":{APP_PORT}")
             for t in sc.get("targets") or []
         ):
             return True
@@ -185,7 +186,7 @@ def _check_prometheus(stack: Stack) -> Iterator[Finding]:
             target="compose",
             file=PROMETHEUS_YML,
             object="scrape_configs",
-            message=f"no job scrapes {METRICS_PATH} on the app's port 3000",
+            message=f"no job scrapes {METRICS_PATH} on the app's port {APP_PORT}",
         )
 
 

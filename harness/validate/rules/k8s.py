@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.config.k8s import scaled_value
+from harness.config.k8s import APP_CONTAINER, scaled_value
 from harness.validate.model import K8sObject, RenderedTarget
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "workloads",
 ]
 
-APP_CONTAINER = "app"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 

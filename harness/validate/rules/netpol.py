@@ -8,12 +8,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.config.k8s import APP_PORT
 from harness.validate.model import Finding, K8sObject, RenderedTarget, Rule, Severity, Stack, Where
 from harness.validate.rules.k8s import app_deployment, pod_labels, selector_matches
 
 __all__ = ["RULES", "check"]
-
-APP_PORT = 3000
 
 MISSING = Rule(
     "netpol.missing",

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from harness.config.k8s import APP_PORT
 from harness.validate.model import Finding, Rule, Severity, Stack
 from harness.validate.rules.k8s import APP_CONTAINER, app_container, workloads
 from harness.validate.units import compose_seconds
@@ -22,7 +23,6 @@ ENDPOINTS = {
     "livenessProbe": "/api/health/live",
     "readinessProbe": "/api/health/ready",
 }
-APP_PORT = 3000
 COMPOSE_HEALTHY = ("postgres", "redis", "app", "nginx")
 
 MISSING = Rule(
