@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         from harness.config.durations import parse_duration
         from harness.errors import ConfigError, UsageError
         from harness.plan.replay import ReplaySetting, replay_run
-        from harness.report.results import load_results
+        from harness.report.results import RESULTS_FILE, load_results
         from harness.stack.trace import TraceError
 
         if output not in ("text", "json"):
@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         if min_replicas is not None and max_replicas is not None and max_replicas < min_replicas:
             raise UsageError(f"--max {max_replicas} is below --min {min_replicas}")
         folder = find_run_folder(run, (report_dir or paths.reports_dir()).resolve())
-        path = folder / "results.json"
+        path = folder / RESULTS_FILE
         try:
             result = load_results(path)
         except ConfigError:

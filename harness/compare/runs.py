@@ -7,11 +7,9 @@ from pathlib import Path
 
 from harness.compare.samples import SAMPLES_FILE, RunSamples, read_samples
 from harness.errors import UsageError
-from harness.report.results import RunResult, load_results
+from harness.report.results import RESULTS_FILE, RunResult, load_results
 
 __all__ = ["NoRequests", "RunData", "find_run_folder", "load_run", "require_requests"]
-
-RESULTS_FILE = "results.json"
 
 
 @dataclass(frozen=True)

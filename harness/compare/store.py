@@ -32,10 +32,11 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from harness.atomic import write_json
-from harness.compare.runs import RESULTS_FILE, RunData
+from harness.compare.runs import RunData
 from harness.compare.samples import SAMPLES_FILE
 from harness.config.tags import matches
 from harness.errors import ConfigError, UsageError
+from harness.report.results import RESULTS_FILE
 
 __all__ = ["INDEX_VERSION", "ResultsStore", "StoredRun"]
 

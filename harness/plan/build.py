@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness import paths
-from harness.compare.runs import RESULTS_FILE
 from harness.compare.samples import SAMPLES_FILE, read_samples
 from harness.config.appsettings import bundled_app_settings
 from harness.config.k8s import load_scaling
@@ -24,7 +23,7 @@ from harness.plan.capacity import CapacityPlan, PlanInputs, make_plan
 from harness.plan.pricing import load_prices
 from harness.plan.stages import stage_loads
 from harness.plan.targets import load_targets
-from harness.report.results import load_results
+from harness.report.results import RESULTS_FILE, load_results
 
 __all__ = ["DEFAULT_HEADROOM", "DEFAULT_MAX_ERROR_PERCENT", "REFERENCE_SCENARIO", "plan_run"]
 

@@ -38,7 +38,7 @@ from harness.report.formatting import (
 )
 from harness.report.junit import render_junit
 from harness.report.markers import FAULT_COLOR, SCALE_COLOR
-from harness.report.results import RequestStats, RunResult
+from harness.report.results import RESULTS_FILE, RequestStats, RunResult
 from harness.report.scaling import Scaling, decision_rows, decisions_summary, read_capacity
 from harness.report.scaling_charts import build_capacity_charts
 from harness.report.schema import check_written
@@ -474,7 +474,7 @@ def write_report(
     clean = redact_result(result, secrets)
     folder.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(
-        results_json=folder / "results.json",
+        results_json=folder / RESULTS_FILE,
         summary_md=folder / "summary.md",
         report_html=folder / "report.html",
         junit_xml=folder / "junit.xml",

@@ -22,6 +22,7 @@ from harness.verify.check import CheckResult, Verdict, Window
 from harness.verify.headroom import Headroom, Limit, MemoryTrend, SteadyState
 
 __all__ = [
+    "RESULTS_FILE",
     "SCHEMA_VERSION",
     "ErrorCount",
     "GeneratorRow",
@@ -35,6 +36,7 @@ __all__ = [
     "load_results",
 ]
 
+RESULTS_FILE = "results.json"  # in the run's report folder
 SCHEMA_VERSION = 1
 
 
