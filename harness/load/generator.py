@@ -23,7 +23,7 @@ from gevent import GreenletExit, getcurrent
 
 from harness.load.latency import new_histogram
 from harness.load.pacing import Pacer
-from harness.load.priority import current_nice
+from harness.load.priority import cpu_wait_seconds, current_nice, is_realtime
 from harness.load.recorder import Recorder
 
 __all__ = ["Generator", "error_text", "freeze_heap", "task_name"]
@@ -98,6 +98,7 @@ class _Health:
         self._process = psutil.Process()
         self._lag = new_histogram()
         self._cpu = self._cpu_seconds()
+        self._cpu_wait = cpu_wait_seconds()
         self._wall = time.monotonic()
         self._greenlet: gevent.Greenlet | None = None
         self._gc_began = 0.0
@@ -136,11 +137,14 @@ class _Health:
             late = clock() - before - LAG_PERIOD
             self._lag.record_value(max(1, int(late * 1_000_000)))
 
-    def sample(self) -> dict[str, float]:
+    def sample(self) -> dict[str, float | bool | None]:
         cpu, wall = self._cpu_seconds(), time.monotonic()
         elapsed = wall - self._wall
         percent = 100.0 * (cpu - self._cpu) / elapsed if elapsed > 0 else 0.0
-        self._cpu, self._wall = cpu, wall
+        waited, before = cpu_wait_seconds(), self._cpu_wait
+        self._cpu, self._cpu_wait, self._wall = cpu, waited, wall
+        wait_percent = (round(100.0 * (waited - before) / elapsed, 2)
+                        if waited is not None and before is not None and elapsed > 0 else None)
         lag, self._lag = self._lag, new_histogram()
         count = lag.get_total_count()
         gc_max, gc_total, self._gc_max, self._gc_total = self._gc_max, self._gc_total, 0.0, 0.0
@@ -148,11 +152,13 @@ class _Health:
             "gc_max": round(gc_max * 1000.0, 2),
             "gc_ms": round(gc_total * 1000.0, 2),
             "cpu": round(percent, 1),
+            "cpu_wait": wait_percent,
             "lag_p50": round(lag.get_value_at_percentile(50) / 1000.0, 2) if count else 0.0,
             "lag_p99": round(lag.get_value_at_percentile(99) / 1000.0, 2) if count else 0.0,
             "lag_max": round(lag.get_max_value() / 1000.0, 2) if count else 0.0,
             "rss": round(self._process.memory_info().rss / 1_048_576, 1),
             "nice": current_nice(),
+            "realtime": is_realtime(),
         }
 
 

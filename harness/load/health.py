@@ -53,14 +53,35 @@ def limits_text() -> str:
 
 
 def priority_text(rows: Sequence[GeneratorRow]) -> str:
-    """Whether the generators ran ahead of the stack for CPU (harness.load.priority)."""
-    behind = [r for r in rows if r.nice > GENERATOR_NICE]
+    """Whether the generators ran ahead of the stack for CPU (harness.load.priority), and how
+    long they still waited for a core."""
+    behind = [r for r in rows if not r.realtime and r.nice > GENERATOR_NICE]
     if not behind:
-        return (f"ran at nice {GENERATOR_NICE}, ahead of the stack for CPU (time a generator "
-                f"waits for a core is added to the latencies it records)")
-    names = ", ".join(f"{r.generator} at nice {r.nice}" for r in behind)
-    return (f"not prioritised over the stack ({names}; the generator's log says why): time it "
-            f"waited for a core is in its latencies")
+        how = ("realtime (SCHED_FIFO)" if all(r.realtime for r in rows) else
+               f"at nice {GENERATOR_NICE}" if not any(r.realtime for r in rows) else
+               ", ".join(f"{r.generator} {'realtime' if r.realtime else f'at nice {r.nice}'}"
+                         for r in rows))
+        said = (f"ran {how}, ahead of the stack for CPU (time a generator waits for a core is "
+                f"added to the latencies it records)")
+    else:
+        names = ", ".join(f"{r.generator} at nice {r.nice}" for r in behind)
+        said = (f"not prioritised over the stack ({names}; the generator's log says why): time "
+                f"it waited for a core is in its latencies")
+    return said + _wait_text(rows)
+
+
+def _wait_text(rows: Sequence[GeneratorRow]) -> str:
+    waits = [r for r in rows if r.mean_cpu_wait_percent is not None]
+    if not waits:
+        return "; how long it waited for a core was not measured (the OS does not say)"
+    worst = max(waits, key=lambda r: r.mean_cpu_wait_percent or 0.0)
+    return (f"; {worst.generator} still waited for a core {worst.mean_cpu_wait_percent:.1f} % "
+            f"of the time ({worst.peak_cpu_wait_percent or 0.0:.1f} % in its worst interval)")
+
+
+def _mean_wait(samples: Sequence[GeneratorSample]) -> float | None:
+    waits = [s.cpu_wait_percent for s in samples if s.cpu_wait_percent is not None]
+    return round(sum(waits) / len(waits), 2) if waits else None
 
 
 def _reasons(sample: GeneratorSample) -> list[str]:
@@ -138,6 +159,10 @@ class GeneratorRow:
     peak_rss_mb: float
     saturated_intervals: int
     nice: int = 0  # the least priority it ran at (harness.load.priority)
+    realtime: bool = False  # it ran realtime in every interval
+    # Share of the time its event loop waited for a core (None where the OS does not say).
+    mean_cpu_wait_percent: float | None = None
+    peak_cpu_wait_percent: float | None = None  # the worst interval's
 
 
 @dataclass(frozen=True)
@@ -179,6 +204,10 @@ def summarize_generators(
             peak_rss_mb=round(max(s.rss_mb for s in samples), 1),
             saturated_intervals=sum(1 for s in samples if _reasons(s)),
             nice=max(s.nice for s in samples),
+            realtime=all(s.realtime for s in samples),
+            mean_cpu_wait_percent=_mean_wait(samples),
+            peak_cpu_wait_percent=max((s.cpu_wait_percent for s in samples
+                                       if s.cpu_wait_percent is not None), default=None),
         )
         for name, samples in sorted(rows.items())
     )

@@ -51,6 +51,7 @@ class LoadPlan:
     master_port: int = 5557
     worker_wait: float = 60.0
     nice: int = 0  # the generators' scheduling priority (harness.load.priority)
+    realtime: bool = False  # whether the processes that send load ask to run realtime
 
     @classmethod
     def read(cls, path: Path) -> LoadPlan:
@@ -66,15 +67,16 @@ class LoadPlan:
             master_port=int(data.get("master_port", 5557)),
             worker_wait=float(data.get("worker_wait", 60.0)),
             nice=int(data.get("nice", 0)),
+            realtime=bool(data.get("realtime", False)),
         )
 
 
-def _prioritise(nice: int) -> None:
+def _prioritise(nice: int, realtime: bool) -> None:
     """Before anything starts a thread (threads inherit it); the log says when it could not,
-    and every interval reports the nice value the generator actually had."""
-    why_not = prioritise(nice)
+    and every interval reports the priority the generator actually had."""
+    why_not = prioritise(nice, realtime=realtime)
     if why_not:
-        sys.stderr.write(f"load generator not prioritised: {why_not}\n")
+        sys.stderr.write(f"load generator not prioritised as asked: {why_not}\n")
 
 
 def _emit(record: dict[str, Any]) -> None:
@@ -341,9 +343,10 @@ def _worker(argv: list[str]) -> int:
     parser.add_argument("--master-host", default="127.0.0.1")
     parser.add_argument("--master-port", type=int, default=5557)
     parser.add_argument("--nice", type=int, default=GENERATOR_NICE)
+    parser.add_argument("--realtime", action="store_true")
     parser.add_argument("locustfiles", nargs="+")
     args = parser.parse_args(argv)
-    _prioritise(args.nice)
+    _prioritise(args.nice, args.realtime)
 
     user_classes = _user_classes(args.locustfiles)
     if not user_classes:
@@ -381,7 +384,8 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] == "worker":
         return _worker(argv[1:])
     plan = LoadPlan.read(Path(argv[0]))
-    _prioritise(plan.nice)
+    # A master sends no load: its workers are the ones that run realtime.
+    _prioritise(plan.nice, plan.realtime and plan.workers == 0)
 
     from harness.load.shapes import StagePlan
 

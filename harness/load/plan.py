@@ -37,6 +37,7 @@ def plan_document(
     master_port: int = DEFAULT_MASTER_PORT,
     worker_wait: float = 60.0,
     nice: int = GENERATOR_NICE,
+    realtime: bool = False,
 ) -> dict[str, Any]:
     """The plan harness.load.locust_process reads (see LoadPlan there)."""
     return {
@@ -50,6 +51,7 @@ def plan_document(
         "master_port": master_port,
         "worker_wait": worker_wait,
         "nice": nice,
+        "realtime": realtime,
     }
 
 

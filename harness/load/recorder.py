@@ -148,6 +148,9 @@ def _merge_health(healths: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             known[key] = known.get(key, 0) + health.get(key, 0)
         for key in ("cpu", "lag_p50", "lag_p99", "lag_max", "rss", "users", "gc_max", "nice"):
             known[key] = max(known.get(key, 0), health.get(key, 0))
+        known["realtime"] = bool(known.get("realtime")) and bool(health.get("realtime"))
+        waits = [w for w in (known.get("cpu_wait"), health.get("cpu_wait")) if w is not None]
+        known["cpu_wait"] = max(waits, default=None)
     return [merged[name] for name in sorted(merged)]
 
 

@@ -34,8 +34,10 @@ class GeneratorSample:
 
     `cpu_percent` is of one core (a generator is one gevent loop, so 100 % is its ceiling);
     `loop_lag_*` is how late a 50 ms timer fired, i.e. how long a response that had already
-    arrived waited before the generator noticed it; `intended` and `sent` count arrival-rate
-    (open-model) sends that were due and that went out in the interval.
+    arrived waited before the generator noticed it; `cpu_wait_percent` is the share of the
+    interval its event loop was ready to run but waited for a core (the kernel's run-queue wait;
+    None where the OS does not say); `intended` and `sent` count arrival-rate (open-model) sends
+    that were due and that went out in the interval.
     """
 
     generator: str
@@ -50,6 +52,8 @@ class GeneratorSample:
     gc_pause_max_ms: float = 0.0  # the longest garbage collection in the interval
     gc_pause_ms: float = 0.0  # all of them together
     nice: int = 0  # its scheduling priority in the interval (harness.load.priority)
+    cpu_wait_percent: float | None = None
+    realtime: bool = False  # it ran under a realtime policy (harness.load.priority)
 
 
 @dataclass(frozen=True)

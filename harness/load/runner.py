@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from harness.errors import DependencyError, Interrupted
 from harness.load.plan import plan_document
-from harness.load.priority import GENERATOR_NICE
+from harness.load.priority import GENERATOR_NICE, realtime_fits
 from harness.load.records import (
     ErrorCount,
     GeneratorSample,
@@ -53,6 +53,8 @@ class LoadRunner:
             processes here, each recording its own histograms, merged exactly by the master.
         nice: the scheduling priority the generator processes ask for (harness.load.priority);
             one already ahead of it keeps its own.
+        realtime: whether the processes that send load ask to run realtime; by default when
+            they leave a core to everything else (harness.load.priority.realtime_fits).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class LoadRunner:
         stop_timeout: float = 5.0,
         workers: int = 0,
         nice: int = GENERATOR_NICE,
+        realtime: bool | None = None,
     ) -> None:
         self.stages = tuple(stages)
         self.locustfiles = tuple(locustfiles)
@@ -77,6 +80,7 @@ class LoadRunner:
         self.stop_timeout = stop_timeout
         self.workers = workers
         self.nice = nice
+        self.realtime = realtime_fits(max(workers, 1)) if realtime is None else realtime
         self._process: subprocess.Popen[str] | None = None
         self._workers: list[subprocess.Popen[bytes]] = []
         self._stopped_workers: set[int] = set()  # stopped by us, or already reported dead
@@ -101,6 +105,7 @@ class LoadRunner:
             workers=self.workers,
             master_port=master_port,
             nice=self.nice,
+            realtime=self.realtime,
         )
         path = self.work_dir / "load-plan.json"
         path.write_text(json.dumps(plan, indent=2), encoding="utf-8")
@@ -156,6 +161,7 @@ class LoadRunner:
                         [sys.executable, "-m", "harness.load.locust_process", "worker",
                          "--master-host", "127.0.0.1", "--master-port", str(port),
                          "--nice", str(self.nice),
+                         *(["--realtime"] if self.realtime else []),
                          *[str(p) for p in self.locustfiles]],
                         stdout=log,
                         stderr=subprocess.STDOUT,
@@ -290,6 +296,8 @@ def _interval(record: dict[str, Any]) -> Interval:
             gc_pause_max_ms=float(g.get("gc_max", 0.0)),
             gc_pause_ms=float(g.get("gc_ms", 0.0)),
             nice=int(g.get("nice", 0)),
+            cpu_wait_percent=(float(g["cpu_wait"]) if g.get("cpu_wait") is not None else None),
+            realtime=bool(g.get("realtime", False)),
         )
         for g in record.get("generators", ())
     )

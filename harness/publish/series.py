@@ -208,12 +208,19 @@ class RunSeries:
         lag = GaugeMetricFamily("harness_generator_loop_lag_seconds", "How late the load "
                                 "generator's event loop ran a timer (p99 over the interval).",
                                 labels=[*names, "generator"])
+        wait = GaugeMetricFamily("harness_generator_cpu_wait_ratio", "How much of the last "
+                                 "interval the load generator's event loop waited for a core "
+                                 "(ready to run, not running).", labels=[*names, "generator"])
         for sample in interval.generators:
             cpu.add_metric([*values, sample.generator], sample.cpu_percent / 100.0)
             lag.add_metric([*values, sample.generator], sample.loop_lag_p99_ms / 1000.0)
+            if sample.cpu_wait_percent is not None:
+                wait.add_metric([*values, sample.generator], sample.cpu_wait_percent / 100.0)
         if interval.generators:
             yield cpu
             yield lag
+        if wait.samples:
+            yield wait
 
 
 def _gauge(name: str, help_text: str, names: list[str], values: list[str],

@@ -182,12 +182,14 @@ def _generator(result: RunResult) -> list[str]:
         (g.generator, format_number(g.peak_cpu_percent, "%"),
          format_number(g.mean_cpu_percent, "%"), format_number(g.loop_lag_p50_ms, "ms"),
          format_number(g.loop_lag_p99_ms, "ms"), format_number(g.peak_rss_mb, "MB"),
-         g.nice, g.saturated_intervals)
+         "realtime" if g.realtime else f"nice {g.nice}",
+         format_number(g.mean_cpu_wait_percent, "%"), g.saturated_intervals)
         for g in health.generators
     ]
     header = ("Generator", "Peak CPU", "Mean CPU", "Loop lag median (worst)",
-              "Loop lag p99 (worst)", "Peak RSS", "Nice", "Saturated intervals")
-    return lines + [""] + _table(header, rows, right=set(range(1, 8)))
+              "Loop lag p99 (worst)", "Peak RSS", "Priority", "Waited for a core (mean)",
+              "Saturated intervals")
+    return lines + [""] + _table(header, rows, right=set(range(1, 9)))
 
 
 def _stages(result: RunResult) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 from harness.config.model import SloSpec, Stage
 from harness.load.aggregate import aggregate, in_window, per_name
 from harness.load.health import saturated_intervals, summarize_generators
-from harness.load.priority import GENERATOR_NICE
+from harness.load.priority import GENERATOR_NICE, realtime_fits
 from harness.load.runner import LoadRunner
 from harness.load.shapes import plan_stages
 from harness.verify.check import Verdict, exit_status_for
@@ -77,6 +77,13 @@ def test_an_open_model_stage_keeps_its_rate_within_2_percent(tmp_path, target, l
     assert {g.nice for i in load.intervals for g in i.generators} == {expected}
     log = (tmp_path / "logs" / "load-generator.log").read_text(encoding="utf-8")
     assert ("not prioritised" in log) == (expected != GENERATOR_NICE)
+    # one local generator leaves a core to the rest (2 or more here): it also ran realtime
+    realtime = may_raise_priority() and realtime_fits(1)
+    assert {g.realtime for i in load.intervals for g in i.generators} == {realtime}
+    # and measured how long its event loop still waited for a core (Linux says)
+    waits = [g.cpu_wait_percent for i in load.intervals for g in i.generators]
+    if Path("/proc/thread-self/schedstat").exists():
+        assert all(w is not None and 0 <= w <= 100 for w in waits), waits
 
 
 def test_a_stalling_target_shows_in_the_corrected_percentiles(tmp_path, target, locustfile):
@@ -116,6 +123,8 @@ def test_workers_histograms_merge_to_exactly_what_the_target_served(tmp_path, ta
     # Workers are prioritised like a local generator, each saying which it had.
     expected = GENERATOR_NICE if may_raise_priority() else os.getpriority(os.PRIO_PROCESS, 0)
     assert {g.nice for i in load.intervals for g in i.generators} == {expected}
+    assert {g.realtime for i in load.intervals for g in i.generators} == {
+        may_raise_priority() and realtime_fits(2)}
 
 
 def test_a_saturated_generator_is_detected_and_its_latency_untrusted(tmp_path, target, locustfile):

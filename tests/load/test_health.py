@@ -80,3 +80,32 @@ def test_the_summary_keeps_the_least_priority_a_generator_had_and_says_so():
     prioritised = summarize_generators([interval(0, ahead), interval(2, ahead)], 0)
     assert priority_text(prioritised.generators).startswith(
         f"ran at nice {GENERATOR_NICE}, ahead of the stack for CPU")
+
+
+def test_the_wait_for_a_core_is_summarised_and_said():
+    waits = [replace(sample(), nice=GENERATOR_NICE, cpu_wait_percent=w) for w in (2.0, 6.0, None)]
+    summary = summarize_generators([interval(t * 2, s) for t, s in enumerate(waits)], 0)
+    row = summary.generators[0]
+    assert (row.mean_cpu_wait_percent, row.peak_cpu_wait_percent) == (4.0, 6.0)
+    assert priority_text(summary.generators).endswith(
+        "; local still waited for a core 4.0 % of the time (6.0 % in its worst interval)")
+    unknown = summarize_generators([interval(0, replace(sample(), nice=GENERATOR_NICE))], 0)
+    assert unknown.generators[0].mean_cpu_wait_percent is None
+    assert priority_text(unknown.generators).endswith(
+        "; how long it waited for a core was not measured (the OS does not say)")
+
+
+def test_a_realtime_generator_is_said_to_run_realtime():
+    rt = replace(sample(), nice=GENERATOR_NICE, realtime=True)
+    summary = summarize_generators([interval(0, rt), interval(2, rt)], 0)
+    assert summary.generators[0].realtime
+    assert priority_text(summary.generators).startswith(
+        "ran realtime (SCHED_FIFO), ahead of the stack for CPU")
+    # one interval without it: not claimed for the run
+    mixed = summarize_generators([interval(0, rt), interval(2, replace(rt, realtime=False))], 0)
+    assert not mixed.generators[0].realtime
+    assert priority_text(mixed.generators).startswith(f"ran at nice {GENERATOR_NICE}, ahead")
+    two = summarize_generators([interval(0, rt, replace(rt, generator="worker-1",
+                                                        realtime=False))], 2)
+    assert priority_text(two.generators).startswith(
+        f"ran local realtime, worker-1 at nice {GENERATOR_NICE}, ahead of the stack")

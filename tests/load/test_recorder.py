@@ -81,3 +81,8 @@ def test_interval_record_merges_generators_health():
     assert (first["generator"], first["cpu"], first["intended"], first["sent"]) == (
         "worker-0", 70.0, 12.0, 12)
     assert second["generator"] == "worker-1"
+    # the wait for a core: the worst of the two reports; unknown stays unknown
+    assert first["cpu_wait"] is None
+    waited = interval_record(0.0, 2.0, 10, [{"names": {}, "health": {**health, "cpu_wait": 3.0}},
+                                            {"names": {}, "health": {**late, "cpu_wait": None}}])
+    assert waited["generators"][0]["cpu_wait"] == 3.0

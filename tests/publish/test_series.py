@@ -25,7 +25,7 @@ def _interval(start: float, latencies_us: list[int], failures: int = 0,
     return Interval(start, start + 1.0, 10,
                     (NameInterval("GET /api/tickets", len(latencies_us), failures, encoded,
                                   encoded if corrected else None),),
-                    (GeneratorSample("local", 40.0, 2.5, 3.0),))
+                    (GeneratorSample("local", 40.0, 2.5, 3.0, cpu_wait_percent=6.5),))
 
 
 def _series(**tags: str) -> RunSeries:
@@ -75,6 +75,7 @@ def test_counts_and_histograms_are_cumulative() -> None:
     assert _value(samples, "harness_achieved_requests_per_second") == 2
     assert _value(samples, "harness_generator_cpu_ratio", generator="local") == 0.4
     assert _value(samples, "harness_generator_loop_lag_seconds") == pytest.approx(0.0025)
+    assert _value(samples, "harness_generator_cpu_wait_ratio") == pytest.approx(0.065)
     assert _value(samples, "harness_stage_index", stage="ramp") == 0
     assert _value(samples, "harness_run_start_time_seconds") == 1e9
     assert not any(n == "harness_run_end_time_seconds" for n, _ in samples)
