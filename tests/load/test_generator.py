@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 
 from harness.load.generator import _Health, freeze_heap, task_name
 
@@ -27,6 +30,26 @@ def test_freezing_the_heap_takes_what_is_alive_out_of_full_collections():
         assert gc.get_freeze_count() > 1000
     finally:
         gc.unfreeze()
+
+
+def test_the_stack_inspection_locusts_stop_makes_is_warmed_before_the_load():
+    # In a fresh interpreter: Locust's stop() calls inspect.stack(), whose first call resolves
+    # every loaded module's file; once the generator's test_start has run, they are known.
+    code = (
+        "import gc, inspect\n"
+        "import locust.runners\n"
+        "from locust.event import Events\n"
+        "from harness.load.generator import Generator\n"
+        "from harness.load.pacing import Pacer\n"
+        "file = inspect.getabsfile(locust.runners)\n"
+        "before = file in inspect.modulesbyfile\n"
+        "events = Events()\n"
+        "Generator(name='local', pacer=Pacer(())).install(events, [], lambda: 0)\n"
+        "events.test_start.fire(environment=None)\n"
+        "print(before, file in inspect.modulesbyfile, gc.get_freeze_count() > 1000)\n")
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert done.stdout.split() == ["False", "True", "True"]
 
 
 class Agent:
