@@ -246,13 +246,15 @@ SAME_PRIORITY = ("nice", "-n", str(GENERATOR_NICE))
 
 def harness_load(*, url: str, locust_file: Path, stages: Sequence[StagePlan], workers: int,
                  work_dir: Path, served: Callable[[], int] | None = None, warmup: float = 0.0,
-                 seconds: float = 0.0) -> tuple[Measured, LoadResult]:
-    """The harness's own load process(es), as `harness run` starts them."""
+                 seconds: float = 0.0, realtime: bool | None = False,
+                 ) -> tuple[Measured, LoadResult]:
+    """The harness's own load process(es), as `harness run` starts them (with `realtime` None:
+    realtime where it fits, as `harness run` decides)."""
     measured = Measured("harness" if not workers else f"harness, {workers} workers")
-    # Realtime off: every tool here runs at the same priority (nice -10, SAME_PRIORITY),
-    # so the rows compare the tools and not their scheduling.
+    # Realtime off by default: where tools are compared, each runs at the same priority
+    # (nice -10, SAME_PRIORITY), so the rows compare the tools and not their scheduling.
     runner = LoadRunner(stages=stages, locustfiles=[locust_file], host=url, work_dir=work_dir,
-                        workers=workers, realtime=False)
+                        workers=workers, realtime=realtime)
     results: list[LoadResult] = []
     thread = threading.Thread(target=lambda: results.append(runner.run()), daemon=True)
     thread.start()
