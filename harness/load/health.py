@@ -23,6 +23,7 @@ __all__ = [
     "RATE_SHORTFALL",
     "GeneratorRow",
     "GeneratorSummary",
+    "generator_lag_ms",
     "limits_text",
     "priority_text",
     "saturated",
@@ -107,6 +108,14 @@ def saturated_intervals(
     """The saturated intervals; with `until` (the planned end of the load), not the wind-down
     after it, where stopping every user costs CPU but no request is judged."""
     return [i for i in intervals if saturated(i) and (until is None or i.start < until)]
+
+
+def generator_lag_ms(intervals: Sequence[Interval], until: float | None = None) -> float:
+    """How much a generator's own event loop may have added to a latency in these intervals:
+    the worst interval's lag p99, ms (0 without generator samples). A response that had arrived
+    waited that long to be noticed; the lag only ever adds to a measured latency."""
+    return max((g.loop_lag_p99_ms for i in intervals if until is None or i.start < until
+                for g in i.generators), default=0.0)
 
 
 def saturation_evidence(intervals: Sequence[Interval], until: float | None = None) -> str:

@@ -109,3 +109,13 @@ def test_a_realtime_generator_is_said_to_run_realtime():
                                                         realtime=False))], 2)
     assert priority_text(two.generators).startswith(
         f"ran local realtime, worker-1 at nice {GENERATOR_NICE}, ahead of the stack")
+
+
+def test_the_generators_lag_is_the_worst_interval_p99_before_the_planned_end():
+    from harness.load.health import generator_lag_ms
+
+    rows = [interval(0, sample(lag=0.5)), interval(2, sample(lag=1.0), sample("w", lag=0.25)),
+            interval(4, sample(lag=9.0))]
+    assert generator_lag_ms(rows) == 36.0  # lag * 4 is the helper's p99
+    assert generator_lag_ms(rows, until=4.0) == 4.0
+    assert generator_lag_ms([]) == 0.0

@@ -284,3 +284,48 @@ def test_the_first_worst_saturated_window_is_named_with_its_unit_and_the_trusted
     rate = checks["slo.sliding.error-rate"]
     assert (rate.title, rate.verdict, rate.unit) == ("Worst sliding-window error rate",
                                                      Verdict.PASS, "%")
+
+
+def _lagging(load: LoadResult, lag_ms: float, since: float = 0.0) -> LoadResult:
+    """The same load with a generator that is not saturated but whose loop lagged `lag_ms`
+    (p99) in every interval from `since`."""
+    calm = GeneratorSample("local", cpu_percent=30.0, loop_lag_p99_ms=lag_ms,
+                           loop_lag_max_ms=lag_ms, loop_lag_p50_ms=0.5)
+    rows = tuple(replace(i, generators=(calm,)) if i.start >= since else i
+                 for i in load.intervals)
+    return replace(load, intervals=rows)
+
+
+def test_a_fail_by_less_than_the_generators_own_lag_is_untrusted_a_pass_stays_a_pass():
+    # every POST at 152 ms against the group's p95 of 150: missed by 2.063 ms (the histogram's
+    # precision)
+    over = _by_id(_lagging(_load(latency=152.0), 2.5))["slo.group.write.p95"]
+    assert over.verdict is Verdict.UNTRUSTED and over.observed == 152.063
+    assert over.evidence.endswith(
+        ". Untrusted (would be fail): the load generator's own event loop lagged up to 2.50 ms "
+        "(p99 of its worst interval here), more than the 2.06 ms by which the limit was missed")
+    # missed by more than the lag: the generator cannot account for it
+    assert _by_id(_lagging(_load(latency=152.0), 2.0))["slo.group.write.p95"].verdict \
+        is Verdict.FAIL
+    assert _by_id(_lagging(_load(latency=160.0), 2.5))["slo.group.write.p95"].verdict \
+        is Verdict.FAIL
+    assert _by_id(_lagging(_load(latency=140.0), 50.0))["slo.group.write.p95"].verdict \
+        is Verdict.PASS
+
+
+def test_a_sliding_window_failing_within_the_lag_cannot_fail_latency():
+    spec = SloSpec(latency=LatencyObjective(p95_ms=100, p99_ms=None), availability_percent=99.0,
+                   windows=WindowSpec(size=10, step=5, min_requests=20))
+    # every request at 101 ms against p95 100, from 30 s on; the generator lagged 3 ms there
+    slow = _load(slow_other=20.0)
+    rows = tuple(interval(i.start, i.end, {"GET /a": [101.0] * 95}) if i.start >= 30 else i
+                 for i in slow.intervals)
+    load = LoadResult(0.0, 60.0, rows, (), STAGES)
+    assert _by_id(load, spec)["slo.sliding.p95"].verdict is Verdict.FAIL
+    lagged = _by_id(_lagging(load, 3.0, since=30), spec)["slo.sliding.p95"]
+    assert lagged.verdict is Verdict.UNTRUSTED and 101.0 <= lagged.observed < 101.1
+    assert "lagged up to 3.00 ms" in lagged.evidence and "worst trusted window 20." in \
+        lagged.evidence
+    # a lag elsewhere does not excuse the failing windows
+    assert _by_id(_lagging(load, 3.0, since=60), spec)["slo.sliding.p95"].verdict \
+        is Verdict.FAIL
