@@ -22,7 +22,9 @@ fixed delay and for stalls), it measures and prints ratios against the goals:
 10. cost as the work grows (benchmarks.growth): a soak's generator and harness RSS and
    intervals.jsonl.gz per minute, `compare` against 10 → 100 stored runs, `validate`;
 11. the saturation guard's threshold from measurement: one generator at rising arrival rates,
-   the CPU at which it first adds latency (lag p99 > 2 ms or p99 +1 ms over the server's).
+   the CPU at which it first adds latency (lag p99 > 2 ms or p99 +1 ms over the server's), and
+   whether the harness keeps that latency from failing a check there (saturated, or a fail
+   within the generator's lag p99 untrusted).
 
 Reproducible on a shared machine (benchmarks.machine): every row states the load average and
 the stolen CPU while it was measured; tools are interleaved in rotated order; a warm-up round is

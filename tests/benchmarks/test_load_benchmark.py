@@ -102,11 +102,17 @@ def test_the_sweep_finds_where_the_generator_starts_adding_latency():
                 "added_p99_ms": added}
 
     quiet = point(250, 10, 0.2, 0.8, 0.3)
-    lagging = point(1000, 45, 0.9, 3.0, 0.6)  # lag p99 over 2 ms at 45 % CPU: the guard is blind
-    assert onset([quiet, lagging]) == lagging and not guard_fires(lagging)
-    assert onset([quiet, point(500, 20, 0.3, 1.0, 1.5)])["rate"] == 500  # p99 +1.5 ms
+    lagging = point(1000, 45, 0.9, 3.0, 0.6)  # lag p99 over 2 ms at 45 % CPU
+    # not saturated, but its lag (3 ms) covers what it added (0.6 ms): a fail by that much
+    # would be untrusted
+    assert onset([quiet, lagging]) == lagging and guard_fires(lagging)
+    beyond = point(500, 20, 0.3, 1.0, 1.5)  # p99 +1.5 ms, more than its 1 ms lag accounts for
+    assert onset([quiet, beyond])["rate"] == 500 and not guard_fires(beyond)
+    # as in the check: a fail by exactly the lag is a fail
+    assert guard_fires(point(500, 20, 0.3, 1.6, 1.5)) and not guard_fires(point(500, 20, 0.3,
+                                                                                  1.5, 1.5))
     assert onset([quiet]) is None
-    assert guard_fires(point(3000, 92, 1.0, 4.0, 3.0)) and guard_fires(point(9, 9, 5.0, 9, 0))
+    assert guard_fires(point(3000, 92, 1.0, 4.0, 30.0)) and guard_fires(point(9, 9, 5.0, 9, 90))
 
 
 def test_growth_is_a_least_squares_slope():
