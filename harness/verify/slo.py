@@ -56,7 +56,7 @@ def lag_untrusted(check: CheckResult, lag_ms: float) -> CheckResult:
         verdict=Verdict.UNTRUSTED,
         evidence=(
             f"{check.evidence}. Untrusted (would be fail): the load generator's own event loop "
-            f"lagged up to {lag_ms:.2f} ms (p99 of its worst interval here), more than the "
+            f"lagged {lag_ms:.2f} ms at p99 here (the median interval's), more than the "
             f"{missed_by:.2f} {check.unit} by which the limit was missed"
         ),
     )
