@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from tests.e2e.conftest import harness, results
+from tests.signals import sigint_as_at_a_terminal
 
 pytestmark = pytest.mark.e2e
 
@@ -91,6 +92,7 @@ def test_sigint_during_load_stops_everything_and_keeps_a_partial_report(report_r
         [sys.executable, "-m", "harness", "run", "--scenario", "smoke", "--duration", "60s",
          "--no-progress", "--report-dir", str(report_root), "--run-id", "interrupted"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=sigint_as_at_a_terminal,
     )
     folder = report_root / "interrupted"
     deadline = time.monotonic() + 120

@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 from harness.testhook import STAGES
+from tests.signals import sigint_as_at_a_terminal
 
 pytestmark = [pytest.mark.e2e]
 
@@ -87,7 +88,8 @@ def _interrupt_in(tmp_path: Path, stage: str, signum: int, stack: str, scenario:
     process = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", "--scenario", str(scenario), "--stack", stack,
          "--replicas", "2", "--no-progress", "--report-dir", str(reports), "--run-id", "cut"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=sigint_as_at_a_terminal)
     try:
         deadline = time.monotonic() + 180
         while not marker.exists():

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.stack.containers import RUN_LABEL
+from tests.signals import sigint_as_at_a_terminal
 from tests.stack.engine_support import (  # noqa: F401 - local_images is a fixture
     labelled,
     local_images,
@@ -79,7 +80,8 @@ def test_ctrl_c_while_compose_starts_exits_130_and_leaves_nothing(local_images, 
     process = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", "--stack", "compose", "--scenario", "smoke",
          "--no-progress", "--report-dir", str(tmp_path), "--run-id", "interrupted"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=with_images(local_images))
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=with_images(local_images),
+        preexec_fn=sigint_as_at_a_terminal)
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:  # until its first container exists
