@@ -96,7 +96,7 @@ def _push_client_series(url: str) -> float:
     for k in range(CLIENT_SECONDS):
         interval = Interval(float(k), k + 1.0, 5,
                             (NameInterval("GET /api/tickets", 4, 1, histogram, histogram),),
-                            (GeneratorSample("local", 35.0, 1.5, 0.8),))
+                            (GeneratorSample("local", 35.0, 1.5, 0.8, cpu_wait_percent=4.0),))
         series.observe(interval, started_at=origin,
                        replicas=2 if k < CLIENT_SECONDS - 10 else 3)
         sender.send(snapshot(series, origin + k + 1))
