@@ -59,9 +59,10 @@ def priority_text(rows: Sequence[GeneratorRow]) -> str:
     long they still waited for a core."""
     behind = [r for r in rows if not r.realtime and r.nice > GENERATOR_NICE]
     if not behind:
-        how = ("realtime (SCHED_FIFO)" if all(r.realtime for r in rows) else
-               f"at nice {GENERATOR_NICE}" if not any(r.realtime for r in rows) else
-               ", ".join(f"{r.generator} {'realtime' if r.realtime else f'at nice {r.nice}'}"
+        kinds = {r.priority for r in rows}
+        how = ("realtime (SCHED_FIFO)" if kinds == {"realtime"} else
+               f"at nice {GENERATOR_NICE}" if "realtime" not in kinds else
+               ", ".join(f"{r.generator} {'' if r.realtime else 'at '}{r.priority}"
                          for r in rows))
         said = (f"ran {how}, ahead of the stack for CPU (time a generator waits for a core is "
                 f"added to the latencies it records)")
@@ -176,6 +177,11 @@ class GeneratorRow:
     # Share of the time its event loop waited for a core (None where the OS does not say).
     mean_cpu_wait_percent: float | None = None
     peak_cpu_wait_percent: float | None = None  # the worst interval's
+
+    @property
+    def priority(self) -> str:
+        """How it was scheduled, as the reports say it: "realtime" or "nice -10"."""
+        return "realtime" if self.realtime else f"nice {self.nice}"
 
 
 @dataclass(frozen=True)

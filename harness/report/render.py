@@ -226,7 +226,7 @@ def generator_section(result: RunResult) -> dict[str, Any]:
          "loop lag median (worst)": format_number(g.loop_lag_p50_ms, "ms"),
          "loop lag p99 (worst)": format_number(g.loop_lag_p99_ms, "ms"),
          "peak RSS": format_number(g.peak_rss_mb, "MB"),
-         "priority": "realtime" if g.realtime else f"nice {g.nice}",
+         "priority": g.priority,
          "waited for a core (mean)": format_number(g.mean_cpu_wait_percent, "%"),
          "saturated intervals": g.saturated_intervals}
         for g in health.generators

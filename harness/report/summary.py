@@ -182,7 +182,7 @@ def _generator(result: RunResult) -> list[str]:
         (g.generator, format_number(g.peak_cpu_percent, "%"),
          format_number(g.mean_cpu_percent, "%"), format_number(g.loop_lag_p50_ms, "ms"),
          format_number(g.loop_lag_p99_ms, "ms"), format_number(g.peak_rss_mb, "MB"),
-         "realtime" if g.realtime else f"nice {g.nice}",
+         g.priority,
          format_number(g.mean_cpu_wait_percent, "%"), g.saturated_intervals)
         for g in health.generators
     ]
