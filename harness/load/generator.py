@@ -26,6 +26,7 @@ from harness.load.latency import new_histogram
 from harness.load.pacing import Pacer
 from harness.load.priority import cpu_wait_seconds, current_nice, is_realtime
 from harness.load.recorder import Recorder
+from harness.load.wire import ReceiveStamps
 
 __all__ = ["Generator", "error_text", "freeze_heap", "task_name", "warm_stack_inspection"]
 
@@ -196,6 +197,10 @@ class Generator:
         self._stopping: weakref.WeakSet[Any] = weakref.WeakSet()
         self._just_sent: weakref.WeakSet[Any] = weakref.WeakSet()
         self._sent = 0
+        self._responses = 0  # responses recorded since the last report
+        self._arrival_timed = 0  # of those, timed to their arrival
+        # The kernel's receive time of each response (harness.load.wire), where sockets give it.
+        self.stamps = ReceiveStamps()
         self._reported_at = time.monotonic()
         self._user_count = lambda: 0
 
@@ -209,6 +214,7 @@ class Generator:
         from locust.contrib.fasthttp import FastHttpSession
 
         self._user_count = user_count
+        self.stamps.install()
         events.request.add_listener(self._on_request)
         events.user_error.add_listener(self._on_user_error)
         events.test_start.add_listener(warm_stack_inspection)  # before the freeze: its cache too
@@ -231,10 +237,19 @@ class Generator:
         self.health.start()
 
     def _on_request(self, request_type: str, name: str, response_time: float,
-                    exception: Any = None, **_: Any) -> None:
+                    exception: Any = None, start_time: float | None = None,
+                    **_: Any) -> None:
         key = f"{request_type} {name}"
         late = self._late.pop(getcurrent(), None) if self.pacer.paces else None
-        self.recorder.record(key, response_time or 0.0, exception is not None,
+        self._responses += 1
+        # Until its last bytes arrived, not until this greenlet ran again (harness.load.wire);
+        # never more than Locust's own clock says.
+        timed = response_time or 0.0
+        arrival = self.stamps.arrival_ms(start_time)
+        if arrival is not None and arrival <= timed:
+            timed = arrival
+            self._arrival_timed += 1
+        self.recorder.record(key, timed, exception is not None,
                              None if late is None else late * 1000.0)
         if exception is not None:
             self.recorder.error(key, error_text(exception))
@@ -327,12 +342,16 @@ class Generator:
         self._reported_at = now
         names, errors = self.recorder.swap(pause=lambda: gevent.sleep(0))
         sent, self._sent = self._sent, 0
+        responses, self._responses = self._responses, 0
+        stamped, self._arrival_timed = self._arrival_timed, 0
         health = {
             "generator": self.name,
             **self.health.sample(),
             "users": int(self._user_count()),
             "intended": round(intended, 3),
             "sent": sent,
+            "responses": responses,
+            "stamped": stamped,
         }
         return {"generator": self.name, "names": names, "errors": errors, "health": health}
 

@@ -70,7 +70,7 @@ def priority_text(rows: Sequence[GeneratorRow]) -> str:
         names = ", ".join(f"{r.generator} at nice {r.nice}" for r in behind)
         said = (f"not prioritised over the stack ({names}; the generator's log says why): time "
                 f"it waited for a core is in its latencies")
-    return said + _wait_text(rows)
+    return said + _wait_text(rows) + _timing_text(rows)
 
 
 def _wait_text(rows: Sequence[GeneratorRow]) -> str:
@@ -80,6 +80,25 @@ def _wait_text(rows: Sequence[GeneratorRow]) -> str:
     worst = max(waits, key=lambda r: r.mean_cpu_wait_percent or 0.0)
     return (f"; {worst.generator} still waited for a core {worst.mean_cpu_wait_percent:.1f} % "
             f"of the time ({worst.peak_cpu_wait_percent or 0.0:.1f} % in its worst interval)")
+
+
+def _kernel_timed(samples: Sequence[GeneratorSample]) -> float | None:
+    responses = sum(s.responses for s in samples)
+    if not responses:
+        return None
+    return round(100.0 * sum(s.kernel_timed for s in samples) / responses, 1)
+
+
+def _timing_text(rows: Sequence[GeneratorRow]) -> str:
+    timed = [r.kernel_timed_percent for r in rows if r.kernel_timed_percent is not None]
+    if not timed:
+        return ""
+    share = min(timed)
+    if share >= 99.95:
+        return ("; every response was timed to its arrival (the kernel's receive stamp), so the "
+                "generator's own delays after that are not in the latencies")
+    return (f"; {share:.1f} % of responses were timed to their arrival (the kernel's receive "
+            f"stamp); the rest to when the generator got to them, which adds its delays")
 
 
 def _mean_wait(samples: Sequence[GeneratorSample]) -> float | None:
@@ -177,6 +196,8 @@ class GeneratorRow:
     # Share of the time its event loop waited for a core (None where the OS does not say).
     mean_cpu_wait_percent: float | None = None
     peak_cpu_wait_percent: float | None = None  # the worst interval's
+    # Share of its responses timed to the kernel's receive stamp (None: it recorded none).
+    kernel_timed_percent: float | None = None
 
     @property
     def priority(self) -> str:
@@ -227,6 +248,7 @@ def summarize_generators(
             mean_cpu_wait_percent=_mean_wait(samples),
             peak_cpu_wait_percent=max((s.cpu_wait_percent for s in samples
                                        if s.cpu_wait_percent is not None), default=None),
+            kernel_timed_percent=_kernel_timed(samples),
         )
         for name, samples in sorted(rows.items())
     )

@@ -298,6 +298,8 @@ def _interval(record: dict[str, Any]) -> Interval:
             nice=int(g.get("nice", 0)),
             cpu_wait_percent=(float(g["cpu_wait"]) if g.get("cpu_wait") is not None else None),
             realtime=bool(g.get("realtime", False)),
+            responses=int(g.get("responses", 0)),
+            kernel_timed=int(g.get("stamped", 0)),
         )
         for g in record.get("generators", ())
     )

@@ -120,3 +120,17 @@ def test_the_generators_lag_is_the_median_intervals_p99_before_the_planned_end()
     assert generator_lag_ms(rows) == 4.0  # median of 2, 4 and 36 (no generator at 6 s)
     assert generator_lag_ms(rows, until=4.0) == 3.0  # median of 2 and 4
     assert generator_lag_ms([]) == 0.0
+
+
+def test_the_share_of_responses_timed_to_their_arrival_is_summarised_and_said():
+    timed = [replace(sample(), responses=100, kernel_timed=k) for k in (100, 90)]
+    row = summarize_generators([interval(t * 2, s) for t, s in enumerate(timed)], 0).generators[0]
+    assert row.kernel_timed_percent == 95.0
+    assert priority_text((row,)).endswith(
+        "; 95.0 % of responses were timed to their arrival (the kernel's receive stamp); the "
+        "rest to when the generator got to them, which adds its delays")
+    every = replace(row, kernel_timed_percent=100.0)
+    assert "every response was timed to its arrival" in priority_text((every,))
+    silent = summarize_generators([interval(0, sample())], 0).generators[0]
+    assert silent.kernel_timed_percent is None  # no responses recorded: nothing said
+    assert "timed to" not in priority_text((silent,))

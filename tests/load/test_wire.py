@@ -1,0 +1,82 @@
+"""harness.load.wire: a response is timed to its arrival, not to when the loop got to it."""
+
+import socket
+import subprocess
+import sys
+import time
+
+import gevent
+import geventhttpclient.client
+import pytest
+from geventhttpclient import HTTPClient
+
+from harness.load.wire import STAMP_OPTION, ReceiveStamps
+
+# Answers every request after 50 ms, the whole response in one write (no Nagle delay).
+SERVER = """
+import socket, sys, time
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+connection, _ = listener.accept()
+while True:
+    request = b""
+    while b"\\r\\n\\r\\n" not in request:
+        chunk = connection.recv(4096)
+        if not chunk:
+            sys.exit(0)
+        request += chunk
+    time.sleep(0.05)
+    connection.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+"""
+
+
+@pytest.fixture
+def server_port():
+    server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    yield int(server.stdout.readline())
+    server.kill()
+    server.wait()
+
+
+@pytest.fixture
+def stamps():
+    original = geventhttpclient.client.ConnectionPool
+    stamps = ReceiveStamps()
+    yield stamps
+    geventhttpclient.client.ConnectionPool = original
+
+
+def _hold_the_loop(after: float, seconds: float) -> None:
+    gevent.sleep(after)
+    began = time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        pass
+
+
+@pytest.mark.skipif(not ReceiveStamps.available(), reason="no kernel receive stamps here")
+def test_a_response_is_timed_to_its_arrival_when_the_loop_was_busy(server_port, stamps):
+    assert stamps.install()
+    client = HTTPClient("127.0.0.1", server_port)
+    client.get("/").read()  # connected: the timed requests below reuse the connection
+    for _ in range(3):
+        # Another greenlet holds the loop from 30 to 80 ms: the response (at 50 ms) waits.
+        busy = gevent.spawn(_hold_the_loop, 0.03, 0.05)
+        start, began = time.time(), time.perf_counter()
+        client.get("/").read()
+        measured = (time.perf_counter() - began) * 1000.0
+        arrival = stamps.arrival_ms(start)
+        busy.join()
+        assert measured >= 79.0
+        assert arrival is not None
+        assert 49.0 <= arrival < 65.0  # the server's 50 ms and loopback, not the loop's hold
+
+
+@pytest.mark.skipif(not ReceiveStamps.available(), reason="no kernel receive stamps here")
+def test_without_a_stamp_of_this_request_there_is_no_arrival(stamps):
+    assert stamps.arrival_ms(time.time()) is None  # nothing read
+    stamp = ReceiveStamps()
+    payload = (int(time.time()) - 60).to_bytes(8, sys.byteorder) + (0).to_bytes(8, sys.byteorder)
+    stamp.note([(socket.SOL_SOCKET, STAMP_OPTION, payload)])
+    # A stamp from before the request started belongs to an earlier one.
+    assert stamp.arrival_ms(time.time()) is None
