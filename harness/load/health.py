@@ -131,14 +131,21 @@ def saturated_intervals(
     return [i for i in intervals if saturated(i) and (until is None or i.start < until)]
 
 
-def generator_lag_ms(intervals: Sequence[Interval], until: float | None = None) -> float:
+def generator_lag_ms(intervals: Sequence[Interval], until: float | None = None, *,
+                     from_intended: bool = False) -> float:
     """How much a generator's own event loop added to the latencies of these intervals at
     their p99: the median of the intervals' lag p99s (the busiest generator's in each; ms, 0
-    without generator samples). A response that had arrived waited that long to be noticed;
-    the lag only ever adds to a measured latency. The median, because one interval's hiccup
-    (a spawn, a stop) reaches only that interval's requests, not the window's p95 or p99."""
-    worst = sorted(max(g.loop_lag_p99_ms for g in i.generators) for i in intervals
-                   if i.generators and (until is None or i.start < until))
+    without generator samples). A response timed by the loop waited that long to be noticed,
+    and a paced send (latency `from_intended` send time) left that late; the lag only ever
+    adds. The median, because one interval's hiccup (a spawn, a stop) reaches only that
+    interval's requests, not the window's p95 or p99. None of it is in latency from the actual
+    send when every response was timed to its arrival (harness.load.wire): then 0."""
+    chosen = [i for i in intervals if i.generators and (until is None or i.start < until)]
+    samples = [g for i in chosen for g in i.generators]
+    responses = sum(g.responses for g in samples)
+    if not from_intended and responses and sum(g.kernel_timed for g in samples) == responses:
+        return 0.0
+    worst = sorted(max(g.loop_lag_p99_ms for g in i.generators) for i in chosen)
     return statistics.median(worst) if worst else 0.0
 
 

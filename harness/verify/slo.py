@@ -116,7 +116,7 @@ def slo_checks(load: LoadResult, slo: SloSpec) -> tuple[CheckResult, ...]:
     overall = aggregate(steady)
     saturation = saturation_evidence(steady, _load_end(load))
     advice = _advice(load) if saturation else ""
-    lag_ms = generator_lag_ms(steady, _load_end(load))
+    lag_ms = generator_lag_ms(steady, _load_end(load), from_intended=overall.corrected is not None)
     checks: list[CheckResult] = []
 
     total = aggregate(load.intervals)
@@ -186,7 +186,7 @@ def _sliding_checks(load: LoadResult, slo: SloSpec) -> list[CheckResult]:
             windows_judged += 1
             window = Window(round(start, 3), round(end, 3), f"sliding {format_duration(spec.size)}")
             saturation = saturation_evidence(chosen, until)
-            lag = generator_lag_ms(chosen, until)
+            lag = generator_lag_ms(chosen, until, from_intended=stats.corrected is not None)
             for key, value in (
                 ("p95", stats.judged.p95_ms),
                 ("p99", stats.judged.p99_ms),

@@ -286,12 +286,15 @@ def test_the_first_worst_saturated_window_is_named_with_its_unit_and_the_trusted
                                                      Verdict.PASS, "%")
 
 
-def _lagging(load: LoadResult, lag_ms: float, since: float = 0.0) -> LoadResult:
+def _lagging(load: LoadResult, lag_ms: float, since: float = 0.0,
+             arrival_timed: float = 0.0) -> LoadResult:
     """The same load with a generator that is not saturated and whose loop lagged `lag_ms`
-    (p99) in every interval from `since`, 0.1 ms before."""
+    (p99) in every interval from `since`, 0.1 ms before; `arrival_timed` of its responses
+    timed to their arrival (harness.load.wire)."""
     def lagging(lag: float) -> GeneratorSample:
         return GeneratorSample("local", cpu_percent=30.0, loop_lag_p99_ms=lag,
-                               loop_lag_max_ms=lag, loop_lag_p50_ms=0.05)
+                               loop_lag_max_ms=lag, loop_lag_p50_ms=0.05, responses=100,
+                               kernel_timed=round(100 * arrival_timed))
 
     rows = tuple(replace(i, generators=(lagging(lag_ms if i.start >= since else 0.1),))
                  for i in load.intervals)
@@ -316,6 +319,20 @@ def test_a_fail_by_less_than_the_generators_own_lag_is_untrusted_a_pass_stays_a_
     # one interval's hiccup (a spawn, a stop) does not excuse the window: the median decides
     assert _by_id(_lagging(_load(latency=152.0), 2.5, since=58))["slo.group.write.p95"].verdict \
         is Verdict.FAIL
+
+
+def test_the_lag_excuses_nothing_where_every_response_was_timed_to_its_arrival():
+    # closed model: latency from the actual send to the arrival holds none of the loop's lag
+    timed = _by_id(_lagging(_load(latency=152.0), 2.5, arrival_timed=1.0))
+    assert timed["slo.group.write.p95"].verdict is Verdict.FAIL
+    # some responses timed by the loop: the lag may be in them
+    partly = _by_id(_lagging(_load(latency=152.0), 2.5, arrival_timed=0.9))
+    assert partly["slo.group.write.p95"].verdict is Verdict.UNTRUSTED
+    # open model: a paced send left late by the lag, and latency counts from its intended time
+    paced = tuple(replace(i, names=tuple(replace(n, corrected=n.histogram) for n in i.names))
+                  for i in _load(latency=152.0).intervals)
+    opened = _by_id(_lagging(replace(_load(), intervals=paced), 2.5, arrival_timed=1.0))
+    assert opened["slo.group.write.p95"].verdict is Verdict.UNTRUSTED
 
 
 def test_a_sliding_window_failing_within_the_lag_cannot_fail_latency():
