@@ -284,6 +284,7 @@ class Generator:
             # system's failure.
             told_to_stop = user is not None and user in generator._stopping
             started = time.perf_counter()
+            generator.stamps.start()
             try:
                 return request(session, *args, **kwargs)
             except (GreenletExit, gevent.Timeout):

@@ -6,7 +6,9 @@ import sys
 import time
 
 import gevent
+import gevent.select
 import geventhttpclient.client
+import geventhttpclient.connectionpool
 import pytest
 from geventhttpclient import HTTPClient
 
@@ -62,6 +64,7 @@ def test_a_response_is_timed_to_its_arrival_when_the_loop_was_busy(server_port, 
     for _ in range(3):
         # Another greenlet holds the loop from 30 to 80 ms: the response (at 50 ms) waits.
         busy = gevent.spawn(_hold_the_loop, 0.03, 0.05)
+        stamps.start()
         start, began = time.time(), time.perf_counter()
         client.get("/").read()
         measured = (time.perf_counter() - began) * 1000.0
@@ -72,11 +75,61 @@ def test_a_response_is_timed_to_its_arrival_when_the_loop_was_busy(server_port, 
         assert 49.0 <= arrival < 65.0  # the server's 50 ms and loopback, not the loop's hold
 
 
+def _timespec(epoch: float) -> bytes:
+    seconds = int(epoch)
+    nanoseconds = int((epoch - seconds) * 1e9)
+    return seconds.to_bytes(8, sys.byteorder) + nanoseconds.to_bytes(8, sys.byteorder)
+
+
+def _spin(seconds: float) -> None:
+    began = time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        pass
+
+
+@pytest.mark.skipif(not ReceiveStamps.available(), reason="no kernel receive stamps here")
+def test_a_request_is_timed_from_when_it_was_sent_when_the_loop_held_it_back(
+        server_port, stamps, monkeypatch):
+    # As in Locust's process, which monkey-patches select for gevent.
+    monkeypatch.setattr(geventhttpclient.connectionpool, "select", gevent.select)
+    assert stamps.install()
+    client = HTTPClient("127.0.0.1", server_port)
+    client.get("/").read()
+    for _ in range(3):
+        # Checking the pooled connection yields to every ready greenlet (gevent's select), and
+        # this one holds the loop 30 ms before the request is sent.
+        busy = gevent.spawn(_spin, 0.03)
+        stamps.start()
+        start, began = time.time(), time.perf_counter()
+        client.get("/").read()
+        measured = (time.perf_counter() - began) * 1000.0
+        arrival = stamps.arrival_ms(start)
+        busy.join()
+        assert measured >= 79.0
+        assert arrival is not None
+        assert 49.0 <= arrival < 65.0
+
+
+@pytest.mark.skipif(not ReceiveStamps.available(), reason="no kernel receive stamps here")
+def test_a_new_connections_set_up_is_part_of_its_request(server_port, stamps):
+    assert stamps.install()
+    stamps.start()
+    start = time.time()
+    HTTPClient("127.0.0.1", server_port).get("/").read()
+    arrival = stamps.arrival_ms(start)
+    assert arrival is not None and arrival >= 50.0
+    assert stamps.arrival_ms(time.time()) is None  # taken: the next request has its own
+
+
 @pytest.mark.skipif(not ReceiveStamps.available(), reason="no kernel receive stamps here")
 def test_without_a_stamp_of_this_request_there_is_no_arrival(stamps):
     assert stamps.arrival_ms(time.time()) is None  # nothing read
     stamp = ReceiveStamps()
-    payload = (int(time.time()) - 60).to_bytes(8, sys.byteorder) + (0).to_bytes(8, sys.byteorder)
-    stamp.note([(socket.SOL_SOCKET, STAMP_OPTION, payload)])
+    stamp.note([(socket.SOL_SOCKET, STAMP_OPTION, _timespec(time.time() - 60))])
     # A stamp from before the request started belongs to an earlier one.
     assert stamp.arrival_ms(time.time()) is None
+    # What an earlier request on this greenlet left (one killed mid-request) is not the next's.
+    stamp.begin()
+    stamp.note([(socket.SOL_SOCKET, STAMP_OPTION, _timespec(time.time()))])
+    stamp.start()
+    assert stamp.arrival_ms(time.time() - 1) is None
