@@ -95,10 +95,12 @@ def _timing_text(rows: Sequence[GeneratorRow]) -> str:
         return ""
     share = min(timed)
     if share >= 99.95:
-        return ("; every response was timed to its arrival (the kernel's receive stamp), so the "
-                "generator's own delays after that are not in the latencies")
-    return (f"; {share:.1f} % of responses were timed to their arrival (the kernel's receive "
-            f"stamp); the rest to when the generator got to them, which adds its delays")
+        return ("; every request was timed from its send to its response's arrival (the "
+                "kernel's receive stamp), so the generator's own delays around them are not in "
+                "the latencies")
+    return (f"; {share:.1f} % of requests were timed from their send to their response's "
+            f"arrival (the kernel's receive stamp); the rest by the generator's clock, which "
+            f"adds its own delays")
 
 
 def _mean_wait(samples: Sequence[GeneratorSample]) -> float | None:

@@ -127,10 +127,11 @@ def test_the_share_of_responses_timed_to_their_arrival_is_summarised_and_said():
     row = summarize_generators([interval(t * 2, s) for t, s in enumerate(timed)], 0).generators[0]
     assert row.kernel_timed_percent == 95.0
     assert priority_text((row,)).endswith(
-        "; 95.0 % of responses were timed to their arrival (the kernel's receive stamp); the "
-        "rest to when the generator got to them, which adds its delays")
+        "; 95.0 % of requests were timed from their send to their response's arrival (the "
+        "kernel's receive stamp); the rest by the generator's clock, which adds its own delays")
     every = replace(row, kernel_timed_percent=100.0)
-    assert "every response was timed to its arrival" in priority_text((every,))
+    assert "every request was timed from its send to its response's arrival" in \
+        priority_text((every,))
     silent = summarize_generators([interval(0, sample())], 0).generators[0]
     assert silent.kernel_timed_percent is None  # no responses recorded: nothing said
     assert "timed to" not in priority_text((silent,))
