@@ -57,23 +57,30 @@ class ReceiveStamps:
         import geventhttpclient.client
         from geventhttpclient.connectionpool import ConnectionPool
 
-        note, begin = self.note, self.begin
+        # Inlined rather than calls to `note` and `begin`: this runs on every read and send.
+        began, last, clock = self._began, self._last, time.time
+        receive, send = gevent.socket.socket.recvmsg, gevent.socket.socket.sendall
 
         class StampingSocket(gevent.socket.socket):  # type: ignore[misc, name-defined]
             def recv(self, size: int, flags: int = 0) -> bytes:
-                data, ancillary, _, _ = self.recvmsg(size, _ANCILLARY, flags)
-                note(ancillary)
+                data, ancillary, _, _ = receive(self, size, _ANCILLARY, flags)
+                if ancillary:
+                    last[id(getcurrent())] = ancillary[-1]
                 return data  # type: ignore[no-any-return]
 
             def sendall(self, data: bytes, flags: int = 0) -> None:
-                begin()
-                super().sendall(data, flags)
+                key = id(getcurrent())
+                if key not in began:
+                    began[key] = clock()
+                send(self, data, flags)
+
+        stamps = self
 
         class StampingPool(ConnectionPool):
             # The pool's socket factory, which geventhttpclient leaves to subclasses.
             def _create_tcp_socket(self, family: int, socktype: int,
                                    protocol: int) -> gevent.socket.socket:
-                begin()  # a new connection's set-up is the request's
+                stamps.begin()  # a new connection's set-up is the request's
                 sock = StampingSocket(family, socktype, protocol)
                 sock.setsockopt(socket.SOL_SOCKET, STAMP_OPTION, 1)
                 return sock
