@@ -199,7 +199,7 @@ class Generator:
         self._sent = 0
         self._responses = 0  # responses recorded since the last report
         self._arrival_timed = 0  # of those, timed to their arrival
-        # The kernel's receive time of each response (harness.load.wire), where sockets give it.
+        # When each request was sent and its response arrived (harness.load.wire).
         self.stamps = ReceiveStamps()
         self._reported_at = time.monotonic()
         self._user_count = lambda: 0
@@ -242,8 +242,9 @@ class Generator:
         key = f"{request_type} {name}"
         late = self._late.pop(getcurrent(), None) if self.pacer.paces else None
         self._responses += 1
-        # Until its last bytes arrived, not until this greenlet ran again (harness.load.wire);
-        # never more than Locust's own clock says.
+        # From its first bytes sent to its response's last bytes' arrival, not from when its
+        # code asked until this greenlet ran again (harness.load.wire); never more than
+        # Locust's own clock says.
         timed = response_time or 0.0
         arrival = self.stamps.arrival_ms(start_time)
         if arrival is not None and arrival <= timed:

@@ -54,8 +54,8 @@ class GeneratorSample:
     nice: int = 0  # its scheduling priority in the interval (harness.load.priority)
     cpu_wait_percent: float | None = None
     realtime: bool = False  # it ran under a realtime policy (harness.load.priority)
-    # Responses it recorded, and how many of them were timed to the kernel's receive stamp
-    # rather than to when its loop got to them (harness.load.wire).
+    # Responses it recorded, and how many of them were timed on the wire (from the send to the
+    # kernel's receive stamp) rather than by its loop (harness.load.wire).
     responses: int = 0
     kernel_timed: int = 0
 

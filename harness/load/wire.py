@@ -57,7 +57,9 @@ class ReceiveStamps:
         import geventhttpclient.client
         from geventhttpclient.connectionpool import ConnectionPool
 
-        # Inlined rather than calls to `note` and `begin`: this runs on every read and send.
+        # `begin` inlined in `sendall`, and the read's bookkeeping kept to a dict write: these run
+        # on every read and send. The control message is checked once per request, in
+        # `arrival_ms`.
         began, last, clock = self._began, self._last, time.time
         receive, send = gevent.socket.socket.recvmsg, gevent.socket.socket.sendall
 
@@ -99,12 +101,6 @@ class ReceiveStamps:
         key = id(getcurrent())
         if key not in self._began:
             self._began[key] = time.time()
-
-    def note(self, ancillary: list[tuple[int, int, bytes]]) -> None:
-        """Keep the stamp among a read's control messages for this greenlet (on every read:
-        checked once per request, in `arrival_ms`)."""
-        if ancillary:
-            self._last[id(getcurrent())] = ancillary[-1]
 
     def arrival_ms(self, start_time: float | None) -> float | None:
         """The request this greenlet just finished (Locust's `start_time`, epoch seconds),
