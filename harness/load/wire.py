@@ -5,7 +5,9 @@ resumes after the last read. Both ends carry the generator's own delays: a respo
 arrived while the event loop ran other greenlets (or while the process waited for a core)
 waits for them, and a request waits before it is sent (geventhttpclient checks a pooled
 connection with gevent's `select`, which yields to every other ready greenlet first: measured
-0.6 ms median, 1.5 ms p99 with 20 users). Both grow with the responses that arrive together.
+0.6 ms median, 1.5 ms p99 with 20 users; the OS's select, which does not yield, cost a fifth
+more CPU per request, why was not broken down). Both grow with the responses that arrive
+together.
 
 So the sockets the HTTP clients of Locust's FastHttpUser open here note when a request's first
 bytes were sent (or its connection was opened, for a new one), and read with `recvmsg` and the
