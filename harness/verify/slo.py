@@ -44,8 +44,8 @@ def lag_untrusted(check: CheckResult, lag_ms: float) -> CheckResult:
     """A latency fail the generator's own event-loop lag could account for, marked untrusted.
     The lag only ever adds to a measured latency, so a pass stays a pass; a fail by less than
     the lag may be the system within its limit. Measured (benchmark section 11): a generator
-    adds a millisecond at p99 from about a third of its core, well before the saturation
-    guard's 90 %."""
+    adds a millisecond at p99 from about half of its core, well before the saturation guard's
+    90 %."""
     if check.verdict is not Verdict.FAIL or check.observed is None or check.threshold is None:
         return check
     missed_by = check.observed - check.threshold
