@@ -132,6 +132,9 @@ def test_the_share_of_responses_timed_to_their_arrival_is_summarised_and_said():
     every = replace(row, kernel_timed_percent=100.0)
     assert "every request was timed from its send to its response's arrival" in \
         priority_text((every,))
+    almost = replace(sample(), responses=10_000, kernel_timed=9_999)
+    row = summarize_generators([interval(0, almost)], 0).generators[0]
+    assert row.kernel_timed_percent == 99.9  # not rounded up to "every"
     silent = summarize_generators([interval(0, sample())], 0).generators[0]
     assert silent.kernel_timed_percent is None  # no responses recorded: nothing said
     assert "timed to" not in priority_text((silent,))
