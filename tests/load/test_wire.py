@@ -4,6 +4,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import gevent
 import gevent.select
@@ -51,9 +52,23 @@ def stamps():
 
 def _hold_the_loop(after: float, seconds: float) -> None:
     gevent.sleep(after)
-    began = time.perf_counter()
-    while time.perf_counter() - began < seconds:
-        pass
+    _spin(seconds)
+
+
+def _beside(client: HTTPClient, stamps: ReceiveStamps,
+            hold: Callable[[], None]) -> list[tuple[float, float | None]]:
+    """Three requests, each with `hold` started in another greenlet just before it: (Locust's
+    clock in ms, the wire's) for each."""
+    timings = []
+    for _ in range(3):
+        busy = gevent.spawn(hold)
+        stamps.start()
+        start, began = time.time(), time.perf_counter()
+        client.get("/").read()
+        measured = (time.perf_counter() - began) * 1000.0
+        timings.append((measured, stamps.arrival_ms(start)))
+        busy.join()
+    return timings
 
 
 @pytest.mark.skipif(not ReceiveStamps.available(), reason="no kernel receive stamps here")
@@ -61,15 +76,8 @@ def test_a_response_is_timed_to_its_arrival_when_the_loop_was_busy(server_port, 
     assert stamps.install()
     client = HTTPClient("127.0.0.1", server_port)
     client.get("/").read()  # connected: the timed requests below reuse the connection
-    for _ in range(3):
-        # Another greenlet holds the loop from 30 to 80 ms: the response (at 50 ms) waits.
-        busy = gevent.spawn(_hold_the_loop, 0.03, 0.05)
-        stamps.start()
-        start, began = time.time(), time.perf_counter()
-        client.get("/").read()
-        measured = (time.perf_counter() - began) * 1000.0
-        arrival = stamps.arrival_ms(start)
-        busy.join()
+    # Another greenlet holds the loop from 30 to 80 ms: the response (at 50 ms) waits.
+    for measured, arrival in _beside(client, stamps, lambda: _hold_the_loop(0.03, 0.05)):
         assert measured >= 79.0
         assert arrival is not None
         assert 49.0 <= arrival < 65.0  # the server's 50 ms and loopback, not the loop's hold
@@ -95,16 +103,9 @@ def test_a_request_is_timed_from_when_it_was_sent_when_the_loop_held_it_back(
     assert stamps.install()
     client = HTTPClient("127.0.0.1", server_port)
     client.get("/").read()
-    for _ in range(3):
-        # Checking the pooled connection yields to every ready greenlet (gevent's select), and
-        # this one holds the loop 30 ms before the request is sent.
-        busy = gevent.spawn(_spin, 0.03)
-        stamps.start()
-        start, began = time.time(), time.perf_counter()
-        client.get("/").read()
-        measured = (time.perf_counter() - began) * 1000.0
-        arrival = stamps.arrival_ms(start)
-        busy.join()
+    # Checking the pooled connection yields to every ready greenlet (gevent's select), and
+    # this one holds the loop 30 ms before the request is sent.
+    for measured, arrival in _beside(client, stamps, lambda: _spin(0.03)):
         assert measured >= 79.0
         assert arrival is not None
         assert 49.0 <= arrival < 65.0
