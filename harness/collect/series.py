@@ -12,6 +12,7 @@ from harness.collect.scrape import Scrape
 
 __all__ = [
     "ServerSeries",
+    "bucket_bound",
     "counter_increase",
     "histogram_quantile",
 ]
@@ -100,12 +101,13 @@ def histogram_quantile(
         return None
     buckets: dict[float, float] = {}
     for (_, labels), group in frame.sort_values("t").groupby(["replica", "labels"]):
-        le = _le(labels)
+        le = bucket_bound(labels)
         buckets[le] = buckets.get(le, 0.0) + increase(group["value"].tolist())
     return _quantile(q, sorted(buckets.items()))
 
 
-def _le(labels: str) -> float:
+def bucket_bound(labels: str) -> float:
+    """A histogram bucket's upper bound (its ``le``) from a sample's label key."""
     for part in labels.split(","):
         if part.startswith("le="):
             return float(part[3:])

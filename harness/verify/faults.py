@@ -8,11 +8,12 @@ app (retries, cache errors), which comes from the replicas' scraped counters.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from harness.collect.counters import increase
-from harness.collect.series import ServerSeries
+from harness.collect.series import ServerSeries, bucket_bound
 from harness.config.model import SloSpec
 from harness.faults.records import FaultEvent
 from harness.load.aggregate import aggregate
@@ -39,7 +40,6 @@ FAULT_QUANTILES = {
 }
 
 BASELINE_SECONDS = 30.0
-CORE_MARGIN = 1.5  # seconds left out at either edge of an outage when counting retries
 MIN_REQUESTS = 20
 
 
@@ -146,8 +146,6 @@ def _growth(series: ServerSeries, metric: str, spans: Sequence[tuple[float, floa
 
 def _rejudged_quantile(check: CheckResult, series: ServerSeries,
                        spans: Sequence[tuple[float, float]], shift: float) -> CheckResult:
-    import math
-
     from harness.collect.series import _quantile  # noqa: PLC2701 - the same interpolation
 
     base, q = FAULT_QUANTILES[check.id]
@@ -155,7 +153,7 @@ def _rejudged_quantile(check: CheckResult, series: ServerSeries,
     for labels, during, grew in _growth(series, f"{base}_bucket", spans, shift):
         if during:
             continue
-        le = next((float(p[3:]) for p in labels.split(",") if p.startswith("le=")), math.inf)
+        le = bucket_bound(labels)
         buckets[le] = buckets.get(le, 0.0) + max(grew, 0.0)
     seconds = _quantile(q, sorted(buckets.items()))
     if seconds is None:
@@ -216,14 +214,21 @@ def recovery(load: LoadResult, event: FaultEvent, slo: SloSpec, *, hold: float,
 
 
 def _counter_delta(series: ServerSeries, name: str, start: float, end: float) -> float:
-    """Growth of a counter summed over replicas between two moments (seconds since the load
-    started), from the scrapes nearest outside the stretch (the last one a replica gave, if it
-    stopped answering before the end), a restart inside counted as growth from zero."""
+    """Growth of a counter summed over replicas and labels between two moments (seconds since
+    the load started); see :func:`_growth_by_labels`."""
+    return sum(_growth_by_labels(series, name, start, end).values())
+
+
+def _growth_by_labels(series: ServerSeries, name: str, start: float,
+                      end: float) -> dict[str, float]:
+    """Growth of a counter per label set, summed over replicas, between two moments, from the
+    scrapes nearest outside the stretch (the last one a replica gave, if it stopped answering
+    before the end), a restart inside counted as growth from zero."""
     frame = series.metric(name)
+    found: dict[str, float] = {}
     if frame.empty:
-        return 0.0
-    total = 0.0
-    for _, group in frame.sort_values("t").groupby(["replica", "labels"]):
+        return found
+    for (_replica, labels), group in frame.sort_values("t").groupby(["replica", "labels"]):
         times, values = group["t"].tolist(), group["value"].tolist()
         before = [i for i, t in enumerate(times) if t <= start]
         after = [i for i, t in enumerate(times) if t >= end]
@@ -232,29 +237,10 @@ def _counter_delta(series: ServerSeries, name: str, start: float, end: float) ->
             continue
         last = after[0] if after else inside[-1]
         if before:
-            total += increase(values[before[-1]:last + 1])
+            grew = increase(values[before[-1]:last + 1])
         else:  # first seen inside: it counted from zero
-            total += increase([0.0, *values[inside[0]:last + 1]])
-    return total
-
-
-def _counter_inside(series: ServerSeries, name: str, start: float,
-                    end: float) -> dict[str, tuple[float, float, float]]:
-    """Per replica: a counter's growth between its first and last scrape inside [start, end]
-    (so nothing from either edge counts), with those two scrapes' times."""
-    frame = series.metric(name)
-    found: dict[str, tuple[float, float, float]] = {}
-    if frame.empty:
-        return found
-    for (replica, _labels), group in frame.sort_values("t").groupby(["replica", "labels"]):
-        inside = group[(group["t"] >= start) & (group["t"] <= end)]
-        values = inside["value"].to_numpy()
-        if len(values) < 2:
-            continue
-        total = increase(values)
-        times = inside["t"].to_numpy()
-        before = found.get(str(replica), (0.0, float(times[0]), float(times[-1])))
-        found[str(replica)] = (before[0] + total, before[1], before[2])
+            grew = increase([0.0, *values[inside[0]:last + 1]])
+        found[str(labels)] = found.get(str(labels), 0.0) + grew
     return found
 
 
@@ -464,37 +450,55 @@ def _redis(fault: str, event: FaultEvent, load: LoadResult, series: ServerSeries
     if series is None:
         checks.append(skipped(check_id(fault, "redis-retries"), retries_title, "no server metrics"))
         return checks
-    # Inside the outage only: at its edges a command may be retried and then succeed (Redis
-    # came back), which is a retry without a failed command; in the middle, every command
-    # that tries Redis fails after all its retries.
-    core = (start + shift + CORE_MARGIN, stop + shift - CORE_MARGIN)
-    by_replica = _counter_inside(series, "servicedesk_cache_retries_total", *core)
-    errors_by_replica = _counter_inside(series, "servicedesk_cache_errors_total", *core)
-    retries = sum(v[0] for v in by_replica.values())
-    # The app counts every command that failed after its retries, readiness pings included.
-    failed = sum(v[0] for v in errors_by_replica.values())
     base = float(settings.get("REDIS_RETRY_BACKOFF_BASE_SECONDS", "0") or 0)
     cap = float(settings.get("REDIS_RETRY_BACKOFF_CAP_SECONDS", "0") or 0)
-    if failed == 0:
+    # The app observes each command's own retries once, when the command ends: the most any
+    # command made is exact whichever scrapes the outage falls between.
+    commands, top = _commands_by_retries(series, start + shift, stop + shift)
+    if not commands:
         checks.append(skipped(check_id(fault, "redis-retries"), retries_title,
-                              "no Redis command failed between two scrapes inside the outage "
-                              f"({core[0] - shift:.1f}s-{core[1] - shift:.1f}s), so there are "
-                              "no retries to count", window=outage))
+                              f"no Redis command ended while Redis was down ({start:.1f}s-"
+                              f"{stop:.1f}s; the app's {COMMAND_RETRIES} histogram)",
+                              window=outage))
         return checks
-    per_command = retries / failed
+    most = max(commands)
     backoff = (f"exponential backoff base {base:g}s, cap {cap:g}s" if base > 0
                else "no backoff between retries (REDIS_RETRY_BACKOFF_BASE_SECONDS 0)")
-    # Every failed command made the same number of retries; the ratio is off that whole
-    # number only by the few commands in flight at the window's edges (whose retries and
-    # failure fall on different sides of a scrape), so it is read to the nearest whole number.
-    evidence = (f"{retries:g} retries for {failed:g} Redis commands that still failed between "
-                f"{core[0] - shift:.0f}s and {core[1] - shift:.0f}s: {per_command:.2f} per "
-                f"command, so {round(per_command)} (the seed: at most {limit}); {backoff}")
-    checks.append(_check(check_id(fault, "redis-retries"), retries_title, float(round(per_command)),
-                         float(limit),
+    made = ", ".join(f"{_retries_text(r, top)}: {n:g}" for r, n in sorted(commands.items()))
+    evidence = (f"{sum(commands.values()):g} Redis commands ended while Redis was down, by the "
+                f"retries each made: {made}; the most: {_retries_text(most, top)} (the seed: at "
+                f"most {limit}); {backoff}")
+    # Beyond the last bucket the count is only known to be above it.
+    observed = top + 1 if math.isinf(most) else most
+    checks.append(_check(check_id(fault, "redis-retries"), retries_title, observed, float(limit),
                          "retries", outage, evidence,
                          verdict=Verdict.FAIL if base <= 0 else None))
     return checks
+
+
+COMMAND_RETRIES = "servicedesk_cache_command_retries"
+
+
+def _commands_by_retries(series: ServerSeries, start: float,
+                         end: float) -> tuple[dict[float, float], float]:
+    """Commands that ended between two moments, by the retries each made (infinity: more than
+    the last bucket), from the app's histogram summed over replicas; and that last bucket."""
+    cumulative = sorted((bucket_bound(labels), grew) for labels, grew in
+                        _growth_by_labels(series, f"{COMMAND_RETRIES}_bucket", start, end).items())
+    found: dict[float, float] = {}
+    below = 0.0
+    for bound, count in cumulative:
+        if count > below:
+            found[bound] = count - below
+        below = max(below, count)
+    top = max((b for b, _ in cumulative if not math.isinf(b)), default=0.0)
+    return found, top
+
+
+def _retries_text(retries: float, top: float) -> str:
+    if math.isinf(retries):
+        return f"more than {top:g} retries"
+    return f"{retries:g} {'retry' if retries == 1 else 'retries'}"
 
 
 def _pool_exhausted(fault: str, event: FaultEvent, series: ServerSeries, window: Window,

@@ -20,6 +20,19 @@ def sample(metrics: Metrics, name: str, labels: dict | None = None) -> float:
     return metrics.registry.get_sample_value(name, labels or {}) or 0.0
 
 
+def commands_by_retries(metrics: Metrics) -> dict[int, int]:
+    """servicedesk_cache_command_retries as {retries: commands that made exactly that many}."""
+    name = "servicedesk_cache_command_retries_bucket"
+    cumulative = [(int(float(le)), sample(metrics, name, {"le": le}))
+                  for le in ("0.0", "1.0", "2.0", "3.0", "4.0", "5.0", "6.0")]
+    found, below = {}, 0.0
+    for retries, count in cumulative:
+        if count > below:
+            found[retries] = int(count - below)
+        below = count
+    return found
+
+
 class Clock:
     now = 1000.0
 
@@ -84,6 +97,7 @@ async def test_get_set_delete_with_ttl(cache: RedisCache, metrics: Metrics, redi
     assert sample(metrics, "servicedesk_cache_requests_total", {"result": "hit"}) == 1
     assert sample(metrics, "servicedesk_cache_requests_total", {"result": "miss"}) == 3
     assert sample(metrics, "servicedesk_cache_errors_total") == 0
+    assert commands_by_retries(metrics) == {0: 8}  # a ping, 4 gets, 2 sets and a delete
 
 
 async def test_an_outage_is_retried_counted_bypassed_and_recovered(
@@ -103,6 +117,7 @@ async def test_an_outage_is_retried_counted_bypassed_and_recovered(
     assert retries_after_ping == 6
     # the failed readiness ping is a failed command too: 3 retries each for 2 failures
     assert sample(metrics, "servicedesk_cache_errors_total") == 2
+    assert commands_by_retries(metrics) == {0: 1, 3: 2}  # the set before the outage, then 2
     # while the breaker is open nothing is sent to Redis
     assert await cache.get("ticket:1") is None
     await cache.set("ticket:1", b"w")
@@ -164,5 +179,6 @@ async def test_retry_counter_survives_the_per_connection_copy(redis_server) -> N
         redis_server.stop()
         await cache.get("k")
         assert sample(metrics, "servicedesk_cache_retries_total") == 2
+        assert commands_by_retries(metrics) == {0: 1, 2: 1}
     finally:
         await cache.close()

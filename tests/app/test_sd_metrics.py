@@ -26,6 +26,7 @@ CONTRACT_FAMILIES = (
     ("servicedesk_db_pool_acquire_timeouts_total", "counter"),
     ("servicedesk_db_pool_errors_total", "counter"),
     ("servicedesk_cache_retries_total", "counter"),
+    ("servicedesk_cache_command_retries", "histogram"),
     ("servicedesk_cache_errors_total", "counter"),
     ("servicedesk_build_info", "gauge"),
 )

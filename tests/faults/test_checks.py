@@ -123,47 +123,74 @@ def test_the_pool_must_reconnect_in_the_same_process():
     assert check.verdict is Verdict.PASS and check.observed == pytest.approx(0.6)
 
 
-def scrapes(per_replica_rate: dict[str, tuple[float, float]], start: float, end: float):
-    """Counters growing linearly: (retries/s, errors/s) per replica, scraped every 2 s."""
+RETRY_BOUNDS = ("0.0", "1.0", "2.0", "3.0", "4.0", "5.0", "6.0", "8.0", "10.0", "+Inf")
+
+
+def scrapes(per_replica: dict[str, tuple[float, float]], start: float, end: float,
+            before: float = 0.0) -> ServerSeries:
+    return ServerSeries(app_scrapes(per_replica, start, end, before), T0)
+
+
+def app_scrapes(per_replica: dict[str, tuple[float, float]], start: float, end: float,
+                before: float = 0.0) -> list[Scrape]:
+    """Every 2 s from `start`, per replica: (commands ending a second, the retries each made),
+    as the app counts them; `before` commands without retries already counted at `start`."""
     found = []
-    for replica, (retries, errors) in per_replica_rate.items():
+    for replica, (rate, retries) in per_replica.items():
         for t in range(int(start), int(end) + 1, 2):
-            elapsed = t - start
+            ended = rate * (t - start)
+            buckets = tuple(
+                MetricSample("servicedesk_cache_command_retries_bucket", (("le", le),),
+                             before + (ended if float(le) >= retries else 0.0))
+                for le in RETRY_BOUNDS)
             found.append(Scrape(T0 + t, replica, True, (
-                MetricSample("servicedesk_cache_retries_total", (), retries * elapsed),
-                MetricSample("servicedesk_cache_errors_total", (), errors * elapsed),
+                MetricSample("servicedesk_cache_retries_total", (), retries * ended),
+                MetricSample("servicedesk_cache_errors_total", (), ended),
+                *buckets,
             )))
-    return ServerSeries(found, T0)
+    return found
 
 
-@pytest.mark.parametrize(("retries_per_error", "verdict"), [(3, Verdict.PASS), (6, Verdict.FAIL)])
-def test_retries_per_failed_command_are_held_to_the_seeds_three(retries_per_error, verdict):
-    series = scrapes({"replica-1": (retries_per_error * 1.0, 1.0)}, 30, 80)
+@pytest.mark.parametrize(("retries", "verdict"), [(3, Verdict.PASS), (4, Verdict.FAIL),
+                                                  (6, Verdict.FAIL)])
+def test_retries_per_command_are_held_to_the_seeds_three(retries, verdict):
+    series = scrapes({"replica-1": (1.0, retries)}, 30, 80)
     redis = event("stop-redis", 40.0, 60.0)
     settings = {"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0.05", "REDIS_RETRY_BACKOFF_CAP_SECONDS": "1"}
     found = by_id(fault_checks(run(), [redis], SloSpec(), series=series, app_settings=settings,
                                bundled_settings={"REDIS_MAX_RETRIES": "3"}))
     check = found["faults.stop-redis-1.redis-retries"]
     assert check.verdict is verdict, check.evidence
-    assert check.threshold == 3.0
+    assert (check.observed, check.threshold) == (retries, 3.0)
     assert found["faults.stop-redis-1.cache-fallback"].verdict is Verdict.PASS
 
 
-def test_retries_per_command_come_from_the_apps_counters_alone():
-    # The app counts its failed readiness pings as failed commands: 1 lookup and 0.5 ping a
-    # second, each retried 3 times. Whatever the harness's own probes saw (one timed out at
-    # the harness, the app's ping still failed) does not change the count.
-    series = scrapes({"replica-1": (4.5, 1.5)}, 30, 80)
+def test_the_most_retries_any_command_made_is_exact_whatever_the_scrapes():
+    # Two replicas scraped at different moments, after commands without retries: a ratio of
+    # two counters moves with where the scrapes fall; the most any command made does not.
+    series = ServerSeries([*app_scrapes({"replica-1": (0.5, 3)}, 31, 81, before=40.0),
+                           *app_scrapes({"replica-2": (0.3, 2)}, 30, 80, before=7.0)], T0)
     settings = {"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0.05"}
     found = by_id(fault_checks(run(), [event("stop-redis", 40.0, 60.0)], SloSpec(),
                                series=series, app_settings=settings))
     check = found["faults.stop-redis-1.redis-retries"]
     assert check.verdict is Verdict.PASS and check.observed == 3.0, check.evidence
-    assert "4.5" not in check.evidence and "3.00 per command" in check.evidence
+    assert "2 retries: 6, 3 retries: 11; the most: 3 retries (the seed: at most 3)" in (
+        check.evidence)
+
+
+def test_more_retries_than_the_last_bucket_fail_as_more_than_it():
+    series = scrapes({"replica-1": (1.0, 25)}, 30, 80)
+    found = by_id(fault_checks(run(), [event("stop-redis", 40.0, 60.0)], SloSpec(), series=series,
+                               app_settings={"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0.05"},
+                               bundled_settings={"REDIS_MAX_RETRIES": "10"}))
+    check = found["faults.stop-redis-1.redis-retries"]
+    assert check.verdict is Verdict.FAIL and check.observed == 11.0
+    assert "the most: more than 10 retries (the seed: at most 10)" in check.evidence
 
 
 def test_retries_without_backoff_fail():
-    series = scrapes({"replica-1": (3.0, 1.0)}, 30, 80)
+    series = scrapes({"replica-1": (1.0, 3)}, 30, 80)
     found = by_id(fault_checks(run(), [event("stop-redis", 40.0, 60.0)], SloSpec(),
                                series=series,
                                app_settings={"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0"}))
@@ -380,7 +407,7 @@ def _redis_checks(load: LoadResult, series: ServerSeries | None, **options) -> d
 
 
 def test_redis_checks_record_reads_only_and_count_on_the_scrapes_clock():
-    found = _redis_checks(_outage_load(), scrapes({"replica-1": (3.0, 1.0)}, 30, 90),
+    found = _redis_checks(_outage_load(), scrapes({"replica-1": (1.0, 3)}, 30, 90),
                           app_settings=BACKOFF, bundled_settings={"REDIS_MAX_RETRIES": "5"})
     fallback, retries = found["cache-fallback"], found["redis-retries"]
     assert _record(fallback) == ("With Redis down the app serves from the database",
@@ -389,10 +416,10 @@ def test_redis_checks_record_reads_only_and_count_on_the_scrapes_clock():
     assert "counted 22 cache errors" in fallback.evidence  # 42-64 s on the scrapes' clock
     assert _record(retries) == ("Redis retries at most 5 per command, with backoff",
                                 Verdict.PASS, 3.0, 5.0, "retries", "<=", OUTAGE)
-    # core of the outage: 44.6-61.6 s on the scrapes' clock, its scrapes 46-60 s
+    # the outage 43.1-63.1 s on the scrapes' clock, from the scrapes at 42 and 64 s
     assert retries.evidence.startswith(
-        "42 retries for 14 Redis commands that still failed between 42s and 59s: "
-        "3.00 per command, so 3 (the seed: at most 5)")
+        "22 Redis commands ended while Redis was down, by the retries each made: "
+        "3 retries: 22; the most: 3 retries (the seed: at most 5)")
     assert retries.evidence.endswith("exponential backoff base 0.05s, cap 1s")
 
 
@@ -403,16 +430,18 @@ def test_redis_checks_without_metrics_without_failures_and_without_backoff():
     assert unmeasured["redis-retries"].verdict is Verdict.SKIPPED
     assert unmeasured["redis-retries"].title == "Redis retries at most 3 per command, with backoff"
     assert unmeasured["redis-retries"].reason == "no server metrics"
-    quiet = _redis_checks(_outage_load(), scrapes({"replica-1": (0.0, 0.0)}, 30, 90))
+    quiet = _redis_checks(_outage_load(), scrapes({"replica-1": (0.0, 0)}, 30, 90))
     assert quiet["redis-retries"].verdict is Verdict.SKIPPED
     assert quiet["redis-retries"].window == OUTAGE
-    assert "(41.6s-58.6s)" in quiet["redis-retries"].reason
-    no_backoff = _redis_checks(_outage_load(), scrapes({"replica-1": (3.0, 1.0)}, 30, 90))
+    assert quiet["redis-retries"].reason == (
+        "no Redis command ended while Redis was down (40.1s-60.1s; the app's "
+        "servicedesk_cache_command_retries histogram)")
+    no_backoff = _redis_checks(_outage_load(), scrapes({"replica-1": (1.0, 3)}, 30, 90))
     retries = no_backoff["redis-retries"]
     assert retries.verdict is Verdict.FAIL and retries.threshold == 3.0
     assert retries.evidence.endswith(
         "no backoff between retries (REDIS_RETRY_BACKOFF_BASE_SECONDS 0)")
-    no_cap = _redis_checks(_outage_load(), scrapes({"replica-1": (3.0, 1.0)}, 30, 90),
+    no_cap = _redis_checks(_outage_load(), scrapes({"replica-1": (1.0, 3)}, 30, 90),
                            app_settings={"REDIS_RETRY_BACKOFF_BASE_SECONDS": "0.05"})
     assert no_cap["redis-retries"].evidence.endswith("base 0.05s, cap 0s")
 

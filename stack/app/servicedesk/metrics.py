@@ -44,6 +44,9 @@ DB_BUCKETS = (
     5,
 )
 ACQUIRE_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+# Whole retries: one bucket per count a REDIS_MAX_RETRIES could sensibly be, so the most any
+# command made is read exactly from the buckets.
+RETRY_BUCKETS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20)
 OTHER_ROUTE = "other"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -124,6 +127,12 @@ class Metrics:
         )
         self.cache_retries = Counter(
             "servicedesk_cache_retries_total", "Cache commands retried after an error.", registry=r
+        )
+        self.cache_command_retries = Histogram(
+            "servicedesk_cache_command_retries",
+            "Retries one cache command made (reconnects included) before it succeeded or failed.",
+            buckets=RETRY_BUCKETS,
+            registry=r,
         )
         self.cache_errors = Counter(
             "servicedesk_cache_errors_total",

@@ -2,7 +2,9 @@
 
 ``redis.asyncio`` with a ``BlockingConnectionPool`` of REDIS_POOL_SIZE connections; each command
 is retried REDIS_MAX_RETRIES times with exponential backoff (base REDIS_RETRY_BACKOFF_BASE_SECONDS,
-cap REDIS_RETRY_BACKOFF_CAP_SECONDS), every retry counted in servicedesk_cache_retries_total.
+cap REDIS_RETRY_BACKOFF_CAP_SECONDS), every retry counted in servicedesk_cache_retries_total, and
+each command's own retries (redis-py's reconnects for it included) observed once when it ends in
+servicedesk_cache_command_retries.
 
 When a command still fails the cache degrades instead of failing the request: a lookup becomes a
 miss (the caller reads the database), the failure is counted in servicedesk_cache_errors_total,
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -37,6 +40,16 @@ SOCKET_TIMEOUT_SECONDS = 1.0
 KEY_PREFIX = "servicedesk:"
 
 T = TypeVar("T")
+
+# The retries of the command this task is running: redis-py retries a reconnect and then the
+# command, each with its own Retry, so only the caller knows which retries were one command's.
+_COMMAND_RETRIES: ContextVar[list[int] | None] = ContextVar("command_retries", default=None)
+
+
+def _count_command_retry() -> None:
+    retries = _COMMAND_RETRIES.get()
+    if retries is not None:
+        retries[0] += 1
 
 
 class CountingRetry(Retry):
@@ -120,11 +133,16 @@ class RedisCache:
 
     async def open(self) -> None:
         retries_total = self._metrics.cache_retries
+
+        def on_retry() -> None:
+            retries_total.inc()
+            _count_command_retry()
+
         base, cap = self._backoff
         retry = CountingRetry(
             backoff=ExponentialBackoff(cap=cap, base=base),
             retries=self._max_retries,
-            on_retry=lambda: retries_total.inc(),
+            on_retry=on_retry,
         )
         pool = BlockingConnectionPool.from_url(
             self._url,
@@ -143,11 +161,10 @@ class RedisCache:
 
     async def ping(self) -> None:
         try:
-            await self.client.ping()
+            await self._command(self.client.ping)
         except RedisError as exc:
-            # Counted like any command that failed after its retries, so retries per failed
-            # command can be read from the app's own counters; no breaker: readiness must see
-            # Redis as it is.
+            # Counted like any command that failed after its retries; no breaker: readiness
+            # must see Redis as it is.
             self._metrics.cache_errors.inc()
             raise CacheError(f"redis ping failed: {exc}") from exc
 
@@ -155,7 +172,9 @@ class RedisCache:
         value: bytes | None = None
         if self._available():
             try:
-                value = cast(bytes | None, await self.client.get(KEY_PREFIX + key))
+                value = cast(
+                    bytes | None, await self._command(lambda: self.client.get(KEY_PREFIX + key))
+                )
             except RedisError as exc:
                 self._failed("get", exc)
         if value is None:
@@ -169,7 +188,7 @@ class RedisCache:
             return
         ttl_ms = self._ttl_ms if ttl is None else max(1, int(ttl * 1000))
         try:
-            await self.client.set(KEY_PREFIX + key, value, px=ttl_ms)
+            await self._command(lambda: self.client.set(KEY_PREFIX + key, value, px=ttl_ms))
         except RedisError as exc:
             self._failed("set", exc)
 
@@ -177,9 +196,19 @@ class RedisCache:
         if not self._available():
             return
         try:
-            await self.client.delete(KEY_PREFIX + key)
+            await self._command(lambda: self.client.delete(KEY_PREFIX + key))
         except RedisError as exc:
             self._failed("delete", exc)
+
+    async def _command(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Runs one command, observing the retries made for it when it ends, whatever the end."""
+        retries = [0]
+        token = _COMMAND_RETRIES.set(retries)
+        try:
+            return await call()
+        finally:
+            _COMMAND_RETRIES.reset(token)
+            self._metrics.cache_command_retries.observe(retries[0])
 
     def _available(self) -> bool:
         return self._clock() >= self._bypass_until
