@@ -7,7 +7,9 @@ HdrHistograms merge exactly, so every percentile the harness reports comes from 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +17,9 @@ from hdrh.histogram import HdrHistogram
 
 __all__ = [
     "HIGHEST_US",
+    "CountsEncoder",
+    "add_counts",
+    "counts_index",
     "LatencySummary",
     "decode",
     "encode",
@@ -33,28 +38,65 @@ def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
 
 
-def record_all(histogram: HdrHistogram, values: Sequence[int]) -> HdrHistogram:
-    """Record many values at once: what `record_value` does one by one, computed for the whole
-    batch with numpy (a generator keeps plain ints per interval, ~0.1 µs each, and records them
-    here when it reports, instead of paying ~3 µs of Python per response). Values above
-    HIGHEST_US count as HIGHEST_US rather than being dropped."""
-    if not len(values):
+_SHAPE = new_histogram()
+_MASK = _SHAPE.sub_bucket_mask
+_UNIT = _SHAPE.unit_magnitude
+_HALF_MAGNITUDE = _SHAPE.sub_bucket_half_count_magnitude
+_HALF = _SHAPE.sub_bucket_half_count
+
+
+def counts_index(value_us: int) -> int:
+    """The counts index HdrHistogram's record_value gives a value (µs), in a few integer
+    operations (~0.2 µs, cheap enough for every response). Values outside [LOWEST_US,
+    HIGHEST_US] count as the nearest bound rather than being dropped."""
+    v = LOWEST_US if value_us < LOWEST_US else HIGHEST_US if value_us > HIGHEST_US else value_us
+    bucket = (v | _MASK).bit_length() - _UNIT - _HALF_MAGNITUDE - 1
+    return ((bucket + 1) << _HALF_MAGNITUDE) + (v >> (bucket + _UNIT)) - _HALF
+
+
+def add_counts(histogram: HdrHistogram, counts: Mapping[int, int]) -> HdrHistogram:
+    """Add values counted by their counts index (see counts_index) to a histogram."""
+    if not counts:
         return histogram
-    v = np.clip(np.asarray(values, dtype=np.int64), LOWEST_US, HIGHEST_US)
-    h = histogram
-    # HdrHistogram's own counts index: bucket from the highest set bit, then the sub-bucket
-    bit_length = np.frexp((v | h.sub_bucket_mask).astype(np.float64))[1].astype(np.int64)
-    bucket = bit_length - h.unit_magnitude - (h.sub_bucket_half_count_magnitude + 1)
-    sub_bucket = v >> (bucket + h.unit_magnitude)
-    index = ((bucket + 1) << h.sub_bucket_half_count_magnitude) + (
-        sub_bucket - h.sub_bucket_half_count
-    )
-    counts = np.ctypeslib.as_array(h.counts)
-    counts[: h.counts_len] += np.bincount(index, minlength=h.counts_len).astype(counts.dtype)
-    h.total_count += int(v.size)
-    h.min_value = min(h.min_value, int(v.min()))
-    h.max_value = max(h.max_value, int(v.max()))
-    return h
+    slots = histogram.counts
+    for index, count in counts.items():
+        slots[index] += count
+    histogram.total_count += sum(counts.values())
+    histogram.min_value = min(histogram.min_value, histogram.get_value_from_index(min(counts)))
+    histogram.max_value = max(histogram.max_value, histogram.get_value_from_index(max(counts)))
+    return histogram
+
+
+def record_all(histogram: HdrHistogram, values: Iterable[int]) -> HdrHistogram:
+    """Record many values at once: the counts, total, min and max record_value gives them one
+    by one."""
+    clipped = [min(max(v, LOWEST_US), HIGHEST_US) for v in values]
+    if not clipped:
+        return histogram
+    lowest, highest = min(histogram.min_value, *clipped), max(histogram.max_value, *clipped)
+    add_counts(histogram, Counter(map(counts_index, clipped)))
+    histogram.min_value, histogram.max_value = lowest, highest  # the values, not their slots
+    return histogram
+
+
+class CountsEncoder:
+    """Encodes counted values through one histogram it keeps, clearing only the slots the
+    last encoding used. A new 188 KB histogram per name and interval, or a numpy pass over
+    all its slots, ran on a cache the load had made cold: 2–7 ms measured in a load process
+    at 1,000 req/s, during which no response was noticed."""
+
+    def __init__(self) -> None:
+        self._histogram = new_histogram()
+        self._used: tuple[int, ...] = ()
+
+    def encode(self, counts: Mapping[int, int]) -> str:
+        histogram = self._histogram
+        slots = histogram.counts
+        for index in self._used:
+            slots[index] = 0
+        histogram.total_count, histogram.min_value, histogram.max_value = 0, sys.maxsize, 0
+        self._used = tuple(counts)
+        return encode(add_counts(histogram, counts))
 
 
 def encode(histogram: HdrHistogram) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from harness.load.latency import decode, encode, new_histogram, record_all
+from harness.load.latency import CountsEncoder, counts_index, decode, encode, new_histogram
 
 __all__ = ["Recorder", "interval_record", "merge_errors", "merge_names"]
 
@@ -28,20 +28,22 @@ class _Entry:
     def __init__(self) -> None:
         self.requests = 0
         self.failures = 0
-        self.raw: list[int] = []  # µs, recorded into a histogram at the swap
-        self.corrected: list[int] | None = None
+        self.raw: dict[int, int] = {}  # HdrHistogram counts index -> responses
+        self.corrected: dict[int, int] | None = None
 
 
 class Recorder:
     """Per-interval histograms and counts for one generator, swapped out at every report.
 
-    A response costs a list append here; the interval's values go into HdrHistograms at once
-    when it is swapped out (harness.load.latency.record_all, the same counts as recording them
-    one by one)."""
+    A response is counted by its histogram slot as it arrives (harness.load.latency.
+    counts_index, a fraction of a microsecond), so a swap only copies a few hundred counts
+    into a histogram and encodes it: a batch of every value at the swap ran on a cold cache
+    and held the event loop for milliseconds once an interval."""
 
     def __init__(self) -> None:
         self._names: dict[str, _Entry] = {}
         self._errors: dict[tuple[str, str], int] = {}
+        self._encoder = CountsEncoder()
 
     def record(
         self, name: str, response_ms: float, failed: bool, lag_ms: float | None = None
@@ -54,14 +56,16 @@ class Recorder:
         if lag_ms is not None and entry.corrected is None:
             # The first paced request of this interval: the unpaced ones before it count as
             # corrected = raw (nothing was intended for them).
-            entry.corrected = list(entry.raw)
+            entry.corrected = dict(entry.raw)
         entry.requests += 1
         if failed:
             entry.failures += 1
         raw = max(1, int(response_ms * 1000.0))
-        entry.raw.append(raw)
+        slot = counts_index(raw)
+        entry.raw[slot] = entry.raw.get(slot, 0) + 1
         if entry.corrected is not None:
-            entry.corrected.append(raw + max(0, int((lag_ms or 0.0) * 1000.0)))
+            slot = counts_index(raw + max(0, int((lag_ms or 0.0) * 1000.0)))
+            entry.corrected[slot] = entry.corrected.get(slot, 0) + 1
 
     def failure(self, name: str) -> None:
         """A failure that had no response time (an exception in a task's own code): counted
@@ -79,19 +83,21 @@ class Recorder:
     def swap(
         self, pause: Callable[[], None] | None = None
     ) -> tuple[dict[str, dict[str, Any]], list[list[Any]]]:
-        """What was recorded since the last swap, encoded: (names, errors). Encoding takes about
-        half a millisecond per histogram; `pause` runs between names, so that a generator can
-        let responses that arrived meanwhile be noticed instead of delaying them all."""
+        """What was recorded since the last swap, encoded: (names, errors). `pause` runs between
+        histograms, so that a generator can let responses that arrived meanwhile be noticed
+        instead of delaying them all."""
         names, self._names = self._names, {}
         errors, self._errors = self._errors, {}
         encoded: dict[str, dict[str, Any]] = {}
         for key, entry in names.items():
             if pause is not None and encoded:
                 pause()
-            raw = record_all(new_histogram(), entry.raw)
-            item: dict[str, Any] = {"n": entry.requests, "f": entry.failures, "h": encode(raw)}
+            item: dict[str, Any] = {"n": entry.requests, "f": entry.failures,
+                                    "h": self._encoder.encode(entry.raw)}
             if entry.corrected is not None:
-                item["c"] = encode(record_all(new_histogram(), entry.corrected))
+                if pause is not None:
+                    pause()
+                item["c"] = self._encoder.encode(entry.corrected)
             encoded[key] = item
         return encoded, [[name, error, count] for (name, error), count in errors.items()]
 

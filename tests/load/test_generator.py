@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from harness.load.generator import _Health, freeze_heap, task_name
+from harness.load.generator import _Health, _rank, freeze_heap, task_name
 
 
 def test_garbage_collection_pauses_are_measured_per_sample():
@@ -22,6 +22,33 @@ def test_garbage_collection_pauses_are_measured_per_sample():
     finally:
         health.stop()
     assert health._on_gc not in gc.callbacks
+
+
+def test_loop_lag_is_what_the_probes_of_one_sample_saw():
+    import time
+
+    import gevent
+
+    health = _Health()
+    health.start()
+    try:
+        gevent.sleep(0.3)  # six probes on a free loop
+        time.sleep(0.04)  # then the loop held for 40 ms
+        gevent.sleep(0.12)
+        sample = health.sample()
+        assert sample["lag_max"] >= 35.0 and sample["lag_p99"] == sample["lag_max"]
+        assert sample["lag_p50"] < 5.0
+        gevent.sleep(0.12)
+        after = health.sample()  # a new sample: only the probes since
+        assert 0.0 <= after["lag_p50"] <= after["lag_p99"] <= after["lag_max"] < 35.0
+    finally:
+        health.stop()
+
+
+def test_percentiles_of_the_probes_are_nearest_rank():
+    probes = sorted([0.4, 0.5, 0.6, 0.7, 9.0] * 8)  # 40 probes, as in a 2 s interval
+    assert (_rank(probes, 50.0), _rank(probes, 99.0), _rank([], 99.0)) == (0.6, 9.0, 0.0)
+    assert _rank(probes[:-8], 99.0) == 0.7
 
 
 def test_freezing_the_heap_takes_what_is_alive_out_of_full_collections():

@@ -1,7 +1,18 @@
+from collections import Counter
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.load.latency import decode, encode, merge, new_histogram, record_all, summarize
+from harness.load.latency import (
+    CountsEncoder,
+    counts_index,
+    decode,
+    encode,
+    merge,
+    new_histogram,
+    record_all,
+    summarize,
+)
 
 latencies = st.lists(st.integers(min_value=1, max_value=60_000_000), min_size=0, max_size=300)
 
@@ -85,3 +96,15 @@ def test_bucket_medians_are_hdrhistograms_own_median_equivalents() -> None:
     histogram = new_histogram()
     for index in range(0, len(lowest), 97):
         assert median[index] == histogram._hdr_median_equiv_value(int(lowest[index]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(min_value=-5, max_value=4_000_000_000), max_size=200),
+                min_size=1, max_size=4))
+def test_one_encoder_encodes_every_interval_as_a_fresh_histogram_would(intervals):
+    encoder = CountsEncoder()
+    for values in intervals:
+        fresh = new_histogram()
+        for value in values:
+            fresh.record_value(min(max(value, 1), 3_600_000_000))
+        assert encoder.encode(Counter(counts_index(v) for v in values)) == encode(fresh)
