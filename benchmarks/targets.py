@@ -3,12 +3,14 @@
 One asyncio process on 127.0.0.1 (HTTP/1.1, keep-alive, GET only):
 
   /fast           200 at once
-  /delay/<ms>     200 after <ms> milliseconds (the server measures how long it really held it)
+  /delay/<ms>     200 after <ms> milliseconds (the server measures how long it really held it,
+                  and how long from the request's arrival, by the kernel's receive stamp, to its
+                  reply's write: what a perfect client would measure)
   /stall          200 at once, except during a stall: every `--stall-every` seconds the server
                   holds every /stall request for `--stall-for` seconds (the first stall starts
                   `--stall-every` seconds after the server starts), answering them all at its end
-  /stats          JSON: held-time percentiles of /delay requests (the truth to compare with)
-                  and how many responses each path got
+  /stats          JSON: held-time percentiles of /delay requests (the truth to compare with),
+                  the same from arrival to reply, and how many responses each path got
   /api/health/ready  200, so that `harness run --target` takes it for a stack
   /api/metrics    200, an empty Prometheus exposition: the stack's metrics endpoint answers
 
@@ -20,8 +22,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import sys
 import time
+
+from harness.load.wire import ANCILLARY_SPACE, STAMP_OPTION, stamp_of
 
 __all__ = ["main"]
 
@@ -38,6 +43,7 @@ class Targets:
         self.stall_every = stall_every
         self.stall_for = stall_for
         self.held: list[float] = []  # seconds each /delay request was held, measured here
+        self.replied: list[float] = []  # seconds from each /delay request's arrival to its reply
         self.served: dict[str, int] = {}  # responses written, per path
 
     def stall_left(self) -> float:
@@ -51,49 +57,79 @@ class Targets:
         return self.stall_for - into if into < self.stall_for else 0.0
 
     def stats(self) -> bytes:
-        held = sorted(self.held)
+        def q(values: list[float], p: float) -> float | None:
+            ordered = sorted(values)
+            if not ordered:
+                return None
+            return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000.0, 4)
 
-        def q(p: float) -> float | None:
-            return round(held[min(len(held) - 1, int(p * len(held)))] * 1000.0, 4) if held else None
-
-        body = json.dumps({"count": len(held), "p50_ms": q(0.50), "p99_ms": q(0.99),
+        body = json.dumps({"count": len(self.held), "p50_ms": q(self.held, 0.50),
+                           "p99_ms": q(self.held, 0.99),
+                           "replied_p50_ms": q(self.replied, 0.50),
+                           "replied_p99_ms": q(self.replied, 0.99),
                            "served": self.served}).encode()
         head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
         return head % len(body) + body
 
 
-class _Connection(asyncio.Protocol):
-    def __init__(self, targets: Targets) -> None:
+class _Connection:
+    """One accepted connection, read with `recvmsg` so that each request carries the kernel's
+    stamp of its arrival (an asyncio Protocol is handed the bytes without it)."""
+
+    def __init__(self, sock: socket.socket, targets: Targets,
+                 open_connections: set[_Connection]) -> None:
+        self.sock = sock
         self.targets = targets
+        self.loop = asyncio.get_running_loop()
         self.buffer = b""
-        self.transport: asyncio.Transport | None = None
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
-        self.task: asyncio.Task[None] | None = None
+        self.queue: asyncio.Queue[tuple[bytes, float]] = asyncio.Queue()
+        self.open = open_connections
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if STAMP_OPTION is not None:
+            sock.setsockopt(socket.SOL_SOCKET, STAMP_OPTION, 1)
+        self.loop.add_reader(sock.fileno(), self._readable)
+        self.task = self.loop.create_task(self._serve())
+        open_connections.add(self)
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        self.task = asyncio.get_running_loop().create_task(self._serve())
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.task is not None:
+    def close(self) -> None:
+        if self in self.open:
+            self.open.discard(self)
+            self.loop.remove_reader(self.sock.fileno())
             self.task.cancel()
+            self.sock.close()
 
-    def data_received(self, data: bytes) -> None:
+    def _readable(self) -> None:
+        try:
+            data, ancillary, _, _ = self.sock.recvmsg(65536, ANCILLARY_SPACE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data, ancillary = b"", []
+        if not data:
+            self.close()
+            return
+        arrived = stamp_of(ancillary[-1]) if ancillary else None
         self.buffer += data
         while b"\r\n\r\n" in self.buffer:
             head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-            self.queue.put_nowait(head.split(b"\r\n", 1)[0])
+            self.queue.put_nowait((head.split(b"\r\n", 1)[0], arrived or time.time()))
 
     async def _serve(self) -> None:  # one request at a time per connection, in order
         while True:
-            line = await self.queue.get()
+            line, arrived = await self.queue.get()
             parts = line.split(b" ")
             path = parts[1].decode() if len(parts) > 1 else "/"
             reply = await self._answer(path)
-            if self.transport is not None and not self.transport.is_closing():
-                self.transport.write(reply)
-                served = self.targets.served
-                served[path] = served.get(path, 0) + 1
+            try:
+                await self.loop.sock_sendall(self.sock, reply)
+            except OSError:
+                self.close()
+                return
+            if path.startswith("/delay/"):
+                self.targets.replied.append(time.time() - arrived)
+            served = self.targets.served
+            served[path] = served.get(path, 0) + 1
 
     async def _answer(self, path: str) -> bytes:
         if path == "/fast":
@@ -120,13 +156,31 @@ class _Connection(asyncio.Protocol):
 async def _run(port: int, stall_every: float, stall_for: float, lifetime: float) -> None:
     targets = Targets(stall_every, stall_for)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _Connection(targets), "127.0.0.1", port,
-                                      backlog=4096, reuse_address=True)
-    actual = server.sockets[0].getsockname()[1]
-    sys.stdout.write(f"ready {actual}\n")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(4096)
+    listener.setblocking(False)
+    open_connections: set[_Connection] = set()
+
+    def accept() -> None:
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            _Connection(sock, targets, open_connections)
+
+    loop.add_reader(listener.fileno(), accept)
+    sys.stdout.write(f"ready {listener.getsockname()[1]}\n")
     sys.stdout.flush()
-    async with server:
+    try:
         await asyncio.sleep(lifetime)  # bounded: it stops by itself
+    finally:
+        loop.remove_reader(listener.fileno())
+        listener.close()
+        for connection in list(open_connections):
+            connection.close()
 
 
 def main(argv: list[str] | None = None) -> int:

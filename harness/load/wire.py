@@ -26,14 +26,25 @@ import time
 import gevent.socket
 from gevent import getcurrent
 
-__all__ = ["STAMP_OPTION", "ReceiveStamps"]
+__all__ = ["ANCILLARY_SPACE", "STAMP_OPTION", "ReceiveStamps", "stamp_of"]
 
 # struct timespec: seconds and nanoseconds, both native longs on Linux.
 _TIMESPEC = struct.Struct("@ll")
-_ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") else 0
+# What `recvmsg` needs room for to return a receive stamp.
+ANCILLARY_SPACE = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") else 0
 # Python names no SO_TIMESTAMPNS; 35 is Linux's (asm-generic, x86 and arm alike), which is also
 # the control message's type (SCM_TIMESTAMPNS).
 STAMP_OPTION = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform.startswith("linux") else None)
+
+
+def stamp_of(message: tuple[int, int, bytes]) -> float | None:
+    """The kernel's receive stamp (epoch seconds) in one of `recvmsg`'s control messages, or
+    None if it is not one."""
+    level, kind, payload = message
+    if level != socket.SOL_SOCKET or kind != STAMP_OPTION or len(payload) < _TIMESPEC.size:
+        return None
+    seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
+    return float(seconds + nanoseconds / 1e9)
 
 
 class ReceiveStamps:
@@ -49,7 +60,7 @@ class ReceiveStamps:
 
     @staticmethod
     def available() -> bool:
-        return STAMP_OPTION is not None and _ANCILLARY > 0
+        return STAMP_OPTION is not None and ANCILLARY_SPACE > 0
 
     def install(self) -> bool:
         """Make the connection pools of geventhttpclient's HTTP clients (FastHttpUser's) open
@@ -67,7 +78,7 @@ class ReceiveStamps:
 
         class StampingSocket(gevent.socket.socket):  # type: ignore[misc, name-defined]
             def recv(self, size: int, flags: int = 0) -> bytes:
-                data, ancillary, _, _ = receive(self, size, _ANCILLARY, flags)
+                data, ancillary, _, _ = receive(self, size, ANCILLARY_SPACE, flags)
                 if ancillary:
                     last[id(getcurrent())] = ancillary[-1]
                 return data  # type: ignore[no-any-return]
@@ -115,11 +126,7 @@ class ReceiveStamps:
             return None
         if began is None or began < start_time:  # not sent (or started outside `start`)
             began = start_time
-        level, kind, payload = message
-        if level != socket.SOL_SOCKET or kind != STAMP_OPTION or len(payload) < _TIMESPEC.size:
-            return None
-        seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
-        received = seconds + nanoseconds / 1e9
-        if not began <= received <= time.time():
+        received = stamp_of(message)
+        if received is None or not began <= received <= time.time():
             return None
         return (received - began) * 1000.0
