@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.fidelity import _target_row, closed_stages, guard_fires, lag_at_cpu, onset
+from benchmarks.fidelity import _target_rows, closed_stages, guard_fires, lag_at_cpu, onset
 from benchmarks.growth import slope
 from benchmarks.load import Row, expected_p99_ms, render
 from benchmarks.machine import Machine, MachineWindow, median_of, rotated
@@ -49,17 +49,20 @@ def test_the_table_says_whether_each_goal_was_met_and_what_the_machine_was_doing
     assert lines[3].endswith("| — | — |")
 
 
-def test_the_targets_own_p99_splits_a_tools_error_from_what_it_cost_the_target():
+def test_the_targets_own_percentiles_split_a_tools_error_from_what_it_cost_the_target():
     def runs(p99: float, replied: float) -> list[dict]:  # a warm-up round, then three
-        return [{"p99_ms": 50.0, "replied_p99_ms": 1.0}] + [
-            {"p99_ms": p99 + d, "replied_p99_ms": replied + d} for d in (0.0, 0.1, -0.1)]
+        return [{"p50_ms": 5.0, "replied_p50_ms": 1.0, "p99_ms": 50.0, "replied_p99_ms": 1.0}] + [
+            {"p50_ms": 5.0 + d, "replied_p50_ms": 5.2, "p99_ms": p99 + d,
+             "replied_p99_ms": replied + d} for d in (0.0, 0.1, -0.1)]
 
-    found = _target_row(7, {"harness": runs(9.3, 8.9), "locust": runs(12.0, 8.0),
-                            "wrk": runs(6.1, 5.8), "k6": [{"p99_ms": 29.0}] * 4}, 1, "m", Row)
-    assert (found.harness, found.locust, found.wrk, found.k6) == ("8.90", "8.00", "5.80", "—")
-    assert found.ratio == ("each tool's p99 over the target's own in the same run: harness +0.40, "
-                           "wrk +0.30 ms")
-    assert found.met is None
+    p50, p99 = _target_rows(7, {"harness": runs(9.3, 8.9), "locust": runs(12.0, 8.0),
+                                "wrk": runs(6.1, 5.8), "k6": [{"p99_ms": 29.0}] * 4}, 1, "m", Row)
+    assert (p99.harness, p99.locust, p99.wrk, p99.k6) == ("8.90", "8.00", "5.80", "—")
+    assert p99.ratio == ("each tool's p99 over the target's own in the same run: harness +0.40, "
+                         "wrk +0.30 ms")
+    assert p50.ratio == ("each tool's p50 over the target's own in the same run: harness -0.20, "
+                         "wrk -0.20 ms")
+    assert p50.measure.startswith("p50 the target measured") and p99.met is None
 
 
 def test_rounds_rotate_drop_the_warm_up_and_need_three_to_judge():
