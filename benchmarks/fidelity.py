@@ -10,9 +10,11 @@ garbage-collection pauses per interval at a known share of their core.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks import pauses
 from benchmarks.machine import Machine, median_of, rotated
 from benchmarks.tools import PythonTarget, bare_locust, harness_load, k6, locustfile, wrk
 from harness.config.model import Stage
@@ -26,6 +28,7 @@ __all__ = ["CLOSED_DELAY_MS", "CLOSED_USERS", "LAG_CPU_LIMIT", "OPEN_DELAY_MS", 
 CLOSED_DELAY_MS, CLOSED_USERS = 50, 20
 OPEN_DELAY_MS, OPEN_RATE, OPEN_WORKERS = 5, 2000.0, 2
 WRK_OPEN_CONNECTIONS = 10  # 10 connections x 1 / 5 ms = the 2,000 req/s the others send
+PAUSE_SECONDS = 20.0  # per core, about 8 s of it spinning
 LAG_CPU_LIMIT = 50.0  # % of a generator core up to which the lag goal applies
 TOOLS = ("harness", "locust", "wrk", "k6")
 
@@ -173,6 +176,7 @@ def open_fidelity(seconds: float, rounds: int, warmup: int, folder: Path,
     say(f"7. latency, open model: {OPEN_RATE:,.0f} req/s against a fixed {OPEN_DELAY_MS} ms "
         f"delay, harness with --workers {OPEN_WORKERS} …")
     machine = Machine()
+    floor = pauses.measure(PAUSE_SECONDS)  # before the load, on the idle machine
     runs = _rounds(TOOLS, rounds, warmup, lambda tool: _one(
         tool, folder, path=f"/delay/{OPEN_DELAY_MS}", seconds=seconds, users=CLOSED_USERS,
         rate=OPEN_RATE), say)
@@ -189,11 +193,25 @@ def open_fidelity(seconds: float, rounds: int, warmup: int, folder: Path,
                     _fmt(lag), "—", "—", "—",
                     "median of rounds" + ("" if judged else " (fewer than 3: not judged)"),
                     "≤ 2 ms", (lag <= 2.0) if judged and lag is not None else None, text))
+    rows.append(_floor_row(floor, text, row))
     pause, judged = median_of([r.get("gc_pause_max_ms") for r in ours], warmup)
     rows.append(row(9, "longest garbage-collection pause in a generator, ms (open-model run)",
                     _fmt(pause), "—", "—", "—", "heap frozen after spawn", "(cause of lag, "
                     "no goal)", None, text))
-    return rows, {"runs": runs, "machine": window}
+    return rows, {"runs": runs, "machine": window, "pauses": [asdict(p) for p in floor]}
+
+
+def _floor_row(floor: Sequence[pauses.Pauses], machine: str, row: Callable[..., Any]) -> Any:
+    """What a loop alone on each idle core lost: the lag no generator can read below."""
+    kind = "realtime" if all(p.realtime for p in floor) else "not realtime (no permission)"
+    worst = max(floor, key=lambda p: p.over_2ms_per_second(), default=None)
+    measured = "—" if worst is None else (
+        f"{worst.over_2ms_per_second():.2f}/s over 2 ms, longest "
+        f"{max(p.longest_ms for p in floor):.2f} ms")
+    return row(8, f"pauses a spinning loop alone on each idle core saw ({kind}; the floor "
+               "under the lag)", measured, "—", "—", "—",
+               ", ".join(f"core {p.cpu}: {p.over_2ms} over 2 ms in {p.spun_seconds:g} s"
+                         for p in floor) or "—", "(the machine's; no goal)", None, machine)
 
 
 SWEEP_RATES = (250.0, 500.0, 1000.0, 1500.0, 2000.0, 3000.0)
