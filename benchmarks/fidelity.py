@@ -19,11 +19,11 @@ from benchmarks.machine import Machine, median_of, rotated
 from benchmarks.tools import PythonTarget, bare_locust, harness_load, k6, locustfile, wrk
 from harness.config.model import Stage
 from harness.load.aggregate import aggregate, in_window
-from harness.load.records import LoadResult
+from harness.load.records import GeneratorSample, LoadResult
 from harness.load.shapes import StagePlan, plan_stages
 
 __all__ = ["CLOSED_DELAY_MS", "CLOSED_USERS", "LAG_CPU_LIMIT", "OPEN_DELAY_MS", "OPEN_RATE",
-           "closed_fidelity", "closed_stages", "lag_at_cpu", "open_fidelity"]
+           "closed_fidelity", "closed_stages", "lag_at_cpu", "open_fidelity", "worst_lag"]
 
 CLOSED_DELAY_MS, CLOSED_USERS = 50, 20
 OPEN_DELAY_MS, OPEN_RATE, OPEN_WORKERS = 5, 2000.0, 2
@@ -40,13 +40,22 @@ def closed_stages(seconds: float, users: int) -> list[StagePlan]:
     return [StagePlan(0, "load", 0.0, seconds, users, True, spawn_rate=float(users))]
 
 
+def worst_lag(load: LoadResult, limit: float = LAG_CPU_LIMIT) -> GeneratorSample | None:
+    """The generator interval with the highest event-loop lag p99 among those at or below
+    `limit` % CPU (None when none stayed below it): with its GC pause and wait for a core, what
+    made that lag."""
+    samples = [g for i in load.intervals for g in i.generators if g.cpu_percent <= limit]
+    return max(samples, key=lambda g: g.loop_lag_p99_ms, default=None)
+
+
 def lag_at_cpu(load: LoadResult, limit: float = LAG_CPU_LIMIT) -> tuple[float | None, float]:
     """(worst interval event-loop lag p99 of a generator below `limit` % CPU, the highest CPU
     among those intervals); None when no interval stayed below the limit."""
     samples = [g for i in load.intervals for g in i.generators if g.cpu_percent <= limit]
-    if not samples:
+    worst = worst_lag(load, limit)
+    if worst is None:
         return None, 0.0
-    return max(g.loop_lag_p99_ms for g in samples), max(g.cpu_percent for g in samples)
+    return worst.loop_lag_p99_ms, max(g.cpu_percent for g in samples)
 
 
 def _one(tool: str, folder: Path, *, path: str, seconds: float, users: int,
@@ -74,6 +83,10 @@ def _one(tool: str, folder: Path, *, path: str, seconds: float, users: int,
                 out.update(corrected_p50_ms=stats.corrected.p50_ms,
                            corrected_p99_ms=stats.corrected.p99_ms)
             lag, cpu = lag_at_cpu(load)
+            worst = worst_lag(load)
+            if worst is not None:
+                out.update(worst_gc_ms=worst.gc_pause_max_ms,
+                           worst_wait_percent=worst.cpu_wait_percent)
             samples = [g for i in load.intervals for g in i.generators]
             out.update(lag_p99_ms=lag, lag_cpu=cpu,
                        cpu_max=max((g.cpu_percent for g in samples), default=0.0),
@@ -188,10 +201,14 @@ def open_fidelity(seconds: float, rounds: int, warmup: int, folder: Path,
     ours = runs["harness"]
     lag, judged = median_of([r.get("lag_p99_ms") for r in ours], warmup)
     cpu = max((r.get("lag_cpu", 0.0) for r in ours[warmup:]), default=0.0)
+    gc_ms = median_of([r.get("worst_gc_ms") for r in ours], warmup)[0]
+    wait = median_of([r.get("worst_wait_percent") for r in ours], warmup)[0]
+    made = (f"; in that interval the longest GC pause {_fmt(gc_ms)} ms and the loop waited for "
+            f"a core {_fmt(wait)} % of the time (medians)")
     rows.append(row(8, f"event-loop lag p99, ms, worst interval at ≤ {LAG_CPU_LIMIT:g} % of a "
                        f"generator core (open-model run; busiest such interval {cpu:.0f} %)",
                     _fmt(lag), "—", "—", "—",
-                    "median of rounds" + ("" if judged else " (fewer than 3: not judged)"),
+                    "median of rounds" + ("" if judged else " (fewer than 3: not judged)") + made,
                     "≤ 2 ms", (lag <= 2.0) if judged and lag is not None else None, text))
     rows.append(_floor_row(floor, text, row))
     pause, judged = median_of([r.get("gc_pause_max_ms") for r in ours], warmup)

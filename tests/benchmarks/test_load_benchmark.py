@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.fidelity import _target_rows, closed_stages, guard_fires, lag_at_cpu, onset
+from benchmarks.fidelity import (
+    _target_rows,
+    closed_stages,
+    guard_fires,
+    lag_at_cpu,
+    onset,
+    worst_lag,
+)
 from benchmarks.growth import slope
 from benchmarks.load import Row, expected_p99_ms, render
 from benchmarks.machine import Machine, MachineWindow, median_of, rotated
@@ -105,6 +112,8 @@ def test_lag_is_judged_only_where_the_generator_stayed_under_half_a_core():
     ), (), ())
     assert lag_at_cpu(load) == (1.9, 45.0)
     assert lag_at_cpu(load, limit=10.0) == (None, 0.0)
+    assert worst_lag(load) == sample(45.0, 1.9)  # its GC pause and wait say what made it
+    assert worst_lag(load, limit=10.0) is None
 
 
 def test_the_closed_model_runs_one_steady_stage_of_all_users():
