@@ -73,7 +73,8 @@ def record_all(histogram: HdrHistogram, values: Iterable[int]) -> HdrHistogram:
     clipped = [min(max(v, LOWEST_US), HIGHEST_US) for v in values]
     if not clipped:
         return histogram
-    lowest, highest = min(histogram.min_value, *clipped), max(histogram.max_value, *clipped)
+    lowest = min(histogram.min_value, min(clipped))
+    highest = max(histogram.max_value, max(clipped))
     add_counts(histogram, Counter(map(counts_index, clipped)))
     histogram.min_value, histogram.max_value = lowest, highest  # the values, not their slots
     return histogram
