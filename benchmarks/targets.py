@@ -10,7 +10,8 @@ One asyncio process on 127.0.0.1 (HTTP/1.1, keep-alive, GET only):
                   holds every /stall request for `--stall-for` seconds (the first stall starts
                   `--stall-every` seconds after the server starts), answering them all at its end
   /stats          JSON: held-time percentiles of /delay requests (the truth to compare with),
-                  the same from arrival to reply, and how many responses each path got
+                  the same from arrival to reply, how many responses each path got and how many
+                  connections were accepted
   /api/health/ready  200, so that `harness run --target` takes it for a stack
   /api/metrics    200, an empty Prometheus exposition: the stack's metrics endpoint answers
 
@@ -45,6 +46,7 @@ class Targets:
         self.held: list[float] = []  # seconds each /delay request was held, measured here
         self.replied: list[float] = []  # seconds from each /delay request's arrival to its reply
         self.served: dict[str, int] = {}  # responses written, per path
+        self.connections = 0  # accepted
 
     def stall_left(self) -> float:
         """Seconds until the current stall ends, 0 outside a stall."""
@@ -67,7 +69,7 @@ class Targets:
                            "p99_ms": q(self.held, 0.99),
                            "replied_p50_ms": q(self.replied, 0.50),
                            "replied_p99_ms": q(self.replied, 0.99),
-                           "served": self.served}).encode()
+                           "served": self.served, "connections": self.connections}).encode()
         head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
         return head % len(body) + body
 
@@ -169,6 +171,7 @@ async def _run(port: int, stall_every: float, stall_for: float, lifetime: float)
                 sock, _ = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
+            targets.connections += 1
             _Connection(sock, targets, open_connections)
 
     loop.add_reader(listener.fileno(), accept)
