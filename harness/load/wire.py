@@ -10,9 +10,12 @@ more CPU per request, why was not broken down). Both grow with the responses tha
 together.
 
 So the sockets the HTTP clients of Locust's FastHttpUser open here note when a request's first
-bytes were sent (or its connection was opened, for a new one), and read with `recvmsg` and the
-kernel's receive stamp of every packet (`SO_TIMESTAMPNS`): a request is timed from the one to
-the stamp of the last bytes it read, whatever the loop did before or after. TLS sockets and
+bytes were sent, and read with `recvmsg` and the kernel's receive stamp of every packet
+(`SO_TIMESTAMPNS`): a request is timed from the one to the stamp of the last bytes it read,
+whatever the loop did before or after. A request that opened its connection also counts the
+handshake, as the kernel timed it (the round trip `TCP_INFO` holds right after connecting), not
+the wait for the loop after it: in an open-model run every paced user's first request opens one,
+and that wait (the connect yields to every ready greenlet) put 2-3 ms into the p99. TLS sockets and
 other clients keep the generator's clock (the report says how many requests had the kernel's).
 """
 
@@ -22,14 +25,19 @@ import socket
 import struct
 import sys
 import time
+from typing import Any
 
 import gevent.socket
 from gevent import getcurrent
 
-__all__ = ["ANCILLARY_SPACE", "STAMP_OPTION", "ReceiveStamps", "stamp_of"]
+__all__ = ["ANCILLARY_SPACE", "STAMP_OPTION", "ReceiveStamps", "handshake_seconds", "stamp_of"]
 
 # struct timespec: seconds and nanoseconds, both native longs on Linux.
 _TIMESPEC = struct.Struct("@ll")
+# Linux's struct tcp_info: tcpi_rtt (µs, u32) follows 8 bytes of u8 fields and 15 u32s.
+_RTT = struct.Struct("@I")
+_RTT_OFFSET = 68
+_TCP_INFO = getattr(socket, "TCP_INFO", None)
 # What `recvmsg` needs room for to return a receive stamp.
 ANCILLARY_SPACE = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") else 0
 # Python names no SO_TIMESTAMPNS; 35 is Linux's (asm-generic, x86 and arm alike), which is also
@@ -47,9 +55,23 @@ def stamp_of(message: tuple[int, int, bytes]) -> float | None:
     return float(seconds + nanoseconds / 1e9)
 
 
+def handshake_seconds(sock: socket.socket) -> float | None:
+    """The round trip a just-connected TCP socket's handshake took, by the kernel (None where
+    it does not say)."""
+    if _TCP_INFO is None:
+        return None
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO, _RTT_OFFSET + _RTT.size)
+    except OSError:
+        return None
+    if len(info) < _RTT_OFFSET + _RTT.size:
+        return None
+    return float(_RTT.unpack_from(info, _RTT_OFFSET)[0]) / 1e6
+
+
 class ReceiveStamps:
-    """Per greenlet: when its request first touched the network, and the kernel's receive
-    stamp of the last bytes it read."""
+    """Per greenlet: when its request's first bytes were sent, the handshake of the connection
+    it opened (if it did), and the kernel's receive stamp of the last bytes it read."""
 
     def __init__(self) -> None:
         # By the greenlet's id: a plain dict costs least on every read (a weak one makes a
@@ -57,6 +79,7 @@ class ReceiveStamps:
         # bytes per stopped user) until a request on a greenlet with that id starts.
         self._last: dict[int, tuple[int, int, bytes]] = {}
         self._began: dict[int, float] = {}
+        self._handshake: dict[int, float] = {}
 
     @staticmethod
     def available() -> bool:
@@ -70,11 +93,12 @@ class ReceiveStamps:
         import geventhttpclient.client
         from geventhttpclient.connectionpool import ConnectionPool
 
-        # `begin` inlined in `sendall`, and the read's bookkeeping kept to a dict write: these run
+        # The send's note and the read's bookkeeping kept to a dict write each: these run
         # on every read and send. The control message is checked once per request, in
         # `arrival_ms`.
-        began, last, clock = self._began, self._last, time.time
+        began, last, handshake, clock = self._began, self._last, self._handshake, time.time
         receive, send = gevent.socket.socket.recvmsg, gevent.socket.socket.sendall
+        connect = gevent.socket.socket.connect
 
         class StampingSocket(gevent.socket.socket):  # type: ignore[misc, name-defined]
             def recv(self, size: int, flags: int = 0) -> bytes:
@@ -83,19 +107,23 @@ class ReceiveStamps:
                     last[id(getcurrent())] = ancillary[-1]
                 return data  # type: ignore[no-any-return]
 
+            def connect(self, address: Any) -> None:
+                began_connect = clock()
+                connect(self, address)  # yields to the loop until connected
+                took = handshake_seconds(self)
+                # Where the kernel does not say, the whole connect counts, the loop's wait too.
+                handshake[id(getcurrent())] = clock() - began_connect if took is None else took
+
             def sendall(self, data: bytes, flags: int = 0) -> None:
                 key = id(getcurrent())
                 if key not in began:
                     began[key] = clock()
                 send(self, data, flags)
 
-        stamps = self
-
         class StampingPool(ConnectionPool):
             # The pool's socket factory, which geventhttpclient leaves to subclasses.
             def _create_tcp_socket(self, family: int, socktype: int,
                                    protocol: int) -> gevent.socket.socket:
-                stamps.begin()  # a new connection's set-up is the request's
                 sock = StampingSocket(family, socktype, protocol)
                 sock.setsockopt(socket.SOL_SOCKET, STAMP_OPTION, 1)
                 return sock
@@ -108,20 +136,16 @@ class ReceiveStamps:
         key = id(getcurrent())
         self._began.pop(key, None)
         self._last.pop(key, None)
-
-    def begin(self) -> None:
-        """This greenlet's request touches the network now, unless it already had."""
-        key = id(getcurrent())
-        if key not in self._began:
-            self._began[key] = time.time()
+        self._handshake.pop(key, None)
 
     def arrival_ms(self, start_time: float | None) -> float | None:
         """The request this greenlet just finished (Locust's `start_time`, epoch seconds),
-        from its first bytes sent or its connection opened to its last bytes' arrival; None
-        where no stamp of this request exists (a stamp outside [start, now] is not this
-        request's)."""
+        from its first bytes sent to its last bytes' arrival, plus its connection's handshake
+        if it opened one; None where no stamp of this request exists (a stamp outside [start,
+        now] is not this request's)."""
         key = id(getcurrent())
         began, message = self._began.pop(key, None), self._last.pop(key, None)
+        handshake = self._handshake.pop(key, 0.0)
         if message is None or start_time is None:
             return None
         if began is None or began < start_time:  # not sent (or started outside `start`)
@@ -129,4 +153,4 @@ class ReceiveStamps:
         received = stamp_of(message)
         if received is None or not began <= received <= time.time():
             return None
-        return (received - began) * 1000.0
+        return (received - began + handshake) * 1000.0

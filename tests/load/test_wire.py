@@ -8,12 +8,13 @@ from collections.abc import Callable
 
 import gevent
 import gevent.select
+import gevent.socket
 import geventhttpclient.client
 import geventhttpclient.connectionpool
 import pytest
 from geventhttpclient import HTTPClient
 
-from harness.load.wire import STAMP_OPTION, ReceiveStamps
+from harness.load.wire import STAMP_OPTION, ReceiveStamps, handshake_seconds
 
 # Answers every request after 50 ms, the whole response in one write (no Nagle delay).
 SERVER = """
@@ -112,14 +113,33 @@ def test_a_request_is_timed_from_when_it_was_sent_when_the_loop_held_it_back(
 
 
 @pytest.mark.skipif(not ReceiveStamps.available(), reason="no kernel receive stamps here")
-def test_a_new_connections_set_up_is_part_of_its_request(server_port, stamps):
+def test_a_new_connection_counts_its_handshake_not_the_loops_wait_after_it(
+        server_port, stamps, monkeypatch):
+    connect = gevent.socket.socket.connect
+
+    def connect_then_wait(sock, address):  # the loop runs others 30 ms before it resumes
+        connect(sock, address)
+        _spin(0.03)
+
+    monkeypatch.setattr(gevent.socket.socket, "connect", connect_then_wait)
     assert stamps.install()
     stamps.start()
-    start = time.time()
+    start, began = time.time(), time.perf_counter()
     HTTPClient("127.0.0.1", server_port).get("/").read()
+    measured = (time.perf_counter() - began) * 1000.0
     arrival = stamps.arrival_ms(start)
-    assert arrival is not None and arrival >= 50.0
+    assert measured >= 79.0
+    assert arrival is not None and 49.0 <= arrival < 65.0  # the handshake: microseconds
     assert stamps.arrival_ms(time.time()) is None  # taken: the next request has its own
+
+
+def test_the_kernel_times_a_handshake():
+    with (socket.create_server(("127.0.0.1", 0)) as listener,
+          socket.create_connection(listener.getsockname()) as sock):
+        took = handshake_seconds(sock)
+    assert took is not None and 0.0 < took < 0.05  # loopback: microseconds
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        assert handshake_seconds(udp) is None
 
 
 @pytest.mark.skipif(not ReceiveStamps.available(), reason="no kernel receive stamps here")
@@ -131,7 +151,7 @@ def test_without_a_stamp_of_this_request_there_is_no_arrival(stamps):
     # A stamp from before the request started belongs to an earlier one.
     assert stamp.arrival_ms(time.time()) is None
     # What an earlier request on this greenlet left (one killed mid-request) is not the next's.
-    stamp.begin()
+    stamp._began[id(gevent.getcurrent())] = time.time()
     stamp._last[id(gevent.getcurrent())] = (socket.SOL_SOCKET, STAMP_OPTION,
                                             _timespec(time.time()))
     stamp.start()
