@@ -41,6 +41,8 @@ FAULT_QUANTILES = {
 
 BASELINE_SECONDS = 30.0
 MIN_REQUESTS = 20
+# The app's histogram of the retries each Redis command made, observed when it ended.
+COMMAND_RETRIES = "servicedesk_cache_command_retries"
 
 
 @dataclass(frozen=True)
@@ -474,9 +476,6 @@ def _redis(fault: str, event: FaultEvent, load: LoadResult, series: ServerSeries
                          "retries", outage, evidence,
                          verdict=Verdict.FAIL if base <= 0 else None))
     return checks
-
-
-COMMAND_RETRIES = "servicedesk_cache_command_retries"
 
 
 def _commands_by_retries(series: ServerSeries, start: float,
