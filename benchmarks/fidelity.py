@@ -3,8 +3,11 @@
 Closed model: 20 users against a fixed 50 ms delay. Open model: 2,000 requests/s against a
 fixed 5 ms delay, the harness with two workers (k6 at the same constant arrival rate; wrk, which
 has no arrival rate, with enough connections for that rate). Goal: the harness's p50 and p99
-within 1 ms of wrk's. The open-model run also gives the generators' event-loop lag and
-garbage-collection pauses per interval at a known share of their core.
+within 1 ms of wrk's. Beside each tool's numbers, the target's own: from each request's
+arrival (the kernel's stamp on its socket) to its reply, which splits a gap to wrk into the
+tool's error and what the tool's CPU cost the target. The open-model run also gives the
+generators' event-loop lag and garbage-collection pauses per interval at a known share of their
+core, what made the worst interval's lag, and the machine's floor under it (benchmarks.pauses).
 """
 
 from __future__ import annotations

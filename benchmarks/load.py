@@ -9,7 +9,8 @@ fixed delay and for stalls), it measures and prints ratios against the goals:
 1. RPS per generator core, harness vs bare `locust --headless` (same FastHttpUser file) vs wrk
    vs k6: requests nginx answered per CPU second of the generator's processes;
 2. latency, closed model: 20 users against a fixed 50 ms delay, p50 and p99 of every tool; the
-   harness's within 1 ms of wrk's (benchmarks.fidelity);
+   harness's within 1 ms of wrk's (benchmarks.fidelity); beside them the target's own p50 and
+   p99 from each request's arrival to its reply under each tool;
 3. coordinated omission: a target that stalls 1 s every 5 s, driven at a constant arrival rate;
    the harness's corrected p99 against the p99 the stall pattern implies (and what closed-model
    tools report for the same target);
@@ -17,8 +18,9 @@ fixed delay and for stalls), it measures and prints ratios against the goals:
 5. the time to build the report (checks, results, every file) from 1M and 10M requests;
 6. scaling: requests/s with 1 and with 2 workers;
 7. latency, open model: 2,000 req/s against a fixed 5 ms delay, the harness with 2 workers;
-   with it (8) the generators' event-loop lag p99 at up to 50 % of a core and (9) their longest
-   garbage-collection pause;
+   with it (8) the generators' event-loop lag p99 at up to 50 % of a core, what made its worst
+   interval, the pauses a loop alone on each idle core sees (benchmarks.pauses), and (9) their
+   longest garbage-collection pause;
 10. cost as the work grows (benchmarks.growth): a soak's generator and harness RSS and
    intervals.jsonl.gz per minute, `compare` against 10 → 100 stored runs, `validate`;
 11. the saturation guard's threshold from measurement: one generator at rising arrival rates,
