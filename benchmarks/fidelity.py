@@ -43,22 +43,24 @@ def closed_stages(seconds: float, users: int) -> list[StagePlan]:
     return [StagePlan(0, "load", 0.0, seconds, users, True, spawn_rate=float(users))]
 
 
+def _at_or_below(load: LoadResult, limit: float) -> list[GeneratorSample]:
+    return [g for i in load.intervals for g in i.generators if g.cpu_percent <= limit]
+
+
 def worst_lag(load: LoadResult, limit: float = LAG_CPU_LIMIT) -> GeneratorSample | None:
     """The generator interval with the highest event-loop lag p99 among those at or below
     `limit` % CPU (None when none stayed below it): with its GC pause and wait for a core, what
     made that lag."""
-    samples = [g for i in load.intervals for g in i.generators if g.cpu_percent <= limit]
-    return max(samples, key=lambda g: g.loop_lag_p99_ms, default=None)
+    return max(_at_or_below(load, limit), key=lambda g: g.loop_lag_p99_ms, default=None)
 
 
 def lag_at_cpu(load: LoadResult, limit: float = LAG_CPU_LIMIT) -> tuple[float | None, float]:
     """(worst interval event-loop lag p99 of a generator below `limit` % CPU, the highest CPU
     among those intervals); None when no interval stayed below the limit."""
-    samples = [g for i in load.intervals for g in i.generators if g.cpu_percent <= limit]
-    worst = worst_lag(load, limit)
-    if worst is None:
+    samples = _at_or_below(load, limit)
+    if not samples:
         return None, 0.0
-    return worst.loop_lag_p99_ms, max(g.cpu_percent for g in samples)
+    return (max(g.loop_lag_p99_ms for g in samples), max(g.cpu_percent for g in samples))
 
 
 def _one(tool: str, folder: Path, *, path: str, seconds: float, users: int,
