@@ -26,6 +26,7 @@ from gevent import GreenletExit, getcurrent
 from harness.load.pacing import Pacer
 from harness.load.priority import cpu_wait_seconds, current_nice, is_realtime
 from harness.load.recorder import Recorder
+from harness.load.tls import SharedTls
 from harness.load.wire import ReceiveStamps
 
 __all__ = ["Generator", "error_text", "freeze_heap", "task_name", "warm_stack_inspection"]
@@ -222,6 +223,8 @@ class Generator:
         events.request.add_listener(self._on_request)
         events.user_error.add_listener(self._on_user_error)
         events.test_start.add_listener(warm_stack_inspection)  # before the freeze: its cache too
+        tls = SharedTls(user_classes)  # one TLS context per class, not one per user
+        events.test_start.add_listener(lambda environment, **_: tls.build(environment.host))
         events.test_start.add_listener(freeze_heap)
         events.spawning_complete.add_listener(freeze_heap)
         for session in (HttpSession, FastHttpSession):
