@@ -26,7 +26,8 @@ from harness.load.records import GeneratorSample, LoadResult
 from harness.load.shapes import StagePlan, plan_stages
 
 __all__ = ["CLOSED_DELAY_MS", "CLOSED_USERS", "LAG_CPU_LIMIT", "OPEN_DELAY_MS", "OPEN_RATE",
-           "closed_fidelity", "closed_stages", "lag_at_cpu", "open_fidelity", "worst_lag"]
+           "PAUSE_SECONDS", "closed_fidelity", "closed_stages", "floor_row", "lag_at_cpu",
+           "open_fidelity", "worst_lag"]
 
 CLOSED_DELAY_MS, CLOSED_USERS = 50, 20
 OPEN_DELAY_MS, OPEN_RATE, OPEN_WORKERS = 5, 2000.0, 2
@@ -215,7 +216,7 @@ def open_fidelity(seconds: float, rounds: int, warmup: int, folder: Path,
                     _fmt(lag), "—", "—", "—",
                     "median of rounds" + ("" if judged else " (fewer than 3: not judged)") + made,
                     "≤ 2 ms", (lag <= 2.0) if judged and lag is not None else None, text))
-    rows.append(_floor_row(floor, text, row))
+    rows.append(floor_row(floor, text, row))
     pause, judged = median_of([r.get("gc_pause_max_ms") for r in ours], warmup)
     rows.append(row(9, "longest garbage-collection pause in a generator, ms (open-model run)",
                     _fmt(pause), "—", "—", "—", "heap frozen after spawn", "(cause of lag, "
@@ -223,7 +224,7 @@ def open_fidelity(seconds: float, rounds: int, warmup: int, folder: Path,
     return rows, {"runs": runs, "machine": window, "pauses": [asdict(p) for p in floor]}
 
 
-def _floor_row(floor: Sequence[pauses.Pauses], machine: str, row: Callable[..., Any]) -> Any:
+def floor_row(floor: Sequence[pauses.Pauses], machine: str, row: Callable[..., Any]) -> Any:
     """What a loop alone on each idle core lost: the lag no generator can read below."""
     kind = "realtime" if all(p.realtime for p in floor) else "not realtime (no permission)"
     worst = max(floor, key=lambda p: p.over_2ms_per_second(), default=None)

@@ -26,7 +26,10 @@ fixed delay and for stalls), it measures and prints ratios against the goals:
 11. the saturation guard's threshold from measurement: one generator at rising arrival rates,
    the CPU at which it first adds latency (lag p99 > 2 ms or p99 +1 ms over the server's), and
    whether the harness keeps that latency from failing a check there (saturated, or a fail
-   within the generator's lag p99 untrusted).
+   within the generator's lag p99 untrusted);
+12. the event-loop lag goal in its own setting (benchmarks.peak): `harness run --scenario peak`,
+   2 minutes on the embedded stack, the generator at the priority the harness gives it (realtime
+   where permitted), beside the pauses a loop alone on each idle core sees.
 
 Reproducible on a shared machine (benchmarks.machine): every row states the load average and
 the stolen CPU while it was measured; tools are interleaved in rotated order; a warm-up round is
@@ -56,6 +59,7 @@ from benchmarks.fidelity import (
     saturation_sweep,
 )
 from benchmarks.machine import Machine, median_of, rotated
+from benchmarks.peak import PEAK_DURATION, peak_lag
 from benchmarks.report_build import time_report
 from benchmarks.tools import (
     Measured,
@@ -91,11 +95,12 @@ class Settings:
     soak_minutes: float = 60.0
     soak_rate: float = 200.0
     compare_sizes: tuple[int, ...] = (10, 50, 100)
+    peak_duration: str = PEAK_DURATION  # each round of section 12
 
 
 QUICK = Settings(rounds=1, warmup_rounds=0, warmup=3.0, window=6.0, fidelity_seconds=8.0,
                  stall_seconds=10.0, memory_short=15.0, memory_long=60.0, open_seconds=8.0,
-                 soak_minutes=2.0, compare_sizes=(10, 30))
+                 soak_minutes=2.0, compare_sizes=(10, 30), peak_duration="45s")
 
 DELAY_MS = 50
 FIDELITY_USERS = 10
@@ -343,7 +348,8 @@ def render(rows: Sequence[Row]) -> str:
 
 
 SECTIONS = {1: "rps_per_core", 2: "fidelity", 3: "coordinated_omission", 4: "memory",
-            5: "report_build", 6: "scaling", 7: "open_model", 10: "cost", 11: "saturation"}
+            5: "report_build", 6: "scaling", 7: "open_model", 10: "cost", 11: "saturation",
+            12: "peak"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         10: lambda folder: cost(settings, folder, soak_minutes),
         11: lambda folder: saturation_sweep(SWEEP_RATES, settings.open_seconds, folder, _say,
                                             Row),
+        12: lambda folder: peak_lag(settings.rounds, settings.warmup_rounds, folder, _say, Row,
+                                    settings.peak_duration),
     }
     with scratch() as folder:
         for number in sorted(wanted):

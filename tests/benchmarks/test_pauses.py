@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from benchmarks.fidelity import _floor_row
+from benchmarks.fidelity import floor_row
 from benchmarks.load import Row
 from benchmarks.pauses import measure, summarize
 
@@ -18,13 +18,13 @@ def test_gaps_are_counted_by_length_and_per_second_spun():
     assert summarize(0, False, 0.0, []).over_2ms_per_second() == 0.0
 
 
-def test_the_floor_row_names_the_worst_core_and_the_longest_pause():
+def test_thefloor_row_names_the_worst_core_and_the_longest_pause():
     floor = [summarize(0, True, 8.0, [0.0025]), summarize(1, True, 8.0, [0.003, 0.006, 0.0021])]
-    found = _floor_row(floor, "m", Row)
+    found = floor_row(floor, "m", Row)
     assert found.harness == "0.38/s over 2 ms, longest 6.00 ms"
     assert found.ratio == "core 0: 1 over 2 ms in 8 s, core 1: 3 over 2 ms in 8 s"
     assert "realtime;" in found.measure and found.met is None
-    assert "not realtime" in _floor_row([summarize(0, False, 8.0, [])], "m", Row).measure
+    assert "not realtime" in floor_row([summarize(0, False, 8.0, [])], "m", Row).measure
 
 
 @pytest.mark.integration
