@@ -1,6 +1,6 @@
 """The load benchmark: is the harness's load honest and efficient? One command, one table.
 
-    .venv/bin/python -m benchmarks.load            # the real one (~25 min)
+    .venv/bin/python -m benchmarks.load            # the real one (over an hour: a 60-min soak)
     .venv/bin/python -m benchmarks.load --quick    # shorter runs, for development (~5 min)
 
 Side by side on the same local targets (nginx serving a static file; benchmarks.targets for a

@@ -18,7 +18,7 @@ def test_gaps_are_counted_by_length_and_per_second_spun():
     assert summarize(0, False, 0.0, []).over_2ms_per_second() == 0.0
 
 
-def test_thefloor_row_names_the_worst_core_and_the_longest_pause():
+def test_the_floor_row_names_the_worst_core_and_the_longest_pause():
     floor = [summarize(0, True, 8.0, [0.0025]), summarize(1, True, 8.0, [0.003, 0.006, 0.0021])]
     found = floor_row(floor, "m", Row)
     assert found.harness == "0.38/s over 2 ms, longest 6.00 ms"
