@@ -262,7 +262,7 @@ def saturation_sweep(rates: tuple[float, ...], seconds: float, folder: Path,
     """One generator at rising arrival rates against the 5 ms server: per rate its CPU and
     event-loop lag, and the p99 it adds over what the server itself held. The guard's limits
     should sit where the added latency starts, not where a guess put them. The generator runs
-    as `harness run` runs one: realtime where it fits."""
+    as `harness run` runs one (nice -10, not realtime)."""
     from harness.load.health import CPU_LIMIT_PERCENT, LOOP_LAG_LIMIT_MS, generator_lag_ms
 
     say(f"11. saturation sweep: one generator at {', '.join(f'{r:g}' for r in rates)} req/s …")
@@ -273,7 +273,7 @@ def saturation_sweep(rates: tuple[float, ...], seconds: float, folder: Path,
             stages = plan_stages([Stage(duration=seconds, rate=rate, steady=True)], (0,))
             _, load = harness_load(url=target.url, locust_file=locustfile(folder, f"/delay/"
                                    f"{OPEN_DELAY_MS}", 1.0), workers=0, stages=stages,
-                                   work_dir=folder / f"sweep-{rate:g}", realtime=None)
+                                   work_dir=folder / f"sweep-{rate:g}")
             truth = target.stats()
         stats = aggregate(in_window(load.intervals, 0, seconds))
         samples = [g for i in in_window(load.intervals, 0, seconds) for g in i.generators]

@@ -28,7 +28,7 @@ fixed delay and for stalls), it measures and prints ratios against the goals:
    whether the harness keeps that latency from failing a check there (saturated, or a fail
    within the generator's lag p99 untrusted);
 12. the event-loop lag goal in its own setting (benchmarks.peak): `harness run --scenario peak`,
-   2 minutes on the embedded stack, the generator at the priority the harness gives it (realtime
+   2 minutes on the embedded stack, the generator at the priority the harness gives it (nice -10
    where permitted), beside the pauses a loop alone on each idle core sees.
 
 Reproducible on a shared machine (benchmarks.machine): every row states the load average and

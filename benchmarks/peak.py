@@ -1,7 +1,7 @@
 """The generator's event-loop lag in the `peak` scenario, as a user runs it.
 
 `harness run --scenario peak` on the embedded stack, shortened to a fixed length, with whatever
-priority the harness gives its generator on this machine (realtime where permitted): the lag
+priority the harness gives its generator on this machine (nice -10 where permitted): the lag
 goal's own setting (the load benchmark's other rows run every tool at the same nice value, to
 compare the tools). Per round, the report's loop lag p99 — its worst 2 s interval's — and the
 generator's CPU; beside them, the pauses a loop alone on each idle core saw just before

@@ -246,13 +246,13 @@ SAME_PRIORITY = ("nice", "-n", str(GENERATOR_NICE))
 
 def harness_load(*, url: str, locust_file: Path, stages: Sequence[StagePlan], workers: int,
                  work_dir: Path, served: Callable[[], int] | None = None, warmup: float = 0.0,
-                 seconds: float = 0.0, realtime: bool | None = False,
+                 seconds: float = 0.0, realtime: bool = False,
                  ) -> tuple[Measured, LoadResult]:
-    """The harness's own load process(es), as `harness run` starts them (with `realtime` None:
-    realtime where it fits, as `harness run` decides)."""
+    """The harness's own load process(es), as `harness run` starts them (`realtime`: as with
+    `--generator-realtime`, realtime where it fits)."""
     measured = Measured("harness" if not workers else f"harness, {workers} workers")
-    # Realtime off by default: where tools are compared, each runs at the same priority
-    # (nice -10, SAME_PRIORITY), so the rows compare the tools and not their scheduling.
+    # Realtime off, as `harness run` by default: where tools are compared, each runs at the same
+    # priority (nice -10, SAME_PRIORITY), so the rows compare the tools and not their scheduling.
     runner = LoadRunner(stages=stages, locustfiles=[locust_file], host=url, work_dir=work_dir,
                         workers=workers, realtime=realtime)
     results: list[LoadResult] = []

@@ -155,7 +155,8 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
                 live.set_phase("calibrating: replica CPU per request")
                 calibration = calibrate_stack(
                     plan.scenario, backend, locustfile=_locustfile(plan), env=_load_env(endpoints),
-                    work_dir=log_dir / "calibration", workers=plan.options.workers)
+                    work_dir=log_dir / "calibration", workers=plan.options.workers,
+                    realtime=plan.options.generator_realtime)
                 stages = _stages(plan, calibration)
                 live.set_stages(stages)
             instruments = Instruments(backend, scrape_interval=plan.options.scrape_interval,
@@ -172,6 +173,7 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
                 work_dir=log_dir,
                 env=_load_env(endpoints),
                 workers=plan.options.workers,
+                realtime=plan.options.generator_realtime,
             )
             faults.start(origin=time.time())
             publisher.start()

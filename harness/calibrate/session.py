@@ -66,7 +66,8 @@ def require_replica_metrics(scenario: Scenario, endpoints: Endpoints) -> None:
 
 
 def calibrate_stack(scenario: Scenario, backend: StackBackend, *, locustfile: Path,
-                    env: Mapping[str, str], work_dir: Path, workers: int = 0) -> Calibration:
+                    env: Mapping[str, str], work_dir: Path, workers: int = 0,
+                    realtime: bool = False) -> Calibration:
     endpoints = backend.endpoints()
     require_replica_metrics(scenario, endpoints)
     target = cpu_target(scenario)
@@ -80,7 +81,7 @@ def calibrate_stack(scenario: Scenario, backend: StackBackend, *, locustfile: Pa
                              generators=max(workers, 1))
         runner = LoadRunner(stages=stages, locustfiles=[locustfile],
                             host=endpoints.service_url, work_dir=work_dir, env=env,
-                            workers=workers, interval=1.0)
+                            workers=workers, interval=1.0, realtime=realtime)
         origin: list[float] = []
 
         def first(interval: Interval, _cpu: float) -> None:

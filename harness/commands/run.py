@@ -145,6 +145,12 @@ def register(app: typer.Typer) -> None:
             "their histograms merged exactly (0: one load process). Add workers when the run "
             "reports a saturated load generator.",
         ),
+        generator_realtime: bool = typer.Option(
+            False, "--generator-realtime", envvar=settings.ENV_GENERATOR_REALTIME,
+            help="Run the load processes realtime (SCHED_FIFO) where they leave a core to the "
+            "rest: they never wait for a core, but preempt a stack on the same cores "
+            "mid-request. Default: nice -10.",
+        ),
         slo: Path | None = typer.Option(
             None, "--slo", metavar="FILE", help="An SLO spec (default loadtests/slo.yaml)."
         ),
@@ -216,6 +222,7 @@ def register(app: typer.Typer) -> None:
             prometheus_url=prometheus,
             replicas=replicas,
             workers=workers,
+            generator_realtime=generator_realtime,
             duration=loaded.duration,
             report_dir=reports,
             run_id=identifier,

@@ -315,6 +315,7 @@ class RunOptions(_Frozen):
     report_dir: Path
     run_id: str
     workers: int = Field(default=0, ge=0, le=64)
+    generator_realtime: bool = False  # the load processes ask for SCHED_FIFO where it fits
     scrape_interval: Duration = Field(default=2.0, gt=0)
     debug: bool = False
     tags: dict[str, str] = Field(default_factory=dict)  # the scenario's, then --tag's

@@ -6,14 +6,21 @@ generator runs to notice it), so the generator asks the scheduler to run first.
 
 - **Nice -10**: about nine times the CPU share of a process at the default 0 when both want a
   core (the kernel's weights: 9,548 against 1,024).
-- **Realtime** on top where it fits: a generator process that sends load runs under SCHED_FIFO
-  at the lowest realtime priority, so it takes a core the moment it is ready to run instead of
-  waiting its turn among the stack's processes. It is one event loop and so can hold at most
-  one core; it is asked only while the generators that send load leave at least one core to
-  everything else (one local generator on two cores; not two workers on two), and the kernel's
-  realtime throttling (`kernel.sched_rt_runtime_us`, 95 % of each second by default) still
-  leaves the rest of its core to others should a generator spin. A master sends nothing and stays at
-  nice -10.
+- **Realtime** on top, when asked (`harness run --generator-realtime`) and where it fits: a
+  generator process that sends load runs under SCHED_FIFO at the lowest realtime priority, so it
+  takes a core the moment it is ready to run instead of waiting its turn among the stack's
+  processes. It is one event loop and so can hold at most one core; it is asked only while the
+  generators that send load leave at least one core to everything else (one local generator on
+  two cores; not two workers on two), and the kernel's realtime throttling
+  (`kernel.sched_rt_runtime_us`, 95 % of each second by default) still leaves the rest of its
+  core to others should a generator spin. A master sends nothing and stays at nice -10.
+  Not by default: a realtime generator preempts the stack it shares the cores with the moment a
+  response wakes it, mid-request, while the replica holds a pooled connection. Measured in
+  `scale` on `--stack local` (1.6 of 2 cores busy in the surge): realtime, request p95 22.5 and
+  26.0 ms and pool acquire-wait p95 7.7 ms (a request held its connection 2.8 ms on average);
+  at nice -10, p95 9.5 and 9.6 ms, acquire-wait p95 0.1 ms, held 2.0 ms (two runs each). The
+  wait for a core it spares the generator is mostly out of the latency it records anyway:
+  responses are timed by the kernel's receive stamps (`harness.load.wire`).
 
 Both need root or CAP_SYS_NICE; without it the generator runs at the priority it was given, its
 log says why, and every interval says which it had (`GeneratorSample.nice`, `.realtime`), so a

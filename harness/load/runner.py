@@ -53,8 +53,8 @@ class LoadRunner:
             processes here, each recording its own histograms, merged exactly by the master.
         nice: the scheduling priority the generator processes ask for (harness.load.priority);
             one already ahead of it keeps its own.
-        realtime: whether the processes that send load ask to run realtime; by default when
-            they leave a core to everything else (harness.load.priority.realtime_fits).
+        realtime: whether the processes that send load ask to run realtime, which they do only
+            where they leave a core to everything else (harness.load.priority.realtime_fits).
     """
 
     def __init__(
@@ -69,7 +69,7 @@ class LoadRunner:
         stop_timeout: float = 5.0,
         workers: int = 0,
         nice: int = GENERATOR_NICE,
-        realtime: bool | None = None,
+        realtime: bool = False,
     ) -> None:
         self.stages = tuple(stages)
         self.locustfiles = tuple(locustfiles)
@@ -80,7 +80,7 @@ class LoadRunner:
         self.stop_timeout = stop_timeout
         self.workers = workers
         self.nice = nice
-        self.realtime = realtime_fits(max(workers, 1)) if realtime is None else realtime
+        self.realtime = realtime and realtime_fits(max(workers, 1))
         self._process: subprocess.Popen[str] | None = None
         self._workers: list[subprocess.Popen[bytes]] = []
         self._stopped_workers: set[int] = set()  # stopped by us, or already reported dead
