@@ -4,8 +4,8 @@ ticket now and then. Reads only.
 
 The HPA watches the replicas' CPU, and on one machine the database and the load generator share
 the cores with them, so the mix is the one whose CPU goes to the replicas. Measured in the surge
-on `--stack local` (820 req/s): the replicas 0.93 of a core (about 1.1 ms a request: rows decoded,
-JSON encoded), the load generator 0.41, PostgreSQL 0.27. Searches (about 4 ms of PostgreSQL's CPU
+on `--stack local` (822 req/s): the replicas 0.89 of a core (about 1.1 ms a request: rows decoded,
+JSON encoded), the load generator 0.36, PostgreSQL 0.25. Searches (about 4 ms of PostgreSQL's CPU
 each) and the SLA board (an aggregate PostgreSQL computes) put the cost on the database instead:
 with them in the mix, the surge wanted more than two cores and queued (p95 37.6 s). Responses
 are not parsed (the generator's CPU stays small) except the first queue page, for ticket ids.
