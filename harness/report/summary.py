@@ -105,7 +105,9 @@ def _checks(result: RunResult) -> list[str]:
     for check, observed, threshold, window in reported_checks(result.checks):
         evidence = check.evidence
         if check.verdict is Verdict.SKIPPED and check.reason:
-            evidence = f"skipped: {check.reason}" + (f". {evidence}" if evidence else "")
+            # a skip's evidence is often its reason itself: say it once
+            extra = evidence if evidence and evidence != check.reason else ""
+            evidence = f"skipped: {check.reason}" + (f". {extra}" if extra else "")
         rows.append(
             (
                 _VERDICT_LABELS[check.verdict],

@@ -147,3 +147,14 @@ def test_headroom_section_lists_each_threshold(result_factory):
     assert section[2].startswith("- HPA scale-up on memory (above 88 % of request): not reached "
                                  "by load; memory does not grow")
     assert "## Headroom" not in render_summary(result_factory("passed"))
+
+
+def test_a_skip_whose_evidence_is_its_reason_says_it_once(result_factory):
+    result = result_factory("failed")
+    *rest, pool = result.checks
+    why = "the embedded stack uses SQLite: no connection pool to observe"
+    for evidence, expected in ((why, f"skipped: {why} |"),
+                               ("3 scrapes", f"skipped: {why}. 3 scrapes |")):
+        checks = (*rest, replace(pool, reason=why, evidence=evidence))
+        rows = _section(render_summary(replace(result, checks=checks)), "Checks")
+        assert rows[-1].endswith(f"| — | {expected}"), rows[-1]
