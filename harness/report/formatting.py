@@ -32,6 +32,7 @@ __all__ = [
     "format_window",
     "is_partial",
     "partial_notice",
+    "reason_and_evidence",
     "reported_checks",
     "scrub_text",
     "verdict_counts",
@@ -165,6 +166,17 @@ def reported_checks(checks: Iterable[CheckResult]) -> list[ReportedCheck]:
         ReportedCheck(c, format_observed(c), format_threshold(c), format_window(c.window))
         for c in checks_in_report_order(checks)
     ]
+
+
+def reason_and_evidence(check: CheckResult) -> tuple[str, str]:
+    """A check's skip reason and its evidence, each said once: a skip's reason is often its
+    evidence, or part of it."""
+    reason, evidence = check.reason or "", check.evidence
+    if evidence == reason:
+        return reason, ""
+    if reason and reason in evidence:
+        return "", evidence
+    return reason, evidence
 
 
 def checks_in_report_order(checks: Iterable[CheckResult]) -> list[CheckResult]:

@@ -32,6 +32,7 @@ from harness.report.formatting import (
     format_run_times,
     format_span,
     partial_notice,
+    reason_and_evidence,
     reported_checks,
     scrub_text,
     verdict_counts,
@@ -370,21 +371,12 @@ def html_context(result: RunResult) -> dict[str, Any]:
     charts = build_charts(result)
     capacity = read_capacity(result)
     capacity_charts = build_capacity_charts(result, capacity)
-    checks = [
-        {
-            "verdict": check.verdict.value,
-            "id": check.id,
-            "title": check.title,
-            "observed": observed,
-            "threshold": threshold,
-            "window": window,
-            # a skipped check's reason is often (part of) its evidence too: say it once
-            "evidence": "" if check.evidence == check.reason else check.evidence,
-            "reason": "" if check.reason and check.evidence != check.reason
-            and check.reason in check.evidence else check.reason or "",
-        }
-        for check, observed, threshold, window in reported_checks(result.checks)
-    ]
+    checks = []
+    for check, observed, threshold, window in reported_checks(result.checks):
+        reason, evidence = reason_and_evidence(check)
+        checks.append({"verdict": check.verdict.value, "id": check.id, "title": check.title,
+                       "observed": observed, "threshold": threshold, "window": window,
+                       "evidence": evidence, "reason": reason})
     started, duration = format_run_times(result)
     return {
         "result": result,

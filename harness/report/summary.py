@@ -18,6 +18,7 @@ from harness.report.formatting import (
     format_run_times,
     format_span,
     partial_notice,
+    reason_and_evidence,
     reported_checks,
     verdict_counts,
 )
@@ -105,9 +106,8 @@ def _checks(result: RunResult) -> list[str]:
     for check, observed, threshold, window in reported_checks(result.checks):
         evidence = check.evidence
         if check.verdict is Verdict.SKIPPED and check.reason:
-            # a skip's evidence is often its reason itself: say it once
-            extra = evidence if evidence and evidence != check.reason else ""
-            evidence = f"skipped: {check.reason}" + (f". {extra}" if extra else "")
+            said = [part for part in reason_and_evidence(check) if part]
+            evidence = "skipped: " + ". ".join(said)
         rows.append(
             (
                 _VERDICT_LABELS[check.verdict],

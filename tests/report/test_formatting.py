@@ -12,10 +12,11 @@ from harness.report.formatting import (
     format_threshold,
     format_window,
     partial_notice,
+    reason_and_evidence,
     reported_checks,
     scrub_text,
 )
-from harness.verify.check import Verdict, Window
+from harness.verify.check import CheckResult, Verdict, Window, skipped
 
 
 @pytest.mark.parametrize(
@@ -119,3 +120,13 @@ def test_partial_notice(result_factory):
     assert "No checks were evaluated" in notice
     empty = partial_notice(result_factory("empty"))
     assert "before any load interval was recorded" in empty
+
+
+def test_a_skip_says_its_reason_and_evidence_once():
+    plain = skipped("pool.max-in-use", "Pool", "no pool to observe")
+    assert reason_and_evidence(plain) == ("no pool to observe", "")
+    within = CheckResult("a", "A", Verdict.SKIPPED, None, None, "", "<=", None,
+                         "no scale-up; headroom: 841 req/s", "no scale-up")
+    assert reason_and_evidence(within) == ("", "no scale-up; headroom: 841 req/s")
+    apart = CheckResult("a", "A", Verdict.SKIPPED, None, None, "", "<=", None, "3 scrapes", "why")
+    assert reason_and_evidence(apart) == ("why", "3 scrapes")
