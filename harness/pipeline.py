@@ -36,7 +36,7 @@ from harness.redact import redact
 from harness.report.assemble import assemble
 from harness.report.results import RunResult, RunStatus
 from harness.stack.autoscaler import DEFAULT_TOLERANCE
-from harness.stack.backend import Endpoints, StackBackend
+from harness.stack.backend import Endpoints, Leftovers, StackBackend
 from harness.status import ExitStatus
 from harness.testhook import pause_at
 from harness.verify.autoscaling import LoadPlanned
@@ -204,8 +204,12 @@ def execute(plan: RunPlan, console: Console, *, progress: bool = True) -> RunRes
             runner.stop()
             if load is None:
                 load = runner.partial()
+        left = Leftovers()
         with _still_interruptible():
-            backend.down()
+            left = backend.down()
+        if left:  # the harness's own mess: not a check's verdict, but never silent
+            notes.append(f"The stack's teardown left behind {left.describe()}; remove them with "
+                         "`docker rm -f` / `docker network rm` / `docker volume rm`.")
         faults.close()
     if load is not None and status is RunStatus.INTERRUPTED and load.intervals:
         with contextlib.suppress(Exception):

@@ -3,13 +3,14 @@ of what else it can do (harness.stack.capabilities)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from harness.stack.capabilities import Capabilities
 
-__all__ = ["Endpoints", "Replica", "StackBackend"]
+__all__ = ["Endpoints", "Leftovers", "Replica", "StackBackend"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,22 @@ class Endpoints:
         return shown
 
 
+@dataclass(frozen=True)
+class Leftovers:
+    """What `down` could not remove, by kind ("container", "network", "volume"), as the
+    container engine names them, so a person can remove them by hand. Empty: nothing is left."""
+
+    by_kind: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return any(self.by_kind.values())
+
+    def describe(self) -> str:
+        """'container 21eadc7ebaee, 5b919b779c0b; volume servicedesk-redis-bf5c'."""
+        return "; ".join(f"{kind} {', '.join(names)}" for kind, names in self.by_kind.items()
+                         if names)
+
+
 @runtime_checkable
 class StackBackend(Protocol):
     name: str
@@ -73,8 +90,9 @@ class StackBackend(Protocol):
     def endpoints(self) -> Endpoints:
         """The endpoints now (replicas may come and go while the autoscaler works)."""
 
-    def down(self) -> None:
-        """Stop everything `up` started. Safe to call twice, and after a failed `up`."""
+    def down(self) -> Leftovers:
+        """Stop everything `up` started and say what could not be removed. Safe to call twice,
+        and after a failed `up`."""
 
     def capabilities(self) -> Capabilities:
         """The handles this backend hands out (harness.stack.capabilities); servers it starts

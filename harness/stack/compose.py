@@ -33,7 +33,7 @@ from harness.config.model import SeedSpec
 from harness.errors import DependencyError, StackError
 from harness.redact import redact
 from harness.stack import prometheus
-from harness.stack.backend import Endpoints, Replica
+from harness.stack.backend import Endpoints, Leftovers, Replica
 from harness.stack.capabilities import Capabilities
 from harness.stack.certs import self_signed
 from harness.stack.composeapp import ComposeAppService
@@ -402,7 +402,7 @@ class ComposeStack:
                        f"{APP_SERVICE}={replicas}", APP_SERVICE], timeout=120,
                       log="compose-rollout.log", extra=(override,) if override else ())
 
-    def down(self) -> None:
+    def down(self) -> Leftovers:
         self.app = None
         project, self.project = self.project, None
         if project is not None and project.started:
@@ -422,6 +422,7 @@ class ComposeStack:
         if self.work_dir is not None:
             shutil.rmtree(self.work_dir, ignore_errors=True)
             self.work_dir = None
+        return Leftovers({kind: tuple(names) for kind, names in self.leftovers.items()})
 
     def _save_logs(self, project: str) -> None:
         with contextlib.suppress(Exception):

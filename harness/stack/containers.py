@@ -14,7 +14,7 @@ import contextlib
 import os
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from psycopg import sql
 from harness import paths
 from harness.errors import DependencyError, StackError
 from harness.redact import redact, redact_url
-from harness.stack.backend import Endpoints
+from harness.stack.backend import Endpoints, Leftovers
 from harness.stack.capabilities import Capabilities
 from harness.stack.composefile import ComposeFile
 from harness.stack.engine import LOOPBACK
@@ -34,9 +34,10 @@ from harness.stack.services import postgres as pg
 from harness.stack.services import redis as rd
 from harness.stack.services.postgres import ConnectionCounts, count_connections
 
-__all__ = ["RUN_LABEL", "ContainerDatabase", "ContainerServices", "leftovers"]
+__all__ = ["RUN_LABEL", "ContainerDatabase", "ContainerServices", "leftovers", "sweep_run"]
 
 RUN_LABEL = "servicedesk.harness.run"
+SWEEP_SECONDS = 60.0  # for the engine to remove what the run started (it took seconds under load)
 SUPERUSER = "postgres"
 
 
@@ -90,20 +91,32 @@ def _started(container: Any) -> Any:
         return None
 
 
-def _remove_volume(volume: Any, attempts: int = 20, pause: float = 0.5) -> None:
-    """Remove a volume; the engine may still count it in use for a moment after the container
-    that held it was removed (409), so try again, at most `attempts` times."""
-    import docker
+def sweep_run(client: Any, run: str, *, patience: float = SWEEP_SECONDS, pause: float = 0.5,
+              clock: Callable[[], float] = time.monotonic,
+              sleep: Callable[[float], None] = time.sleep) -> Leftovers:
+    """Remove every container and volume labelled with `run`, round after round until none is
+    listed or `patience` seconds have passed, and return what is still listed then.
 
-    for attempt in range(attempts):
-        try:
-            volume.remove(force=True)
-            return
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError:
-            if attempt + 1 < attempts:
-                time.sleep(pause)
+    Removal is not done when `remove` returns: on a busy engine a container stays listed while
+    its removal is in progress (another `remove` gets 409), and its volume stays in use until
+    the container is gone."""
+    selector = {"label": f"{RUN_LABEL}={run}"}
+    deadline = clock() + patience
+    while True:
+        containers = client.containers.list(all=True, filters=selector)
+        volumes = client.volumes.list(filters=selector)
+        if not containers and not volumes:
+            return Leftovers()
+        if clock() >= deadline:
+            return Leftovers({"container": tuple(c.name for c in containers),
+                              "volume": tuple(v.name for v in volumes)})
+        for container in containers:
+            with contextlib.suppress(Exception):  # 409 (in progress) or 404 (gone meanwhile)
+                container.remove(force=True, v=True)
+        for volume in volumes:
+            with contextlib.suppress(Exception):  # 409 while a container still holds it
+                volume.remove(force=True)
+        sleep(pause)
 
 
 def _ensure_image(image: str, what: str) -> None:
@@ -148,7 +161,7 @@ class ContainerServices:
         self.postgres_image = compose.image("postgres", env)
         self.redis_image = compose.image("redis", env)
         self.run = secrets.token_hex(6)
-        self.remaining: dict[str, list[str]] = {}
+        self.remaining = Leftovers()
         self._password = secrets.token_urlsafe(18)
         self._app_password = secrets.token_urlsafe(18)
         self._postgres: Any = None
@@ -271,7 +284,7 @@ class ContainerServices:
 
     # -- down ---------------------------------------------------------------------------------
 
-    def down(self) -> None:
+    def down(self) -> Leftovers:
         with contextlib.suppress(Exception):
             self.local.down()
         for name, container in (("redis", self._redis), ("postgres", self._postgres)):
@@ -288,20 +301,15 @@ class ContainerServices:
         self._redis = self._postgres = None
         self._admin = None
         self.remaining = self._sweep()
+        return self.remaining
 
-    def _sweep(self) -> dict[str, list[str]]:
+    def _sweep(self) -> Leftovers:
         """Remove whatever still carries this run's label (an interrupted start, a failed stop)."""
         try:
             client = _docker_client()
         except DependencyError:
-            return {}
+            return Leftovers()
         try:
-            selector = {"label": f"{RUN_LABEL}={self.run}"}
-            for container in client.containers.list(all=True, filters=selector):
-                with contextlib.suppress(Exception):
-                    container.remove(force=True, v=True)
-            for volume in client.volumes.list(filters=selector):
-                _remove_volume(volume)
+            return sweep_run(client, self.run)
         finally:
             client.close()
-        return {kind: names for kind, names in leftovers(self.run).items() if names}

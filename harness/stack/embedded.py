@@ -34,7 +34,7 @@ from harness.config.model import SeedSpec
 from harness.errors import StackError
 from harness.redact import redact_url
 from harness.stack import processes
-from harness.stack.backend import Endpoints, Replica
+from harness.stack.backend import Endpoints, Leftovers, Replica
 from harness.stack.capabilities import Capabilities
 from harness.stack.controller import ProbeTiming, ReplicaController
 from harness.stack.processes import ManagedProcess
@@ -452,7 +452,7 @@ class EmbeddedStack:
         stopper.start()
         self._terminating = [t for t in self._terminating if t.is_alive()] + [stopper]
 
-    def down(self) -> None:
+    def down(self) -> Leftovers:
         if self.controller is not None:
             self.controller.stop()  # first, or it would replace what is being stopped
         with self._lock:
@@ -469,6 +469,7 @@ class EmbeddedStack:
         if self.work_dir is not None:
             shutil.rmtree(self.work_dir, ignore_errors=True)
             self.work_dir = None
+        return Leftovers()  # processes only, each stopped (killed at the last)
 
     # -- `harness up` / `harness down` across processes ---------------------------------------
 

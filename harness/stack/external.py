@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.errors import StackError, UsageError
-from harness.stack.backend import Endpoints, Replica
+from harness.stack.backend import Endpoints, Leftovers, Replica
 from harness.stack.capabilities import Capabilities
 
 __all__ = ["ExternalStack"]
@@ -69,5 +69,6 @@ class ExternalStack:
         """None: a stack running elsewhere: nothing is started, stopped or scaled."""
         return Capabilities()
 
-    def down(self) -> None:
+    def down(self) -> Leftovers:
         """Nothing to stop: the harness did not start this stack."""
+        return Leftovers()

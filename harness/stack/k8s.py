@@ -40,7 +40,7 @@ from harness.config.k8s import (
 )
 from harness.errors import ConfigError, DependencyError, StackError
 from harness.stack import processes, prometheus
-from harness.stack.backend import Endpoints, Replica
+from harness.stack.backend import Endpoints, Leftovers, Replica
 from harness.stack.capabilities import Capabilities
 from harness.stack.engine import LOOPBACK, Runner
 from harness.stack.processes import ManagedProcess
@@ -419,7 +419,7 @@ class KubernetesStack:
         """The Deployment, rolled by kubectl; the pods and the HPA are observed, never driven."""
         return Capabilities(deployment=self)
 
-    def down(self) -> None:
+    def down(self) -> Leftovers:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.poll_interval + 10)
@@ -443,6 +443,7 @@ class KubernetesStack:
             with contextlib.suppress(Exception):
                 self._api.close()
             self._api = None
+        return Leftovers()  # the port-forward and proxy processes only
 
 
 def _ready(pod: Any) -> bool:

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from harness.redact import redact_url
-from harness.stack.backend import Endpoints
+from harness.stack.backend import Endpoints, Leftovers
 from harness.stack.capabilities import Capabilities
 from harness.stack.embedded import EmbeddedStack, ProbeSpec
 from harness.stack.services.postgres import PostgresServer
@@ -85,7 +85,7 @@ class LocalStack:
         return Capabilities(replicas=self.app, database=self.postgres, postgres=self.postgres,
                             redis=self.redis)
 
-    def down(self) -> None:
+    def down(self) -> Leftovers:
         with contextlib.suppress(Exception):
             self.app.down()
         for server in (self.redis, self.postgres):
@@ -96,3 +96,4 @@ class LocalStack:
         if self.work_dir is not None:
             shutil.rmtree(self.work_dir, ignore_errors=True)
             self.work_dir = None
+        return Leftovers()  # processes and a work directory only
