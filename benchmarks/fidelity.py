@@ -112,7 +112,8 @@ def _one(tool: str, folder: Path, *, path: str, seconds: float, users: int,
         truth = target.stats()
     out.update(truth_p50_ms=truth.get("p50_ms"), truth_p99_ms=truth.get("p99_ms"),
                replied_p50_ms=truth.get("replied_p50_ms"),
-               replied_p99_ms=truth.get("replied_p99_ms"))
+               replied_p99_ms=truth.get("replied_p99_ms"),
+               target_wait_percent=truth.get("cpu_wait_percent"))
     return out
 
 
@@ -168,6 +169,13 @@ def _target_rows(number: int, runs: dict[str, list[Run]], warmup: int, machine: 
                         f"each tool's {name} over the target's own in the same run: "
                         f"{said or '—'} ms", "(splits the gap to wrk: the tool's error, or the "
                         "target slowed; no goal)", None, machine))
+    waits = {t: median_of([r.get("target_wait_percent") for r in v], warmup)[0]
+             for t, v in runs.items()}
+    rows.append(row(number, "the target's loop waiting for a core, % of the time it served "
+                    "(under each tool; the kernel's run-queue wait)",
+                    *(_fmt(waits[t]) for t in TOOLS), "what each tool's CPU took from the "
+                    "target on the shared cores", "(why the target slowed; no goal)", None,
+                    machine))
     return rows
 
 

@@ -10,8 +10,10 @@ One asyncio process on 127.0.0.1 (HTTP/1.1, keep-alive, GET only):
                   holds every /stall request for `--stall-for` seconds (the first stall starts
                   `--stall-every` seconds after the server starts), answering them all at its end
   /stats          JSON: held-time percentiles of /delay requests (the truth to compare with),
-                  the same from arrival to reply, how many responses each path got and how many
-                  connections were accepted
+                  the same from arrival to reply, how many responses each path got, how many
+                  connections were accepted, and the share of the time it served /delay that
+                  its loop waited for a core (the kernel's run-queue wait: what a tool's own CPU
+                  cost the target when both share the machine's cores)
   /api/health/ready  200, so that `harness run --target` takes it for a stack
   /api/metrics    200, an empty Prometheus exposition: the stack's metrics endpoint answers
 
@@ -26,7 +28,9 @@ import json
 import socket
 import sys
 import time
+from pathlib import Path
 
+from harness.load.priority import SCHEDSTAT, cpu_wait_seconds
 from harness.load.wire import ANCILLARY_SPACE, STAMP_OPTION, stamp_of
 
 __all__ = ["main"]
@@ -39,8 +43,11 @@ _NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
 
 
 class Targets:
-    def __init__(self, stall_every: float, stall_for: float) -> None:
+    def __init__(self, stall_every: float, stall_for: float,
+                 schedstat: Path = SCHEDSTAT) -> None:
         self.started = time.monotonic()
+        self.schedstat = schedstat  # the loop thread's (stats() runs on it)
+        self.delay_span: tuple[float, float] | None = None  # first arrival, last reply (monotonic)
         self.stall_every = stall_every
         self.stall_for = stall_for
         self.held: list[float] = []  # seconds each /delay request was held, measured here
@@ -69,9 +76,24 @@ class Targets:
                            "p99_ms": q(self.held, 0.99),
                            "replied_p50_ms": q(self.replied, 0.50),
                            "replied_p99_ms": q(self.replied, 0.99),
-                           "served": self.served, "connections": self.connections}).encode()
+                           "served": self.served, "connections": self.connections,
+                           "cpu_wait_percent": self.cpu_wait_percent()}).encode()
         head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
         return head % len(body) + body
+
+    def served_delay(self, arrived: float, replied: float) -> None:
+        """One /delay request's arrival and reply (monotonic seconds)."""
+        first = arrived if self.delay_span is None else min(self.delay_span[0], arrived)
+        self.delay_span = (first, replied)
+
+    def cpu_wait_percent(self) -> float | None:
+        """The loop's wait for a core since it started, as a share of the span over which it
+        served /delay (idle, it waits for nothing, so the whole wait falls within the span)."""
+        wait = cpu_wait_seconds(self.schedstat)
+        if wait is None or self.delay_span is None:
+            return None
+        span = self.delay_span[1] - self.delay_span[0]
+        return round(100.0 * wait / span, 3) if span > 0 else None
 
 
 class _Connection:
@@ -123,13 +145,18 @@ class _Connection:
             parts = line.split(b" ")
             path = parts[1].decode() if len(parts) > 1 else "/"
             reply = await self._answer(path)
+            # Stamped before the write: once the reply is out, the client may already have it
+            # (and stop this process, as a test does) before a later stamp would be taken.
+            replied, now = time.time(), time.monotonic()
             try:
                 await self.loop.sock_sendall(self.sock, reply)
             except OSError:
                 self.close()
                 return
             if path.startswith("/delay/"):
-                self.targets.replied.append(time.time() - arrived)
+                took = replied - arrived
+                self.targets.replied.append(took)
+                self.targets.served_delay(now - took, now)
             served = self.targets.served
             served[path] = served.get(path, 0) + 1
 

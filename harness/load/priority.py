@@ -41,6 +41,7 @@ from pathlib import Path
 __all__ = [
     "GENERATOR_NICE",
     "REALTIME_PRIORITY",
+    "SCHEDSTAT",
     "cpu_wait_seconds",
     "current_nice",
     "is_realtime",

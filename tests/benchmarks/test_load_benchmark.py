@@ -57,19 +57,25 @@ def test_the_table_says_whether_each_goal_was_met_and_what_the_machine_was_doing
 
 
 def test_the_targets_own_percentiles_split_a_tools_error_from_what_it_cost_the_target():
-    def runs(p99: float, replied: float) -> list[dict]:  # a warm-up round, then three
-        return [{"p50_ms": 5.0, "replied_p50_ms": 1.0, "p99_ms": 50.0, "replied_p99_ms": 1.0}] + [
+    def runs(p99: float, replied: float, wait: float = 1.0) -> list[dict]:  # a warm-up, then 3
+        return [{"p50_ms": 5.0, "replied_p50_ms": 1.0, "p99_ms": 50.0, "replied_p99_ms": 1.0,
+                 "target_wait_percent": 90.0}] + [
             {"p50_ms": 5.0 + d, "replied_p50_ms": 5.2, "p99_ms": p99 + d,
-             "replied_p99_ms": replied + d} for d in (0.0, 0.1, -0.1)]
+             "replied_p99_ms": replied + d, "target_wait_percent": wait + d}
+            for d in (0.0, 0.1, -0.1)]
 
-    p50, p99 = _target_rows(7, {"harness": runs(9.3, 8.9), "locust": runs(12.0, 8.0),
-                                "wrk": runs(6.1, 5.8), "k6": [{"p99_ms": 29.0}] * 4}, 1, "m", Row)
+    p50, p99, wait = _target_rows(7, {"harness": runs(9.3, 8.9, 12.5),
+                                      "locust": runs(12.0, 8.0), "wrk": runs(6.1, 5.8, 0.4),
+                                      "k6": [{"p99_ms": 29.0}] * 4}, 1, "m", Row)
     assert (p99.harness, p99.locust, p99.wrk, p99.k6) == ("8.90", "8.00", "5.80", "—")
     assert p99.ratio == ("each tool's p99 over the target's own in the same run: harness +0.40, "
                          "wrk +0.30 ms")
     assert p50.ratio == ("each tool's p50 over the target's own in the same run: harness -0.20, "
                          "wrk -0.20 ms")
     assert p50.measure.startswith("p50 the target measured") and p99.met is None
+    # why the target slowed under a tool: its own wait for a core, the warm-up's 90 % dropped
+    assert (wait.harness, wait.locust, wait.wrk, wait.k6) == ("12.50", "1.00", "0.40", "—")
+    assert "waiting for a core" in wait.measure and wait.met is None
 
 
 def test_rounds_rotate_drop_the_warm_up_and_need_three_to_judge():

@@ -52,3 +52,27 @@ def test_a_reply_is_timed_from_the_requests_arrival_not_from_when_the_server_got
     assert 19.0 <= stats["p50_ms"] <= stats["p99_ms"] < 100.0  # held: the handler's own clock
     assert 19.0 <= stats["replied_p50_ms"] < 100.0  # the first two, served at once
     assert stats["replied_p99_ms"] >= 165.0  # the third: 150 ms waiting, then 20 ms held
+
+
+def test_the_wait_for_a_core_is_a_share_of_the_span_it_served(tmp_path):
+    from benchmarks.targets import Targets
+
+    schedstat = tmp_path / "schedstat"
+    schedstat.write_text("5000000000 250000000 900\n")  # 5 s on a core, 0.25 s waiting
+    targets = Targets(0.0, 1.0, schedstat=schedstat)
+    assert targets.cpu_wait_percent() is None  # no /delay served yet: no span to share it over
+    targets.served_delay(100.0, 100.005)
+    targets.served_delay(100.5, 110.0)  # served from 100.0 to 110.0
+    assert targets.cpu_wait_percent() == 2.5
+    schedstat.write_text("")
+    assert targets.cpu_wait_percent() is None  # the kernel does not say: not a zero
+
+
+def test_the_target_reports_its_own_wait_for_a_core():
+    with PythonTarget() as target:
+        address = urlsplit(target.url)
+        with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
+            for _ in range(3):
+                assert _get(sock, "/delay/5").startswith(b"HTTP/1.1 200 OK")
+        stats = target.stats()
+    assert stats["cpu_wait_percent"] is not None and 0.0 <= stats["cpu_wait_percent"] < 100.0
