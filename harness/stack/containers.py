@@ -71,8 +71,9 @@ def leftovers(run: str) -> dict[str, list[str]]:
     client = _docker_client()
     try:
         selector = {"label": f"{RUN_LABEL}={run}"}
+        listed = client.containers.list(all=True, filters=selector, ignore_removed=True)
         return {
-            "container": [c.name for c in client.containers.list(all=True, filters=selector)],
+            "container": [c.name for c in listed],
             "volume": [v.name for v in client.volumes.list(filters=selector)],
         }
     finally:
@@ -103,7 +104,9 @@ def sweep_run(client: Any, run: str, *, patience: float = SWEEP_SECONDS, pause: 
     selector = {"label": f"{RUN_LABEL}={run}"}
     deadline = clock() + patience
     while True:
-        containers = client.containers.list(all=True, filters=selector)
+        # ignore_removed: a container whose removal ends between the listing and its inspection
+        # is gone, not an error
+        containers = client.containers.list(all=True, filters=selector, ignore_removed=True)
         volumes = client.volumes.list(filters=selector)
         if not containers and not volumes:
             return Leftovers()
@@ -311,5 +314,8 @@ class ContainerServices:
             return Leftovers()
         try:
             return sweep_run(client, self.run)
+        except Exception as exc:  # docker.errors.APIError mid-sweep: say where to look instead
+            return Leftovers({"anything labelled": (
+                f"{RUN_LABEL}={self.run} (the engine stopped answering: {type(exc).__name__})",)})
         finally:
             client.close()

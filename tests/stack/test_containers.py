@@ -29,7 +29,9 @@ class Engine:
         self.volumes = {"servicedesk-postgres-run", "servicedesk-redis-run"}
 
     # docker-py's client.containers, as far as the sweep uses it
-    def list(self, all: bool = False, filters: dict[str, str] | None = None):  # noqa: A002
+    def list(self, all: bool = False, filters: dict[str, str] | None = None,  # noqa: A002
+             ignore_removed: bool = False):
+        assert all and ignore_removed  # stopped ones too; one removed meanwhile is no error
         self.listed_with.append(dict(filters or {}))
         return [_Container(self, name) for name in sorted(self.containers)]
 
@@ -101,3 +103,26 @@ def test_a_clean_engine_is_one_look():
     engine.containers.clear()
     engine.volumes.clear()
     assert not _sweep(engine, patience=60) and engine.clock == 0
+
+
+def test_an_engine_that_stops_answering_mid_sweep_is_named_not_raised(tmp_path, monkeypatch):
+    import harness.stack.containers as containers
+    from harness.stack.embedded import EmbeddedStack
+    from harness.stack.local import LocalStack
+
+    class Failing:
+        def list(self, **_: object) -> list[object]:
+            raise RuntimeError("500 Server Error")
+
+    class FailingClient:
+        containers = volumes = Failing()
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(containers, "_docker_client", FailingClient)
+    services = containers.ContainerServices(LocalStack(EmbeddedStack(replicas=1, log_dir=tmp_path)),
+                                            log_dir=tmp_path, environ={})
+    left = services.down()  # nothing started: only the sweep, which fails
+    assert left and f"{RUN_LABEL}={services.run}" in left.describe()
+    assert "stopped answering: RuntimeError" in left.describe()
