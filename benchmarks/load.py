@@ -10,7 +10,8 @@ fixed delay and for stalls), it measures and prints ratios against the goals:
    vs k6: requests nginx answered per CPU second of the generator's processes;
 2. latency, closed model: 20 users against a fixed 50 ms delay, p50 and p99 of every tool; the
    harness's within 1 ms of wrk's (benchmarks.fidelity); beside them the target's own p50 and
-   p99 from each request's arrival to its reply under each tool;
+   p99 from each request's arrival to its reply under each tool, and how long the target
+   waited for a core under each (what the tool's own CPU cost it);
 3. coordinated omission: a target that stalls 1 s every 5 s, driven at a constant arrival rate;
    the harness's corrected p99 against the p99 the stall pattern implies (and what closed-model
    tools report for the same target);
