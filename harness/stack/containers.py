@@ -37,7 +37,7 @@ from harness.stack.services.postgres import ConnectionCounts, count_connections
 __all__ = ["RUN_LABEL", "ContainerDatabase", "ContainerServices", "leftovers", "sweep_run"]
 
 RUN_LABEL = "servicedesk.harness.run"
-SWEEP_SECONDS = 60.0  # for the engine to remove what the run started (it took seconds under load)
+SWEEP_SECONDS = 60.0  # for a busy engine to remove the run's containers (one try fell short)
 SUPERUSER = "postgres"
 
 
