@@ -70,14 +70,18 @@ def leftovers(run: str) -> dict[str, list[str]]:
     """Containers and volumes still labelled with this run (empty lists: nothing remains)."""
     client = _docker_client()
     try:
-        selector = {"label": f"{RUN_LABEL}={run}"}
-        listed = client.containers.list(all=True, filters=selector, ignore_removed=True)
-        return {
-            "container": [c.name for c in listed],
-            "volume": [v.name for v in client.volumes.list(filters=selector)],
-        }
+        containers, volumes = _labelled(client, run)
+        return {"container": [c.name for c in containers], "volume": [v.name for v in volumes]}
     finally:
         client.close()
+
+
+def _labelled(client: Any, run: str) -> tuple[list[Any], list[Any]]:
+    """The containers (stopped ones too) and volumes labelled with `run`. ignore_removed: a
+    container whose removal ends between the listing and its inspection is gone, not an error."""
+    selector = {"label": f"{RUN_LABEL}={run}"}
+    return (client.containers.list(all=True, filters=selector, ignore_removed=True),
+            client.volumes.list(filters=selector))
 
 
 def _started(container: Any) -> Any:
@@ -101,13 +105,9 @@ def sweep_run(client: Any, run: str, *, patience: float = SWEEP_SECONDS, pause: 
     Removal is not done when `remove` returns: on a busy engine a container stays listed while
     its removal is in progress (another `remove` gets 409), and its volume stays in use until
     the container is gone."""
-    selector = {"label": f"{RUN_LABEL}={run}"}
     deadline = clock() + patience
     while True:
-        # ignore_removed: a container whose removal ends between the listing and its inspection
-        # is gone, not an error
-        containers = client.containers.list(all=True, filters=selector, ignore_removed=True)
-        volumes = client.volumes.list(filters=selector)
+        containers, volumes = _labelled(client, run)
         if not containers and not volumes:
             return Leftovers()
         if clock() >= deadline:
@@ -150,7 +150,6 @@ class ContainerServices:
     Attributes:
         local: the wrapped local backend (the app's replicas).
         run: the label value marking this run's containers.
-        remaining: what `down` found still labelled with the run afterwards (empty: clean).
     """
 
     name = "local"
@@ -164,7 +163,6 @@ class ContainerServices:
         self.postgres_image = compose.image("postgres", env)
         self.redis_image = compose.image("redis", env)
         self.run = secrets.token_hex(6)
-        self.remaining = Leftovers()
         self._password = secrets.token_urlsafe(18)
         self._app_password = secrets.token_urlsafe(18)
         self._postgres: Any = None
@@ -303,8 +301,7 @@ class ContainerServices:
                 container.stop(force=True, delete_volume=True)
         self._redis = self._postgres = None
         self._admin = None
-        self.remaining = self._sweep()
-        return self.remaining
+        return self._sweep()
 
     def _sweep(self) -> Leftovers:
         """Remove whatever still carries this run's label (an interrupted start, a failed stop)."""
